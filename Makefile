@@ -1,0 +1,30 @@
+# Two entry points that work on a fresh machine with only Python 3.11:
+#   make run   - virtualenv, install, migrate, deploy the library, seed the sample plant, serve on :8000
+#   make test  - the whole test suite (SQLite always; PostgreSQL/Redis/Mosquitto when reachable,
+#                and required when ANJIAN_REQUIRE_SERVICES=1)
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/anjian migrate
+	$(BIN)/anjian deploy bpmn forms --as designer1
+	$(BIN)/anjian seed
+	$(BIN)/anjian serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,56 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from api import metrics, problems
+from api.auth import authenticate_request
+from engine.config import Settings
+from engine.errors import AnjianError
+from engine.platform import Platform
+
+
+class ProblemApi(Api):
+    """flask-smorest Api whose errors are problem+json."""
+
+    def handle_http_exception(self, error):
+        return problems.from_http(error)
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Flask:
+    """Build the app around a Platform (created from the environment when not given)."""
+    if platform is None:
+        platform = Platform(settings or Settings.from_env())
+    app = Flask("anjian")
+    app.config.update(
+        API_TITLE="Anjian (安监) API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["anjian"] = platform
+
+    api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
+    from api.blueprints import audit, auth, deployments, health, instances, tasks
+
+    for module in (auth, deployments, instances, tasks, audit):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.blp)
+
+    app.before_request(metrics.before)
+    app.before_request(authenticate_request)
+    app.after_request(metrics.after)
+    app.register_error_handler(AnjianError, problems.from_domain)
+    app.register_error_handler(HTTPException, problems.from_http)
+    app.register_error_handler(Exception, problems.unexpected)
+    return app

@@ -1,0 +1,219 @@
+"""The ``anjian`` command line."""
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from engine.config import Settings
+from engine.errors import AnjianError
+
+LIBRARY_SUFFIXES = (".bpmn", ".dmn", ".json")
+
+
+def _platform():
+    from engine.platform import Platform
+
+    return Platform(Settings.from_env())
+
+
+def _collect(paths: tuple[str, ...]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise click.UsageError(f"{raw}: no such file or folder")
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for p in candidates:
+            if p.suffix.lower() not in LIBRARY_SUFFIXES:
+                continue
+            if p.name in files:
+                raise click.UsageError(f"two files named {p.name}; file names must be unique in a deployment")
+            files[p.name] = p.read_bytes()
+    if not files:
+        raise click.UsageError("no .bpmn, .dmn or .json files found")
+    return files
+
+
+def _fail(err: AnjianError) -> None:
+    click.echo(f"error: {err.detail}", err=True)
+    for e in err.errors or []:
+        where = e.get("file") or e.get("field") or ""
+        line = f":{e['line']}" if e.get("line") else ""
+        elem = f" [{e['element_id']}]" if e.get("element_id") else ""
+        click.echo(f"  {where}{line}{elem}: {e.get('message')}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main():
+    """Anjian (安监): BPMN-native production-safety supervision."""
+
+
+@main.command()
+def migrate():
+    """Create or upgrade the database schema (idempotent)."""
+    p = _platform()
+    p.migrate()
+    click.echo(f"database at {p.settings.database_url.split('@')[-1]} is up to date")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--as", "actor", default="cli", show_default=True, help="recorded as the deployer")
+def deploy(paths, actor):
+    """Deploy .bpmn/.dmn/.json files or folders of them."""
+    p = _platform()
+    try:
+        result = p.deployments.deploy(_collect(paths), actor)
+    except AnjianError as err:
+        _fail(err)
+    for proc in result["processes"]:
+        state = "new version" if proc["created"] else "unchanged"
+        click.echo(f"{proc['key']:32} v{proc['version']:<4} {state}")
+
+
+@main.group()
+def bpmn():
+    """Work with BPMN files."""
+
+
+@bpmn.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+def bpmn_validate(paths):
+    """Validate files exactly as a deployment would, without storing anything."""
+    p = _platform()
+    try:
+        processes = p.deployments.validate(_collect(paths))
+    except AnjianError as err:
+        _fail(err)
+    for proc in processes:
+        click.echo(f"ok  {proc.key}  ({proc.name})")
+
+
+@main.group()
+def user():
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--department", default=None)
+@click.option("--name", "display_name", default="")
+@click.option("--replace", is_flag=True, help="update the user if it exists")
+def user_add(username, password, roles, department, display_name, replace):
+    """Add a user with one or more roles."""
+    p = _platform()
+    try:
+        p.users.add_user(username, password, list(roles), department, display_name, replace=replace)
+    except AnjianError as err:
+        _fail(err)
+    click.echo(f"user {username} ({', '.join(roles)}) saved")
+
+
+@main.command()
+@click.option("--password", default="anjian-demo", show_default=True, help="password of every demo user")
+def seed(password):
+    """Load the sample plant: departments, areas and a user for every role."""
+    from engine.sample_plant import seed_sample_plant
+
+    p = _platform()
+    users = seed_sample_plant(p, password)
+    click.echo("sample plant loaded; demo users (password: %s):" % password)
+    for u in users:
+        click.echo(f"  {u['username']:12} {','.join(u['roles']):18} {u['department'] or '-':14} {u['name']}")
+
+
+@main.group()
+def audit():
+    """The audit chain."""
+
+
+@audit.command("verify")
+def audit_verify():
+    """Walk the chain and name the first broken link."""
+    r = _platform().audit.verify()
+    if r.ok:
+        click.echo(f"audit chain intact: {r.checked} events")
+        return
+    click.echo(f"audit chain BROKEN at seq {r.broken_seq}: {r.reason} ({r.checked} events verified before it)",
+               err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--interval", default=0.5, show_default=True, help="seconds between polls")
+def scheduler(interval):
+    """Fire due timers (safe to run two: instances advance under version checks)."""
+    p = _platform()
+    click.echo("scheduler polling for due timers")
+    while True:
+        p.instances.fire_due_timers()
+        time.sleep(interval)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 1 embedded, 2 otherwise)")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, workers, threads):
+    """Serve the API with gunicorn (embedded mode also fires timers in-process)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = Settings.from_env()
+    workers = workers or (1 if settings.embedded else 2)
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 60)
+
+        def load(self):
+            from api.app import create_app
+
+            app = create_app(settings)
+            if settings.embedded:
+                _start_embedded_scheduler(app.extensions["anjian"])
+            return app
+
+    click.echo(f"Anjian API on http://{host}:{port}  (docs: http://{host}:{port}/api/docs)")
+    _App().run()
+
+
+def _start_embedded_scheduler(platform) -> None:
+    def loop():
+        while True:
+            try:
+                platform.instances.fire_due_timers()
+            except Exception:  # keep the loop alive; errors are logged by the engine
+                import logging
+
+                logging.getLogger("anjian.scheduler").exception("timer poll failed")
+            time.sleep(0.5)
+
+    threading.Thread(target=loop, name="anjian-embedded-scheduler", daemon=True).start()
+
+
+@main.command("openapi")
+def openapi_cmd():
+    """Print the OpenAPI document."""
+    from api.app import create_app
+
+    app = create_app(Settings.from_env())
+    with app.test_client() as c:
+        click.echo(json.dumps(c.get("/api/v1/openapi.json").json, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""problem+json (RFC 9457) answers for every error."""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, json
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import AnjianError
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra) -> Response:
+    """Build a problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+
+
+def from_domain(err: AnjianError) -> Response:
+    """Map an engine error to its HTTP answer."""
+    extra = dict(err.extra)
+    if err.errors is not None:
+        extra["errors"] = err.errors
+    return problem(err.status, err.title, err.detail, **extra)
+
+
+def _flatten(messages, prefix="") -> list[dict]:
+    out = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(_flatten(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for m in messages:
+            out.append({"field": prefix or "(body)", "message": m})
+    else:
+        out.append({"field": prefix or "(body)", "message": str(messages)})
+    return out
+
+
+def from_http(err: HTTPException) -> Response:
+    """Map a werkzeug/webargs HTTP error (including 422 argument errors)."""
+    data = getattr(err, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        errors = []
+        for location, fields in messages.items():
+            # location is json/query/form/files; clients know fields by name.
+            errors.extend(_flatten(fields))
+        return problem(422, "Unprocessable entity", "request validation failed", errors=errors)
+    code = err.code or 500
+    detail = err.description if code != 500 else "internal error"
+    if code == 400 and "JSON" in (err.description or ""):
+        detail = "the request body is not valid JSON"
+    return problem(code, err.name, detail)
+
+
+def unexpected(err: Exception) -> Response:
+    """The last resort: log with a stack trace, answer without one."""
+    log.exception("unhandled error: %s", err)
+    return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")

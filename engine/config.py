@@ -1,0 +1,91 @@
+"""Configuration, read once from the environment into an immutable object.
+
+Everything tunable lives here so that tests build a ``Settings`` of their own
+instead of patching globals.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime configuration of one Anjian process."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    library_dir: Path = REPO_ROOT
+    token_ttl_seconds: int = 8 * 3600
+    redis_url: str | None = None
+    mqtt_url: str | None = None
+    # Depth at which an instance is failed loudly; SpiffWorkflow's TaskIterator
+    # silently stops at 1000 (see DESIGN.md), so stay well below it.
+    max_task_depth: int = 900
+    default_page_size: int = 50
+    max_page_size: int = 500
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when jobs run in-process (no Redis configured)."""
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        """Build settings from environment variables (``ANJIAN_*``, ``DATABASE_URL`` …)."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anjian.db'}"
+        secret = env.get("ANJIAN_SECRET_KEY") or _embedded_secret(data_dir)
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(database_url),
+            secret_key=secret,
+            library_dir=Path(env.get("ANJIAN_LIBRARY_DIR") or REPO_ROOT).resolve(),
+            token_ttl_seconds=int(env.get("ANJIAN_TOKEN_TTL", 8 * 3600)),
+            redis_url=env.get("REDIS_URL") or None,
+            mqtt_url=env.get("MQTT_URL") or None,
+            max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
+        )
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed (tests, CLI overrides)."""
+        return replace(self, **changes)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for bare ``postgresql://`` URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """A per-installation signing key kept in the data folder.
+
+    Embedded installs have no secret manager; generating one on first start
+    keeps tokens valid across restarts without a hard-coded key.
+    """
+    path = data_dir / "secret.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

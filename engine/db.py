@@ -1,0 +1,94 @@
+"""Database engine and sessions for both modes (SQLite embedded, PostgreSQL).
+
+SQLite needs two things to be correct under concurrent requests: WAL so
+readers never block, and ``BEGIN IMMEDIATE`` for writing transactions so two
+writers never both read a row version and then deadlock upgrading their locks.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """Owns the SQLAlchemy engines and hands out sessions."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self._ensure_sqlite_dir(url)
+            self.read_engine = self._sqlite_engine(url, immediate=False, echo=echo)
+            self.write_engine = self._sqlite_engine(url, immediate=True, echo=echo)
+        else:
+            self.write_engine = create_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
+                pool_pre_ping=True,
+            )
+            self.read_engine = self.write_engine
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine used for writes and migrations."""
+        return self.write_engine
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any exception."""
+        factory = self._write if write else self._read
+        session = factory()
+        try:
+            yield session
+            if write:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests, forked workers)."""
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+    @staticmethod
+    def _ensure_sqlite_dir(url: str) -> None:
+        from pathlib import Path
+
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> Engine:
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20, max_overflow=20,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # pragma: no cover - driver hook
+            # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # pragma: no cover - driver hook
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine

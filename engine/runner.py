@@ -1,0 +1,285 @@
+"""The instance runner: load → step → save, inside the caller's transaction.
+
+Every change to an instance goes through :class:`Runner`. It deserializes the
+SpiffWorkflow state once, runs engine steps with the depth guard, mirrors the
+human tasks into ``tasks`` rows, computes status and next timer due, and writes
+the instance row with its optimistic version (SQLAlchemy ``version_id_col``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.definitions import ModelCache, ProcessModel
+from engine.models import Incident, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
+from engine.scripting import RestrictedScriptEngine, ScriptRejected
+from engine.spiff import SERIALIZER, DeferredServiceTask
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = ("running", "waiting")
+TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+
+
+class DepthExceeded(Exception):
+    """The task tree grew too deep for SpiffWorkflow's iterator (DESIGN.md)."""
+
+
+@dataclass
+class StepOutcome:
+    """What one advance of an instance produced."""
+
+    status: str
+    new_tasks: list[TaskRecord] = field(default_factory=list)
+    closed_task_ids: list[str] = field(default_factory=list)
+    incident: Incident | None = None
+    pending_services: list[dict] = field(default_factory=list)
+
+
+def _jsonable(data) -> dict:
+    return json.loads(json.dumps(data, default=str))
+
+
+class Runner:
+    """Runs SpiffWorkflow for one instance at a time; knows nothing of HTTP."""
+
+    def __init__(self, models: ModelCache, *, max_task_depth: int = 900):
+        self.models = models
+        self.max_task_depth = max_task_depth
+        self.script_engine = RestrictedScriptEngine()
+
+    # ------------------------------------------------------------------ loading
+
+    def model_for(self, session: Session, definition_id: int) -> ProcessModel:
+        """The parsed model of a definition (parsed once per process)."""
+        def load():
+            d = session.get(ProcessDefinition, definition_id)
+            return d.key, d.bundle
+        return self.models.get(definition_id, load)
+
+    def new_workflow(self, model: ProcessModel, variables: dict) -> BpmnWorkflow:
+        """A fresh workflow whose start event carries ``variables``."""
+        wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(variables)
+        return wf
+
+    def load(self, instance: ProcessInstance) -> BpmnWorkflow:
+        """Deserialize an instance's workflow."""
+        wf = SERIALIZER.deserialize_json(instance.state)
+        wf.script_engine = self.script_engine
+        return wf
+
+    # ------------------------------------------------------------------ stepping
+
+    def advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
+                model: ProcessModel, *, known_ready: dict[str, TaskRecord] | None = None,
+                refresh_timers: bool = False) -> StepOutcome:
+        """Run engine steps, then persist state, task rows and status (no commit)."""
+        incident = None
+        try:
+            if refresh_timers:
+                wf.refresh_timers()
+            wf.do_engine_steps(did_complete_task=self._guard_depth)
+            self._guard_hidden_completion(wf)
+        except DepthExceeded as exc:
+            incident = self._incident(instance, "depth_limit", str(exc), {})
+        except (SpiffWorkflowException, ScriptRejected, ValueError, TypeError, KeyError,
+                ZeroDivisionError, NameError, AttributeError) as exc:
+            task = getattr(exc, "task", None)
+            bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+            incident = self._incident(instance, "script_error", _error_text(exc),
+                                      {"bpmn_id": bpmn_id, "task_id": str(task.id) if task else None})
+        if known_ready is None:
+            known_ready = {} if instance.id is None else {
+                r.id: r for r in session.scalars(select(TaskRecord).where(
+                    TaskRecord.instance_id == instance.id, TaskRecord.state == "ready"))
+            }
+        outcome = self._sync_tasks(session, instance, wf, model, known_ready)
+        outcome.incident = incident
+        outcome.pending_services = [
+            {"task_id": str(t.id), "bpmn_id": t.task_spec.bpmn_id, "operator": t.task_spec.operation_name}
+            for t in wf.get_tasks(state=TaskState.STARTED) if isinstance(t.task_spec, DeferredServiceTask)
+        ]
+        if incident is not None:
+            status = "error"
+        elif wf.is_completed():
+            status = "completed"
+        elif any(t.state == "ready" for t in outcome.new_tasks) or \
+                len(known_ready) - len(outcome.closed_task_ids) > 0:
+            status = "running"
+        else:
+            status = "waiting"
+        outcome.status = status
+        self.save(instance, wf, status, error=incident.message if incident else None)
+        if instance.id is None:
+            session.add(instance)
+            session.flush()
+            for row in outcome.new_tasks:
+                row.instance_id = instance.id
+        session.add_all(outcome.new_tasks)
+        if incident is not None:
+            incident.instance_id = instance.id
+            session.add(incident)
+        return outcome
+
+    def save(self, instance: ProcessInstance, wf: BpmnWorkflow, status: str, *, error: str | None = None) -> None:
+        """Write serialized state, status, variables and next timer due onto the row."""
+        instance.state = SERIALIZER.serialize_json(wf)
+        instance.status = status
+        instance.variables = _jsonable(self.variables(wf))
+        instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
+        if status in ("completed", "cancelled", "error"):
+            instance.ended_at = utcnow() if status != "error" else None
+        if status in ("completed", "cancelled"):
+            instance.active_business_key = None
+        instance.error = error
+
+    @staticmethod
+    def variables(wf: BpmnWorkflow) -> dict:
+        """The process variables as people think of them (data of the live tasks)."""
+        if wf.is_completed():
+            return dict(wf.data)
+        merged: dict = dict(wf.data)
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            merged.update(task.data)
+        return merged
+
+    @staticmethod
+    def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+        """Earliest due time of any waiting timer (drives the indexed poller)."""
+        due = None
+        for pending in wf.waiting_events():
+            if pending.event_type not in TIMER_EVENT_TYPES or pending.value is None:
+                continue
+            value = pending.value
+            try:
+                if isinstance(value, dict):
+                    if value.get("cycles", 1) == 0:
+                        continue
+                    when = datetime.fromisoformat(value["next"])
+                else:
+                    when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except (ValueError, KeyError, TypeError):
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            due = when if due is None or when < due else due
+        return due
+
+    # ------------------------------------------------------------------ guards
+
+    def _guard_depth(self, task) -> None:
+        depth = task.depth
+        if depth >= self.max_task_depth:
+            raise DepthExceeded(
+                f"task tree depth {depth} at '{task.task_spec.bpmn_id or task.task_spec.name}' reached the "
+                f"limit {self.max_task_depth} (SpiffWorkflow stops iterating at 1000 and would report the "
+                f"instance completed while work remains). Model periodic work as timer-started instances "
+                f"or bounded loops.")
+
+    @staticmethod
+    def _guard_hidden_completion(wf: BpmnWorkflow) -> None:
+        if not wf.is_completed():
+            return
+        for task in wf.tasks.values():
+            if task.state & TaskState.NOT_FINISHED_MASK:
+                raise DepthExceeded(
+                    f"instance reports completed but task '{task.task_spec.name}' is {TaskState.get_name(task.state)}"
+                    f" at depth {task.depth}: the task tree exceeded SpiffWorkflow's iteration depth")
+
+    @staticmethod
+    def _incident(instance, kind, message, details) -> Incident:
+        return Incident(kind=kind, message=message, details=details, task_id=details.get("task_id"))
+
+    # ------------------------------------------------------------------ tasks
+
+    def _sync_tasks(self, session, instance, wf, model, known_ready) -> StepOutcome:
+        outcome = StepOutcome(status="")
+        ready_ids = set()
+        now = utcnow()
+        for task in wf.get_tasks(state=TaskState.READY, manual=True):
+            tid = str(task.id)
+            ready_ids.add(tid)
+            if tid in known_ready:
+                continue
+            outcome.new_tasks.append(self._task_row(instance, task, model, now))
+        for tid, row in known_ready.items():
+            if tid not in ready_ids and row.state == "ready":
+                row.state = "cancelled"
+                row.completed_at = now
+                outcome.closed_task_ids.append(tid)
+        return outcome
+
+    def _task_row(self, instance, task, model: ProcessModel, now) -> TaskRecord:
+        spec = task.task_spec
+        info = model.tasks.get(spec.bpmn_id)
+        props = dict(info.properties) if info else dict((getattr(spec, "extensions", {}) or {}).get("properties", {}))
+        lane = info.lane if info else spec.lane
+        role = info.role if info else None
+        return TaskRecord(
+            id=str(task.id), instance_id=instance.id, bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id, process_key=instance.process_key,
+            business_key=instance.business_key, lane=lane, candidate_role=role,
+            department=_str_or_none(task.data.get("department")) or instance.department,
+            area=_str_or_none(task.data.get("area")) or instance.area,
+            assignee=None, state="ready", form=props.get("formJsonSchemaFilename"),
+            ui_form=props.get("formUiSchemaFilename"), properties=props,
+            due_at=self._due(task, props, now), priority=self._priority(task, props), created_at=now,
+        )
+
+    def _due(self, task, props, now) -> datetime | None:
+        expr = (props.get("due") or "").strip()
+        if not expr:
+            return None
+        try:
+            if expr.startswith("P"):
+                from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+                parsed = TimerEventDefinition.parse_iso_duration(expr)
+                return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+            value = self.script_engine.environment.evaluate(expr, dict(task.data))
+        except Exception as exc:  # a bad due expression must not block the process
+            log.warning("due expression %r of %s failed: %s", expr, task.task_spec.bpmn_id, exc)
+            return None
+        if isinstance(value, timedelta):
+            return now + value
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        if isinstance(value, str):
+            try:
+                dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+            except ValueError:
+                return None
+        return None
+
+    def _priority(self, task, props) -> int:
+        raw = (props.get("priority") or "").strip()
+        if not raw:
+            return 50
+        if raw.lstrip("-").isdigit():
+            return int(raw)
+        try:
+            return int(self.script_engine.environment.evaluate(raw, dict(task.data)))
+        except Exception:
+            return 50
+
+
+def _str_or_none(value) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    notes = getattr(exc, "__notes__", None) or getattr(exc, "notes", None)
+    if notes:
+        text += " (" + "; ".join(str(n) for n in notes) + ")"
+    return text

@@ -1,0 +1,281 @@
+"""User tasks: list, claim, assign, complete — with role, scope and SoD checks.
+
+Lists read the ``tasks`` table only; completing a task is the life of a
+request in DESIGN.md: check → validate the form → load → run → one transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from jsonschema import Draft202012Validator
+from jsonschema.validators import validator_for
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.db import Database
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.instances import task_summary
+from engine.models import ProcessInstance, TaskRecord, utcnow
+from engine.principal import Principal
+from engine.roles import ASSIGNER_ROLES
+from engine.runner import Runner
+
+TASK_STATES = ("ready", "completed", "cancelled")
+SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority": TaskRecord.priority}
+
+
+class TaskService:
+    """Everything an employee does with a task."""
+
+    def __init__(self, db: Database, runner: Runner, user_exists):
+        self.db = db
+        self.runner = runner
+        self._user_exists = user_exists
+        self._validators: dict[int, object] = {}
+
+    # ------------------------------------------------------------------ queries
+
+    def list(self, principal: Principal, *, assignee=None, candidate_role=None, mine=False, process_key=None,
+             instance_id=None, business_key=None, state=None, due_before: datetime | None = None,
+             due_after: datetime | None = None, sort="created", order="asc", page=1, page_size=50) -> dict:
+        """Tasks visible to ``principal`` matching the filters, with the total."""
+        errors = []
+        if state is not None and state not in TASK_STATES:
+            errors.append({"field": "state", "message": f"one of {list(TASK_STATES)}"})
+        if sort not in SORTS:
+            errors.append({"field": "sort", "message": f"one of {list(SORTS)}"})
+        if order not in ("asc", "desc"):
+            errors.append({"field": "order", "message": "asc or desc"})
+        if errors:
+            raise Invalid("invalid filter", errors=errors)
+        conds = []
+        if mine:
+            conds.append(TaskRecord.state == "ready")
+            claimable = [TaskRecord.assignee.is_(None), TaskRecord.candidate_role.in_(sorted(principal.roles))]
+            if not principal.sees_all_departments:
+                claimable.append(or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None)))
+            conds.append(or_(TaskRecord.assignee == principal.username, *[_and(claimable)]))
+        else:
+            conds.extend(self._visibility(principal))
+        if assignee:
+            conds.append(TaskRecord.assignee == (principal.username if assignee == "me" else assignee))
+        if candidate_role:
+            conds.append(TaskRecord.candidate_role == candidate_role)
+        if process_key:
+            conds.append(TaskRecord.process_key == process_key)
+        if instance_id is not None:
+            conds.append(TaskRecord.instance_id == instance_id)
+        if business_key:
+            conds.append(TaskRecord.business_key == business_key)
+        if state:
+            conds.append(TaskRecord.state == state)
+        if due_before:
+            conds.append(TaskRecord.due_at < due_before)
+        if due_after:
+            conds.append(TaskRecord.due_at >= due_after)
+        col = SORTS[sort]
+        ordering = [col.asc() if order == "asc" else col.desc(), TaskRecord.id]
+        with self.db.session(write=False) as s:
+            total = s.scalar(select(func.count()).select_from(TaskRecord).where(*conds))
+            rows = s.scalars(select(TaskRecord).where(*conds).order_by(*ordering)
+                             .offset((page - 1) * page_size).limit(page_size)).all()
+            return {"items": [task_summary(r) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+    def get(self, principal: Principal, task_id: str) -> dict:
+        """One task with its form (JSON Schema) and the current data."""
+        with self.db.session(write=False) as s:
+            row = self._visible_row(s, principal, task_id)
+            inst = s.get(ProcessInstance, row.instance_id)
+            model = self.runner.model_for(s, inst.definition_id)
+            out = task_summary(row)
+            out["form"] = model.forms.get(row.form) if row.form else None
+            out["ui_schema"] = model.forms.get(row.ui_form) if row.ui_form else None
+            out["properties"] = row.properties or {}
+            data = {}
+            if row.state == "ready":
+                wf = self.runner.load(inst)
+                task = wf.get_task_from_id(UUID(row.id))
+                if task is not None:
+                    data = task.data
+            out["data"] = _jsonable(data)
+            return out
+
+    # ------------------------------------------------------------------ claiming
+
+    def claim(self, principal: Principal, task_id: str) -> dict:
+        """Take a ready task; 409 if someone else holds it."""
+        with self.db.session() as s:
+            row = self._visible_row(s, principal, task_id)
+            self._check_can_work(principal, row)
+            if row.assignee == principal.username:
+                return task_summary(row)
+            res = s.execute(update(TaskRecord).where(TaskRecord.id == task_id, TaskRecord.state == "ready",
+                                                     TaskRecord.assignee.is_(None))
+                            .values(assignee=principal.username))
+            if res.rowcount != 1:
+                s.refresh(row)
+                raise Conflict(f"task is claimed by {row.assignee}" if row.assignee else "task is no longer ready")
+            row.assignee = principal.username
+            audit.append(s, actor=principal.username, kind="claim", instance_id=row.instance_id, task_id=task_id)
+            return task_summary(row)
+
+    def unclaim(self, principal: Principal, task_id: str) -> dict:
+        """Give a claimed task back to its candidate role."""
+        with self.db.session() as s:
+            row = self._visible_row(s, principal, task_id)
+            if row.state != "ready":
+                raise Conflict(f"task is {row.state}")
+            if row.assignee is None:
+                return task_summary(row)
+            if row.assignee != principal.username and not principal.has_any(ASSIGNER_ROLES):
+                raise Forbidden(f"task is claimed by {row.assignee}; only they or an assigner may release it")
+            row.assignee = None
+            audit.append(s, actor=principal.username, kind="unclaim", instance_id=row.instance_id, task_id=task_id)
+            return task_summary(row)
+
+    def assign(self, principal: Principal, task_id: str, username: str) -> dict:
+        """Department heads and supervisors hand a task to someone."""
+        if not principal.has_any(ASSIGNER_ROLES):
+            raise Forbidden(f"assigning needs one of the roles {sorted(ASSIGNER_ROLES)}")
+        if not username or not self._user_exists(username):
+            raise Invalid("unknown user", errors=[{"field": "user", "message": f"no active user '{username}'"}])
+        with self.db.session() as s:
+            row = self._visible_row(s, principal, task_id)
+            if row.state != "ready":
+                raise Conflict(f"task is {row.state}")
+            row.assignee = username
+            audit.append(s, actor=principal.username, kind="assign", instance_id=row.instance_id,
+                         task_id=task_id, data={"assignee": username})
+            return task_summary(row)
+
+    # ------------------------------------------------------------------ completing
+
+    def complete(self, principal: Principal, task_id: str, data: dict | None) -> dict:
+        """Complete a task with form data; the instance advances exactly once."""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise Invalid("data must be an object", errors=[{"field": "data", "message": "must be an object"}])
+        try:
+            with self.db.session() as s:
+                row = self._visible_row(s, principal, task_id)
+                if row.state != "ready":
+                    raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
+                self._check_can_work(principal, row)
+                if row.assignee and row.assignee != principal.username:
+                    raise Conflict(f"task is claimed by {row.assignee}")
+                self._check_segregation(s, principal, row)
+                inst = s.get(ProcessInstance, row.instance_id)
+                model = self.runner.model_for(s, inst.definition_id)
+                if row.form:
+                    self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
+                if inst.status not in ("running", "waiting"):
+                    raise Conflict(f"instance {inst.id} is {inst.status}")
+                wf = self.runner.load(inst)
+                task = wf.get_task_from_id(UUID(row.id))
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict("task is no longer ready", retryable=False)
+                task.data.update(data)
+                task.run()
+                now = utcnow()
+                row.state, row.completed_at, row.completed_by = "completed", now, principal.username
+                known = {r.id: r for r in s.scalars(select(TaskRecord).where(
+                    TaskRecord.instance_id == inst.id, TaskRecord.state == "ready", TaskRecord.id != row.id))}
+                outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                s.flush()
+                audit.append(s, actor=principal.username, kind="complete", instance_id=inst.id, task_id=row.id,
+                             data={"bpmn_id": row.bpmn_id, "data": _jsonable(data)})
+                if outcome.incident is not None:
+                    audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
+                                 data={"kind": outcome.incident.kind, "message": outcome.incident.message})
+                return {"task": task_summary(row), "instance": {"id": inst.id, "status": inst.status},
+                        "next_tasks": [task_summary(t) for t in outcome.new_tasks]}
+        except StaleDataError:
+            raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True) from None
+
+    # ------------------------------------------------------------------ checks
+
+    def _visibility(self, principal: Principal) -> list:
+        if principal.sees_all_departments:
+            return []
+        return [
+            or_(TaskRecord.assignee == principal.username,
+                _and([TaskRecord.candidate_role.in_(sorted(principal.roles)),
+                      or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None))])),
+        ]
+
+    def _visible_row(self, s, principal: Principal, task_id: str) -> TaskRecord:
+        row = s.get(TaskRecord, task_id) if _is_uuid(task_id) else None
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        if principal.sees_all_departments or row.assignee == principal.username:
+            return row
+        if row.candidate_role in principal.roles and principal.in_scope(row.department):
+            return row
+        if row.candidate_role not in principal.roles:
+            raise Forbidden(f"task '{row.name}' is for role '{row.candidate_role}', which you do not hold")
+        raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")
+
+    @staticmethod
+    def _check_can_work(principal: Principal, row: TaskRecord) -> None:
+        if row.assignee == principal.username:
+            return
+        if row.candidate_role not in principal.roles:
+            raise Forbidden(f"task '{row.name}' is for role '{row.candidate_role}', which you do not hold")
+        if not principal.in_scope(row.department):
+            raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")
+
+    @staticmethod
+    def _check_segregation(s, principal: Principal, row: TaskRecord) -> None:
+        refs = [r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()]
+        if not refs:
+            return
+        done_by = s.scalars(select(TaskRecord.bpmn_id).where(
+            TaskRecord.instance_id == row.instance_id, TaskRecord.bpmn_id.in_(refs),
+            TaskRecord.state == "completed", TaskRecord.completed_by == principal.username)).all()
+        if done_by:
+            raise Forbidden(f"segregation of duties: you completed '{', '.join(sorted(set(done_by)))}' of this "
+                            f"instance and may not also complete '{row.bpmn_id}'",
+                            reason="segregation_of_duties")
+
+    def _validate_form(self, definition_id: int, form_name: str, schema: dict | None, data: dict) -> None:
+        if schema is None:
+            return
+        key = (definition_id, form_name)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = validator_for(schema, default=Draft202012Validator)
+            validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+            self._validators[key] = validator
+        errors = []
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+            path = "/".join(str(p) for p in err.absolute_path)
+            if err.validator == "required" and isinstance(err.validator_value, list):
+                missing = [f for f in err.validator_value if f not in (err.instance or {})]
+                for f in missing:
+                    errors.append({"field": f"{path}/{f}" if path else f, "message": "required"})
+                continue
+            errors.append({"field": path or "(root)", "message": err.message})
+        if errors:
+            raise Invalid(f"form '{form_name}' rejected the data", errors=errors)
+
+
+def _and(conds):
+    from sqlalchemy import and_
+    return and_(*conds)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+        return True
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def _jsonable(data):
+    import json
+    return json.loads(json.dumps(data, default=str))
