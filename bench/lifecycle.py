@@ -1,0 +1,200 @@
+"""Full permit lifecycles over real HTTP against a real server, plus the bare
+SpiffWorkflow baseline in the same run.
+
+What it does
+  1. creates a fresh PostgreSQL database (anjian_bench_<pid>_xxxx), runs
+     ``anjian migrate`` and ``anjian seed``, starts ``anjian serve`` (gunicorn,
+     --workers, gthread) on a free port;
+  2. deploys tests/processes.py permit_files() as designer1 (multipart);
+  3. drives N lifecycles with C client threads: start as prod1 (unique business
+     key), complete apply (prod1), site_check (leader1), review (safety1,
+     approved), approve (boss1), accept (safety2); each next task id is taken
+     from ``next_tasks`` of the complete response (``active_tasks`` of start);
+  4. measures bare SpiffWorkflow (bench/bare_spiff.py) on one core, with the
+     server idle;
+  5. prints throughput, latencies, CPU used per process group, and the ratio
+     platform-per-core / bare-per-core; drops the database and stops the server.
+
+    .venv/bin/python bench/lifecycle.py [--clients 8] [--lifecycles 300] [--workers 2] [--keep-db]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import (Client, CpuMeter, HttpError, backend_pids, deploy, fmt_ms, login,  # noqa: E402
+                      percentile, running_server)
+import bare_spiff  # noqa: E402
+
+from tests.processes import permit_files  # noqa: E402
+
+STEPS = [  # (bpmn_id, user, data)
+    ("apply", "prod1", {"content": "动火作业 (bench)", "workers": 2}),
+    ("site_check", "leader1", {}),
+    ("review", "safety1", {"approved": True}),
+    ("approve", "boss1", {}),
+    ("accept", "safety2", {}),
+]
+USERS = sorted({"prod1", "designer1", *(u for _, u, _ in STEPS)})
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.start_lat: list[float] = []
+        self.complete_lat: list[float] = []
+        self.per_step: dict[str, list[float]] = {s: [] for s, _, _ in STEPS}
+        self.errors: list[str] = []
+        self.lifecycles = 0
+
+
+def run_lifecycle(client: Client, tokens: dict, key: str, business_key: str, stats: Stats | None) -> None:
+    t0 = time.perf_counter()
+    inst = client.call("POST", "/api/v1/process-instances",
+                       {"process_key": key, "business_key": business_key}, tokens["prod1"])
+    t1 = time.perf_counter()
+    start_lat = t1 - t0
+    tasks = inst["active_tasks"]
+    lat = []
+    for bpmn_id, user, data in STEPS:
+        task = next((t for t in tasks if t["bpmn_id"] == bpmn_id), None)
+        if task is None:  # fall back to the task list (should not happen for this process)
+            found = client.call("GET", f"/api/v1/tasks?instance_id={inst['id']}&state=ready", token=tokens[user])
+            task = next(t for t in found["items"] if t["bpmn_id"] == bpmn_id)
+        t0 = time.perf_counter()
+        r = client.call("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": data}, tokens[user])
+        lat.append((bpmn_id, time.perf_counter() - t0))
+        tasks = r["next_tasks"]
+    if r["instance"]["status"] != "completed":
+        raise AssertionError(f"instance {inst['id']} ended as {r['instance']['status']}")
+    if stats is not None:
+        with stats.lock:
+            stats.start_lat.append(start_lat)
+            for bpmn_id, v in lat:
+                stats.complete_lat.append(v)
+                stats.per_step[bpmn_id].append(v)
+            stats.lifecycles += 1
+
+
+def drive(port: int, tokens: dict, key: str, clients: int, lifecycles: int, tag: str,
+          stats: Stats | None) -> float:
+    """Run ``lifecycles`` lifecycles on ``clients`` threads; returns wall seconds."""
+    counter = iter(range(lifecycles))
+    counter_lock = threading.Lock()
+    errors = stats.errors if stats else []
+
+    def worker():
+        client = Client(port)
+        try:
+            while True:
+                with counter_lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                try:
+                    run_lifecycle(client, tokens, key, f"{tag}-{os.getpid()}-{i}", stats)
+                except (HttpError, AssertionError, OSError) as exc:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                    client.close()
+                    client = Client(port)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--lifecycles", type=int, default=300)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    ap.add_argument("--threads", type=int, default=None, help="gunicorn threads per worker (server default 8)")
+    ap.add_argument("--warmup", type=int, default=None, help="unmeasured lifecycles first (default 2 x clients)")
+    ap.add_argument("--bare-lifecycles", type=int, default=300)
+    ap.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
+    args = ap.parse_args(argv)
+    warmup = args.warmup if args.warmup is not None else 2 * args.clients
+    ncpu = os.cpu_count() or 1
+
+    with running_server(workers=args.workers, threads=args.threads, keep_db=args.keep_db) as srv:
+        admin = Client(srv.port)
+        tokens = {u: login(admin, u) for u in USERS}
+        dep = deploy(admin, tokens["designer1"], permit_files("permit"))
+        key = dep["processes"][0]["key"]
+        print(f"server: gunicorn {args.workers} workers x {args.threads or 8} threads on :{srv.port}, "
+              f"database {srv.dbname}; deployed {key} v{dep['processes'][0]['version']}")
+
+        drive(srv.port, tokens, key, args.clients, warmup, "warm", None)
+        groups = {"server": srv.server_pids(), "postgres": backend_pids(srv.dbname)}
+        meter = CpuMeter(groups).start()
+        stats = Stats()
+        wall = drive(srv.port, tokens, key, args.clients, args.lifecycles, "run", stats)
+        cpu = meter.stop()
+
+        # Consistency: every measured lifecycle must have completed.
+        done = admin.call("GET", "/api/v1/process-instances?process_key=permit&status=completed&page_size=1",
+                          token=tokens["boss1"])["total"]
+        admin.close()
+
+    # Bare SpiffWorkflow, server stopped and database dropped: one core, quiet machine.
+    bare = bare_spiff.measure(args.bare_lifecycles, round_trip=True)
+    bare_mem = bare_spiff.measure(args.bare_lifecycles, round_trip=False)
+
+    n_ok = stats.lifecycles
+    completions = len(stats.complete_lat)
+    lps = n_ok / wall
+    cps = completions / wall
+    reqs = (n_ok * (1 + len(STEPS))) / wall
+    print()
+    print(f"platform: {n_ok}/{args.lifecycles} lifecycles in {wall:.2f} s with {args.clients} clients "
+          f"({len(stats.errors)} errors; {done} completed instances in the database incl. {warmup} warm-up)")
+    print(f"  lifecycles/s        {lps:8.1f}")
+    print(f"  task completions/s  {cps:8.1f}   (requests/s incl. starts: {reqs:.1f})")
+    print(f"  completion latency  {fmt_ms(stats.complete_lat)}  (n={completions})")
+    print(f"  start latency       {fmt_ms(stats.start_lat, (50, 95))}")
+    for step, vals in stats.per_step.items():
+        print(f"    {step:11} {fmt_ms(vals)}")
+    server_cpu, pg_cpu, client_cpu = cpu["server"], cpu["postgres"], cpu["client"]
+    print(f"  CPU seconds: server (gunicorn) {server_cpu:.2f}, postgres backends {pg_cpu:.2f}, "
+          f"bench client {client_cpu:.2f}; machine busy {cpu['machine_busy_frac'] * 100:.0f}% of {ncpu} cores "
+          f"over {cpu['wall']:.2f} s")
+    print(f"  server CPU per lifecycle {server_cpu / n_ok * 1000:.1f} ms, postgres {pg_cpu / n_ok * 1000:.1f} ms; "
+          f"server CPU per request {server_cpu / (n_ok * 6) * 1000:.2f} ms")
+    print()
+    print(f"bare SpiffWorkflow (1 core): {bare['lifecycles_per_s']:.1f} lifecycles/s with JSON round trip per step "
+          f"(state up to {bare['max_state_bytes']} B); {bare_mem['lifecycles_per_s']:.1f}/s in memory")
+    per_core_nominal = lps / ncpu
+    per_core_measured = n_ok / max(1e-9, server_cpu + pg_cpu)
+    print(f"ratio platform/bare per core:")
+    print(f"  nominal  = ({lps:.1f} lifecycles/s / {ncpu} cores) / {bare['lifecycles_per_s']:.1f} "
+          f"= {per_core_nominal / bare['lifecycles_per_s']:.2f}   (target >= 0.5)")
+    print(f"  measured = ({n_ok} lifecycles / {server_cpu + pg_cpu:.1f} CPU-s of gunicorn+postgres) / "
+          f"{bare['lifecycles_per_cpu_s']:.1f} per CPU-s = "
+          f"{per_core_measured / bare['lifecycles_per_cpu_s']:.2f}   (excludes the bench client's "
+          f"{client_cpu:.1f} CPU-s on the same cores)")
+    p95 = percentile(stats.complete_lat, 95)
+    print(f"targets: >= 200 completions/s with 8 clients: {'MET' if cps >= 200 else 'NOT MET'} ({cps:.0f}); "
+          f"completion p95 < 25 ms: {'MET' if p95 < 0.025 else 'NOT MET'} ({p95 * 1000:.1f} ms); "
+          f"per-core ratio >= 0.5: {'MET' if per_core_nominal / bare['lifecycles_per_s'] >= 0.5 else 'NOT MET'}")
+    if stats.errors:
+        print(f"\n{len(stats.errors)} errors, first 5:")
+        for e in stats.errors[:5]:
+            print("  " + e)
+    return 1 if stats.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
