@@ -95,3 +95,11 @@ class TaskListSchema(Base):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+class MessageSchema(Base):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    correlation = fields.Dict(keys=fields.String(), load_default=dict)
+    payload = fields.Dict(keys=fields.String(), load_default=dict)
+    message_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))

@@ -23,6 +23,7 @@ class Node:
     body: str = ""
     attached_to: str | None = None
     attrs: dict = field(default_factory=dict)
+    ext: str = ""  # extensionElements of events (rendered before incoming/outgoing)
 
     @property
     def shape(self) -> str:
@@ -72,8 +73,10 @@ class ProcessBuilder:
         body = _timer(*timer) if timer else (_message_ref(self, message) if message else "")
         return self._add(Node(node_id, "startEvent", name, body=body))
 
-    def end(self, node_id="end", name="结束") -> "ProcessBuilder":
-        return self._add(Node(node_id, "endEvent", name))
+    def end(self, node_id="end", name="结束", *, terminate=False, lane=None) -> "ProcessBuilder":
+        """An end event; ``terminate=True`` ends the whole (sub)process, cancelling open tasks."""
+        body = "<bpmn:terminateEventDefinition />" if terminate else ""
+        return self._add(Node(node_id, "endEvent", name, lane, body))
 
     def user(self, node_id, name, *, lane=None, form=None, ui_form=None, props=None,
              manual=False) -> "ProcessBuilder":
@@ -106,6 +109,10 @@ class ProcessBuilder:
                 f"</spiffworkflow:serviceTaskOperator></bpmn:extensionElements>")
         return self._add(Node(node_id, "serviceTask", name, lane, body))
 
+    def call(self, node_id, name, called_element, *, lane=None) -> "ProcessBuilder":
+        """A call activity running another process of the deployment (data copied in and out)."""
+        return self._add(Node(node_id, "callActivity", name, lane, attrs={"calledElement": called_element}))
+
     def business_rule(self, node_id, name, decision_id, *, lane=None) -> "ProcessBuilder":
         body = (f"<bpmn:extensionElements><spiffworkflow:calledDecisionId>{escape(decision_id)}"
                 f"</spiffworkflow:calledDecisionId></bpmn:extensionElements>")
@@ -120,16 +127,22 @@ class ProcessBuilder:
     def timer_catch(self, node_id, name, kind, expression, *, lane=None) -> "ProcessBuilder":
         return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _timer(kind, expression)))
 
-    def message_catch(self, node_id, name, message, *, lane=None) -> "ProcessBuilder":
-        return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _message_ref(self, message)))
+    def message_catch(self, node_id, name, message, *, lane=None, props=None) -> "ProcessBuilder":
+        return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _message_ref(self, message),
+                              ext=_props_ext(props)))
+
+    def message_throw(self, node_id, name, message, *, lane=None, props=None) -> "ProcessBuilder":
+        return self._add(Node(node_id, "intermediateThrowEvent", name, lane, _message_ref(self, message),
+                              ext=_props_ext(props)))
 
     def timer_boundary(self, node_id, name, attached_to, kind, expression, *, cancel=True) -> "ProcessBuilder":
         return self._add(Node(node_id, "boundaryEvent", name, body=_timer(kind, expression), attached_to=attached_to,
                               attrs={"cancelActivity": "true" if cancel else "false"}))
 
-    def message_boundary(self, node_id, name, attached_to, message, *, cancel=True) -> "ProcessBuilder":
+    def message_boundary(self, node_id, name, attached_to, message, *, cancel=True, props=None) -> "ProcessBuilder":
         return self._add(Node(node_id, "boundaryEvent", name, body=_message_ref(self, message),
-                              attached_to=attached_to, attrs={"cancelActivity": "true" if cancel else "false"}))
+                              attached_to=attached_to, attrs={"cancelActivity": "true" if cancel else "false"},
+                              ext=_props_ext(props)))
 
     def flow(self, source, target, *, condition=None, name="", flow_id=None) -> "ProcessBuilder":
         self.flows.append(Flow(flow_id or f"Flow_{source}_{target}", source, target, condition, name))
@@ -213,7 +226,9 @@ class ProcessBuilder:
             refs += "".join(f"<bpmn:outgoing>{o}</bpmn:outgoing>" for o in outgoing.get(n.id, []))
             body = n.body
             # extensionElements must come first, event definitions after in/outgoing.
-            if body.startswith("<bpmn:extensionElements>"):
+            if n.ext:
+                inner = n.ext + refs + body
+            elif body.startswith("<bpmn:extensionElements>"):
                 inner = body + refs
             elif body:
                 inner = refs + body
@@ -288,6 +303,14 @@ def _timer(kind: str, expression: str) -> str:
     return (f'<bpmn:timerEventDefinition><bpmn:{tag} xsi:type="bpmn:tFormalExpression" '
             f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{escape(expression)}</bpmn:{tag}>'
             f'</bpmn:timerEventDefinition>')
+
+
+def _props_ext(props: dict | None) -> str:
+    if not props:
+        return ""
+    items = "".join(f'<spiffworkflow:property name={quoteattr(k)} value={quoteattr(str(v))} />'
+                    for k, v in props.items())
+    return f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties></bpmn:extensionElements>"
 
 
 def _message_ref(builder: ProcessBuilder, message: str) -> str:

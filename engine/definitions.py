@@ -69,6 +69,7 @@ class ParsedProcess:
     name: str
     bundle: dict
     content_hash: str
+    start_messages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -296,7 +297,8 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
                 errors.append(DeployError(name, f"cannot build process {pid}: {exc}", process_el.sourceline, pid))
                 continue
             bundle = _bundle(pid, name, subs, bpmn_docs, texts, decision_files, all_forms, parser)
-            processes.append(ParsedProcess(pid, process_el.get("name") or pid, bundle, content_hash(bundle)))
+            processes.append(ParsedProcess(pid, process_el.get("name") or pid, bundle, content_hash(bundle),
+                                           _start_messages(doc.getroot(), process_el)))
     if not bpmn_docs and not errors and not forms and not dmn_docs:
         errors.append(DeployError("(deployment)", "no process, decision table or form in the deployment"))
     return processes
@@ -429,6 +431,16 @@ def _lint_process(file, process_el, forms, operators, decision_files, errors) ->
             err(el, "business rule task names no decision (spiffworkflow:calledDecisionId)")
         elif ref.text.strip() not in decision_files:
             err(el, f"decision '{ref.text.strip()}' is not in the deployment")
+
+
+def _start_messages(root, process_el) -> list[str]:
+    names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{BPMN}message")}
+    out = []
+    for start in process_el.findall(f"{BPMN}startEvent"):
+        for med in start.findall(f"{BPMN}messageEventDefinition"):
+            if med.get("messageRef") in names:
+                out.append(names[med.get("messageRef")])
+    return sorted(set(out))
 
 
 def _bundle(pid, file, subs, bpmn_docs, texts, decision_files, forms, parser) -> dict:

@@ -16,7 +16,7 @@ from engine import audit
 from engine.db import Database
 from engine.definitions import DeploymentInvalid, analyse
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import Deployment, ProcessDefinition
+from engine.models import Deployment, MessageStartEvent, ProcessDefinition
 
 
 class DeploymentService:
@@ -80,6 +80,8 @@ class DeploymentService:
                                       deployment_id=dep.id, deployed_by=actor)
                 s.add(d)
                 s.flush()
+                for message in p.start_messages:
+                    s.add(MessageStartEvent(definition_id=d.id, process_key=p.key, message_name=message))
                 out.append({"key": p.key, "version": d.version, "created": True, "definition_id": d.id})
             audit.append(s, actor=actor, kind="deploy", data={"deployment_id": dep.id, "processes": out,
                                                               "files": dep.files})

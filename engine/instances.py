@@ -52,14 +52,21 @@ class InstanceService:
         self.runner = runner
 
     def start(self, principal: Principal, process_key: str, business_key: str | None = None,
-              variables: dict | None = None, *, version: int | None = None) -> dict:
-        """Start the latest (or a given) version of ``process_key``; 409 on a running business key."""
+              variables: dict | None = None, *, version: int | None = None,
+              definition_id: int | None = None, start_message: tuple[str, dict] | None = None) -> dict:
+        """Start the latest (or a given) version of ``process_key``; 409 on a running business key.
+
+        ``start_message`` = (name, payload) delivers that message to the new
+        instance's message start event before the first engine steps.
+        """
         variables = dict(variables or {})
         try:
             with self.db.session() as s:
                 q = select(ProcessDefinition).where(ProcessDefinition.key == process_key)
                 if version is not None:
                     q = q.where(ProcessDefinition.version == version)
+                if definition_id is not None:
+                    q = q.where(ProcessDefinition.id == definition_id)
                 d = s.scalar(q.order_by(ProcessDefinition.version.desc()).limit(1))
                 if d is None:
                     raise NotFound(f"no process definition '{process_key}'"
@@ -71,6 +78,8 @@ class InstanceService:
                                    retryable=False)
                 model = self.runner.model_for(s, d.id)
                 wf = self.runner.new_workflow(model, variables)
+                if start_message is not None:
+                    self.runner.catch_start_message(wf, *start_message)
                 inst = ProcessInstance(
                     definition_id=d.id, process_key=d.key, definition_version=d.version,
                     business_key=business_key, active_business_key=business_key, status="running",
@@ -166,6 +175,7 @@ class InstanceService:
                 wf = self.runner.load(inst)
                 wf.cancel()
                 self.runner.save(inst, wf, "cancelled")
+                self.runner.sync_subscriptions(s, inst, wf)
                 inst.active_business_key = None
                 now = utcnow()
                 for row in s.scalars(select(TaskRecord).where(TaskRecord.instance_id == inst.id,

@@ -147,6 +147,8 @@ class ProcessInstance(Base):
     started_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Fingerprint of the message subscriptions last written, to skip rewriting them.
+    subscriptions_fp: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -222,3 +224,61 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message, indexed by each correlation value."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (
+        Index("ix_subscription_lookup", "message_name", "corr_key", "corr_value"),
+        Index("ix_subscription_instance", "instance_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    message_name: Mapped[str] = mapped_column(String(200))
+    # ("*", "*") marks the subscription itself; other rows are correlation values.
+    corr_key: Mapped[str] = mapped_column(String(100))
+    corr_value: Mapped[str] = mapped_column(String(300))
+
+
+class MessageStartEvent(Base):
+    """A definition that starts on a message (message start event)."""
+
+    __tablename__ = "message_start_events"
+    __table_args__ = (Index("ix_message_start_name", "message_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id", ondelete="CASCADE"))
+    process_key: Mapped[str] = mapped_column(String(200))
+    message_name: Mapped[str] = mapped_column(String(200))
+
+
+class MessageDelivery(Base):
+    """Result of a delivery with a client-chosen ``message_id`` (idempotency)."""
+
+    __tablename__ = "message_deliveries"
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    result: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class OutboxEntry(Base):
+    """Work to do after a commit (service task, thrown message); relayed to a queue."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "done_at", "sent_at", "available_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JsonType, default=dict)
+    # instance+task+attempt for service tasks: a job runs its effect at most once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

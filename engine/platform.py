@@ -7,6 +7,7 @@ from engine.db import Database
 from engine.definitions import ModelCache
 from engine.deployments import DeploymentService
 from engine.instances import InstanceService
+from engine.messages import MessageService
 from engine.runner import Runner
 from engine.tasks import TaskService
 from engine.users import UserService
@@ -28,6 +29,7 @@ class Platform:
         self.instances = InstanceService(self.db, self.runner)
         self.tasks = TaskService(self.db, self.runner, self.users.exists)
         self.audit = AuditService(self.db)
+        self.messages = MessageService(self.db, self.runner, self.instances)
 
     def migrate(self) -> None:
         """Create or upgrade the schema (idempotent)."""

@@ -7,25 +7,38 @@ the instance row with its optimistic version (SQLAlchemy ``version_id_col``).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.definitions import ModelCache, ProcessModel
-from engine.models import Incident, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
+from engine.models import (
+    Incident,
+    MessageSubscription,
+    OutboxEntry,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskRecord,
+    utcnow,
+)
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine.spiff import SERIALIZER, DeferredServiceTask
 
 log = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = ("running", "waiting")
+# Always indexed for message correlation (plant messages are correlated by area).
+CORRELATION_KEYS = ("area", "department", "business_key")
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 
 
@@ -42,6 +55,7 @@ class StepOutcome:
     closed_task_ids: list[str] = field(default_factory=list)
     incident: Incident | None = None
     pending_services: list[dict] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
 
 
 def _jsonable(data) -> dict:
@@ -71,6 +85,16 @@ class Runner:
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(variables)
         return wf
+
+    def catch_start_message(self, wf: BpmnWorkflow, name: str, payload: dict) -> None:
+        """Deliver a message to a fresh workflow's message start event."""
+        wf.do_engine_steps()
+        for task in list(wf.event_manager.tasks.values()):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                task.data.update(payload)
+                wf.catch(BpmnEvent(definition, payload=dict(payload)))
+                return
 
     def load(self, instance: ProcessInstance) -> BpmnWorkflow:
         """Deserialize an instance's workflow."""
@@ -105,10 +129,8 @@ class Runner:
             }
         outcome = self._sync_tasks(session, instance, wf, model, known_ready)
         outcome.incident = incident
-        outcome.pending_services = [
-            {"task_id": str(t.id), "bpmn_id": t.task_spec.bpmn_id, "operator": t.task_spec.operation_name}
-            for t in wf.get_tasks(state=TaskState.STARTED) if isinstance(t.task_spec, DeferredServiceTask)
-        ]
+        outbox = self._service_jobs(wf) + self._thrown_messages(instance, wf)
+        outcome.pending_services = [e.payload for e in outbox if e.kind == "service_task"]
         if incident is not None:
             status = "error"
         elif wf.is_completed():
@@ -126,6 +148,13 @@ class Runner:
             for row in outcome.new_tasks:
                 row.instance_id = instance.id
         session.add_all(outcome.new_tasks)
+        self.sync_subscriptions(session, instance, wf)
+        for entry in outbox:
+            entry.payload["instance_id"] = instance.id
+            if entry.kind == "service_task":
+                entry.dedupe_key = f"svc:{instance.id}:{entry.payload['task_id']}:{entry.payload['attempt']}"
+            session.add(entry)
+        outcome.outbox = outbox
         if incident is not None:
             incident.instance_id = instance.id
             session.add(incident)
@@ -174,6 +203,81 @@ class Runner:
                 when = when.replace(tzinfo=timezone.utc)
             due = when if due is None or when < due else due
         return due
+
+    # ------------------------------------------------------------------ waiting and throwing
+
+    def subscriptions(self, instance: ProcessInstance, wf: BpmnWorkflow) -> list[tuple[str, str, dict]]:
+        """(task id, message name, correlation values) of every task waiting for a message."""
+        out = []
+        for task in wf.event_manager.tasks.values():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, MessageEventDefinition):
+                continue
+            corr = {}
+            for key in CORRELATION_KEYS:
+                value = task.data.get(key) if key != "business_key" else instance.business_key
+                if value is None and key in ("area", "department"):
+                    value = getattr(instance, key)
+                if value not in (None, ""):
+                    corr[key] = str(value)
+            props = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+            for key in filter(None, (k.strip() for k in props.get("correlation", "").split(","))):
+                if task.data.get(key) not in (None, ""):
+                    corr[key] = str(task.data[key])
+            out.append((str(task.id), definition.name, corr))
+        return sorted(out, key=lambda x: (x[0], x[1]))
+
+    def sync_subscriptions(self, session, instance, wf) -> None:
+        subs = self.subscriptions(instance, wf) if instance.status in ACTIVE_STATUSES else []
+        fp = hashlib.sha256(json.dumps(subs, sort_keys=True).encode()).hexdigest() if subs else None
+        if fp == instance.subscriptions_fp:
+            return
+        if instance.subscriptions_fp is not None:
+            session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        rows = []
+        for task_id, name, corr in subs:
+            rows.append(MessageSubscription(instance_id=instance.id, task_id=task_id, message_name=name,
+                                            corr_key="*", corr_value="*"))
+            for key, value in corr.items():
+                rows.append(MessageSubscription(instance_id=instance.id, task_id=task_id, message_name=name,
+                                                corr_key=key, corr_value=value[:300]))
+        session.add_all(rows)
+        instance.subscriptions_fp = fp
+
+    @staticmethod
+    def _service_jobs(wf: BpmnWorkflow) -> list[OutboxEntry]:
+        """One outbox entry per service task that started and is not queued yet."""
+        entries = []
+        for task in wf.get_tasks(state=TaskState.STARTED):
+            if not isinstance(task.task_spec, DeferredServiceTask):
+                continue
+            attempt = task.internal_data.get("anjian_attempt", 1)
+            if task.internal_data.get("anjian_queued") == attempt:
+                continue
+            task.internal_data["anjian_queued"] = attempt
+            entries.append(OutboxEntry(kind="service_task", payload={
+                "task_id": str(task.id), "bpmn_id": task.task_spec.bpmn_id,
+                "operator": task.task_spec.operation_name, "attempt": attempt}))
+        return entries
+
+    @staticmethod
+    def _thrown_messages(instance, wf: BpmnWorkflow) -> list[OutboxEntry]:
+        """Messages a process threw that no task of its own caught: delivered after commit."""
+        entries = []
+        for event in wf.get_events():
+            definition = event.event_definition
+            if not isinstance(definition, MessageEventDefinition):
+                continue
+            payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
+            payload = _jsonable(payload)
+            correlation = dict(payload.get("correlation") or {})
+            for key in ("area", "department"):
+                if key in payload and key not in correlation:
+                    correlation[key] = payload[key]
+            entries.append(OutboxEntry(kind="message", payload={
+                "name": definition.name, "payload": payload, "correlation": correlation,
+                "source_instance": instance.id}))
+        return entries
 
     # ------------------------------------------------------------------ guards
 

@@ -70,3 +70,43 @@ def timer_process(key="timed", duration="PT1H") -> str:
     b.chain("start", "work", "end")
     b.chain("overdue", "escalated", "end2")
     return b.to_xml()
+
+
+def suspendable_process(key="suspendable") -> str:
+    """Work with an interrupting stop_work boundary → suspended task; waits for restart after."""
+    b = ProcessBuilder(key, "可停工作业")
+    b.lane("production").lane("supervision")
+    b.start().user("work", "作业", lane="production")
+    b.message_boundary("stopped", "停工", "work", "stop_work")
+    b.user("handle_stop", "停工处置", lane="supervision")
+    b.message_catch("wait_restart", "等待复工", "restart")
+    b.user("resume", "复工作业", lane="production")
+    b.end("end").end("end2", "复工完成")
+    b.chain("start", "work", "end")
+    b.chain("stopped", "handle_stop", "wait_restart", "resume", "end2")
+    return b.to_xml()
+
+
+def message_started_process(key="on_alert") -> str:
+    """Started by an 'alert' message; the payload lands in the variables."""
+    b = ProcessBuilder(key, "预警处置 (测试)")
+    b.lane("supervision")
+    b.start("start", "收到预警", message="alert").user("handle", "处置", lane="supervision").end()
+    b.chain("start", "handle", "end")
+    return b.to_xml()
+
+
+def thrower_process(key="stopper") -> str:
+    """Throws stop_work for an area (one-click stop)."""
+    b = ProcessBuilder(key, "一键停工 (测试)")
+    b.lane("supervision")
+    b.start().user("order", "下达停工", lane="supervision")
+    b._add(__import__("engine.bpmn_builder", fromlist=["Node"]).Node(
+        "throw", "intermediateThrowEvent", "通知停工",
+        body='<bpmn:messageEventDefinition messageRef="Message_stop_work"><bpmn:extensionElements>'
+             '<spiffworkflow:messagePayload>{"area": area, "reason": reason}</spiffworkflow:messagePayload>'
+             '</bpmn:extensionElements></bpmn:messageEventDefinition>'))
+    b.messages["stop_work"] = "Message_stop_work"
+    b.end()
+    b.chain("start", "order", "throw", "end")
+    return b.to_xml()

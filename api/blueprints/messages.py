@@ -1,0 +1,19 @@
+"""Messages to running instances and message start events."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import principal
+from api.schemas import MessageSchema
+from api.services import platform
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages")
+
+
+@blp.route("/messages")
+class Messages(MethodView):
+    @blp.arguments(MessageSchema)
+    def post(self, body):
+        """Deliver a message to every waiting instance whose correlation matches (404 when none)."""
+        return platform().messages.deliver(
+            principal(), body["name"], correlation=body.get("correlation"), business_key=body.get("business_key"),
+            payload=body.get("payload"), message_id=body.get("message_id"))
