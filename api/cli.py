@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -150,12 +149,35 @@ def audit_verify():
 @main.command()
 @click.option("--interval", default=0.5, show_default=True, help="seconds between polls")
 def scheduler(interval):
-    """Fire due timers (safe to run two: instances advance under version checks)."""
+    """Fire due timers and relay the outbox (one active at a time; safe to run two)."""
+    from worker.dispatch import Scheduler
+
     p = _platform()
-    click.echo("scheduler polling for due timers")
-    while True:
-        p.instances.fire_due_timers()
-        time.sleep(interval)
+    if p.settings.embedded:
+        click.echo("embedded mode (no REDIS_URL): running jobs and timers in this process")
+        p.dispatcher.poll = interval
+        p.dispatcher._loop()
+        return
+    click.echo(f"scheduler {p.settings.redis_url}: polling every {interval}s (standby unless leader)")
+    Scheduler(p, p.dispatcher, interval=interval).run_forever()
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="exit when the queue is empty")
+@click.option("--name", default=None, help="worker name (default: host and pid)")
+def worker_cmd(burst, name):
+    """Run an RQ worker for service tasks, timers and thrown messages (REDIS_URL required)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from worker.dispatch import QUEUE_NAME
+
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.UsageError("REDIS_URL is not set: embedded mode runs jobs inside `anjian serve`")
+    conn = Redis.from_url(settings.redis_url)
+    w = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn, name=name)
+    w.work(burst=burst, logging_level="INFO")
 
 
 @main.command()
@@ -184,25 +206,11 @@ def serve(host, port, workers, threads):
 
             app = create_app(settings)
             if settings.embedded:
-                _start_embedded_scheduler(app.extensions["anjian"])
+                app.extensions["anjian"].start_background()
             return app
 
     click.echo(f"Anjian API on http://{host}:{port}  (docs: http://{host}:{port}/api/docs)")
     _App().run()
-
-
-def _start_embedded_scheduler(platform) -> None:
-    def loop():
-        while True:
-            try:
-                platform.instances.fire_due_timers()
-            except Exception:  # keep the loop alive; errors are logged by the engine
-                import logging
-
-                logging.getLogger("anjian.scheduler").exception("timer poll failed")
-            time.sleep(0.5)
-
-    threading.Thread(target=loop, name="anjian-embedded-scheduler", daemon=True).start()
 
 
 @main.command("openapi")
@@ -213,6 +221,53 @@ def openapi_cmd():
     app = create_app(Settings.from_env())
     with app.test_client() as c:
         click.echo(json.dumps(c.get("/api/v1/openapi.json").json, ensure_ascii=False, indent=2))
+
+
+@main.group()
+def connectors():
+    """Connectors (MES, notifications, data hub and installed plugins)."""
+
+
+@connectors.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print the same JSON as GET /api/v1/connectors")
+def connectors_list(as_json):
+    """Print each connector, its version, operations and parameters, and any that failed to load."""
+    from connectors.registry import discover
+
+    info = discover().describe()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    for c in info["connectors"]:
+        click.echo(f"{c['name']} {c['version']}  [{c['kind']}]  {c['description']}")
+        for op in c["operations"]:
+            click.echo(f"  {c['name']}/{op['name']}  - {op['description']}")
+            for prm in op["params"]:
+                need = "required" if prm["required"] else "optional"
+                default = f", default {prm['default']!r}" if "default" in prm else ""
+                desc = f"  {prm['description']}" if prm["description"] else ""
+                choices = f", one of {prm['choices']}" if "choices" in prm else ""
+                click.echo(f"      {prm['name']}: {prm['type']} ({need}{default}{choices}){desc}")
+    for f in info["failures"]:
+        click.echo(f"FAILED {f['name']}: {f['error']}", err=True)
+    if not info["connectors"]:
+        click.echo("no connectors loaded", err=True)
+
+
+@main.command("mes-simulator")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8900, show_default=True, type=int)
+def mes_simulator(host, port):
+    """Serve the MES simulator (sample plant work orders, equipment load, schedule)."""
+    from connectors.mes_simulator import AREAS, MesSimulator
+
+    try:
+        sim = MesSimulator(host, port, quiet=False)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    click.echo(f"MES simulator on {sim.url}  (areas: {', '.join(AREAS)}); "
+               f"point the mes connector at it with ANJIAN_CONNECTOR_MES_BASE_URL={sim.url}")
+    sim.serve_forever()
 
 
 if __name__ == "__main__":

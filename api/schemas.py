@@ -103,3 +103,16 @@ class MessageSchema(Base):
     correlation = fields.Dict(keys=fields.String(), load_default=dict)
     payload = fields.Dict(keys=fields.String(), load_default=dict)
     message_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+
+
+class IncidentListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["open", "retried", "resolved"]))
+    instance_id = fields.Integer()
+
+
+class RetrySchema(Base):
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ResolveSchema(Base):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))

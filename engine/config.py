@@ -33,6 +33,8 @@ class Settings:
     # Depth at which an instance is failed loudly; SpiffWorkflow's TaskIterator
     # silently stops at 1000 (see DESIGN.md), so stay well below it.
     max_task_depth: int = 900
+    # A job sent to a worker but not done after this long is sent again.
+    job_lease_seconds: float = 60.0
     default_page_size: int = 50
     max_page_size: int = 500
     extra: dict = field(default_factory=dict)
@@ -58,6 +60,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             mqtt_url=env.get("MQTT_URL") or None,
             max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
+            job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
         )
 
     def with_(self, **changes) -> "Settings":

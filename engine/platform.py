@@ -1,11 +1,14 @@
 """The composition root: one object holding every engine service for one process."""
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from engine.audit import AuditService
 from engine.config import Settings
 from engine.db import Database
 from engine.definitions import ModelCache
 from engine.deployments import DeploymentService
+from engine.incidents import IncidentService
 from engine.instances import InstanceService
 from engine.messages import MessageService
 from engine.runner import Runner
@@ -30,6 +33,25 @@ class Platform:
         self.tasks = TaskService(self.db, self.runner, self.users.exists)
         self.audit = AuditService(self.db)
         self.messages = MessageService(self.db, self.runner, self.instances)
+        self.incidents = IncidentService(self.db, self.runner)
+        self.dispatcher = self._make_dispatcher()
+        event.listen(self.db._write, "after_commit", self._after_commit)
+
+    def _make_dispatcher(self):
+        # Imported here: worker/ builds on engine/, not the other way round.
+        from worker.dispatch import EmbeddedDispatcher, RqDispatcher
+
+        if self.settings.redis_url:
+            return RqDispatcher(self, self.settings.redis_url, lease_seconds=self.settings.job_lease_seconds)
+        return EmbeddedDispatcher(self, lease_seconds=self.settings.job_lease_seconds)
+
+    def _after_commit(self, session) -> None:
+        if session.info.pop("anjian_outbox", False):
+            self.dispatcher.notify()
+
+    def start_background(self) -> None:
+        """Embedded mode: start the in-process job and timer runner."""
+        self.dispatcher.start()
 
     def migrate(self) -> None:
         """Create or upgrade the schema (idempotent)."""
@@ -38,5 +60,6 @@ class Platform:
         migrate.upgrade(self.db)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop background work and release database connections."""
+        self.dispatcher.stop()
         self.db.dispose()

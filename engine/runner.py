@@ -149,6 +149,8 @@ class Runner:
                 row.instance_id = instance.id
         session.add_all(outcome.new_tasks)
         self.sync_subscriptions(session, instance, wf)
+        if outbox:
+            session.info["anjian_outbox"] = True
         for entry in outbox:
             entry.payload["instance_id"] = instance.id
             if entry.kind == "service_task":

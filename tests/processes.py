@@ -110,3 +110,14 @@ def thrower_process(key="stopper") -> str:
     b.end()
     b.chain("start", "order", "throw", "end")
     return b.to_xml()
+
+
+def service_process(key="svc", operator="plant_test/echo", *, retries=None, backoff=None, param="'unit-' + str(n)") -> str:
+    """start → set n → service call → user task reading the result → end."""
+    b = ProcessBuilder(key, "服务任务 (测试)")
+    b.lane("production")
+    b.start().script("prep", "准备", "n = 1")
+    b.service("call", "调用", operator, {"value": param}, result_variable="reply", retries=retries, backoff=backoff)
+    b.user("read", "查看结果", lane="production").end()
+    b.chain("start", "prep", "call", "read", "end")
+    return b.to_xml()

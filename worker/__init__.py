@@ -1,0 +1,1 @@
+"""Job functions, the outbox relay, the embedded runner and the scheduler."""

@@ -1,0 +1,229 @@
+"""Job functions: the same code runs on RQ workers and on the embedded runner thread.
+
+A job works on one outbox entry. A service-task job evaluates the task's
+parameters, calls the connector outside any transaction, then in one
+transaction re-loads the instance, completes the task, advances the instance
+and marks the entry done. The entry's ``done_at`` is checked inside that
+transaction, so a job that runs twice (a worker killed mid-job, a relay that
+re-sent it) advances the instance exactly once.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.errors import NotFound
+from engine.models import Incident, OutboxEntry, ProcessInstance, TaskRecord, utcnow
+from engine.principal import SYSTEM
+from engine.runner import ACTIVE_STATUSES
+
+log = logging.getLogger(__name__)
+MAX_WRITE_ATTEMPTS = 8
+DEFAULT_BACKOFF_SECONDS = 1
+
+
+class JobRunner:
+    """Runs outbox entries against a Platform."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self.db = platform.db
+        self.runner = platform.runner
+
+    def run_entry(self, entry_id: int) -> str:
+        """Run one outbox entry; returns what happened (for logs and tests)."""
+        with self.db.session(write=False) as s:
+            entry = s.get(OutboxEntry, entry_id)
+            if entry is None:
+                return "missing"
+            if entry.done_at is not None:
+                return "already-done"
+            kind, payload = entry.kind, dict(entry.payload)
+        if kind == "service_task":
+            return self._service_task(entry_id, payload)
+        if kind == "message":
+            return self._message(entry_id, payload)
+        if kind == "timer":
+            return self._timer(entry_id, payload)
+        self._finish(entry_id, error=f"unknown job kind {kind}")
+        return "unknown-kind"
+
+    # ------------------------------------------------------------------ service tasks
+
+    def _service_task(self, entry_id: int, payload: dict) -> str:
+        instance_id, task_id = payload["instance_id"], payload["task_id"]
+        prepared = self._prepare_call(instance_id, task_id)
+        if prepared is None:
+            self._finish(entry_id, error="task is no longer waiting for its service call")
+            return "stale"
+        operator, params, retries, backoff = prepared
+        started = time.perf_counter()
+        try:
+            result = self.platform.connectors.call(operator, params)
+            error = None
+        except Exception as exc:  # connector failures become retries or incidents
+            result, error = None, exc
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                with self.db.session() as s:
+                    entry = s.get(OutboxEntry, entry_id)
+                    if entry is None or entry.done_at is not None:
+                        return "already-done"
+                    inst = s.get(ProcessInstance, instance_id)
+                    if inst is None or inst.status not in ACTIVE_STATUSES:
+                        entry.done_at = utcnow()
+                        return "instance-not-active"
+                    wf = self.runner.load(inst)
+                    task = wf.get_task_from_id(UUID(task_id))
+                    if task is None or task.state != TaskState.STARTED:
+                        entry.done_at = utcnow()
+                        return "stale"
+                    model = self.runner.model_for(s, inst.definition_id)
+                    entry.attempts += 1
+                    entry.done_at = utcnow()
+                    if error is None:
+                        task.data[task.task_spec.result_variable] = result
+                        task.complete()
+                        known = self._ready_rows(s, inst.id)
+                        outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                        s.flush()
+                        audit.append(s, actor="worker", kind="service_task", instance_id=inst.id, task_id=task_id,
+                                     data={"operator": operator, "attempt": payload.get("attempt", 1),
+                                           "elapsed_ms": elapsed_ms, "status": outcome.status})
+                        return "completed"
+                    return self._on_failure(s, inst, wf, model, task, entry, operator, params, error,
+                                            retries, backoff, payload.get("attempt", 1))
+            except StaleDataError:
+                time.sleep(0.005 * (attempt + 1))
+        raise RuntimeError(f"instance {instance_id} kept changing; job will be re-run by the relay")
+
+    def _prepare_call(self, instance_id: int, task_id: str):
+        with self.db.session(write=False) as s:
+            inst = s.get(ProcessInstance, instance_id)
+            if inst is None or inst.status not in ACTIVE_STATUSES:
+                return None
+            wf = self.runner.load(inst)
+            task = wf.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.STARTED:
+                return None
+            spec = task.task_spec
+            params = {name: p["value"] for name, p in spec.evaluate_params(task).items()}
+            return spec.operation_name, params, spec.retries or 0, spec.retry_backoff_base or DEFAULT_BACKOFF_SECONDS
+
+    def _on_failure(self, s, inst, wf, model, task, entry, operator, params, error, retries, backoff, attempt):
+        retryable = getattr(error, "retryable", True)
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        if retryable and attempt <= retries:
+            delay = backoff * (2 ** (attempt - 1))
+            task.internal_data["anjian_attempt"] = attempt + 1
+            task.internal_data.pop("anjian_queued", None)
+            known = self._ready_rows(s, inst.id)
+            outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+            for new in outcome.outbox:
+                if new.kind == "service_task":
+                    new.available_at = utcnow() + timedelta(seconds=delay)
+            s.flush()
+            audit.append(s, actor="worker", kind="service_task_retry", instance_id=inst.id, task_id=str(task.id),
+                         data={"operator": operator, "attempt": attempt, "next_in_s": delay, "error": message})
+            return "retry-scheduled"
+        incident = Incident(instance_id=inst.id, task_id=str(task.id), kind="service_task",
+                            message=f"{operator} failed after {attempt} attempt(s): {message}",
+                            details={"operator": operator, "params": _jsonable(params), "error": message,
+                                     "retryable": retryable, "attempts": attempt,
+                                     "bpmn_id": task.task_spec.bpmn_id})
+        s.add(incident)
+        self.runner.save(inst, wf, "error", error=incident.message)
+        s.flush()
+        audit.append(s, actor="worker", kind="incident", instance_id=inst.id, task_id=str(task.id),
+                     data={"kind": "service_task", "message": incident.message})
+        return "incident"
+
+    @staticmethod
+    def _ready_rows(s, instance_id) -> dict:
+        return {r.id: r for r in s.scalars(select(TaskRecord).where(
+            TaskRecord.instance_id == instance_id, TaskRecord.state == "ready"))}
+
+    # ------------------------------------------------------------------ timers
+
+    def _timer(self, entry_id: int, payload: dict) -> str:
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                with self.db.session() as s:
+                    entry = s.get(OutboxEntry, entry_id)
+                    if entry is None or entry.done_at is not None:
+                        return "already-done"
+                    entry.done_at = utcnow()
+                    entry.attempts += 1
+                    inst = s.get(ProcessInstance, payload["instance_id"])
+                    now = utcnow()
+                    if inst is None or inst.status not in ACTIVE_STATUSES or inst.next_timer_at is None \
+                            or inst.next_timer_at > now:
+                        return "not-due"
+                    due = inst.next_timer_at
+                    model = self.runner.model_for(s, inst.definition_id)
+                    wf = self.runner.load(inst)
+                    outcome = self.runner.advance(s, inst, wf, model, refresh_timers=True)
+                    s.flush()
+                    audit.append(s, actor="scheduler", kind="timer", instance_id=inst.id,
+                                 data={"due": due.isoformat(), "lateness_ms": round((now - due).total_seconds() * 1000),
+                                       "status": outcome.status})
+                    return "fired"
+            except StaleDataError:
+                time.sleep(0.005 * (attempt + 1))
+        raise RuntimeError("instance kept changing; the timer entry will be re-run by the relay")
+
+    # ------------------------------------------------------------------ messages
+
+    def _message(self, entry_id: int, payload: dict) -> str:
+        try:
+            self.platform.messages.deliver(SYSTEM, payload["name"], correlation=payload.get("correlation"),
+                                           payload=payload.get("payload"),
+                                           message_id=f"outbox-{entry_id}")
+            outcome = "delivered"
+        except NotFound as exc:
+            outcome = "nobody-waiting"
+            log.info("thrown message %s reached nobody: %s", payload.get("name"), exc.detail)
+        self._finish(entry_id)
+        return outcome
+
+    def _finish(self, entry_id: int, error: str | None = None) -> None:
+        with self.db.session() as s:
+            entry = s.get(OutboxEntry, entry_id)
+            if entry is not None and entry.done_at is None:
+                entry.done_at = utcnow()
+                entry.attempts += 1
+                entry.last_error = error
+
+
+def _jsonable(data):
+    import json
+    return json.loads(json.dumps(data, default=str))
+
+
+# ---------------------------------------------------------------------- RQ entry point
+
+_PLATFORM = None
+
+
+def _worker_platform():
+    # One Platform per worker process, built from the environment on first use.
+    global _PLATFORM
+    if _PLATFORM is None:
+        from engine.config import Settings
+        from engine.platform import Platform
+
+        _PLATFORM = Platform(Settings.from_env())
+    return _PLATFORM
+
+
+def run_outbox_entry(entry_id: int) -> str:
+    """RQ job: run outbox entry ``entry_id`` with this worker's Platform."""
+    return JobRunner(_worker_platform()).run_entry(entry_id)
