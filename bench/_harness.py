@@ -324,3 +324,42 @@ def percentile(values: list[float], p: float) -> float:
 
 def fmt_ms(values: list[float], ps=(50, 95, 99)) -> str:
     return "  ".join(f"p{p}={percentile(values, p) * 1000:.1f}" for p in ps) + " ms"
+
+
+class PgActivitySampler:
+    """Samples pg_stat_activity of one database in a thread: what the backends
+    serving the API are doing (running, waiting on a lock, idle in transaction…)."""
+
+    def __init__(self, dbname: str, interval: float = 0.02):
+        import threading
+
+        self.dbname = dbname
+        self.interval = interval
+        self.samples = 0
+        self.counts: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        with _admin() as conn:
+            while not self._stop.is_set():
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname,)).fetchall()
+                self.samples += 1
+                for state, wtype, wev in rows:
+                    if state == "idle":
+                        continue
+                    key = f"{state}" + (f" / {wtype}:{wev}" if wtype else " / on CPU")
+                    self.counts[key] = self.counts.get(key, 0) + 1
+                self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """Average number of backends in each (state / wait event), per sample."""
+        self._stop.set()
+        self._thread.join()
+        return {k: v / max(1, self.samples) for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])}

@@ -29,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (Client, CpuMeter, HttpError, backend_pids, deploy, fmt_ms, login,  # noqa: E402
-                      percentile, running_server)
+from _harness import (Client, CpuMeter, HttpError, PgActivitySampler, backend_pids, deploy, fmt_ms,  # noqa: E402
+                      login, percentile, running_server)
 import bare_spiff  # noqa: E402
 
 from tests.processes import permit_files  # noqa: E402
@@ -116,6 +116,30 @@ def drive(port: int, tokens: dict, key: str, clients: int, lifecycles: int, tag:
     return time.perf_counter() - t0
 
 
+def start_py_spy(master_pid: int, out: str):
+    import subprocess
+
+    spy_bin = Path(sys.executable).parent / "py-spy"
+    if not spy_bin.exists():
+        raise SystemExit("py-spy not installed: .venv/bin/pip install py-spy")
+    proc = subprocess.Popen([str(spy_bin), "record", "--pid", str(master_pid), "--subprocesses", "--nonblocking",
+                             "--rate", "250", "--format", "raw", "--output", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.5)  # let it attach to every worker
+    return proc
+
+
+def stop_py_spy(proc) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except Exception:  # noqa: BLE001
+        proc.kill()
+        proc.wait()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
@@ -125,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=None, help="unmeasured lifecycles first (default 2 x clients)")
     ap.add_argument("--bare-lifecycles", type=int, default=300)
     ap.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
+    ap.add_argument("--profile", metavar="FILE", help="py-spy the gunicorn workers during the measured phase and "
+                    "write collapsed stacks to FILE (figures of a profiled run are not representative)")
     args = ap.parse_args(argv)
     warmup = args.warmup if args.warmup is not None else 2 * args.clients
     ncpu = os.cpu_count() or 1
@@ -139,10 +165,15 @@ def main(argv=None) -> int:
 
         drive(srv.port, tokens, key, args.clients, warmup, "warm", None)
         groups = {"server": srv.server_pids(), "postgres": backend_pids(srv.dbname)}
+        spy = start_py_spy(srv.proc.pid, args.profile) if args.profile else None
+        sampler = PgActivitySampler(srv.dbname).start()
         meter = CpuMeter(groups).start()
         stats = Stats()
         wall = drive(srv.port, tokens, key, args.clients, args.lifecycles, "run", stats)
         cpu = meter.stop()
+        pg_activity = sampler.stop()
+        if spy is not None:
+            stop_py_spy(spy)
 
         # Consistency: every measured lifecycle must have completed.
         done = admin.call("GET", "/api/v1/process-instances?process_key=permit&status=completed&page_size=1",
@@ -173,6 +204,11 @@ def main(argv=None) -> int:
           f"over {cpu['wall']:.2f} s")
     print(f"  server CPU per lifecycle {server_cpu / n_ok * 1000:.1f} ms, postgres {pg_cpu / n_ok * 1000:.1f} ms; "
           f"server CPU per request {server_cpu / (n_ok * 6) * 1000:.2f} ms")
+    other = cpu["machine_busy_frac"] * ncpu * cpu["wall"] - server_cpu - pg_cpu - client_cpu
+    print(f"  other processes on the machine used ~{max(0.0, other):.1f} CPU-s meanwhile (not this benchmark)")
+    print("  PostgreSQL backends of the API, average count per 20 ms sample (non-idle):")
+    for k, v in list(pg_activity.items())[:8]:
+        print(f"    {v:5.2f}  {k}")
     print()
     print(f"bare SpiffWorkflow (1 core): {bare['lifecycles_per_s']:.1f} lifecycles/s with JSON round trip per step "
           f"(state up to {bare['max_state_bytes']} B); {bare_mem['lifecycles_per_s']:.1f}/s in memory")
@@ -185,6 +221,10 @@ def main(argv=None) -> int:
           f"{bare['lifecycles_per_cpu_s']:.1f} per CPU-s = "
           f"{per_core_measured / bare['lifecycles_per_cpu_s']:.2f}   (excludes the bench client's "
           f"{client_cpu:.1f} CPU-s on the same cores)")
+    cap = ncpu / ((server_cpu + pg_cpu) / n_ok)
+    print(f"  CPU-bound capacity estimate (all {ncpu} cores for gunicorn+postgres, nothing else running): "
+          f"{cap:.1f} lifecycles/s = {cap * len(STEPS):.0f} completions/s; its ratio to bare = "
+          f"{cap / ncpu / bare['lifecycles_per_cpu_s']:.2f}")
     p95 = percentile(stats.complete_lat, 95)
     print(f"targets: >= 200 completions/s with 8 clients: {'MET' if cps >= 200 else 'NOT MET'} ({cps:.0f}); "
           f"completion p95 < 25 ms: {'MET' if p95 < 0.025 else 'NOT MET'} ({p95 * 1000:.1f} ms); "
