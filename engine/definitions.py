@@ -102,8 +102,9 @@ def _parser_safe() -> etree.XMLParser:
 
 
 def _element_id(el) -> str | None:
+    """Id of the nearest BPMN element (extension elements carry ids of their own)."""
     while el is not None:
-        if isinstance(el.tag, str) and el.get("id"):
+        if isinstance(el.tag, str) and el.tag.startswith(BPMN) and el.get("id"):
             return el.get("id")
         el = el.getparent()
     return None

@@ -180,7 +180,7 @@ class Runner:
         if wf.is_completed():
             return dict(wf.data)
         merged: dict = dict(wf.data)
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
             merged.update(task.data)
         return merged
 

@@ -201,6 +201,9 @@ class TaskService:
     def _visibility(self, principal: Principal) -> list:
         if principal.sees_all_departments:
             return []
+        if principal.has_any(ASSIGNER_ROLES):
+            return [or_(TaskRecord.assignee == principal.username, TaskRecord.department == principal.department,
+                        TaskRecord.department.is_(None))]
         return [
             or_(TaskRecord.assignee == principal.username,
                 _and([TaskRecord.candidate_role.in_(sorted(principal.roles)),
@@ -215,6 +218,8 @@ class TaskService:
             return row
         if row.candidate_role in principal.roles and principal.in_scope(row.department):
             return row
+        if principal.has_any(ASSIGNER_ROLES) and principal.in_scope(row.department):
+            return row  # department heads oversee (and assign) every task of their department
         if row.candidate_role not in principal.roles:
             raise Forbidden(f"task '{row.name}' is for role '{row.candidate_role}', which you do not hold")
         raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")
