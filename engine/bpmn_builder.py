@@ -131,8 +131,9 @@ class ProcessBuilder:
         return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _message_ref(self, message),
                               ext=_props_ext(props)))
 
-    def message_throw(self, node_id, name, message, *, lane=None, props=None) -> "ProcessBuilder":
-        return self._add(Node(node_id, "intermediateThrowEvent", name, lane, _message_ref(self, message),
+    def message_throw(self, node_id, name, message, *, lane=None, payload=None, props=None) -> "ProcessBuilder":
+        """A message throw event; ``payload`` is an expression evaluated in the task data."""
+        return self._add(Node(node_id, "intermediateThrowEvent", name, lane, _message_ref(self, message, payload),
                               ext=_props_ext(props)))
 
     def timer_boundary(self, node_id, name, attached_to, kind, expression, *, cancel=True) -> "ProcessBuilder":
@@ -313,6 +314,10 @@ def _props_ext(props: dict | None) -> str:
     return f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties></bpmn:extensionElements>"
 
 
-def _message_ref(builder: ProcessBuilder, message: str) -> str:
+def _message_ref(builder: ProcessBuilder, message: str, payload: str | None = None) -> str:
     mid = builder.messages.setdefault(message, f"Message_{message}")
+    if payload:
+        return (f'<bpmn:messageEventDefinition messageRef="{mid}"><bpmn:extensionElements>'
+                f'<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>'
+                f'</bpmn:extensionElements></bpmn:messageEventDefinition>')
     return f'<bpmn:messageEventDefinition messageRef="{mid}" />'
