@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision``; running it again is a no-op."""
     cfg = alembic_config(db.url)
     # A plain (deferred) transaction: BEGIN IMMEDIATE is for row writes only.
