@@ -285,6 +285,145 @@ def hazard_rectification() -> str:
 BPMN["hazard_rectification.bpmn"] = hazard_rectification()
 
 
+# =========================================================================== work_plan
+
+OPERATION_KINDS = [("hot_work", "动火作业"), ("confined_space", "受限空间作业"), ("blinding", "盲板抽堵作业"),
+                   ("height", "高处作业"), ("lifting", "吊装作业"), ("temp_power", "临时用电作业"),
+                   ("excavation", "动土作业"), ("road_closure", "断路作业"), ("maintenance", "检维修作业"),
+                   ("routine", "常规生产作业")]
+AREA_CLASSES = [("fire_explosion", "甲乙类火灾爆炸危险区域"), ("major_hazard_tank_farm", "重大危险源罐区"),
+                ("pipe_rack", "管廊"), ("general", "一般区域")]
+SPECIAL_OPERATIONS = OPERATION_KINDS[:8]
+AREAS = ['"unit-1"', '"tank-farm-3"', '"pipe-rack-a"', '"warehouse"']
+
+FORMS["work_plan.json"] = form("作业计划", {
+    "plan_period": choice("计划类型", [("daily", "日计划"), ("weekly", "周计划"), ("monthly", "月计划")]),
+    "content": text("作业内容", min_length=2),
+    "operation_kind": choice("主要作业类别（风险最高者）", OPERATION_KINDS),
+    "area_class": choice("作业区域类别", AREA_CLASSES),
+    "workers": people("作业人员"),
+    "window_start": when("作业开始时间"),
+    "window_end": when("作业结束时间"),
+    "risk_points": {"type": "array", "title": "风险点", "minItems": 1, "items": text("风险点描述")},
+    "special_operations": {"type": "array", "title": "计划中的特殊作业", "uniqueItems": True,
+                           "items": choice("特殊作业类别", SPECIAL_OPERATIONS)},
+    "at_night": flag("夜间作业"),
+    "on_holiday": flag("节假日或休息日作业"),
+}, ["plan_period", "content", "operation_kind", "area_class", "workers", "window_start", "window_end",
+    "risk_points", "at_night", "on_holiday"])
+
+FORMS["plan_execution.json"] = form("作业计划执行", {
+    "action": choice("执行结果", [("complete", "作业已完成，关闭计划"), ("change", "作业计划变更")]),
+    "summary": text("情况说明", min_length=2),
+}, ["action", "summary"])
+
+FORMS["supervision_check.json"] = form("现场监督检查", {
+    "checked_at": when("检查时间"),
+    "findings": text("检查情况", min_length=2),
+    "compliant": flag("作业符合要求"),
+    "violations": text("违章情况及处理", min_length=0),
+}, ["findings", "compliant"])
+
+_GRADES = {  # risk level -> outputs (our default supervision intensity per colour, configurable here)
+    4: ('"major"', '"red"', "1", "24", '"每小时现场检查；作业票、气体检测、监护人全程在岗"'),
+    3: ('"significant"', '"orange"', "2", "16", '"每 2 小时检查；隔离、能量锁定、应急器材"'),
+    2: ('"general"', '"yellow"', "4", "8", '"每 4 小时检查；作业人员资质、个体防护"'),
+    1: ('"low"', '"blue"', "8", "4", '"每 8 小时抽查；作业环境与交叉作业"'),
+}
+_KIND_GROUPS = {"hot_work,confined_space": {"H": 4, "P": 3, "G": 3},
+                "blinding,height,lifting,temp_power,excavation,road_closure": {"H": 3, "P": 2, "G": 2},
+                "maintenance": {"H": 2, "P": 1, "G": 1},
+                "routine": {"H": 1, "P": 1, "G": 1}}
+_AREA_GROUPS = {"H": "fire_explosion,major_hazard_tank_farm", "P": "pipe_rack", "G": "general"}
+
+
+def _in(values: str) -> str:
+    items = ", ".join(f'"{v}"' for v in values.split(","))
+    return f"? in ({items},)"
+
+
+def _risk_rules():
+    rules = []
+    for kinds, by_area in _KIND_GROUPS.items():
+        for area_key, base in by_area.items():
+            for upgrade in (False, True):
+                level = min(4, base + (1 if upgrade else 0))
+                grade, colour, interval, max_checks, focus = _GRADES[level]
+                note = f"基础等级 {base}" + ("，夜间/节假日升一级" if upgrade and base < 4 else "")
+                rules.append(([_in(kinds), _in(_AREA_GROUPS[area_key]), "True" if upgrade else "False"],
+                              [grade, colour, interval, max_checks, focus], note))
+    return rules
+
+
+DMN["work_risk_grading.dmn"] = dmn(
+    "work_risk_grading", "作业风险分级（红橙黄蓝）与监督强度",
+    [{"label": "作业类别", "expr": "operation_kind", "type": "string",
+      "values": [f'"{k}"' for k, _ in OPERATION_KINDS]},
+     {"label": "区域类别", "expr": "area_class", "type": "string", "values": [f'"{k}"' for k, _ in AREA_CLASSES]},
+     {"label": "夜间或节假日", "expr": "time_upgrade", "type": "boolean"}],
+    [("风险等级", "risk_grade", "string"), ("颜色", "risk_colour", "string"),
+     ("监督检查间隔（小时）", "check_interval_hours", "number"), ("监督检查次数上限", "max_checks", "number"),
+     ("监督重点", "focus_items", "string")],
+    _risk_rules())
+
+DMN["area_responsibility.dmn"] = dmn(
+    "area_responsibility", "区域责任清单（监督人）",
+    [{"label": "区域", "expr": "area", "type": "string", "values": AREAS}],
+    [("区域监督人", "supervisor", "string"), ("属地单位", "area_owner", "string")],
+    [(['"unit-1"'], ['"safety1"', '"workshop-1"'], "合成装置区"),
+     (['"tank-farm-3"'], ['"safety2"', '"storage"'], "三号罐区"),
+     (['"pipe-rack-a"'], ['"safety1"', '"workshop-1"'], "A 管廊"),
+     (['"warehouse"'], ['"safety2"', '"maintenance"'], "备件仓库"),
+     (["-"], ['""', '""'], "未列入清单的区域：由安全监督部门派人")],
+    hit_policy="FIRST")
+
+
+def work_plan() -> str:
+    b = ProcessBuilder("work_plan", "作业计划与监督计划")
+    b.lane(PRODUCTION).lane(SUPERVISION)
+    b.start("start", "编制作业计划")
+    b.script("init", "计划登记", "plan_revision = 0", lane=PRODUCTION)
+    b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
+    b.script("prepare", "校验作业时间窗", (
+        "if parse_datetime(window_end) <= parse_datetime(window_start):\n"
+        "    raise ValueError('作业结束时间必须晚于开始时间')\n"
+        "time_upgrade = bool(at_night or on_holiday)\n"
+        "plan_revision = plan_revision + 1"), lane=PRODUCTION)
+    b.business_rule("grade", "作业风险分级", "work_risk_grading", lane=PRODUCTION)
+    b.business_rule("responsible", "查区域责任清单", "area_responsibility", lane=SUPERVISION)
+    b.script("schedule", "生成监督计划（时间窗内）", (
+        "ws = parse_datetime(window_start)\n"
+        "we = parse_datetime(window_end)\n"
+        "step = hours(check_interval_hours)\n"
+        "supervision_checks = []\n"
+        "t = ws\n"
+        "while t < we and len(supervision_checks) < max_checks:\n"
+        "    supervision_checks.append(t.isoformat())\n"
+        "    t = t + step\n"
+        "supervision_cycle = 'R' + str(len(supervision_checks)) + '/' + ws.isoformat() + '/PT' + "
+        "str(check_interval_hours) + 'H'\n"
+        "del ws, we, step, t"), lane=SUPERVISION)
+    b.user("execute", "作业计划执行", lane=PRODUCTION, form="plan_execution.json")
+    b.timer_boundary("check_due", "监督检查时间到", "execute", "cycle", "supervision_cycle", cancel=False)
+    b.user("supervision_check", "现场监督检查", lane=SUPERVISION, form="supervision_check.json",
+           props={"due": "hours(check_interval_hours)", "priority": "60"})
+    b.end("check_done", "检查完成", lane=SUPERVISION)
+    b.xor("change_gw", "计划变更?", default="Flow_plan_done")
+    b.user("change_plan", "变更作业计划", lane=PRODUCTION, form="work_plan.json")
+    b.script("close", "关闭作业计划", "plan_closed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "计划关闭", terminate=True, lane=PRODUCTION)
+    b.chain("start", "init", "submit_plan", "prepare", "grade", "responsible", "schedule", "execute", "change_gw")
+    b.chain("check_due", "supervision_check", "check_done")
+    b.flow("change_gw", "change_plan", condition="action == 'change'", flow_id="Flow_plan_change", name="变更")
+    b.flow("change_gw", "close", flow_id="Flow_plan_done", name="完成")
+    b.chain("change_plan", "prepare")
+    b.chain("close", "end")
+    return b.to_xml()
+
+
+BPMN["work_plan.bpmn"] = work_plan()
+
+
 # =========================================================================== write
 
 def main() -> None:
