@@ -51,6 +51,9 @@ def _fail(err: AnjianError) -> None:
 @click.group()
 def main():
     """Anjian (安监): BPMN-native production-safety supervision."""
+    from engine.logs import configure_logging
+
+    configure_logging()
 
 
 @main.command()

@@ -1,18 +1,24 @@
 """Prometheus metrics of the API process."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import g, request
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from sqlalchemy import func, select
 
+ACCESS_LOG = logging.getLogger("anjian.access")
 REGISTRY = CollectorRegistry()
 REQUEST_LATENCY = Histogram("anjian_http_request_seconds", "HTTP request latency", ["method", "endpoint", "status"],
                             registry=REGISTRY, buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5))
 TIMERS_DUE = Gauge("anjian_timers_due", "instances whose next timer is due now", registry=REGISTRY)
 TIMERS_OVERDUE = Gauge("anjian_timers_overdue", "instances whose timer is more than 2 s overdue", registry=REGISTRY)
 OPEN_INCIDENTS = Gauge("anjian_open_incidents", "open incidents", registry=REGISTRY)
+OUTBOX_PENDING = Gauge("anjian_outbox_pending", "outbox entries not done (jobs waiting or running)",
+                       registry=REGISTRY)
+JOBS_FAILED = Gauge("anjian_jobs_failed", "outbox entries that ended with an error", registry=REGISTRY)
+QUEUE_DEPTH = Gauge("anjian_queue_depth", "jobs waiting in the RQ queue (production mode)", registry=REGISTRY)
 
 
 def before() -> None:
@@ -22,15 +28,24 @@ def before() -> None:
 def after(response):
     t0 = getattr(g, "_t0", None)
     if t0 is not None:
+        elapsed = time.perf_counter() - t0
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(time.perf_counter() - t0)
+        REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(elapsed)
+        principal = g.get("principal")
+        view_args = request.view_args or {}
+        ACCESS_LOG.info("request", extra={
+            "method": request.method, "path": request.path, "endpoint": endpoint,
+            "status": response.status_code, "duration_ms": round(elapsed * 1000, 2),
+            "user": principal.username if principal else None,
+            "instance_id": view_args.get("instance_id"), "task_id": view_args.get("task_id"),
+        })
     return response
 
 
 def refresh_gauges(platform) -> None:
     from datetime import timedelta
 
-    from engine.models import Incident, ProcessInstance, utcnow
+    from engine.models import Incident, OutboxEntry, ProcessInstance, utcnow
 
     now = utcnow()
     with platform.db.session(write=False) as s:
@@ -40,3 +55,13 @@ def refresh_gauges(platform) -> None:
                                     .where(ProcessInstance.next_timer_at <= now - timedelta(seconds=2))) or 0)
         OPEN_INCIDENTS.set(s.scalar(select(func.count()).select_from(Incident)
                                     .where(Incident.status == "open")) or 0)
+        OUTBOX_PENDING.set(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                    .where(OutboxEntry.done_at.is_(None))) or 0)
+        JOBS_FAILED.set(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                 .where(OutboxEntry.last_error.is_not(None))) or 0)
+    queue = getattr(platform.dispatcher, "queue", None)
+    if queue is not None:
+        try:
+            QUEUE_DEPTH.set(len(queue()))
+        except Exception:  # Redis down: report what the database knows, not an error page
+            QUEUE_DEPTH.set(float("nan"))

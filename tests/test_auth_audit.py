@@ -58,3 +58,12 @@ def test_audit_chain_detects_a_tampered_row(api, platform, monkeypatch):
     assert broken.exit_code == 1 and f"seq {second['seq']}" in broken.output
     r = api.get("/api/v1/audit/verify", "safety1").json
     assert r["ok"] is False and r["broken_seq"] == second["seq"]
+
+
+def test_metrics_expose_latency_incidents_and_outbox(api):
+    api.get("/api/v1/me", "prod1")
+    text_ = api.client.get("/metrics").data.decode()
+    assert 'anjian_http_request_seconds_count{endpoint="/api/v1/me",method="GET",status="200"}' in text_
+    for gauge in ("anjian_open_incidents", "anjian_timers_due", "anjian_timers_overdue", "anjian_outbox_pending",
+                  "anjian_jobs_failed"):
+        assert f"\n{gauge} " in text_

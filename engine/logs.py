@@ -1,0 +1,23 @@
+"""Structured JSON logs: one object per line, with instance and task ids where known."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Send every log record to stderr as JSON (idempotent; call once per process)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_anjian", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+    ))
+    handler._anjian = True
+    root.addHandler(handler)
+    root.setLevel(level or os.environ.get("ANJIAN_LOG_LEVEL", "INFO"))
