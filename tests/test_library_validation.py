@@ -112,7 +112,7 @@ def _domain(inp, entries: list[str]) -> list:
     """Values to try for one input: its declared inputValues, booleans, or numbers around every boundary."""
     declared = inp["values"]
     if declared is not None:
-        return list(ast.literal_eval(f"[{declared}]")) + ["(a value no rule names)"]
+        return list(ast.literal_eval(f"[{declared}]"))  # the closed domain the forms' enums enforce
     if inp["type"] == "boolean":
         return [True, False]
     if inp["type"] == "number":
