@@ -116,13 +116,33 @@ def drive(port: int, tokens: dict, key: str, clients: int, lifecycles: int, tag:
     return time.perf_counter() - t0
 
 
+def _log_stats(path):
+    """(lines, bytes, Counter of JSON 'logger' names) of the server log so far."""
+    import json
+    from collections import Counter
+
+    loggers = Counter()
+    lines = 0
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return 0, 0, loggers
+    for line in data.splitlines():
+        lines += 1
+        try:
+            loggers[json.loads(line).get("logger", "?")] += 1
+        except (ValueError, AttributeError):
+            loggers["(not JSON)"] += 1
+    return lines, len(data), loggers
+
+
 def start_py_spy(master_pid: int, out: str):
     import subprocess
 
     spy_bin = Path(sys.executable).parent / "py-spy"
     if not spy_bin.exists():
         raise SystemExit("py-spy not installed: .venv/bin/pip install py-spy")
-    proc = subprocess.Popen([str(spy_bin), "record", "--pid", str(master_pid), "--subprocesses", "--nonblocking",
+    proc = subprocess.Popen([str(spy_bin), "record", "--pid", str(master_pid), "--subprocesses", "--nonblocking", "--gil",
                              "--rate", "250", "--format", "raw", "--output", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.5)  # let it attach to every worker
@@ -160,18 +180,28 @@ def main(argv=None) -> int:
         tokens = {u: login(admin, u) for u in USERS}
         dep = deploy(admin, tokens["designer1"], permit_files("permit"))
         key = dep["processes"][0]["key"]
+        print("load average before: %.2f %.2f %.2f (2-core machine shared with other work)" % os.getloadavg())
         print(f"server: gunicorn {args.workers} workers x {args.threads or 8} threads on :{srv.port}, "
               f"database {srv.dbname}; deployed {key} v{dep['processes'][0]['version']}")
 
         drive(srv.port, tokens, key, args.clients, warmup, "warm", None)
         groups = {"server": srv.server_pids(), "postgres": backend_pids(srv.dbname)}
+        idle = CpuMeter(groups).start()
+        time.sleep(3)
+        idle = idle.stop()
+        print(f"idle server (3 s, no requests): gunicorn {idle['server'] / idle['wall'] * 100:.1f}% of a core, "
+              f"postgres backends {idle['postgres'] / idle['wall'] * 100:.1f}% (embedded background runner polling)")
         spy = start_py_spy(srv.proc.pid, args.profile) if args.profile else None
+        log0 = _log_stats(srv.log_path)
         sampler = PgActivitySampler(srv.dbname).start()
         meter = CpuMeter(groups).start()
         stats = Stats()
         wall = drive(srv.port, tokens, key, args.clients, args.lifecycles, "run", stats)
         cpu = meter.stop()
         pg_activity = sampler.stop()
+        log1 = _log_stats(srv.log_path)
+        log_lines, log_bytes = log1[0] - log0[0], log1[1] - log0[1]
+        loggers = log1[2] - log0[2]
         if spy is not None:
             stop_py_spy(spy)
 
@@ -206,6 +236,9 @@ def main(argv=None) -> int:
           f"server CPU per request {server_cpu / (n_ok * 6) * 1000:.2f} ms")
     other = cpu["machine_busy_frac"] * ncpu * cpu["wall"] - server_cpu - pg_cpu - client_cpu
     print(f"  other processes on the machine used ~{max(0.0, other):.1f} CPU-s meanwhile (not this benchmark)")
+    nreq = n_ok * (1 + len(STEPS))
+    print(f"  server log: {log_lines / nreq:.1f} lines, {log_bytes / nreq:.0f} B per request; by logger: "
+          + ", ".join(f"{k} {v / nreq:.1f}" for k, v in loggers.most_common(4)))
     print("  PostgreSQL backends of the API, average count per 20 ms sample (non-idle):")
     for k, v in list(pg_activity.items())[:8]:
         print(f"    {v:5.2f}  {k}")
@@ -229,6 +262,7 @@ def main(argv=None) -> int:
     print(f"targets: >= 200 completions/s with 8 clients: {'MET' if cps >= 200 else 'NOT MET'} ({cps:.0f}); "
           f"completion p95 < 25 ms: {'MET' if p95 < 0.025 else 'NOT MET'} ({p95 * 1000:.1f} ms); "
           f"per-core ratio >= 0.5: {'MET' if per_core_nominal / bare['lifecycles_per_s'] >= 0.5 else 'NOT MET'}")
+    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
     if stats.errors:
         print(f"\n{len(stats.errors)} errors, first 5:")
         for e in stats.errors[:5]:

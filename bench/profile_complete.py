@@ -281,6 +281,30 @@ def run(args, dbname: str, data_dir: str) -> int:
               f"{t_jl * 1000:.2f} ms), serialize_json {t_se * 1000:.2f} ms (to_dict {t_td * 1000:.2f} ms); "
               f"spec+subprocess_specs = {len(json.dumps(spec_only))} of {len(running)} B")
 
+    # 4b. framework overhead: the same cheap list through HTTP-less Flask vs the service call
+    from engine.principal import Principal
+    p = Principal("prod1", frozenset({"production"}), "workshop-1")
+    path = "/api/v1/tasks?instance_id=-1"
+    for _ in range(20):
+        client.get(path, headers=hdr["prod1"])
+    n = 300
+    c0 = time.thread_time()
+    for _ in range(n):
+        client.get(path, headers=hdr["prod1"])
+    c_req = (time.thread_time() - c0) / n
+    c0 = time.thread_time()
+    for _ in range(n):
+        platform.tasks.list(p, instance_id=-1)
+    c_svc = (time.thread_time() - c0) / n
+    c0 = time.thread_time()
+    for _ in range(n):
+        platform.users.principal_from_token(tokens["prod1"])
+    c_jwt = (time.thread_time() - c0) / n
+    print(f"\nframework overhead per request (CPU): GET {path} through the Flask test client "
+          f"{c_req * 1000:.2f} ms vs TaskService.list alone {c_svc * 1000:.2f} ms -> Flask/webargs/auth/JSON "
+          f"≈ {(c_req - c_svc) * 1000:.2f} ms (of which JWT decode {c_jwt * 1000:.2f} ms; the test client's own "
+          f"environ building is included)")
+
     # 5. cProfile (CPU clock) over complete()
     prof = cProfile.Profile(time.thread_time)
     orig_complete = tasks_mod.TaskService.complete

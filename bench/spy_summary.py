@@ -6,8 +6,10 @@
 Prints where the gunicorn workers spent CPU: per endpoint, then inside
 ``TaskService.complete`` and ``InstanceService.start`` the inclusive share of
 each step of the request life (DESIGN.md), and the self time per library.
-py-spy samples only threads that are running, so waiting on PostgreSQL or the
-GIL is not in these figures; they are on-CPU time of the Python workers.
+lifecycle.py records with ``--gil`` (only samples of the thread holding the
+GIL), so these are on-CPU Python figures; waits on PostgreSQL, on the
+audit-head row lock or on the GIL are not in them (see the pg_stat_activity
+sample that lifecycle.py prints for those).
 """
 from __future__ import annotations
 

@@ -202,6 +202,36 @@ def explain(url: str, tokens: dict, users: list[str]) -> None:
 
     event.listen(db.read_engine, "before_cursor_execute", grab)
     svc = TaskService(db, None, lambda u: True)
+    sql_t = {"t": 0.0}
+
+    def t_before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["_t0"] = time.perf_counter()
+
+    def t_after(conn, cursor, statement, parameters, context, executemany):
+        sql_t["t"] += time.perf_counter() - conn.info.pop("_t0", time.perf_counter())
+
+    print("\nin-process TaskService.list(mine=True), no HTTP (median of 50 calls):")
+    event.listen(db.read_engine, "before_cursor_execute", t_before)
+    event.listen(db.read_engine, "after_cursor_execute", t_after)
+    for user in users:
+        p = token_principal(tokens[user])
+        svc.list(p, mine=True)
+        walls, cpus, sqls, encs = [], [], [], []
+        for _ in range(50):
+            sql_t["t"] = 0.0
+            t0, c0 = time.perf_counter(), time.thread_time()
+            res = svc.list(p, mine=True)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.thread_time() - c0)
+            sqls.append(sql_t["t"])
+            t0 = time.perf_counter()
+            json.dumps(res, ensure_ascii=False)
+            encs.append(time.perf_counter() - t0)
+        print(f"  {user:8} wall {percentile(walls, 50) * 1000:5.1f} ms (p95 {percentile(walls, 95) * 1000:5.1f}), "
+              f"CPU {percentile(cpus, 50) * 1000:5.1f} ms, in cursor.execute {percentile(sqls, 50) * 1000:5.1f} ms, "
+              f"json.dumps of the answer {percentile(encs, 50) * 1000:4.1f} ms")
+    event.remove(db.read_engine, "before_cursor_execute", t_before)
+    event.remove(db.read_engine, "after_cursor_execute", t_after)
     try:
         for user in users:
             captured.clear()
@@ -272,6 +302,7 @@ def main(argv=None) -> int:
               f"instances {g['instances']}, tasks {g['tasks']}")
         print(check_generated_is_real(c, tokens))
 
+        print("load average: %.2f %.2f %.2f (2-core machine shared with other work)" % __import__("os").getloadavg())
         print(f"\nGET {LIST_PATH}  (page_size 50 default, sorted by created; latency over real HTTP)")
         print(f"{'user':9} {'total':>6}  {'sequential (1 client)':38} {f'{args.clients} concurrent clients':38}")
         for user in LIST_USERS:
