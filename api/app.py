@@ -41,9 +41,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
-    from api.blueprints import audit, auth, deployments, health, incidents, instances, messages, tasks
+    from api.blueprints import audit, auth, connectors, deployments, health, incidents, instances, messages, tasks
 
-    for module in (auth, deployments, instances, tasks, messages, incidents, audit):
+    for module in (auth, deployments, instances, tasks, messages, incidents, connectors, audit):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
 
