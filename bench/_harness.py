@@ -79,12 +79,13 @@ class Server:
     """``anjian migrate`` + ``anjian seed`` + ``anjian serve`` on a fresh database."""
 
     def __init__(self, *, workers: int = 2, threads: int | None = None, keep_db: bool = False,
-                 db_prefix: str = "anjian_bench", dbname: str | None = None):
+                 db_prefix: str = "anjian_bench", dbname: str | None = None, whatif: str | None = None):
         self.workers = workers
         self.threads = threads
         self.keep_db = keep_db
         self.db_prefix = db_prefix
         self.dbname = dbname
+        self.whatif = whatif
         self._own_db = dbname is None
         self.proc: subprocess.Popen | None = None
         self.port = free_port()
@@ -115,8 +116,12 @@ class Server:
                 "--workers", str(self.workers)]
         if self.threads:
             args += ["--threads", str(self.threads)]
+        env = self.env
+        if self.whatif:  # runtime-patched server (bench/_whatif_server.py), for what-if figures only
+            args = [sys.executable, str(REPO / "bench" / "_whatif_server.py"), *args[1:]]
+            env["ANJIAN_BENCH_WHATIF"] = self.whatif
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -169,13 +169,19 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=None, help="unmeasured lifecycles first (default 2 x clients)")
     ap.add_argument("--bare-lifecycles", type=int, default=300)
     ap.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
+    ap.add_argument("--what-if", dest="whatif", metavar="PATCHES",
+                    help="serve through bench/_whatif_server.py with runtime patches, e.g. "
+                    "'quiet-spiff-logs,no-audit-lock' (estimates only; no-audit-lock breaks the hash chain)")
     ap.add_argument("--profile", metavar="FILE", help="py-spy the gunicorn workers during the measured phase and "
                     "write collapsed stacks to FILE (figures of a profiled run are not representative)")
     args = ap.parse_args(argv)
     warmup = args.warmup if args.warmup is not None else 2 * args.clients
     ncpu = os.cpu_count() or 1
 
-    with running_server(workers=args.workers, threads=args.threads, keep_db=args.keep_db) as srv:
+    with running_server(workers=args.workers, threads=args.threads, keep_db=args.keep_db,
+                        whatif=args.whatif) as srv:
+        if args.whatif:
+            print(f"WHAT-IF RUN, server patched at runtime with: {args.whatif} (not the real engine)")
         admin = Client(srv.port)
         tokens = {u: login(admin, u) for u in USERS}
         dep = deploy(admin, tokens["designer1"], permit_files("permit"))
