@@ -82,6 +82,10 @@ class ConnectorError(Exception):
                 "message": self.message, "retryable": self.retryable, "status": self.status,
                 "param": self.param, "params": _jsonable(self.params)}
 
+    def __reduce__(self):
+        # Keep every attribute across pickling (RQ job results, multiprocessing).
+        return (_restore_error, (type(self), self.message, dict(self.__dict__)))
+
     def __str__(self) -> str:
         where = self.operator
         return f"{where}: {self.message}" if where else self.message
@@ -343,6 +347,13 @@ class Connector:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _restore_error(cls, message, state):
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
 
 def _check_result(op: Operation, result: Any) -> Any:
     try:

@@ -79,6 +79,15 @@ def test_bad_params_name_the_parameter_and_are_not_retryable(reg, params, param,
     assert err.as_dict()["operator"] == "calc/add"
 
 
+def test_connector_error_survives_pickling(reg):
+    import pickle
+
+    with pytest.raises(ConnectorError) as info:
+        reg.call("calc/add", {"a": "x"})
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert copy.as_dict() == info.value.as_dict() and str(copy) == str(info.value)
+
+
 def test_dates_and_choices_are_checked(reg):
     with pytest.raises(ConnectorError, match="parameter 'day' must be a date .YYYY-MM-DD., got string '1.6.2025'"):
         reg.call("calc/echo", {"day": "1.6.2025"})
