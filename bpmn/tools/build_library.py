@@ -424,6 +424,333 @@ def work_plan() -> str:
 BPMN["work_plan.bpmn"] = work_plan()
 
 
+# =========================================================================== hot_work_permit
+
+AREA_CLASS_VALUES = [f'"{k}"' for k, _ in AREA_CLASSES]
+
+DMN["area_classification.dmn"] = dmn(
+    "area_classification", "区域类别（厂区主数据）",
+    [{"label": "区域", "expr": "area", "type": "string", "values": AREAS}],
+    [("区域类别", "area_class", "string")],
+    [(['"unit-1"'], ['"fire_explosion"'], "合成装置区：甲乙类火灾爆炸危险区域"),
+     (['"tank-farm-3"'], ['"major_hazard_tank_farm"'], "三号罐区：重大危险源可燃液体罐区"),
+     (['"pipe-rack-a"'], ['"pipe_rack"'], "A 管廊"),
+     (['"warehouse"'], ['"general"'], "备件仓库"),
+     (["-"], ['"fire_explosion"'], "未登记的区域按火灾爆炸危险区域从严处理")],
+    hit_policy="FIRST")
+
+DMN["hot_work_upgrade.dmn"] = dmn(
+    "hot_work_upgrade", "动火作业升级条件（GB 30871-2022 5.1.1）",
+    [{"label": "夜间", "expr": "at_night", "type": "boolean"},
+     {"label": "节假日或休息日", "expr": "on_holiday", "type": "boolean"},
+     {"label": "室外", "expr": "outdoors", "type": "boolean"},
+     {"label": "风力（级）", "expr": "wind_force", "type": "number"}],
+    [("升级一级", "upgrade", "boolean"), ("升级原因", "upgrade_reason", "string")],
+    [(["True", "-", "-", "-"], ["True", '"夜间作业"'], ""),
+     (["-", "True", "-", "-"], ["True", '"节假日或休息日作业"'], ""),
+     (["-", "-", "True", "? >= 5"], ["True", '"室外风力 5 级及以上"'], ""),
+     (["-", "-", "-", "-"], ["False", '""'], "不升级")],
+    hit_policy="FIRST")
+
+_HOT_OUT = {  # grade -> name, validity h, interruption re-test min, continuous monitoring, final approver
+    "special": ['"special"', '"特级"', "8", "30", "True", '"plant_leader"'],
+    "first": ['"first"', '"一级"', "8", "30", "False", '"supervision"'],
+    "second": ['"second"', '"二级"', "72", "60", "False", '"production"'],
+}
+DMN["hot_work_grade.dmn"] = dmn(
+    "hot_work_grade", "动火作业分级（特级/一级/二级）",
+    [{"label": "区域类别", "expr": "area_class", "type": "string", "values": AREA_CLASS_VALUES},
+     {"label": "设备状态", "expr": "equipment_state", "type": "string",
+      "values": ['"running"', '"running_under_pressure"', '"shutdown_purged"']},
+     {"label": "在罐区防火堤内", "expr": "inside_dike", "type": "boolean"},
+     {"label": "升级一级", "expr": "upgrade", "type": "boolean"}],
+    [("级别", "grade", "string"), ("级别名称", "grade_name", "string"), ("有效期（小时）", "validity_hours", "number"),
+     ("中断后须重新分析（分钟）", "interruption_minutes", "number"),
+     ("连续监测", "continuous_monitoring", "boolean"), ("最终审批角色", "final_approver", "string")],
+    [(['"fire_explosion"', '? in ("running", "running_under_pressure")', "-", "-"], _HOT_OUT["special"],
+      "火灾爆炸危险区域内运行设备（含带压不置换）"),
+     (['"major_hazard_tank_farm"', "-", "True", "-"], _HOT_OUT["special"], "重大危险源罐区防火堤内"),
+     (['? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")', "-", "-", "True"], _HOT_OUT["special"],
+      "一级动火升级"),
+     (['? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")', "-", "-", "False"], _HOT_OUT["first"],
+      "火灾爆炸危险区域内其他动火；管廊"),
+     (['"general"', "-", "-", "True"], _HOT_OUT["first"], "二级动火升级"),
+     (['"general"', "-", "-", "False"], _HOT_OUT["second"], "其他动火")],
+    hit_policy="FIRST")
+
+DMN["gas_pass_threshold.dmn"] = dmn(
+    "gas_pass_threshold", "动火分析合格标准（GB 30871-2022 5.3）",
+    [{"label": "可燃介质爆炸下限 LEL（%）", "expr": "gas_lel_pct", "type": "number"}],
+    [("可燃气体合格上限（体积分数 %）", "max_combustible_pct", "number"),
+     ("分析样品有效时间（分钟）", "sample_max_age_minutes", "number")],
+    [(["? >= 4"], ["0.5", "30"], "爆炸下限 ≥ 4 %：≤ 0.5 %"),
+     (["? < 4"], ["0.2", "30"], "爆炸下限 < 4 %：≤ 0.2 %")])
+
+SIMOPS_KINDS = [("gas_venting", "可燃气体排放"), ("flammable_draining", "可燃液体排放"),
+                ("solvent_cleaning", "溶剂清洗"), ("painting", "喷漆"), ("dust_sweeping", "扫尘"),
+                ("blinding", "盲板抽堵（火灾爆炸危险区域）")]
+DMN["simops_distances.dmn"] = dmn(
+    "simops_distances", "动火交叉作业最小距离（GB 30871-2022 5.2.9、7.6）",
+    [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
+    [("冲突作业", "simops_kinds", "string"), ("最小距离（米）", "simops_min_m", "number")],
+    [(["-"], ['"gas_venting"', "30"], "30 m 内不得排放可燃气体"),
+     (["-"], ['"flammable_draining"', "15"], "15 m 内不得排放可燃液体"),
+     (["-"], ['"solvent_cleaning"', "10"], "10 m 内不得溶剂清洗"),
+     (["-"], ['"painting"', "10"], "10 m 内不得喷漆"),
+     (["-"], ['"dust_sweeping"', "10"], "10 m 内不得扫尘"),
+     (["-"], ['"blinding"', "30"], "30 m 内不得盲板抽堵")],
+    hit_policy="COLLECT")
+
+DECISION = choice("审批结论", [("approve", "同意"), ("send_back", "退回修改"), ("reject", "不同意（作废）")])
+ON_SITE_RULE = {"if": {"properties": {"decision": {"const": "approve"}}},
+                "then": {"properties": {"on_site": {"const": True}},
+                         "required": ["on_site"]}}
+
+
+def review_form(title, extra=None, required=None):
+    props = {"decision": DECISION, "comment": text("审批意见", min_length=0),
+             "on_site": flag("已到作业现场", description="GB 30871-2022 4.11：审批人应到现场检查确认"),
+             **(extra or {})}
+    schema = form(title, props, ["decision"] + (required or []))
+    import json
+    data = json.loads(schema)
+    data["allOf"] = [ON_SITE_RULE]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+FORMS["permit_review.json"] = review_form("作业票审批")
+FORMS["hot_work_unit_review.json"] = review_form("作业单位审核（含交叉作业检查）", {
+    "nearby_operations": {"type": "array", "title": "周边同时进行的作业", "items": {
+        "type": "object", "title": "交叉作业", "required": ["kind", "distance_m"], "properties": {
+            "kind": choice("作业类别", SIMOPS_KINDS),
+            "distance_m": number("与动火点距离", "米", minimum=0),
+            "permit_ref": text("作业票编号", min_length=0)}}},
+    "coordinator": text("交叉作业协调人", min_length=0,
+                        description="GB 30871-2022 4.7：交叉作业应指定专人统一协调"),
+})
+
+FORMS["hot_work_application.json"] = form("动火安全作业票申请", {
+    "work_content": text("动火作业内容", min_length=2),
+    "location_detail": text("动火部位", min_length=2),
+    "hot_work_method": choice("动火方式", [("welding", "电焊/气焊"), ("cutting", "切割"), ("grinding", "打磨"),
+                                          ("other", "其他")]),
+    "equipment_state": choice("设备状态", [("running", "运行中"), ("running_under_pressure", "带压不置换"),
+                                          ("shutdown_purged", "已停车、隔离、置换")]),
+    "inside_dike": flag("在可燃液体罐区防火堤内"),
+    "planned_start": when("计划开始时间"),
+    "planned_end": when("计划结束时间"),
+    "workers": people("动火人（持证）"),
+    "monitor": text("监护人"),
+    "monitor_badge": text("监护人证号"),
+    "at_night": flag("夜间作业"),
+    "on_holiday": flag("节假日或休息日作业"),
+    "outdoors": flag("室外作业"),
+    "wind_force": number("风力", "级（蒲福风级）", minimum=0, maximum=17, integer=True),
+    "gas_name": text("可燃介质名称"),
+    "gas_lel_pct": number("可燃介质爆炸下限 LEL", "%（体积分数）", minimum=0, maximum=100),
+    "hazards": {"type": "array", "title": "作业危害分析：危害因素", "minItems": 1, "items": text("危害因素")},
+    "control_measures": {"type": "array", "title": "安全措施", "minItems": 1, "items": text("措施")},
+    "isolation_done": flag("已隔离、吹扫、置换、清洗（4.2）"),
+    "briefing_done": flag("已进行安全交底（4.4）"),
+}, ["work_content", "location_detail", "hot_work_method", "equipment_state", "inside_dike", "planned_start",
+    "workers", "monitor", "at_night", "on_holiday", "outdoors", "wind_force", "gas_name", "gas_lel_pct",
+    "hazards", "control_measures", "isolation_done", "briefing_done"])
+
+FORMS["gas_analysis.json"] = form("气体分析", {
+    "sampled_at": when("采样时间"),
+    "sample_points": {"type": "array", "title": "采样点", "minItems": 1,
+                      "items": choice("部位", [("top", "上部"), ("middle", "中部"), ("bottom", "下部"),
+                                               ("hot_point", "动火点 10 m 内")])},
+    "combustible_pct": number("可燃气体浓度", "%（体积分数）", minimum=0, maximum=100),
+    "oxygen_pct": number("氧含量", "%（体积分数）", minimum=0, maximum=100),
+    "toxic_within_limits": flag("有毒有害气体不超过职业接触限值"),
+    "analyst": text("分析人"),
+    "instrument_id": text("仪器编号", min_length=0),
+}, ["sampled_at", "sample_points", "combustible_pct", "analyst"])
+
+FORMS["hot_work_site_check.json"] = form("作业现场确认（当班班长）", {
+    "permit_checked": {"type": "boolean", "const": True, "title": "作业票有效、内容与现场一致"},
+    "monitor_present": {"type": "boolean", "const": True, "title": "监护人在岗（4.10）"},
+    "measures_in_place": {"type": "boolean", "const": True, "title": "安全措施已落实"},
+    "gas_monitor_online": flag("已设置连续气体监测（特级动火必需）"),
+    "fire_equipment": text("现场消防器材", min_length=2),
+}, ["permit_checked", "monitor_present", "measures_in_place", "gas_monitor_online", "fire_equipment"])
+
+FORMS["hot_work_progress.json"] = form("动火作业进展", {
+    "action": choice("作业状态", [("complete", "作业完成"), ("pause", "作业中断")]),
+    "note": text("说明", min_length=0),
+}, ["action"])
+
+FORMS["resume_request.json"] = form("恢复作业申请", {
+    "note": text("中断原因及现场情况", min_length=2),
+    "monitor_present": {"type": "boolean", "const": True, "title": "监护人在岗"},
+}, ["note", "monitor_present"])
+
+FORMS["permit_withdrawal.json"] = form("收回作业票", {
+    "site_safe": {"type": "boolean", "const": True, "title": "现场已停止作业并处于安全状态"},
+    "note": text("说明（需重新办票时注明）", min_length=0),
+}, ["site_safe"])
+
+FORMS["hot_work_acceptance.json"] = form("动火完工验收", {
+    "no_embers": {"type": "boolean", "const": True, "title": "现场无余火（5.2.14）"},
+    "site_cleared": {"type": "boolean", "const": True, "title": "工完料净场地清"},
+    "facilities_restored": {"type": "boolean", "const": True, "title": "安全设施已恢复（4.14）"},
+    "accepted_at": when("验收时间"),
+    "comment": text("验收意见", min_length=0),
+}, ["no_embers", "site_cleared", "facilities_restored"])
+
+
+def hot_work_permit() -> str:
+    b = ProcessBuilder("hot_work_permit", "动火安全作业票")
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
+    b.start("start", "申请动火")
+    b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
+                                 "analysis_purpose = 'start'\nsimops_conflicts = []\nnearby_operations = []\n"
+                                 "coordinator = ''\ngas_results = []", lane=WORKER)
+    b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json")
+    b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
+    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
+    b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
+    b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
+    b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
+           props={"not_completed_by": "hw_apply", "priority": "70"})
+    b.script("simops_check", "交叉作业冲突检查", (
+        "limits = {}\n"
+        "for i in range(len(simops_kinds)):\n"
+        "    limits[simops_kinds[i]] = simops_min_m[i]\n"
+        "simops_conflicts = [op for op in nearby_operations\n"
+        "                    if op['kind'] in limits and op['distance_m'] < limits[op['kind']]]\n"
+        "simops_blocked = len(simops_conflicts) > 0 and not coordinator\n"
+        "del limits, i"), lane=PRODUCTION)
+    b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
+    b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
+    b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
+           props={"not_completed_by": "hw_apply,hw_unit_review", "priority": "70"})
+    b.xor("safety_gw", "安全审核结论", default="Flow_safety_reject")
+    b.xor("final_gw", "最终审批人", default="Flow_final_first")
+    b.user("hw_safety_approval", "一级动火审批（安全管理部门）", lane=SUPERVISION, form="permit_review.json",
+           props={"not_completed_by": "hw_apply,hw_unit_review,hw_safety_review", "priority": "80"})
+    b.user("hw_leader_approval", "特级动火审批（主管领导）", lane=LEADER_IN_CHARGE, form="permit_review.json",
+           props={"not_completed_by": "hw_apply,hw_unit_review,hw_safety_review", "priority": "90"})
+    b.xor("approval_gw", "审批结论", default="Flow_approval_reject")
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()", lane=LEADER)
+    b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
+           props={"not_completed_by": "hw_apply", "priority": "80"})
+    b.script("gas_check", "判定分析结果", (
+        "gas_pass = combustible_pct <= max_combustible_pct\n"
+        "gas_results = gas_results + "
+        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]"), lane=LEADER)
+    b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
+    b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
+           props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
+    b.script("start_check", "作业前检查（样品时效、连续监测）", (
+        "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
+        "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
+        "monitor_ok = bool(gas_monitor_online) or not continuous_monitoring"), lane=LEADER)
+    b.xor("start_gw", "可以开始?", default="Flow_start_ok")
+    b.script("work_start", "开始/恢复作业", (
+        "if not permit_expires_at:\n"
+        "    work_started_at = now().isoformat()\n"
+        "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
+        "permit_status = 'active'"), lane=WORKER)
+    b.user("hw_work", "动火作业", lane=WORKER, form="hot_work_progress.json",
+           props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
+    b.timer_boundary("expired", "作业票到期", "hw_work", "date", "permit_expires_at")
+    b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
+    b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work")
+    b.xor("work_gw", "作业状态", default="Flow_work_done")
+    b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
+    b.user("hw_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
+    b.message_boundary("gas_alarm_paused", "气体报警", "hw_resume_request", "gas_alarm")
+    b.message_boundary("stop_work_paused", "停工指令", "hw_resume_request", "stop_work")
+    b.script("interruption", "计算中断时长", (
+        "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
+        "analysis_purpose = 'resume_interrupted'"), lane=WORKER)
+    b.xor("interrupt_gw", "中断超时?", default="Flow_short_break")
+    b.script("suspend_alarm", "气体报警：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.script("suspend_stop", "停工指令：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=SUPERVISION)
+    b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
+           props={"not_completed_by": "hw_apply", "priority": "90"})
+    b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
+    b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
+    b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
+    b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
+    b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
+           props={"not_completed_by": "hw_apply", "priority": "70"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", lane=PRODUCTION)
+    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
+    b.end("rejected", "不予批准", lane=PRODUCTION)
+
+    b.chain("start", "init", "hw_apply", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "simops_rule",
+            "hw_unit_review", "simops_check", "unit_gw")
+    b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
+    b.flow("unit_gw", "hw_unit_review", condition="decision == 'approve' and simops_blocked",
+           flow_id="Flow_unit_simops", name="交叉作业冲突且无协调人")
+    b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
+           flow_id="Flow_unit_ok", name="同意")
+    b.flow("unit_gw", "reject", flow_id="Flow_unit_reject", name="不同意")
+    b.flow("grade_gw", "hw_safety_review", condition="grade in ('special', 'first')", flow_id="Flow_grade_high",
+           name="特级、一级")
+    b.flow("grade_gw", "issue", flow_id="Flow_grade_second", name="二级：作业单位审批")
+    b.chain("hw_safety_review", "safety_gw")
+    b.flow("safety_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_safety_send_back",
+           name="退回")
+    b.flow("safety_gw", "final_gw", condition="decision == 'approve'", flow_id="Flow_safety_ok", name="同意")
+    b.flow("safety_gw", "reject", flow_id="Flow_safety_reject", name="不同意")
+    b.flow("final_gw", "hw_leader_approval", condition="grade == 'special'", flow_id="Flow_final_special",
+           name="特级")
+    b.flow("final_gw", "hw_safety_approval", flow_id="Flow_final_first", name="一级")
+    b.chain("hw_safety_approval", "approval_gw")
+    b.chain("hw_leader_approval", "approval_gw")
+    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_approval_ok", name="批准")
+    b.flow("approval_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_approval_send_back",
+           name="退回")
+    b.flow("approval_gw", "reject", flow_id="Flow_approval_reject", name="不批准")
+    b.chain("reject", "rejected")
+    b.chain("issue", "hw_gas_analysis", "gas_check", "gas_gw")
+    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail", name="不合格，重新分析")
+    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
+           flow_id="Flow_gas_to_site", name="合格")
+    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
+           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
+    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
+    b.chain("hw_site_check", "start_check", "start_gw")
+    b.flow("start_gw", "hw_gas_analysis", condition="not sample_fresh", flow_id="Flow_sample_stale",
+           name="样品超过时效，重新分析")
+    b.flow("start_gw", "hw_site_check", condition="sample_fresh and not monitor_ok", flow_id="Flow_no_monitor",
+           name="未设连续监测")
+    b.flow("start_gw", "work_start", flow_id="Flow_start_ok", name="开始")
+    b.chain("work_start", "hw_work", "work_gw")
+    b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_work_pause", name="中断")
+    b.flow("work_gw", "hw_acceptance", flow_id="Flow_work_done", name="完成")
+    b.chain("pause", "hw_resume_request", "interruption", "interrupt_gw")
+    b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes",
+           flow_id="Flow_long_break", name="超时，重新分析")
+    b.flow("interrupt_gw", "work_start", flow_id="Flow_short_break", name="未超时")
+    b.chain("gas_alarm", "suspend_alarm", "hw_gas_analysis")
+    b.chain("gas_alarm_paused", "suspend_alarm")
+    b.chain("stop_work", "suspend_stop", "wait_restart", "hw_gas_analysis")
+    b.chain("stop_work_paused", "suspend_stop")
+    b.chain("hw_resume_approval", "resume_gw")
+    b.flow("resume_gw", "start_check", condition="decision == 'approve'", flow_id="Flow_resume_ok", name="同意恢复")
+    b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
+    b.chain("expired", "expire", "hw_withdraw", "withdrawn")
+    b.chain("cancel", "hw_withdraw")
+    b.chain("hw_acceptance", "close", "end")
+    return b.to_xml()
+
+
+BPMN["hot_work_permit.bpmn"] = hot_work_permit()
+
+
 # =========================================================================== write
 
 def main() -> None:

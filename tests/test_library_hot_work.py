@@ -1,0 +1,236 @@
+"""动火作业票: DMN grade with upgrades, approval chain per grade with SoD, gas analysis, validity,
+interruption, suspension by gas_alarm/stop_work messages and completion acceptance."""
+from datetime import timedelta
+
+import pytest
+
+from tests.test_library_support import plant  # noqa: F401
+
+APPLICATION = {
+    "work_content": "P-101 出口管线焊接", "location_detail": "泵出口法兰", "hot_work_method": "welding",
+    "equipment_state": "shutdown_purged", "inside_dike": False, "planned_start": "2026-03-02T09:30:00+00:00",
+    "workers": ["张工"], "monitor": "李监护", "monitor_badge": "JH-007", "at_night": False, "on_holiday": False,
+    "outdoors": False, "wind_force": 2, "gas_name": "氢气", "gas_lel_pct": 4.0,
+    "hazards": ["残存可燃物", "火花飞溅"], "control_measures": ["加盲板隔离", "清理周边可燃物"],
+    "isolation_done": True, "briefing_done": True}
+APPROVE = {"decision": "approve", "on_site": True}
+SITE_OK = {"permit_checked": True, "monitor_present": True, "measures_in_place": True,
+           "gas_monitor_online": False, "fire_equipment": "灭火器 2 具"}
+
+
+def applied(plant, area="warehouse", **changes):
+    iid = plant.start("worker1", "hot_work_permit", {"area": area})
+    assert plant.sees("worker1", iid) == ["动火作业申请（含危害分析）"]
+    plant.complete("worker1", iid, "hw_apply", {**APPLICATION, **changes})
+    return iid
+
+
+def gas(plant, pct=0.1, minutes_ago=5):
+    return {"sampled_at": (plant.now() - timedelta(minutes=minutes_ago)).isoformat(),
+            "sample_points": ["hot_point"], "combustible_pct": pct, "analyst": "化验员甲"}
+
+
+def working(plant, area="warehouse", **changes):
+    """A permit approved along its chain, analysed, checked on site and in work."""
+    iid = applied(plant, area, **changes)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    grade = plant.variables(iid)["grade"]
+    if grade != "second":
+        plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+        if grade == "first":
+            plant.complete("safety2", iid, "hw_safety_approval", APPROVE)
+        else:
+            plant.complete("boss1", iid, "hw_leader_approval", APPROVE)
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("leader1", iid, "hw_site_check", {**SITE_OK, "gas_monitor_online": grade == "special"})
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    return iid
+
+
+@pytest.mark.parametrize("area, changes, grade", [
+    ("unit-1", {"equipment_state": "running"}, "special"),                 # running equipment, fire/explosion area
+    ("tank-farm-3", {"inside_dike": True}, "special"),                     # inside the dike of a major tank farm
+    ("tank-farm-3", {}, "first"),
+    ("pipe-rack-a", {}, "first"),
+    ("pipe-rack-a", {"at_night": True}, "special"),                        # first upgraded at night
+    ("warehouse", {}, "second"),
+    ("warehouse", {"on_holiday": True}, "first"),                          # second upgraded on a holiday
+    ("warehouse", {"outdoors": True, "wind_force": 5}, "first"),           # wind force 5 outdoors
+    ("warehouse", {"outdoors": True, "wind_force": 4}, "second"),
+    ("unknown-yard", {}, "first"),                                         # unregistered area: treated strictly
+])
+def test_grade_is_decided_by_dmn_with_upgrades(plant, area, changes, grade):
+    v = plant.variables(applied(plant, area, **changes))
+    assert v["grade"] == grade
+    assert v["validity_hours"] == {"special": 8, "first": 8, "second": 72}[grade]
+
+
+def test_second_grade_is_approved_by_the_unit_and_closed_after_acceptance(plant):
+    iid = applied(plant)
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    assert plant.sees("safety1", iid) == []
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    # Second grade: no safety department step; the permit is issued and goes to gas analysis.
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    assert plant.variables(iid)["permit_status"] == "issued"
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, pct=0.4))   # LEL 4 %: pass at ≤ 0.5 %
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    v = plant.variables(iid)
+    assert v["permit_status"] == "active"
+    assert v["permit_expires_at"].startswith("2026-03-05T09:00")          # 72 h
+    plant.complete("worker1", iid, "hw_work", {"action": "complete"})
+    assert plant.sees("prod1", iid) == ["完工验收"]
+    r = plant.try_complete("prod1", iid, "hw_acceptance", {"no_embers": False, "site_cleared": True,
+                                                            "facilities_restored": True})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "no_embers"
+    plant.complete("prod1", iid, "hw_acceptance", {"no_embers": True, "site_cleared": True,
+                                                   "facilities_restored": True})
+    assert plant.status(iid) == "completed"
+    assert plant.variables(iid)["permit_status"] == "closed"
+
+
+def test_first_grade_chain_segregates_duties_and_checks_simops(plant):
+    iid = applied(plant, "pipe-rack-a")
+    # Painting 5 m away conflicts (≥ 10 m required): approval is blocked until a coordinator is named.
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "nearby_operations": [
+        {"kind": "painting", "distance_m": 5, "permit_ref": "PT-9"}, {"kind": "gas_venting", "distance_m": 40}]})
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    assert [c["kind"] for c in plant.variables(iid)["simops_conflicts"]] == ["painting"]
+    r = plant.try_complete("prod1", iid, "hw_unit_review", {"decision": "approve", "on_site": False})
+    assert r.status_code == 422                                        # approvers approve at the site
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调",
+                                                    "nearby_operations": [{"kind": "painting", "distance_m": 5}]})
+    assert plant.sees("safety1", iid) == ["安全管理部门审核"]
+    plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+    r = plant.try_complete("safety1", iid, "hw_safety_approval", APPROVE)
+    assert r.status_code == 403 and "segregation" in r.json["detail"]  # reviewer may not also approve
+    plant.complete("safety2", iid, "hw_safety_approval", APPROVE)
+    assert plant.sees("leader1", iid) == ["动火分析"]
+
+
+def test_the_applicant_cannot_review_their_own_permit(plant, platform):
+    platform.users.add_user("dual1", "anjian-demo", ["worker", "production"], "workshop-1", "兼岗", replace=True)
+    iid = plant.start("dual1", "hot_work_permit", {"area": "warehouse"})
+    plant.complete("dual1", iid, "hw_apply", APPLICATION)
+    r = plant.try_complete("dual1", iid, "hw_unit_review", APPROVE)
+    assert r.status_code == 403 and "segregation" in r.json["detail"]
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+
+
+def test_special_grade_needs_the_leader_in_charge_and_continuous_monitoring(plant):
+    iid = applied(plant, "unit-1", equipment_state="running")
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+    assert plant.sees("safety2", iid) == []
+    assert plant.sees("boss1", iid) == ["特级动火审批（主管领导）"]
+    plant.complete("boss1", iid, "hw_leader_approval", APPROVE)
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)          # no continuous monitor: not allowed
+    assert plant.sees("leader1", iid) == ["作业现场确认"]
+    plant.complete("leader1", iid, "hw_site_check", {**SITE_OK, "gas_monitor_online": True})
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert plant.variables(iid)["permit_expires_at"].startswith("2026-03-02T17:00")   # 8 h
+
+
+def test_send_back_and_reject(plant):
+    iid = applied(plant, "pipe-rack-a")
+    plant.complete("prod1", iid, "hw_unit_review", {"decision": "send_back", "comment": "补充隔离措施"})
+    assert plant.sees("worker1", iid) == ["动火作业申请（含危害分析）"]
+    plant.complete("worker1", iid, "hw_apply", APPLICATION)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("safety1", iid, "hw_safety_review", {"decision": "send_back"})
+    assert plant.sees("worker1", iid) == ["动火作业申请（含危害分析）"]
+    plant.complete("worker1", iid, "hw_apply", APPLICATION)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+    plant.complete("safety2", iid, "hw_safety_approval", {"decision": "send_back"})
+    plant.complete("worker1", iid, "hw_apply", APPLICATION)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+    plant.complete("safety2", iid, "hw_safety_approval", {"decision": "reject", "comment": "改期"})
+    assert plant.status(iid) == "completed"
+    assert plant.variables(iid)["permit_status"] == "rejected"
+    for rejecting in ("hw_unit_review", "hw_safety_review"):
+        other = applied(plant, "pipe-rack-a")
+        if rejecting == "hw_safety_review":
+            plant.complete("prod1", other, "hw_unit_review", APPROVE)
+        user = "prod1" if rejecting == "hw_unit_review" else "safety1"
+        plant.complete(user, other, rejecting, {"decision": "reject"})
+        assert plant.variables(other)["permit_status"] == "rejected"
+
+
+def test_failed_or_stale_gas_analysis_blocks_the_start(plant):
+    iid = applied(plant, gas_name="汽油", gas_lel_pct=1.4)             # LEL < 4 %: pass at ≤ 0.2 %
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, pct=0.3))
+    assert plant.sees("leader1", iid) == ["动火分析"]                  # failed: analyse again
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, pct=0.2, minutes_ago=25))
+    assert plant.sees("leader1", iid) == ["作业现场确认"]
+    plant.later(minutes=10)                                            # the sample is now 35 min old
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    assert plant.sees("worker1", iid) == []
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, pct=0.1))
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert [r["pass"] for r in plant.variables(iid)["gas_results"]] == [False, True, True]
+
+
+def test_permit_expires_at_the_end_of_its_validity(plant):
+    iid = working(plant, "pipe-rack-a")                                # first grade: 8 h
+    plant.later(hours=7, minutes=50)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    plant.later(minutes=11)
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True, "note": "未完工，重新办票"})
+    assert plant.status(iid) == "completed"
+    assert plant.variables(iid)["permit_status"] == "expired"
+
+
+def test_interruption_longer_than_the_grade_limit_needs_reanalysis(plant):
+    iid = working(plant)                                               # second grade: 60 min
+    plant.complete("worker1", iid, "hw_work", {"action": "pause", "note": "午休"})
+    plant.later(minutes=45)
+    plant.complete("worker1", iid, "hw_resume_request", {"note": "继续焊接", "monitor_present": True})
+    assert plant.sees("worker1", iid) == ["动火作业"]                  # 45 min: no re-test needed
+    plant.complete("worker1", iid, "hw_work", {"action": "pause"})
+    plant.later(minutes=61)
+    plant.complete("worker1", iid, "hw_resume_request", {"note": "继续焊接", "monitor_present": True})
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    assert plant.sees("worker1", iid) == ["动火作业"]
+
+
+def test_gas_alarm_suspends_until_reanalysis_and_supervision_approval(plant):
+    iid = working(plant, "unit-1")
+    other = working(plant, "warehouse")
+    r = plant.message("emerg1", "gas_alarm", {"area": "unit-1"}, {"reason": "可燃气体二级报警"})
+    assert r.status_code == 200, r.json
+    assert plant.sees("worker1", iid) == []                            # work stopped at once
+    assert plant.sees("worker1", other) == ["动火作业"]                 # another area keeps working
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"]) == ("suspended", "gas_alarm")
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, pct=0.1))
+    assert plant.sees("safety1", iid) == ["恢复作业审批（安全监督）"]
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert plant.variables(iid)["permit_status"] == "active"
+
+
+def test_stop_work_waits_for_restart_and_supervision_may_end_the_permit(plant):
+    iid = working(plant, "unit-1")
+    plant.complete("worker1", iid, "hw_work", {"action": "pause"})     # stop also reaches a paused permit
+    assert plant.message("safety1", "stop_work", {"area": "unit-1"}, {"reason": "装置停工"}).status_code == 200
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == []                            # nothing to do before the restart
+    assert plant.status(iid) == "waiting"
+    assert plant.message("safety1", "restart", {"area": "unit-1"}).status_code == 200
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("safety1", iid, "hw_resume_approval", {"decision": "reject", "comment": "条件变化，重新办票"})
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True})
+    assert plant.variables(iid)["permit_status"] == "cancelled"
+    assert plant.status(iid) == "completed"
