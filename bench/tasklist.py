@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 
-from _harness import Client, db_url, deploy, fmt_ms, login, percentile, running_server  # noqa: E402
+from _harness import (Client, CpuMeter, backend_pids, db_url, deploy, fmt_ms, login, percentile,  # noqa: E402
+                      running_server)
 
 from tests.processes import permit_files  # noqa: E402
 
@@ -307,11 +308,16 @@ def main(argv=None) -> int:
         print(f"{'user':9} {'total':>6}  {'sequential (1 client)':38} {f'{args.clients} concurrent clients':38}")
         for user in LIST_USERS:
             measure(srv.port, tokens[user], 20, 1)  # warm-up (connections, caches)
+            meter = CpuMeter({"server": srv.server_pids(), "postgres": backend_pids(srv.dbname)}).start()
             seq, _, total = measure(srv.port, tokens[user], args.requests, 1)
+            cpu = meter.stop()
             conc, wall, _ = measure(srv.port, tokens[user], args.requests, args.clients)
             print(f"{user:9} {total:6}  {fmt_ms(seq):38} {fmt_ms(conc)}  ({len(conc) / wall:.0f} req/s)")
             p95 = percentile(seq, 95)
-            print(f"{'':17}target p95 < 20 ms (sequential): {'MET' if p95 < 0.020 else 'NOT MET'}")
+            print(f"{'':17}target p95 < 20 ms (sequential): {'MET' if p95 < 0.020 else 'NOT MET'};  CPU per request "
+                  f"(sequential): gunicorn {cpu['server'] / len(seq) * 1000:.1f} ms, postgres "
+                  f"{cpu['postgres'] / len(seq) * 1000:.1f} ms; machine "
+                  f"{cpu['machine_busy_frac'] * 100:.0f}% busy")
         c.close()
         if not args.no_explain:
             explain(url, tokens, LIST_USERS)
