@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, AuditHead, utcnow
@@ -41,26 +41,24 @@ def _link_hash(prev_hash: str, seq: int, at: datetime, actor: str, kind: str,
 
 
 def append(session: Session, *, actor: str, kind: str, instance_id: int | None = None,
-           task_id: str | None = None, data: dict | None = None) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction.
+           task_id: str | None = None, data: dict | None = None) -> dict:
+    """Append one event to the chain inside the caller's transaction; returns the event.
 
-    Call it as the last write of a transaction: the chain head stays locked
-    until commit.
+    Call it as the last write of a transaction: the first statement takes the
+    chain head's row lock, which is held until commit.
     """
     data = data or {}
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    seq, prev_hash = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()
     at = utcnow()
-    seq = head.seq + 1
     data_digest = digest(data)
-    h = _link_hash(head.hash, seq, at, actor, kind, instance_id, task_id, data_digest)
-    event = AuditEvent(seq=seq, at=at, actor=actor, kind=kind, instance_id=instance_id,
-                       task_id=task_id, data=data, data_digest=data_digest,
-                       prev_hash=head.hash, hash=h)
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=h))
-    head.seq, head.hash = seq, h
+    h = _link_hash(prev_hash, seq, at, actor, kind, instance_id, task_id, data_digest)
+    event = {"seq": seq, "at": at, "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
+             "data": data, "data_digest": data_digest, "prev_hash": prev_hash, "hash": h}
+    session.execute(insert(AuditEvent).values(**event))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
     return event
 
 

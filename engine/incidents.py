@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import Incident, ProcessInstance, TaskRecord, utcnow
+from engine.models import Incident, ProcessInstance, utcnow
 from engine.principal import Principal
 from engine.runner import Runner
 
@@ -71,6 +71,7 @@ class IncidentService:
                 inst = s.get(ProcessInstance, inc.instance_id)
                 wf = self.runner.load(inst)
                 model = self.runner.model_for(s, inst.definition_id)
+                ready_before = self.runner.ready_task_ids(wf)
                 task = wf.get_task_from_id(UUID(inc.task_id)) if inc.task_id else None
                 if task is None:
                     raise Conflict("the failed task is no longer in the instance")
@@ -84,9 +85,7 @@ class IncidentService:
                 elif task.state == TaskState.ERROR:
                     task._set_state(TaskState.READY)  # SpiffWorkflow has no public "retry" for an errored task
                 inst.status = "running"
-                known = {r.id: r for r in s.scalars(select(TaskRecord).where(
-                    TaskRecord.instance_id == inst.id, TaskRecord.state == "ready"))}
-                outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                 inc.status, inc.resolved_at, inc.resolved_by = "retried", utcnow(), principal.username
                 s.flush()
                 audit.append(s, actor=principal.username, kind="incident_retry", instance_id=inst.id,

@@ -86,7 +86,7 @@ class InstanceService:
                     department=_opt(variables.get("department")) or principal.department,
                     area=_opt(variables.get("area")), started_by=principal.username, started_at=utcnow(),
                 )
-                outcome = self.runner.advance(s, inst, wf, model, known_ready={})
+                outcome = self.runner.advance(s, inst, wf, model, ready_before=set())
                 audit.append(s, actor=principal.username, kind="start", instance_id=inst.id,
                              data={"process_key": d.key, "version": d.version, "business_key": business_key,
                                    "variables": _safe(variables)})

@@ -29,7 +29,6 @@ from engine.models import (
     MessageSubscription,
     ProcessDefinition,
     ProcessInstance,
-    TaskRecord,
 )
 from engine.principal import Principal
 from engine.runner import ACTIVE_STATUSES, Runner
@@ -161,12 +160,11 @@ class MessageService:
                                and t.task_spec.event_definition.name == name]
                     if not waiting:
                         return None
+                    ready_before = self.runner.ready_task_ids(wf)
                     for task in waiting:
                         task.data.update(payload)
                     wf.catch(BpmnEvent(waiting[0].task_spec.event_definition, payload=dict(payload)))
-                    known = {r.id: r for r in s.scalars(select(TaskRecord).where(
-                        TaskRecord.instance_id == inst.id, TaskRecord.state == "ready"))}
-                    outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                    outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                     s.flush()
                     audit.append(s, actor=principal.username, kind="message", instance_id=inst.id,
                                  data={"name": name, "correlation": keys, "payload": payload})

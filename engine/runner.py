@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import ModelCache, ProcessModel
@@ -105,9 +105,18 @@ class Runner:
     # ------------------------------------------------------------------ stepping
 
     def advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
-                model: ProcessModel, *, known_ready: dict[str, TaskRecord] | None = None,
+                model: ProcessModel, *, ready_before: set[str] | None = None,
+                known_ready: dict[str, TaskRecord] | None = None,
                 refresh_timers: bool = False) -> StepOutcome:
-        """Run engine steps, then persist state, task rows and status (no commit)."""
+        """Run engine steps, then persist state, task rows and status (no commit).
+
+        ``ready_before`` are the ids of the human tasks that were READY (and so have
+        ready rows) before the caller changed the workflow; when omitted they are
+        read from the workflow now, which is right when the caller changed nothing
+        yet. ``known_ready`` (rows by id) is accepted for the same purpose.
+        """
+        if ready_before is None:
+            ready_before = set(known_ready) if known_ready is not None else self.ready_task_ids(wf)
         incident = None
         try:
             if refresh_timers:
@@ -122,12 +131,8 @@ class Runner:
             bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
             incident = self._incident(instance, "script_error", _error_text(exc),
                                       {"bpmn_id": bpmn_id, "task_id": str(task.id) if task else None})
-        if known_ready is None:
-            known_ready = {} if instance.id is None else {
-                r.id: r for r in session.scalars(select(TaskRecord).where(
-                    TaskRecord.instance_id == instance.id, TaskRecord.state == "ready"))
-            }
-        outcome = self._sync_tasks(session, instance, wf, model, known_ready)
+
+        outcome, ready_now = self._sync_tasks(instance, wf, model, ready_before)
         outcome.incident = incident
         outbox = self._service_jobs(wf) + self._thrown_messages(instance, wf)
         outcome.pending_services = [e.payload for e in outbox if e.kind == "service_task"]
@@ -135,8 +140,7 @@ class Runner:
             status = "error"
         elif wf.is_completed():
             status = "completed"
-        elif any(t.state == "ready" for t in outcome.new_tasks) or \
-                len(known_ready) - len(outcome.closed_task_ids) > 0:
+        elif ready_now:
             status = "running"
         else:
             status = "waiting"
@@ -148,6 +152,10 @@ class Runner:
             for row in outcome.new_tasks:
                 row.instance_id = instance.id
         session.add_all(outcome.new_tasks)
+        if outcome.closed_task_ids:
+            session.execute(update(TaskRecord).where(
+                TaskRecord.id.in_(outcome.closed_task_ids), TaskRecord.state == "ready",
+            ).values(state="cancelled", completed_at=utcnow()).execution_options(synchronize_session="fetch"))
         self.sync_subscriptions(session, instance, wf)
         if outbox:
             session.info["anjian_outbox"] = True
@@ -161,6 +169,11 @@ class Runner:
             incident.instance_id = instance.id
             session.add(incident)
         return outcome
+
+    @staticmethod
+    def ready_task_ids(wf: BpmnWorkflow) -> set[str]:
+        """Ids of the READY human tasks (the ones that have ready rows)."""
+        return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
 
     def save(self, instance: ProcessInstance, wf: BpmnWorkflow, status: str, *, error: str | None = None) -> None:
         """Write serialized state, status, variables and next timer due onto the row."""
@@ -308,22 +321,17 @@ class Runner:
 
     # ------------------------------------------------------------------ tasks
 
-    def _sync_tasks(self, session, instance, wf, model, known_ready) -> StepOutcome:
+    def _sync_tasks(self, instance, wf, model, ready_before: set[str]):
         outcome = StepOutcome(status="")
-        ready_ids = set()
         now = utcnow()
+        ready_now = set()
         for task in wf.get_tasks(state=TaskState.READY, manual=True):
             tid = str(task.id)
-            ready_ids.add(tid)
-            if tid in known_ready:
-                continue
-            outcome.new_tasks.append(self._task_row(instance, task, model, now))
-        for tid, row in known_ready.items():
-            if tid not in ready_ids and row.state == "ready":
-                row.state = "cancelled"
-                row.completed_at = now
-                outcome.closed_task_ids.append(tid)
-        return outcome
+            ready_now.add(tid)
+            if tid not in ready_before:
+                outcome.new_tasks.append(self._task_row(instance, task, model, now))
+        outcome.closed_task_ids = sorted(ready_before - ready_now)
+        return outcome, ready_now
 
     def _task_row(self, instance, task, model: ProcessModel, now) -> TaskRecord:
         spec = task.task_spec

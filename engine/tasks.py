@@ -178,13 +178,12 @@ class TaskService:
                 task = wf.get_task_from_id(UUID(row.id))
                 if task is None or task.state != TaskState.READY:
                     raise Conflict("task is no longer ready", retryable=False)
+                ready_before = self.runner.ready_task_ids(wf) - {row.id}
                 task.data.update(data)
                 task.run()
                 now = utcnow()
                 row.state, row.completed_at, row.completed_by = "completed", now, principal.username
-                known = {r.id: r for r in s.scalars(select(TaskRecord).where(
-                    TaskRecord.instance_id == inst.id, TaskRecord.state == "ready", TaskRecord.id != row.id))}
-                outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                 s.flush()
                 audit.append(s, actor=principal.username, kind="complete", instance_id=inst.id, task_id=row.id,
                              data={"bpmn_id": row.bpmn_id, "data": _jsonable(data)})
