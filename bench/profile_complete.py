@@ -298,6 +298,34 @@ def run(args, dbname: str, data_dir: str) -> int:
           f"≈ {(c_req - c_svc) * 1000:.2f} ms (of which JWT decode {c_jwt * 1000:.2f} ms; the test client's own "
           f"environ building is included)")
 
+    # 4c. per-statement overhead of the SQLAlchemy layers (same UPDATE … RETURNING on the audit head)
+    from sqlalchemy import update as sa_update
+    from engine.models import AuditHead
+
+    def best(f, n=300):
+        out = 1e9
+        for _ in range(5):
+            c0 = time.thread_time()
+            for _ in range(n):
+                f()
+            out = min(out, (time.thread_time() - c0) / n)
+        return out * 1000
+
+    with platform.db.session() as s:
+        fresh = best(lambda: s.execute(sa_update(AuditHead).where(AuditHead.id == 1)
+                                       .values(seq=AuditHead.seq + 0).returning(AuditHead.seq)).one())
+        stmt = sa_update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 0).returning(AuditHead.seq)
+        pre = best(lambda: s.execute(stmt).one())
+        conn = s.connection()
+        core = best(lambda: conn.execute(stmt).one())
+        cur = conn.connection.driver_connection.cursor()
+        raw = best(lambda: (cur.execute("UPDATE audit_head SET seq = seq + 0 WHERE id = %s RETURNING seq", (1,)),
+                            cur.fetchone()))
+        s.rollback()
+    print(f"\nCPU per simple UPDATE … RETURNING (best of 5 x 300): Session.execute(statement built per call) "
+          f"{fresh:.3f} ms, Session.execute(prebuilt) {pre:.3f} ms, Connection.execute(prebuilt) {core:.3f} ms, "
+          f"raw psycopg cursor {raw:.3f} ms")
+
     # 5. cProfile (CPU clock) over complete()
     prof = cProfile.Profile(time.thread_time)
     orig_complete = tasks_mod.TaskService.complete
