@@ -32,7 +32,8 @@ from engine.models import (
     utcnow,
 )
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
-from engine.spiff import SERIALIZER, DeferredServiceTask
+from engine import spiff
+from engine.spiff import DeferredServiceTask
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,12 @@ class Runner:
                 wf.catch(BpmnEvent(definition, payload=dict(payload)))
                 return
 
-    def load(self, instance: ProcessInstance) -> BpmnWorkflow:
-        """Deserialize an instance's workflow."""
-        wf = SERIALIZER.deserialize_json(instance.state)
+    def load(self, instance: ProcessInstance, model: ProcessModel | None = None,
+             session: Session | None = None) -> BpmnWorkflow:
+        """Deserialize an instance's workflow (its spec comes from the model cache)."""
+        if model is None:
+            model = self.models.get(instance.definition_id, lambda: _definition_bundle(session, instance))
+        wf = spiff.loads(instance.state, model)
         wf.script_engine = self.script_engine
         return wf
 
@@ -177,7 +181,7 @@ class Runner:
 
     def save(self, instance: ProcessInstance, wf: BpmnWorkflow, status: str, *, error: str | None = None) -> None:
         """Write serialized state, status, variables and next timer due onto the row."""
-        instance.state = SERIALIZER.serialize_json(wf)
+        instance.state = spiff.dumps(wf)
         instance.status = status
         instance.variables = _jsonable(self.variables(wf))
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
@@ -385,6 +389,14 @@ class Runner:
             return int(self.script_engine.environment.evaluate(raw, dict(task.data)))
         except Exception:
             return 50
+
+
+def _definition_bundle(session: Session | None, instance: ProcessInstance):
+    from sqlalchemy.orm import object_session
+
+    s = session or object_session(instance)
+    d = s.get(ProcessDefinition, instance.definition_id)
+    return d.key, d.bundle
 
 
 def _str_or_none(value) -> str | None:

@@ -6,10 +6,14 @@ STARTED state and the worker completes it with the connector's result
 """
 from __future__ import annotations
 
+import json
 from copy import deepcopy
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -36,10 +40,60 @@ class AnjianParser(SpiffBpmnParser):
         super().__init__(validator=None)
 
 
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Stores a workflow without its process spec.
+
+    The spec is immutable per definition version and cached in memory, so the
+    instance row keeps only a reference: about half the JSON, and the
+    costliest part of deserializing. States that embed a spec still load.
+    """
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec"] = {SPEC_REF: workflow.spec.name}
+        dct["subprocess_specs"] = {}
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, model=None):
+        spec_dct = dct.pop("spec")
+        subs = dct.pop("subprocess_specs", {})
+        if isinstance(spec_dct, dict) and SPEC_REF in spec_dct:
+            if model is None:
+                raise ValueError("this state references its spec; load it through the Runner")
+            spec, subprocess_specs = model.spec, model.subprocess_specs
+        else:
+            spec, subprocess_specs = self.registry.restore(spec_dct), self.mapping_from_dict(subs)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+SPEC_REF = "anjian_spec_ref"
+
+
 def _serializer_config() -> dict:
     config = deepcopy(SPIFF_CONFIG)
     config[DeferredServiceTask] = ServiceTaskConverter
+    config[BpmnWorkflow] = SpecFreeWorkflowConverter
     return config
+
+
+def dumps(workflow) -> str:
+    """Serialize a workflow to JSON (without its spec)."""
+    return SERIALIZER.serialize_json(workflow)
+
+
+def loads(state: str, model) -> "BpmnWorkflow":
+    """Deserialize a workflow, taking its spec from ``model`` (a ProcessModel)."""
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    return SERIALIZER.from_dict(dct, model=model)
 
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
