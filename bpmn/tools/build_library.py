@@ -751,6 +751,208 @@ def hot_work_permit() -> str:
 BPMN["hot_work_permit.bpmn"] = hot_work_permit()
 
 
+# =========================================================================== confined_space_permit
+
+DMN["confined_space_limits.dmn"] = dmn(
+    "confined_space_limits", "受限空间作业限值（GB 30871-2022 6.5）",
+    [{"label": "富氧环境", "expr": "oxygen_rich_space", "type": "boolean"}],
+    [("氧含量下限（%）", "o2_min_pct", "number"), ("氧含量上限（%）", "o2_max_pct", "number"),
+     ("定时检测间隔（小时）", "reading_interval_hours", "number"),
+     ("检测逾期宽限（分钟）", "reading_grace_minutes", "number"),
+     ("中断后须重新检测（分钟）", "interruption_minutes", "number"),
+     ("作业票有效期（小时）", "validity_hours", "number")],
+    [(["False"], ["19.5", "21", "2", "30", "60", "24"], "一般受限空间：氧 19.5–21 %；每 2 h 记录；中断 > 60 min 重新检测"),
+     (["True"], ["19.5", "23.5", "2", "30", "60", "24"], "富氧环境：氧 ≤ 23.5 %")])
+
+FORMS["confined_space_application.json"] = form("受限空间安全作业票申请", {
+    "space_name": text("受限空间名称及编号", min_length=2),
+    "purpose": text("作业内容", min_length=2),
+    "former_media": text("原有介质", min_length=1),
+    "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
+    "oxygen_rich_space": flag("富氧环境"),
+    "hazards": {"type": "array", "title": "危害因素", "minItems": 1, "items": text("危害因素")},
+    "isolation_method": text("隔离方式（盲板、断电、上锁挂牌）", min_length=2),
+    "entrants": people("进入作业人员"),
+    "attendant": text("监护人（全程在外监护）"),
+    "supervisor": text("作业负责人"),
+    "communication": text("通讯联络方式", min_length=2),
+    "rescue_plan": text("应急救援措施及器材", min_length=2),
+    "planned_start": when("计划开始时间"),
+    "planned_end": when("计划结束时间"),
+}, ["space_name", "purpose", "former_media", "gas_lel_pct", "oxygen_rich_space", "hazards", "isolation_method",
+    "entrants", "attendant", "supervisor", "communication", "rescue_plan", "planned_start"],
+    "OSHA 1910.146(f) 进入许可应载明的内容")
+
+FORMS["isolation_confirmation.json"] = form("隔离、清洗、置换确认", {
+    "isolated": {"type": "boolean", "const": True, "title": "已与相连管道、设备可靠隔离（加盲板或断开）"},
+    "energy_locked": {"type": "boolean", "const": True, "title": "动力电源已切断并上锁挂牌"},
+    "purged": {"type": "boolean", "const": True, "title": "已清洗、置换、通风"},
+    "note": text("说明", min_length=0),
+}, ["isolated", "energy_locked", "purged"])
+
+FORMS["confined_space_gas_test.json"] = form("受限空间气体检测", {
+    "sampled_at": when("检测时间"),
+    "oxygen_pct": number("氧含量", "%（体积分数）", minimum=0, maximum=100),
+    "combustible_pct": number("可燃气体浓度", "%（体积分数）", minimum=0, maximum=100),
+    "toxic_within_limits": flag("有毒有害气体不超过职业接触限值（GBZ 2.1）"),
+    "toxic_readings": text("有毒气体读数（如 H2S、CO，mg/m³）", min_length=0),
+    "analyst": text("检测人"),
+}, ["sampled_at", "oxygen_pct", "combustible_pct", "toxic_within_limits", "analyst"])
+
+FORMS["confined_space_site_check.json"] = form("进入前现场确认", {
+    "attendant_outside": {"type": "boolean", "const": True, "title": "监护人在受限空间外全程监护（6.8）"},
+    "rescue_ready": {"type": "boolean", "const": True, "title": "救援器材就位"},
+    "communication_tested": {"type": "boolean", "const": True, "title": "通讯畅通"},
+    "ventilation_running": flag("强制通风运行中"),
+}, ["attendant_outside", "rescue_ready", "communication_tested"])
+
+FORMS["confined_space_entry_log.json"] = form("人员和工器具进出登记", {
+    "action": choice("登记类型", [("log", "登记进出"), ("pause", "作业中断"), ("complete", "作业完成，申请验收")]),
+    "people_inside": {"type": "array", "title": "当前在内人员", "items": text("姓名")},
+    "tools_inside": number("当前在内工器具", "件", minimum=0, integer=True),
+    "note": text("说明", min_length=0),
+}, ["action", "people_inside", "tools_inside"])
+
+FORMS["evacuation.json"] = form("撤离与处置", {
+    "all_out": {"type": "boolean", "const": True, "title": "人员已全部撤出"},
+    "people_counted": number("清点撤出人数", "人", minimum=0, integer=True),
+    "treatment": text("处置措施（通风、隔离等）", min_length=2),
+}, ["all_out", "people_counted", "treatment"])
+
+FORMS["confined_space_acceptance.json"] = form("受限空间作业完工验收", {
+    "people_out": {"type": "boolean", "const": True, "title": "人员已全部撤出并清点"},
+    "tools_out": {"type": "boolean", "const": True, "title": "工器具已全部带出并清点"},
+    "facilities_restored": {"type": "boolean", "const": True, "title": "人孔封闭、安全设施恢复"},
+    "comment": text("验收意见", min_length=0),
+}, ["people_out", "tools_out", "facilities_restored"])
+
+
+def confined_space_permit() -> str:
+    b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
+    b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
+    b.start("start", "申请进入受限空间")
+    b.script("init", "作业票登记", (
+        "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
+        "people_inside = []\ntools_inside = 0\nsuspended_by = ''"), lane=WORKER)
+    b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json")
+    b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
+    b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
+    b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
+           props={"not_completed_by": "cs_apply"})
+    b.user("cs_approval", "作业单位审批", lane=PRODUCTION, form="permit_review.json",
+           props={"not_completed_by": "cs_apply", "priority": "70"})
+    b.xor("approval_gw", "审批结论", default="Flow_cs_reject")
+    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
+    b.end("rejected", "不予批准", lane=PRODUCTION)
+    b.user("cs_gas_test", "进入前气体检测", lane=LEADER, form="confined_space_gas_test.json",
+           props={"not_completed_by": "cs_apply", "priority": "80"})
+    check = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n"
+             "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_within_limits\n"
+             "readings = readings + [{'at': sampled_at, 'o2': oxygen_pct, 'combustible': combustible_pct, "
+             "'pass': gas_pass, 'kind': '%s'}]")
+    b.script("gas_check", "判定检测结果", check % "pre_entry", lane=LEADER)
+    b.xor("gas_gw", "检测合格?", default="Flow_cs_gas_ok")
+    b.user("cs_site_check", "进入前现场确认", lane=LEADER, form="confined_space_site_check.json",
+           props={"due": "minutes(sample_max_age_minutes)"})
+    b.script("start_check", "进入前检查（样品时效）", (
+        "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
+        "sample_fresh = sample_age_minutes <= sample_max_age_minutes"), lane=LEADER)
+    b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
+    b.script("work_start", "开始/恢复作业", (
+        "if not permit_expires_at:\n"
+        "    work_started_at = now().isoformat()\n"
+        "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
+        "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()\n"
+        "permit_status = 'active'"), lane=WORKER)
+    b.user("cs_work", "受限空间作业（进出登记）", lane=WORKER, form="confined_space_entry_log.json",
+           props={"due": "parse_datetime(permit_expires_at)"})
+    b.timer_boundary("reading_due", "定时检测时间到", "cs_work", "date", "next_reading_due")
+    b.timer_boundary("expired", "作业票到期", "cs_work", "date", "permit_expires_at")
+    b.message_boundary("gas_alarm", "气体报警", "cs_work", "gas_alarm")
+    b.message_boundary("stop_work", "停工指令", "cs_work", "stop_work")
+    b.script("log", "记录进出", (
+        "entry_log = entry_log + [{'at': now().isoformat(), 'action': action, 'people_inside': people_inside, "
+        "'tools_inside': tools_inside}]\n"
+        "all_out = len(people_inside) == 0 and tools_inside == 0"), lane=WORKER)
+    b.xor("work_gw", "登记类型", default="Flow_cs_log")
+    b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
+    b.user("cs_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
+    b.script("interruption", "计算中断时长",
+             "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60", lane=WORKER)
+    b.xor("interrupt_gw", "中断超时?", default="Flow_cs_short_break")
+    b.user("cs_reading", "定时气体检测记录", lane=LEADER, form="confined_space_gas_test.json",
+           props={"due": "minutes(reading_grace_minutes)", "priority": "90"})
+    b.timer_boundary("reading_missed", "检测逾期", "cs_reading", "duration",
+                     "'PT' + str(reading_grace_minutes) + 'M'", cancel=False)
+    b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
+           props={"priority": "95"})
+    b.end("overdue_handled", "已督办", lane=SUPERVISION)
+    b.script("reading_check", "判定定时检测", check % "periodic", lane=LEADER)
+    b.xor("reading_gw", "定时检测合格?", default="Flow_reading_fail")
+    b.script("next_reading", "安排下次检测",
+             "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()", lane=LEADER)
+    b.script("suspend_alarm", "报警：停止作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'"),
+        lane=LEADER)
+    b.script("suspend_stop", "停工指令：停止作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'"),
+        lane=LEADER)
+    b.script("expire", "作业票到期", "permit_status = 'expired'\nsuspended_by = 'expired'", lane=LEADER)
+    b.user("cs_evacuate", "撤离人员并处置", lane=LEADER, form="evacuation.json", props={"priority": "99"})
+    b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
+             "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
+    b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER)
+    b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
+    b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
+           props={"not_completed_by": "cs_apply"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
+
+    b.chain("start", "init", "cs_apply", "cs_limits", "cs_gas_rule", "cs_isolation", "cs_approval", "approval_gw")
+    b.flow("approval_gw", "cs_gas_test", condition="decision == 'approve'", flow_id="Flow_cs_approve", name="同意")
+    b.flow("approval_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back",
+           name="退回")
+    b.flow("approval_gw", "reject", flow_id="Flow_cs_reject", name="不同意")
+    b.chain("reject", "rejected")
+    b.chain("cs_gas_test", "gas_check", "gas_gw")
+    b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail", name="不合格，重新检测")
+    b.flow("gas_gw", "cs_site_check", flow_id="Flow_cs_gas_ok", name="合格")
+    b.chain("cs_site_check", "start_check", "start_gw")
+    b.flow("start_gw", "cs_gas_test", condition="not sample_fresh", flow_id="Flow_cs_stale",
+           name="超过 30 分钟，重新检测")
+    b.flow("start_gw", "work_start", flow_id="Flow_cs_enter", name="进入")
+    b.chain("work_start", "cs_work", "log", "work_gw")
+    b.flow("work_gw", "cs_acceptance", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
+           name="全部撤出，验收")
+    b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_cs_pause", name="中断")
+    b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（有人员或工具未撤出时不得关闭）")
+    b.chain("pause", "cs_resume_request", "interruption", "interrupt_gw")
+    b.flow("interrupt_gw", "cs_gas_test", condition="interrupted_minutes > interruption_minutes",
+           flow_id="Flow_cs_long_break", name="超过 60 分钟，重新检测")
+    b.flow("interrupt_gw", "work_start", flow_id="Flow_cs_short_break", name="未超时")
+    b.chain("reading_due", "cs_reading", "reading_check", "reading_gw")
+    b.chain("reading_missed", "cs_reading_overdue", "overdue_handled")
+    b.flow("reading_gw", "next_reading", condition="gas_pass", flow_id="Flow_reading_ok", name="合格")
+    b.flow("reading_gw", "suspend_alarm", flow_id="Flow_reading_fail", name="不合格：撤离")
+    b.chain("next_reading", "cs_work")
+    b.chain("gas_alarm", "suspend_alarm", "cs_evacuate")
+    b.chain("stop_work", "suspend_stop", "cs_evacuate")
+    b.chain("expired", "expire", "cs_evacuate")
+    b.chain("cs_evacuate", "evacuated", "after_evacuation_gw")
+    b.flow("after_evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
+           name="到期：收回作业票")
+    b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
+           flow_id="Flow_after_stop", name="停工：等待复工")
+    b.flow("after_evacuation_gw", "cs_gas_test", flow_id="Flow_after_alarm", name="报警：重新检测合格后恢复")
+    b.chain("wait_restart", "cs_gas_test")
+    b.chain("cs_acceptance", "close", "end")
+    return b.to_xml()
+
+
+BPMN["confined_space_permit.bpmn"] = confined_space_permit()
+
+
 # =========================================================================== write
 
 def main() -> None:

@@ -1,0 +1,159 @@
+"""受限空间作业票: isolation, O2/combustible/toxic limits, 30-min sample, readings every 2 h (a missed
+reading escalates), people and tools logged in and out, alarm → evacuate → re-test, 24 h validity."""
+from datetime import timedelta
+
+from tests.test_library_support import plant  # noqa: F401
+
+APPLICATION = {
+    "space_name": "V-201 反应釜", "purpose": "清理釜内结焦", "former_media": "甲苯", "gas_lel_pct": 1.1,
+    "oxygen_rich_space": False, "hazards": ["缺氧", "甲苯蒸气"], "isolation_method": "进出口加盲板、电机断电上锁",
+    "entrants": ["张工", "王工"], "attendant": "李监护", "supervisor": "刘负责", "communication": "对讲机 3 频道",
+    "rescue_plan": "正压式呼吸器 2 套、救援三脚架", "planned_start": "2026-03-02T10:00:00+00:00"}
+ISOLATED = {"isolated": True, "energy_locked": True, "purged": True}
+APPROVE = {"decision": "approve", "on_site": True}
+SITE = {"attendant_outside": True, "rescue_ready": True, "communication_tested": True, "ventilation_running": True}
+
+
+def reading(plant, o2=20.8, comb=0.1, toxic=True, minutes_ago=5):
+    return {"sampled_at": (plant.now() - timedelta(minutes=minutes_ago)).isoformat(), "oxygen_pct": o2,
+            "combustible_pct": comb, "toxic_within_limits": toxic, "analyst": "检测员"}
+
+
+
+
+
+def approved(plant, **changes):
+    iid = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", iid, "cs_apply", {**APPLICATION, **changes})
+    assert plant.sees("leader1", iid) == ["隔离、清洗、置换确认"]
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    plant.complete("prod1", iid, "cs_approval", APPROVE)
+    return iid
+
+
+def inside(plant, **changes):
+    iid = approved(plant, **changes)
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    plant.complete("worker1", iid, "cs_work", {"action": "log", "people_inside": ["张工", "王工"], "tools_inside": 3})
+    return iid
+
+
+def test_entry_log_blocks_closing_until_people_and_tools_are_out(plant):
+    iid = inside(plant)
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["permit_expires_at"][:16]) == ("active", "2026-03-03T09:00")     # 24 h
+    plant.complete("worker1", iid, "cs_work", {"action": "complete", "people_inside": ["王工"], "tools_inside": 0})
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]       # someone is still inside
+    assert plant.sees("prod1", iid) == []
+    plant.complete("worker1", iid, "cs_work", {"action": "complete", "people_inside": [], "tools_inside": 1})
+    assert plant.sees("prod1", iid) == []                                 # a tool is still inside
+    plant.complete("worker1", iid, "cs_work", {"action": "complete", "people_inside": [], "tools_inside": 0})
+    assert plant.sees("prod1", iid) == ["完工验收"]
+    plant.complete("prod1", iid, "cs_acceptance", {"people_out": True, "tools_out": True, "facilities_restored": True})
+    assert plant.status(iid) == "completed"
+    v = plant.variables(iid)
+    assert v["permit_status"] == "closed" and len(v["entry_log"]) == 4
+
+
+def test_oxygen_limits_and_sample_age_gate_the_entry(plant):
+    iid = approved(plant)
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, o2=19.0))        # too little oxygen
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, o2=22.0))        # oxygen-rich: > 21 %
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, toxic=False))    # H2S above the OEL
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, comb=0.3))       # toluene LEL 1.1 %: > 0.2 %
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, minutes_ago=31))
+    plant.complete("leader1", iid, "cs_site_check", SITE)                              # sample older than 30 min
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    assert [r["pass"] for r in plant.variables(iid)["readings"]] == [False, False, False, False, True, True]
+    # In an oxygen-rich space up to 23.5 % passes.
+    rich = approved(plant, oxygen_rich_space=True)
+    plant.complete("leader1", rich, "cs_gas_test", reading(plant, o2=22.0))
+    assert plant.sees("leader1", rich) == ["进入前现场确认"]
+
+
+def test_readings_every_two_hours_and_a_missed_reading_escalates(plant):
+    iid = inside(plant)
+    plant.later(hours=2, minutes=1)
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["定时气体检测记录"]
+    plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    plant.later(hours=2, minutes=1)
+    assert plant.sees("leader1", iid) == ["定时气体检测记录"]
+    plant.later(minutes=31)                                               # nobody recorded it
+    assert plant.sees("safety1", iid) == ["气体检测逾期督办"]
+    plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))
+    plant.complete("safety1", iid, "cs_reading_overdue", {"instruction": "检测必须按时记录"})
+    assert [r["kind"] for r in plant.variables(iid)["readings"]] == ["pre_entry", "periodic", "periodic"]
+
+
+def test_failed_reading_or_gas_alarm_evacuates_and_needs_a_passing_retest(plant):
+    iid = inside(plant)
+    plant.later(hours=2, minutes=1)
+    plant.complete("leader1", iid, "cs_reading", reading(plant, o2=18.5, minutes_ago=0))
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    assert plant.variables(iid)["permit_status"] == "suspended"
+    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "加强通风"})
+    assert plant.variables(iid)["people_inside"] == []
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    r = plant.message("emerg1", "gas_alarm", {"area": "unit-1"}, {"reason": "H2S 报警"})
+    assert r.status_code == 200
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "查漏"})
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+
+
+def test_stop_work_evacuates_and_waits_for_restart(plant):
+    iid = inside(plant)
+    assert plant.message("safety1", "stop_work", {"area": "unit-1"}).status_code == 200
+    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "停工"})
+    assert plant.status(iid) == "waiting"
+    assert plant.message("safety1", "restart", {"area": "unit-1"}).status_code == 200
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+
+
+def test_long_interruption_needs_retest_short_one_does_not(plant):
+    iid = inside(plant)
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
+    plant.later(minutes=30)
+    plant.complete("worker1", iid, "cs_resume_request", {"note": "继续", "monitor_present": True})
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
+    plant.later(minutes=61)
+    plant.complete("worker1", iid, "cs_resume_request", {"note": "继续", "monitor_present": True})
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+
+
+def test_permit_expires_after_24_hours(plant):
+    iid = inside(plant)
+    for _ in range(11):                                                  # readings keep it going for 22 h
+        plant.later(hours=2, minutes=1)
+        plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))
+    plant.later(hours=1, minutes=50)                                     # 24 h 1 min after the entry
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "收票"})
+    assert plant.status(iid) == "completed"
+    assert plant.variables(iid)["permit_status"] == "expired"
+
+
+def test_unit_can_send_back_or_reject(plant):
+    iid = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", iid, "cs_apply", APPLICATION)
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    plant.complete("prod1", iid, "cs_approval", {"decision": "send_back", "comment": "补充救援预案"})
+    assert plant.sees("worker1", iid) == ["受限空间作业申请"]
+    plant.complete("worker1", iid, "cs_apply", APPLICATION)
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    plant.complete("prod1", iid, "cs_approval", {"decision": "reject"})
+    assert plant.status(iid) == "completed"
+    assert plant.variables(iid)["permit_status"] == "rejected"
