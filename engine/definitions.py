@@ -70,6 +70,8 @@ class ParsedProcess:
     bundle: dict
     content_hash: str
     start_messages: list[str] = field(default_factory=list)
+    # (start event id, date|duration|cycle, expression)
+    timer_starts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -299,7 +301,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
                 continue
             bundle = _bundle(pid, name, subs, bpmn_docs, texts, decision_files, all_forms, parser)
             processes.append(ParsedProcess(pid, process_el.get("name") or pid, bundle, content_hash(bundle),
-                                           _start_messages(doc.getroot(), process_el)))
+                                           _start_messages(doc.getroot(), process_el), _timer_starts(process_el)))
     if not bpmn_docs and not errors and not forms and not dmn_docs:
         errors.append(DeployError("(deployment)", "no process, decision table or form in the deployment"))
     return processes
@@ -412,6 +414,17 @@ def _lint_process(file, process_el, forms, operators, decision_files, errors) ->
             reason = _timer_error(tag, el.text)
             if reason:
                 err(el, f"timer: {reason}")
+    for start in process_el.findall(f"{BPMN}startEvent"):
+        for tag in TIMER_KINDS:
+            for el in start.iter(f"{BPMN}{tag}"):
+                try:
+                    value = ast.literal_eval((el.text or "").strip())
+                    ok = isinstance(value, str)
+                except (ValueError, SyntaxError):
+                    ok = False
+                if not ok:
+                    err(el, "a timer start event needs a constant expression (a quoted ISO 8601 string): "
+                            "the scheduler computes occurrences before any instance exists")
     for el in process_el.iter(f"{SPIFF}serviceTaskOperator"):
         operator = el.get("id") or ""
         op = operators.get(operator)
@@ -442,6 +455,19 @@ def _start_messages(root, process_el) -> list[str]:
             if med.get("messageRef") in names:
                 out.append(names[med.get("messageRef")])
     return sorted(set(out))
+
+
+TIMER_KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+
+
+def _timer_starts(process_el) -> list[tuple[str, str, str]]:
+    out = []
+    for start in process_el.findall(f"{BPMN}startEvent"):
+        for tag, kind in TIMER_KINDS.items():
+            for el in start.iter(f"{BPMN}{tag}"):
+                if el.text and el.text.strip():
+                    out.append((start.get("id"), kind, el.text.strip()))
+    return out
 
 
 def _bundle(pid, file, subs, bpmn_docs, texts, decision_files, forms, parser) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit
+from engine import audit, timer_starts
 from engine.db import Database
 from engine.definitions import DeploymentInvalid, analyse
 from engine.errors import Conflict, Invalid, NotFound
@@ -82,6 +82,7 @@ class DeploymentService:
                 s.flush()
                 for message in p.start_messages:
                     s.add(MessageStartEvent(definition_id=d.id, process_key=p.key, message_name=message))
+                timer_starts.register(s, d, p.timer_starts)
                 out.append({"key": p.key, "version": d.version, "created": True, "definition_id": d.id})
             audit.append(s, actor=actor, kind="deploy", data={"deployment_id": dep.id, "processes": out,
                                                               "files": dep.files})

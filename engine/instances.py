@@ -59,7 +59,6 @@ class InstanceService:
         ``start_message`` = (name, payload) delivers that message to the new
         instance's message start event before the first engine steps.
         """
-        variables = dict(variables or {})
         try:
             with self.db.session() as s:
                 q = select(ProcessDefinition).where(ProcessDefinition.key == process_key)
@@ -71,34 +70,43 @@ class InstanceService:
                 if d is None:
                     raise NotFound(f"no process definition '{process_key}'"
                                    + (f" version {version}" if version else ""))
-                if business_key is not None and s.scalar(select(ProcessInstance.id).where(
-                        ProcessInstance.process_key == process_key,
-                        ProcessInstance.active_business_key == business_key)) is not None:
-                    raise Conflict(f"an instance of '{process_key}' with business key '{business_key}' is running",
-                                   retryable=False)
-                model = self.runner.model_for(s, d.id)
-                wf = self.runner.new_workflow(model, variables)
-                if start_message is not None:
-                    self.runner.catch_start_message(wf, *start_message)
-                inst = ProcessInstance(
-                    definition_id=d.id, process_key=d.key, definition_version=d.version,
-                    business_key=business_key, active_business_key=business_key, status="running",
-                    department=_opt(variables.get("department")) or principal.department,
-                    area=_opt(variables.get("area")), started_by=principal.username, started_at=utcnow(),
-                )
-                outcome = self.runner.advance(s, inst, wf, model, ready_before=set())
-                audit.append(s, actor=principal.username, kind="start", instance_id=inst.id,
-                             data={"process_key": d.key, "version": d.version, "business_key": business_key,
-                                   "variables": _safe(variables)})
-                if outcome.incident is not None:
-                    audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
-                                 data={"kind": outcome.incident.kind, "message": outcome.incident.message})
-                result = instance_summary(inst)
-                result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
-                return result
+                return self.start_in(s, principal, d, business_key, variables, start_message=start_message)
         except IntegrityError:
             raise Conflict(f"an instance of '{process_key}' with business key '{business_key}' is running",
                            retryable=False) from None
+
+    def start_in(self, s, principal: Principal, d: ProcessDefinition, business_key: str | None,
+                 variables: dict | None, *, start_message: tuple[str, dict] | None = None,
+                 start_timer: bool = False) -> dict:
+        """Start an instance of definition ``d`` inside the caller's transaction."""
+        variables = dict(variables or {})
+        if business_key is not None and s.scalar(select(ProcessInstance.id).where(
+                ProcessInstance.process_key == d.key,
+                ProcessInstance.active_business_key == business_key)) is not None:
+            raise Conflict(f"an instance of '{d.key}' with business key '{business_key}' is running",
+                           retryable=False)
+        model = self.runner.model_for(s, d.id)
+        wf = self.runner.new_workflow(model, variables)
+        if start_message is not None:
+            self.runner.catch_start_message(wf, *start_message)
+        if start_timer:
+            self.runner.fire_start_timer(wf)
+        inst = ProcessInstance(
+            definition_id=d.id, process_key=d.key, definition_version=d.version,
+            business_key=business_key, active_business_key=business_key, status="running",
+            department=_opt(variables.get("department")) or principal.department,
+            area=_opt(variables.get("area")), started_by=principal.username, started_at=utcnow(),
+        )
+        outcome = self.runner.advance(s, inst, wf, model, ready_before=set())
+        audit.append(s, actor=principal.username, kind="start", instance_id=inst.id,
+                     data={"process_key": d.key, "version": d.version, "business_key": business_key,
+                           "variables": _safe(variables)})
+        if outcome.incident is not None:
+            audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
+                         data={"kind": outcome.incident.kind, "message": outcome.incident.message})
+        result = instance_summary(inst)
+        result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
+        return result
 
     def get(self, principal: Principal, instance_id: int) -> dict:
         """One instance with variables, active tasks and its timeline."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -282,3 +283,21 @@ class OutboxEntry(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TimerStart(Base):
+    """When the next instance of a timer-started process is due (periodic inspections…)."""
+
+    __tablename__ = "timer_starts"
+    __table_args__ = (Index("ix_timer_start_due", "next_due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id", ondelete="CASCADE"))
+    start_event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # date | duration | cycle
+    expression: Mapped[str] = mapped_column(String(300))
+    next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # -1 = forever; counts down for R<n>/… cycles
+    remaining: Mapped[int] = mapped_column(Integer, default=1)
+    interval_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -13,6 +13,7 @@ from engine.instances import InstanceService
 from engine.messages import MessageService
 from engine.runner import Runner
 from engine.tasks import TaskService
+from engine.timer_starts import TimerStartService
 from engine.users import UserService
 
 
@@ -34,6 +35,7 @@ class Platform:
         self.audit = AuditService(self.db)
         self.messages = MessageService(self.db, self.runner, self.instances)
         self.incidents = IncidentService(self.db, self.runner)
+        self.timer_starts = TimerStartService(self.db, self.instances)
         self.dispatcher = self._make_dispatcher()
         event.listen(self.db._write, "after_commit", self._after_commit)
 

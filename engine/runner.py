@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -95,6 +96,23 @@ class Runner:
             if isinstance(definition, MessageEventDefinition) and definition.name == name:
                 task.data.update(payload)
                 wf.catch(BpmnEvent(definition, payload=dict(payload)))
+                return
+
+    def fire_start_timer(self, wf: BpmnWorkflow) -> None:
+        """Let a fresh workflow pass its timer start event now, exactly once.
+
+        The scheduler owns the schedule (one instance per occurrence), so the
+        start event must neither wait for its own timer nor, for cycles, spawn a
+        branch per past occurrence: its timer state is seeded as "one cycle, due".
+        """
+        for task in wf.get_tasks():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.task_spec in wf.spec.start.outputs and isinstance(definition, TimerEventDefinition):
+                if isinstance(definition, CycleTimerEventDefinition):
+                    task._set_internal_data(event_value={
+                        "cycles": 1, "next": "2000-01-01T00:00:00+00:00", "duration": 1.0})
+                else:
+                    task._set_internal_data(event_value="2000-01-01T00:00:00+00:00", event_fired=True)
                 return
 
     def load(self, instance: ProcessInstance, model: ProcessModel | None = None,
@@ -360,7 +378,7 @@ class Runner:
             return None
         try:
             if expr.startswith("P"):
-                from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+                from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
                 parsed = TimerEventDefinition.parse_iso_duration(expr)
                 return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
             value = self.script_engine.environment.evaluate(expr, dict(task.data))
