@@ -254,7 +254,10 @@ def run(args, dbname: str, data_dir: str) -> int:
 
     # micro: serializer cost split (best of 7 x 200, thread CPU time: robust on a busy machine)
     ser = spiff.SERIALIZER
-    if running:
+    if running and not isinstance(json.loads(running).get("spec"), dict):
+        print("\nserializer: the stored state has no 'spec' (the engine stores it without the process spec); "
+              "see the component timers for Runner.load/save")
+    elif running:
         wf = ser.deserialize_json(running)
         spec_json = json.dumps(json.loads(running)["spec"])
 
