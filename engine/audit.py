@@ -1,10 +1,14 @@
-"""Tamper-evident audit chain.
+"""Tamper-evident audit chains.
 
 Every state change appends ``{seq, at, actor, kind, instance_id, task_id,
-data_digest}`` with ``hash = sha256(prev_hash + canonical JSON)`` in the same
-transaction as the change. The single ``audit_head`` row is updated on each
-append; its row lock (PostgreSQL) or the write lock (SQLite) keeps the chain
-linear under concurrent writers.
+data_digest, chain, chain_seq, prev_hash}`` with ``hash = sha256(prev_hash +
+canonical JSON)`` in the same transaction as the change. Each instance has its
+own chain whose tip lives on the instance row, updated by the same optimistic
+UPDATE that saves the state: appending takes no lock beyond the one the change
+already holds, so writers to different instances never queue on the audit.
+Events outside any instance (deployments) form the ``global`` chain, whose tip
+is the single ``audit_head`` row. ``seq`` orders all events (a sequence);
+``chain_seq`` numbers each chain without gaps, so a removed event is detected.
 """
 from __future__ import annotations
 
@@ -31,34 +35,54 @@ def digest(obj) -> str:
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
 
 
-def _link_hash(prev_hash: str, seq: int, at: datetime, actor: str, kind: str,
-               instance_id, task_id, data_digest: str) -> str:
+def _link_hash(prev_hash: str, at: datetime, actor: str, kind: str, instance_id, task_id,
+               data_digest: str, chain: str, chain_seq: int) -> str:
     body = {
-        "seq": seq, "at": at.isoformat(), "actor": actor, "kind": kind,
-        "instance_id": instance_id, "task_id": task_id, "data_digest": data_digest,
+        "at": at.isoformat(), "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
+        "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
     }
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
-def append(session: Session, *, actor: str, kind: str, instance_id: int | None = None,
-           task_id: str | None = None, data: dict | None = None) -> dict:
-    """Append one event to the chain inside the caller's transaction; returns the event.
+def chain_of(instance_id) -> str:
+    """Name of the chain an event of ``instance_id`` belongs to."""
+    return f"i:{instance_id}" if instance_id is not None else "global"
 
-    Call it as the last write of a transaction: the first statement takes the
-    chain head's row lock, which is held until commit.
+
+def append(session: Session, *, actor: str, kind: str, instance=None, instance_id: int | None = None,
+           task_id: str | None = None, data: dict | None = None) -> dict:
+    """Append one event inside the caller's transaction; returns the event.
+
+    With ``instance`` (or ``instance_id``) the event joins that instance's chain
+    and the instance row's tip columns are updated (saved by the caller's
+    optimistic UPDATE); otherwise it joins the global chain under its row lock.
     """
+    from engine.models import ProcessInstance
+
     data = data or {}
-    seq, prev_hash = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).one()
+    if instance is None and instance_id is not None:
+        instance = session.get(ProcessInstance, instance_id)
     at = utcnow()
     data_digest = digest(data)
-    h = _link_hash(prev_hash, seq, at, actor, kind, instance_id, task_id, data_digest)
-    event = {"seq": seq, "at": at, "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
-             "data": data, "data_digest": data_digest, "prev_hash": prev_hash, "hash": h}
-    session.execute(insert(AuditEvent).values(**event))
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
+    if instance is not None:
+        instance_id = instance.id
+        chain = chain_of(instance_id)
+        chain_seq = (instance.audit_seq or 0) + 1
+        prev_hash = instance.audit_hash or GENESIS_HASH
+        h = _link_hash(prev_hash, at, actor, kind, instance_id, task_id, data_digest, chain, chain_seq)
+        instance.audit_seq, instance.audit_hash = chain_seq, h
+    else:
+        chain = "global"
+        chain_seq, prev_hash = session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+            .returning(AuditHead.seq, AuditHead.hash)
+        ).one()
+        h = _link_hash(prev_hash, at, actor, kind, None, task_id, data_digest, chain, chain_seq)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
+    event = {"at": at, "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
+             "data": data, "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
+             "prev_hash": prev_hash, "hash": h}
+    event["seq"] = session.execute(insert(AuditEvent).values(**event).returning(AuditEvent.seq)).scalar_one()
     return event
 
 
@@ -73,9 +97,10 @@ class VerifyResult:
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain and report the first broken link, if any."""
-    prev = GENESIS_HASH
-    expected_seq = 1
+    """Walk every chain in ``seq`` order and report the first broken link, if any."""
+    from engine.models import ProcessInstance
+
+    tips: dict[str, tuple[str, int]] = {}
     checked = 0
     last = 0
     while True:
@@ -85,24 +110,34 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         if not rows:
             break
         for ev in rows:
-            if ev.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, f"event {expected_seq} is missing")
+            prev, prev_seq = tips.get(ev.chain, (GENESIS_HASH, 0))
+            if ev.chain != chain_of(ev.instance_id):
+                return VerifyResult(False, checked, ev.seq, f"event is in chain {ev.chain} but names "
+                                                            f"instance {ev.instance_id}")
+            if ev.chain_seq != prev_seq + 1:
+                return VerifyResult(False, checked, ev.seq, f"{ev.chain} event {prev_seq + 1} is missing")
             if ev.prev_hash != prev:
-                return VerifyResult(False, checked, ev.seq, "prev_hash does not match the previous event's hash")
+                return VerifyResult(False, checked, ev.seq, "prev_hash does not match the chain's previous event")
             if digest(ev.data or {}) != ev.data_digest:
                 return VerifyResult(False, checked, ev.seq, "data does not match data_digest")
-            h = _link_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.kind, ev.instance_id,
-                           ev.task_id, ev.data_digest)
+            h = _link_hash(ev.prev_hash, ev.at, ev.actor, ev.kind, ev.instance_id, ev.task_id, ev.data_digest,
+                           ev.chain, ev.chain_seq)
             if h != ev.hash:
                 return VerifyResult(False, checked, ev.seq, "hash does not match the event's content")
-            prev = ev.hash
-            expected_seq += 1
+            tips[ev.chain] = (ev.hash, ev.chain_seq)
             checked += 1
             last = ev.seq
         session.expunge_all()
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != last or head.hash != prev):
-        return VerifyResult(False, checked, last + 1, "chain head does not match the last event (events removed)")
+    g_hash, g_seq = tips.get("global", (GENESIS_HASH, 0))
+    if head is not None and (head.seq != g_seq or head.hash != g_hash):
+        return VerifyResult(False, checked, None, "global chain head does not match its last event (events removed)")
+    for iid, a_hash, a_seq in session.execute(select(ProcessInstance.id, ProcessInstance.audit_hash,
+                                                     ProcessInstance.audit_seq)):
+        t_hash, t_seq = tips.get(chain_of(iid), (GENESIS_HASH, 0))
+        if (a_seq or 0) != t_seq or (a_hash or GENESIS_HASH) != t_hash:
+            return VerifyResult(False, checked, None,
+                                f"instance {iid}'s chain tip does not match its last event (events removed)")
     return VerifyResult(True, checked)
 
 

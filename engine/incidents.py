@@ -87,7 +87,6 @@ class IncidentService:
                 inst.status = "running"
                 outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                 inc.status, inc.resolved_at, inc.resolved_by = "retried", utcnow(), principal.username
-                s.flush()
                 audit.append(s, actor=principal.username, kind="incident_retry", instance_id=inst.id,
                              task_id=inc.task_id, data={"incident_id": inc.id, "variables": variables or {}})
                 return {"incident": incident_view(inc), "instance": {"id": inst.id, "status": outcome.status}}

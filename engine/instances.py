@@ -104,6 +104,7 @@ class InstanceService:
         if outcome.incident is not None:
             audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
                          data={"kind": outcome.incident.kind, "message": outcome.incident.message})
+        s.flush()
         result = instance_summary(inst)
         result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
         return result
@@ -192,7 +193,6 @@ class InstanceService:
                 for inc in s.scalars(select(Incident).where(Incident.instance_id == inst.id,
                                                             Incident.status == "open")):
                     inc.status, inc.resolved_at, inc.resolved_by = "resolved", now, principal.username
-                s.flush()
                 audit.append(s, actor=principal.username, kind="cancel", instance_id=inst.id,
                              data={"reason": reason.strip()})
                 return instance_summary(inst)

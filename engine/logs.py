@@ -21,3 +21,5 @@ def configure_logging(level: str | None = None) -> None:
     handler._anjian = True
     root.addHandler(handler)
     root.setLevel(level or os.environ.get("ANJIAN_LOG_LEVEL", "INFO"))
+    # SpiffWorkflow logs every task state change at INFO: ~2.5 KB per request.
+    logging.getLogger("spiff").setLevel(os.environ.get("ANJIAN_SPIFF_LOG_LEVEL", "WARNING"))

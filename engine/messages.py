@@ -165,7 +165,6 @@ class MessageService:
                         task.data.update(payload)
                     wf.catch(BpmnEvent(waiting[0].task_spec.event_definition, payload=dict(payload)))
                     outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
-                    s.flush()
                     audit.append(s, actor=principal.username, kind="message", instance_id=inst.id,
                                  data={"name": name, "correlation": keys, "payload": payload})
                     return {"id": inst.id, "process_key": inst.process_key, "status": outcome.status,

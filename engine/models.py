@@ -148,6 +148,9 @@ class ProcessInstance(Base):
     started_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Tip of this instance's audit chain, written in the same UPDATE as the state.
+    audit_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    audit_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Fingerprint of the message subscriptions last written, to skip rewriting them.
     subscriptions_fp: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
@@ -190,8 +193,14 @@ class AuditEvent(Base):
     """One link of the tamper-evident audit chain."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_instance", "instance_id", "seq"),)
-    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    __table_args__ = (
+        Index("ix_audit_instance", "instance_id", "seq"),
+        Index("uq_audit_chain_seq", "chain", "chain_seq", unique=True),
+    )
+    # Global order (a sequence); links are per chain: "i:<instance id>" or "global".
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(40), default="global")
+    chain_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(64))
@@ -204,7 +213,7 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """Single row holding the chain's tip; updating it serialises appends."""
+    """Tip of the global chain (events outside any instance: deployments…)."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,6 +5,7 @@ request in DESIGN.md: check → validate the form → load → run → one trans
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
@@ -107,7 +108,7 @@ class TaskService:
 
     def claim(self, principal: Principal, task_id: str) -> dict:
         """Take a ready task; 409 if someone else holds it."""
-        with self.db.session() as s:
+        with _conflict_on_stale(), self.db.session() as s:
             row = self._visible_row(s, principal, task_id)
             self._check_can_work(principal, row)
             if row.assignee == principal.username:
@@ -124,7 +125,7 @@ class TaskService:
 
     def unclaim(self, principal: Principal, task_id: str) -> dict:
         """Give a claimed task back to its candidate role."""
-        with self.db.session() as s:
+        with _conflict_on_stale(), self.db.session() as s:
             row = self._visible_row(s, principal, task_id)
             if row.state != "ready":
                 raise Conflict(f"task is {row.state}")
@@ -142,7 +143,7 @@ class TaskService:
             raise Forbidden(f"assigning needs one of the roles {sorted(ASSIGNER_ROLES)}")
         if not username or not self._user_exists(username):
             raise Invalid("unknown user", errors=[{"field": "user", "message": f"no active user '{username}'"}])
-        with self.db.session() as s:
+        with _conflict_on_stale(), self.db.session() as s:
             row = self._visible_row(s, principal, task_id)
             if row.state != "ready":
                 raise Conflict(f"task is {row.state}")
@@ -184,7 +185,6 @@ class TaskService:
                 now = utcnow()
                 row.state, row.completed_at, row.completed_by = "completed", now, principal.username
                 outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
-                s.flush()
                 audit.append(s, actor=principal.username, kind="complete", instance_id=inst.id, task_id=row.id,
                              data={"bpmn_id": row.bpmn_id, "data": _jsonable(data)})
                 if outcome.incident is not None:
@@ -265,6 +265,15 @@ class TaskService:
             errors.append({"field": path or "(root)", "message": err.message})
         if errors:
             raise Invalid(f"form '{form_name}' rejected the data", errors=errors)
+
+
+@contextmanager
+def _conflict_on_stale():
+    # Claims append to the instance's audit chain, so they race with completions.
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True) from None
 
 
 def _and(conds):

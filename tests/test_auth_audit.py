@@ -67,3 +67,18 @@ def test_metrics_expose_latency_incidents_and_outbox(api):
     for gauge in ("anjian_open_incidents", "anjian_timers_due", "anjian_timers_overdue", "anjian_outbox_pending",
                   "anjian_jobs_failed"):
         assert f"\n{gauge} " in text_
+
+
+def test_removing_an_event_breaks_the_chain(api, platform):
+    api.deploy(permit_files())
+    inst = api.post("/api/v1/process-instances", "prod1", json={"process_key": "permit"}).json
+    api.post(f"/api/v1/tasks/{inst['active_tasks'][0]['id']}/complete", "prod1",
+             json={"data": {"content": "焊接", "workers": 2}})
+    events = api.get(f"/api/v1/audit?instance_id={inst['id']}", "safety1").json["items"]
+    assert [e["kind"] for e in events] == ["start", "complete"]
+    deploy = api.get("/api/v1/audit?kind=deploy", "safety1").json["items"]
+    assert len(deploy) == 1 and deploy[0]["instance_id"] is None
+    with platform.db.session() as s:  # someone hides the completion
+        s.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": events[-1]["seq"]})
+    r = api.get("/api/v1/audit/verify", "safety1").json
+    assert r["ok"] is False and f"instance {inst['id']}" in r["reason"]
