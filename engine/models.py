@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -164,6 +165,11 @@ class TaskRecord(Base):
     __table_args__ = (
         Index("ix_task_queue", "state", "candidate_role", "department", "created_at"),
         Index("ix_task_assignee", "assignee", "state"),
+        # Work queues read ready tasks only; partial indexes keep them small as history grows.
+        Index("ix_task_ready_role", "candidate_role", "department", "created_at", "id",
+              postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
+        Index("ix_task_ready_assignee", "assignee", "created_at", "id",
+              postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
         Index("ix_task_instance", "instance_id", "state"),
         Index("ix_task_due", "state", "due_at"),
     )

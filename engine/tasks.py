@@ -25,6 +25,12 @@ from engine.roles import ASSIGNER_ROLES
 from engine.runner import Runner
 
 TASK_STATES = ("ready", "completed", "cancelled")
+SUMMARY_COLUMNS = (
+    TaskRecord.id, TaskRecord.bpmn_id, TaskRecord.name, TaskRecord.instance_id, TaskRecord.process_key,
+    TaskRecord.business_key, TaskRecord.candidate_role, TaskRecord.assignee, TaskRecord.state,
+    TaskRecord.department, TaskRecord.area, TaskRecord.due_at, TaskRecord.priority, TaskRecord.created_at,
+    TaskRecord.completed_at, TaskRecord.completed_by,
+)
 SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority": TaskRecord.priority}
 
 
@@ -81,7 +87,8 @@ class TaskService:
         ordering = [col.asc() if order == "asc" else col.desc(), TaskRecord.id]
         with self.db.session(write=False) as s:
             total = s.scalar(select(func.count()).select_from(TaskRecord).where(*conds))
-            rows = s.scalars(select(TaskRecord).where(*conds).order_by(*ordering)
+            # Summary columns only: the properties JSON is not part of a list item.
+            rows = s.execute(select(*SUMMARY_COLUMNS).where(*conds).order_by(*ordering)
                              .offset((page - 1) * page_size).limit(page_size)).all()
             return {"items": [task_summary(r) for r in rows], "total": total, "page": page, "page_size": page_size}
 
