@@ -46,6 +46,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     for module in (auth, deployments, instances, tasks, messages, incidents, connectors, audit):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    from api.blueprints import analytics, assessments, diagrams, duties, hub, reports
+
+    for module in (hub, analytics, reports, assessments, duties, diagrams):
+        api.register_blueprint(module.blp)
 
     app.before_request(metrics.before)
     app.before_request(authenticate_request)

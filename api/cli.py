@@ -273,5 +273,85 @@ def mes_simulator(host, port):
     sim.serve_forever()
 
 
+@main.group("hub")
+def hub_group():
+    """The data hub (production and supervision records)."""
+
+
+@hub_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, help="record kind, e.g. equipment, equipment_run, work_record, hazard")
+@click.option("--sheet", default=None, help="Excel sheet (default: the first)")
+@click.option("--batch-size", default=500, show_default=True, help="rows per transaction")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def hub_import(file, kind, sheet, batch_size, as_json):
+    """Import a CSV/JSON/Excel file; idempotent by natural key; exit 1 when rows were rejected."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.hub.importer import detect_format, upsert_file
+
+    p = _platform()
+    path = Path(file)
+    try:
+        fmt = detect_format(path.name)
+        with Progress(TextColumn(f"{kind} ← {path.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      disable=as_json, transient=False) as bar:
+            task = bar.add_task("import", total=None)
+            report = upsert_file(p.hub, kind, path.name, path.read_bytes(), sheet=sheet, batch_size=batch_size,
+                                 on_total=lambda n: bar.update(task, total=n),
+                                 progress=lambda n: bar.advance(task, n))
+    except AnjianError as err:
+        _fail(err)
+    r = report.as_dict()
+    if as_json:
+        click.echo(json.dumps(r, ensure_ascii=False, indent=2))
+    else:
+        unit = {"csv": "line", "jsonl": "line", "xlsx": "row", "json": "record"}[fmt]
+        click.echo(f"{kind}: received {r['received']}, inserted {r['inserted']}, updated {r['updated']}, "
+                   f"unchanged {r['unchanged']}, rejected {r['rejected_count']} ({r['batches']} batches)")
+        for rej in r["rejected"][:50]:
+            why = "; ".join(f"{e['field']}: {e['message']}" for e in rej["errors"])
+            click.echo(f"  {unit} {rej['row']}: {why}")
+        if r["rejected_count"] > 50:
+            click.echo(f"  … and {r['rejected_count'] - 50} more (use --json for all)")
+    sys.exit(1 if r["rejected_count"] else 0)
+
+
+@hub_group.command("sync-processes")
+def hub_sync_processes():
+    """Feed hazards, escalations, inspections, violations and stops produced by the processes into the hub."""
+    from engine.hub.feed import sync_from_processes
+
+    for kind, r in sync_from_processes(_platform()).items():
+        click.echo(f"{kind:16} received {r['received']:6}  inserted {r['inserted']:6}  updated {r['updated']:6}")
+
+
+@main.group("analytics")
+def analytics_group():
+    """Fusion analytics."""
+
+
+@analytics_group.command("run")
+@click.option("--period", required=True, help="month, e.g. 2026-11")
+@click.option("--analysis", "analyses", multiple=True,
+              help="equipment_load, violation_hotspots, supervision, permits (default: all)")
+@click.option("--no-push", is_flag=True, help="store results without pushing findings")
+@click.option("--json", "as_json", is_flag=True, help="print the stored runs as JSON")
+def analytics_run(period, analyses, no_push, as_json):
+    """Run the analyses for a month: sync process data, compute, store, push findings."""
+    p = _platform()
+    try:
+        runs = p.analytics.run(period, list(analyses) or None, actor="cli", push=not no_push)
+    except AnjianError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(runs, ensure_ascii=False, indent=2, default=str))
+        return
+    for r in runs:
+        pushed = r.get("pushed") or {}
+        click.echo(f"{r['analysis']:20} run #{r['id']:<5} {r['duration_ms']:6} ms  result {r['result_digest'][:12]}  "
+                   f"focus items {pushed.get('focus_items', 0)}, recommendations {pushed.get('recommendations', 0)}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,5 +1,12 @@
 """The ``hub`` connector: read and write records of the plant data hub.
 
+Kinds the data hub declares (``engine/hub/kinds.py``: equipment, hazard,
+violation, work_record … and the analyses' ``focus_item`` / ``recommendation``)
+are read from and written to its typed tables through
+:mod:`engine.hub.bridge`, validated as an import would be; e.g. the work plan
+reads ``hub/read(kind="focus_item", filters={"area": area})``. Other kinds are
+free-form records as described below.
+
 Until the data hub of its own issue exists, records live in one table,
 ``hub_records`` (kind, key, data JSON, version, updated_at), that this module
 defines and creates on first use in the platform's database (it is not part
@@ -24,6 +31,7 @@ from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from connectors.base import Connector, ConnectorError, Param, operation
+from engine.hub import bridge as hub_bridge
 
 METADATA = MetaData()
 HUB_RECORDS = Table(
@@ -111,6 +119,8 @@ class HubConnector(Connector):
         key = str(key or record.get("key") or record.get("id") or uuid.uuid4().hex)
         _check_names(kind, key)
         db = self._database()
+        if hub_bridge.handles(kind):  # the data hub's own kinds land on its typed tables
+            return _typed(lambda: hub_bridge.write(db, kind, record))
         now = dt.datetime.now(dt.timezone.utc)
         for _ in range(3):  # a concurrent first insert of the same key loses the race once, then updates
             try:
@@ -145,6 +155,8 @@ class HubConnector(Connector):
         if not 1 <= limit <= MAX_LIMIT:
             raise ConnectorError(f"parameter 'limit' must be between 1 and {MAX_LIMIT}, got {limit}", param="limit")
         db = self._database()
+        if hub_bridge.handles(kind):
+            return _typed(lambda: hub_bridge.read(db, kind, key, filters, limit))
         stmt = select(HUB_RECORDS).where(HUB_RECORDS.c.kind == kind)
         if key is not None:
             stmt = stmt.where(HUB_RECORDS.c.key == str(key))
@@ -171,6 +183,15 @@ class HubConnector(Connector):
         """Number of stored records (operators' diagnostics)."""
         with self._database().session(write=False) as s:
             return s.scalar(select(func.count()).select_from(HUB_RECORDS))
+
+
+def _typed(call):
+    try:
+        return call()
+    except ValueError as exc:
+        raise ConnectorError(str(exc), param="record", retryable=False) from None
+    except SQLAlchemyError as exc:
+        raise _db_error(exc) from exc
 
 
 def _check_names(kind: str, key: str) -> None:

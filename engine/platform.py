@@ -35,9 +35,23 @@ class Platform:
         self.audit = AuditService(self.db)
         self.messages = MessageService(self.db, self.runner, self.instances)
         self.incidents = IncidentService(self.db, self.runner)
+        self._init_fusion()
         self.timer_starts = TimerStartService(self.db, self.instances)
         self.dispatcher = self._make_dispatcher()
         event.listen(self.db._write, "after_commit", self._after_commit)
+
+    def _init_fusion(self) -> None:
+        # Data hub, fusion analytics, responsibility lists and assessment (issue 6).
+        from engine.analytics.service import AnalyticsService
+        from engine.assessment.config import AssessmentConfig
+        from engine.assessment.service import AssessmentService
+        from engine.hub.service import HubService
+        from engine.responsibility.service import ResponsibilityService
+
+        self.hub = HubService(self.db)
+        self.analytics = AnalyticsService(self)
+        self.responsibility = ResponsibilityService(self.db)
+        self.assessment = AssessmentService(self.db, AssessmentConfig.from_env())
 
     def _make_dispatcher(self):
         # Imported here: worker/ builds on engine/, not the other way round.

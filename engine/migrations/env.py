@@ -2,6 +2,8 @@
 from alembic import context
 
 from engine.models import Base
+import engine.hub.models  # noqa: F401
+import engine.responsibility.models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Integrated assessment per department and person per period."""

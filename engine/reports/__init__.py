@@ -1,0 +1,1 @@
+"""The fusion report (HTML + JSON) with inline SVG charts."""
