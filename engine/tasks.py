@@ -169,7 +169,7 @@ class TaskService:
             raise Invalid("data must be an object", errors=[{"field": "data", "message": "must be an object"}])
         try:
             with self.db.session() as s:
-                row = self._visible_row(s, principal, task_id)
+                row = self._visible_row(s, principal, task_id, with_instance=True)
                 if row.state != "ready":
                     raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
                 self._check_can_work(principal, row)
@@ -216,8 +216,17 @@ class TaskService:
                       or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None))])),
         ]
 
-    def _visible_row(self, s, principal: Principal, task_id: str) -> TaskRecord:
-        row = s.get(TaskRecord, task_id) if _is_uuid(task_id) else None
+    def _visible_row(self, s, principal: Principal, task_id: str, *, with_instance: bool = False) -> TaskRecord:
+        row = None
+        if _is_uuid(task_id):
+            if with_instance:
+                # One round trip for the task and its instance (the completion's hot path).
+                found = s.execute(select(TaskRecord, ProcessInstance).join(
+                    ProcessInstance, ProcessInstance.id == TaskRecord.instance_id).where(
+                    TaskRecord.id == task_id)).first()
+                row = found[0] if found else None
+            else:
+                row = s.get(TaskRecord, task_id)
         if row is None:
             raise NotFound(f"no task {task_id}")
         if principal.sees_all_departments or row.assignee == principal.username:
