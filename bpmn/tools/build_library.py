@@ -131,6 +131,22 @@ FORMS["restart_acceptance.json"] = form("复工现场验收", {
 }, ["accepted", "on_site", "findings"])
 
 
+# Thrown stop_work/restart reach every permit of the area, or only those on the equipment.
+# Payload keys are merged into the receiving permit's data, so they carry a stop_ prefix.
+STOP_PAYLOAD = ("{'stop_area': area, 'stop_scope': stop_scope, 'stop_equipment_id': equipment_id, %s"
+                "'correlation': {'area': area, 'equipment_id': equipment_id} if stop_scope == 'equipment' "
+                "else {'area': area}}")
+BY_EQUIPMENT = {"correlation": "equipment_id"}
+
+
+DMN["stop_notification.dmn"] = dmn(
+    "stop_notification", "停工通知范围",
+    [{"label": "停工范围", "expr": "stop_scope", "type": "string", "values": ['"area"', '"equipment"']}],
+    [("通知部门（编码）", "notify_departments", "string")],
+    [(['"area"'], ['["safety", "maintenance", "emergency"]'], "区域停工：安全、设备、应急及属地单位"),
+     (['"equipment"'], ['["safety", "maintenance"]'], "设备停工：安全、设备及属地单位")])
+
+
 def stop_restart() -> str:
     b = ProcessBuilder("stop_restart", "停工复工")
     b.lane(SUPERVISION).lane(PRODUCTION)
@@ -140,12 +156,12 @@ def stop_restart() -> str:
         "    raise ValueError('stop_scope must be area or equipment')\n"
         "stopped_at = now().isoformat()\n"
         "work_status = 'stopped'"), lane=SUPERVISION)
+    b.business_rule("who", "确定通知部门", "stop_notification", lane=SUPERVISION)
     b.message_throw("send_stop", "向范围内作业许可下达停工", "stop_work", lane=SUPERVISION,
-                    payload="{'area': area, 'scope': stop_scope, 'equipment_id': equipment_id, "
-                            "'reason': stop_reason, 'stop_ref': business_key_ref}")
+                    payload=STOP_PAYLOAD % "'stop_reason': stop_reason, ")
     b.parallel("fork", "并行")
     b.service("notify", "通知相关部门", "notify/people",
-              {"recipients": "['production:' + department, 'supervision', 'maintenance', 'emergency']",
+              {"recipients": "notify_departments + [department]",
                "message": "'停工通知：' + area + ' ' + stop_reason"}, lane=SUPERVISION,
               result_variable="notify_result", retries=3, backoff=5)
     b.end("notified", "已通知", lane=SUPERVISION)
@@ -157,10 +173,9 @@ def stop_restart() -> str:
     b.script("register_restart", "复工登记", "restarted_at = now().isoformat()\nwork_status = 'restarted'",
              lane=SUPERVISION)
     b.message_throw("send_restart", "释放停工的作业许可", "restart", lane=SUPERVISION,
-                    payload="{'area': area, 'scope': stop_scope, 'equipment_id': equipment_id, "
-                            "'stop_ref': business_key_ref}")
+                    payload=STOP_PAYLOAD % "")
     b.end("end", "已复工", terminate=True, lane=SUPERVISION)
-    b.chain("start", "register", "send_stop", "fork")
+    b.chain("start", "register", "who", "send_stop", "fork")
     b.chain("fork", "notify", "notified")
     b.chain("fork", "stop_rectify", "restart_application", "restart_acceptance", "accepted_gw")
     b.flow("accepted_gw", "register_restart", condition="accepted == True", flow_id="Flow_accepted")
@@ -244,8 +259,7 @@ def hazard_rectification() -> str:
     b.xor("stop_gw", "需要停产?", default="Flow_no_stop")
     b.script("prepare_stop", "准备停产", (
         "stop_scope = 'area'\nequipment_id = None\n"
-        "stop_reason = '重大隐患停产整改：' + description\n"
-        "business_key_ref = duty_title"), lane=PRODUCTION)
+        "stop_reason = '重大隐患停产整改：' + description"), lane=PRODUCTION)
     b.call("stop_restart", "停产整改与复工", "stop_restart", lane=PRODUCTION)
     b.user("interim", "落实临时管控措施", lane=PRODUCTION, form="interim_measures.json",
            props={"due": "PT8H"})
@@ -532,6 +546,7 @@ FORMS["hot_work_unit_review.json"] = review_form("作业单位审核（含交叉
 FORMS["hot_work_application.json"] = form("动火安全作业票申请", {
     "work_content": text("动火作业内容", min_length=2),
     "location_detail": text("动火部位", min_length=2),
+    "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
     "hot_work_method": choice("动火方式", [("welding", "电焊/气焊"), ("cutting", "切割"), ("grinding", "打磨"),
                                           ("other", "其他")]),
     "equipment_state": choice("设备状态", [("running", "运行中"), ("running_under_pressure", "带压不置换"),
@@ -606,7 +621,7 @@ def hot_work_permit() -> str:
     b.start("start", "申请动火")
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\nnearby_operations = []\n"
-                                 "coordinator = ''\ngas_results = []", lane=WORKER)
+                                 "coordinator = ''\ngas_results = []\nequipment_id = ''", lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json")
     b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
@@ -658,12 +673,12 @@ def hot_work_permit() -> str:
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
     b.timer_boundary("expired", "作业票到期", "hw_work", "date", "permit_expires_at")
     b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
-    b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work")
+    b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work", props=BY_EQUIPMENT)
     b.xor("work_gw", "作业状态", default="Flow_work_done")
     b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
     b.user("hw_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
     b.message_boundary("gas_alarm_paused", "气体报警", "hw_resume_request", "gas_alarm")
-    b.message_boundary("stop_work_paused", "停工指令", "hw_resume_request", "stop_work")
+    b.message_boundary("stop_work_paused", "停工指令", "hw_resume_request", "stop_work", props=BY_EQUIPMENT)
     b.script("interruption", "计算中断时长", (
         "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
         "analysis_purpose = 'resume_interrupted'"), lane=WORKER)
@@ -674,7 +689,7 @@ def hot_work_permit() -> str:
     b.script("suspend_stop", "停工指令：暂停作业", (
         "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
         "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=SUPERVISION)
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=SUPERVISION, props=BY_EQUIPMENT)
     b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "90"})
     b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
@@ -766,6 +781,7 @@ DMN["confined_space_limits.dmn"] = dmn(
 
 FORMS["confined_space_application.json"] = form("受限空间安全作业票申请", {
     "space_name": text("受限空间名称及编号", min_length=2),
+    "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
     "purpose": text("作业内容", min_length=2),
     "former_media": text("原有介质", min_length=1),
     "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
@@ -833,7 +849,7 @@ def confined_space_permit() -> str:
     b.start("start", "申请进入受限空间")
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
-        "people_inside = []\ntools_inside = 0\nsuspended_by = ''"), lane=WORKER)
+        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\nequipment_id = ''"), lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json")
     b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
     b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
@@ -869,7 +885,7 @@ def confined_space_permit() -> str:
     b.timer_boundary("reading_due", "定时检测时间到", "cs_work", "date", "next_reading_due")
     b.timer_boundary("expired", "作业票到期", "cs_work", "date", "permit_expires_at")
     b.message_boundary("gas_alarm", "气体报警", "cs_work", "gas_alarm")
-    b.message_boundary("stop_work", "停工指令", "cs_work", "stop_work")
+    b.message_boundary("stop_work", "停工指令", "cs_work", "stop_work", props=BY_EQUIPMENT)
     b.script("log", "记录进出", (
         "entry_log = entry_log + [{'at': now().isoformat(), 'action': action, 'people_inside': people_inside, "
         "'tools_inside': tools_inside}]\n"
@@ -902,7 +918,7 @@ def confined_space_permit() -> str:
     b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
              "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
     b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER)
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER, props=BY_EQUIPMENT)
     b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
     b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
            props={"not_completed_by": "cs_apply"})
