@@ -3,13 +3,23 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from api import metrics, problems
 from api.auth import authenticate_request
 from engine.config import Settings
 from engine.errors import AnjianError
 from engine.platform import Platform
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> path parts beyond a 64-bit id are a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class ProblemApi(Api):
@@ -38,6 +48,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["anjian"] = platform
+    app.url_map.converters["int"] = BoundedIntConverter
 
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
@@ -56,5 +67,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.after_request(metrics.after)
     app.register_error_handler(AnjianError, problems.from_domain)
     app.register_error_handler(HTTPException, problems.from_http)
+    app.register_error_handler(OverflowError, problems.out_of_range)
+    app.register_error_handler(DataError, problems.out_of_range)
     app.register_error_handler(Exception, problems.unexpected)
     return app

@@ -60,6 +60,13 @@ def from_http(err: HTTPException) -> Response:
     return problem(code, err.name, detail)
 
 
+def out_of_range(err: Exception) -> Response:
+    """A number or date the database cannot hold came from the client (safety net behind the schemas)."""
+    log.warning("client value out of range: %s", err)
+    return problem(422, "Unprocessable entity", "a value in the request is out of the range the platform stores",
+                   errors=[{"field": "(request)", "message": "number or date out of range"}])
+
+
 def unexpected(err: Exception) -> Response:
     """The last resort: log with a stack trace, answer without one."""
     log.exception("unhandled error: %s", err)

@@ -4,6 +4,15 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 
+# Ids and counters are 64-bit in the database; a larger number is a client error, not a 500.
+MAX_ID = 2**63 - 1
+
+
+def Id(**kwargs):  # noqa: N802 - reads like a field type
+    """An integer id field bounded to what the database stores."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class Base(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -21,7 +30,7 @@ class TokenSchema(Base):
 
 
 class PageArgs(Base):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -29,7 +38,7 @@ class StartInstanceSchema(Base):
     process_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
     business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
-    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class InstanceListArgs(PageArgs):
@@ -49,7 +58,7 @@ class TaskListArgs(PageArgs):
     candidate_role = fields.String()
     mine = fields.Boolean(load_default=False)
     process_key = fields.String()
-    instance_id = fields.Integer()
+    instance_id = Id()
     business_key = fields.String()
     state = fields.String(validate=validate.OneOf(["ready", "completed", "cancelled"]))
     due_before = fields.AwareDateTime(default_timezone=None)
@@ -67,7 +76,7 @@ class AssignSchema(Base):
 
 
 class AuditArgs(PageArgs):
-    instance_id = fields.Integer()
+    instance_id = Id()
     kind = fields.String()
 
 
@@ -107,7 +116,7 @@ class MessageSchema(Base):
 
 class IncidentListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(["open", "retried", "resolved"]))
-    instance_id = fields.Integer()
+    instance_id = Id()
 
 
 class RetrySchema(Base):

@@ -45,9 +45,13 @@ def parse_period(text: str | None, field: str = "period", *, allow_quarter: bool
     """Parse ``YYYY-MM`` (or ``YYYY-Qn``); 422 naming ``field`` otherwise."""
     text = (text or "").strip()
     m = _MONTH.match(text)
+    q = _QUARTER.match(text)
+    year = int((m or q).group(1)) if (m or q) else None
+    if year is not None and not 1900 <= year <= 2999:
+        # Analyses look back months before the period; keep well inside datetime's range.
+        raise Invalid(f"invalid period '{text}'", errors=[{"field": field, "message": "year must be 1900-2999"}])
     if m:
         return month(int(m.group(1)), int(m.group(2)))
-    q = _QUARTER.match(text)
     if q and allow_quarter:
         y, n = int(q.group(1)), int(q.group(2))
         first = month(y, 3 * n - 2)

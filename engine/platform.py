@@ -1,6 +1,8 @@
 """The composition root: one object holding every engine service for one process."""
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import event
 
 from engine.audit import AuditService
@@ -25,7 +27,9 @@ class Platform:
 
         self.settings = settings
         self.db = database or Database(settings.database_url)
-        self.connectors = discover()
+        # Connectors see the platform's own database and data folder, not whatever the process env says.
+        self.connectors = discover(environ={**os.environ, "DATABASE_URL": settings.database_url,
+                                            "ANJIAN_DATA_DIR": str(settings.data_dir)})
         self.models = ModelCache()
         self.runner = Runner(self.models, max_task_depth=settings.max_task_depth)
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds)

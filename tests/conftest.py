@@ -141,7 +141,8 @@ class ApiClient:
 @pytest.fixture
 def api(app, platform) -> ApiClient:
     backend = "sqlite" if platform.db.is_sqlite else "postgresql"
-    return ApiClient(app.test_client(), f"{backend}-{id(platform)}")
+    # Keyed by what makes a token valid: ids of collected objects are reused.
+    return ApiClient(app.test_client(), f"{backend}|{platform.settings.database_url}|{platform.settings.secret_key}")
 
 
 @pytest.fixture

@@ -82,3 +82,13 @@ def test_removing_an_event_breaks_the_chain(api, platform):
         s.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": events[-1]["seq"]})
     r = api.get("/api/v1/audit/verify", "safety1").json
     assert r["ok"] is False and f"instance {inst['id']}" in r["reason"]
+
+
+def test_out_of_range_numbers_are_client_errors(api):
+    huge = 2**80
+    assert api.get(f"/api/v1/process-instances/{huge}", "safety1").status_code == 404
+    assert api.get(f"/api/v1/incidents?page={huge}", "admin").status_code == 422
+    r = api.get(f"/api/v1/audit?instance_id={huge}", "safety1")
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "instance_id"
+    assert api.get(f"/api/v1/tasks?instance_id={huge}", "safety1").status_code == 422
+    assert api.post(f"/api/v1/process-instances/{huge}/cancel", "safety1", json={"reason": "x"}).status_code == 404
