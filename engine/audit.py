@@ -49,6 +49,31 @@ def chain_of(instance_id) -> str:
     return f"i:{instance_id}" if instance_id is not None else "global"
 
 
+def prepare(instance, *, actor: str, kind: str, task_id: str | None = None, data: dict | None = None) -> dict:
+    """Link an event into ``instance``'s chain without writing it (see :func:`insert_event`).
+
+    Sets the instance's chain tip, so the caller's UPDATE of the instance row
+    (which checks its version) must be the write that makes the event valid.
+    """
+    data = data or {}
+    at = utcnow()
+    data_digest = digest(data)
+    chain = chain_of(instance.id)
+    chain_seq = (instance.audit_seq or 0) + 1
+    prev_hash = instance.audit_hash or GENESIS_HASH
+    h = _link_hash(prev_hash, at, actor, kind, instance.id, task_id, data_digest, chain, chain_seq)
+    instance.audit_seq, instance.audit_hash = chain_seq, h
+    return {"at": at, "actor": actor, "kind": kind, "instance_id": instance.id, "task_id": task_id,
+            "data": data, "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
+            "prev_hash": prev_hash, "hash": h}
+
+
+def insert_event(session: Session, event: dict) -> dict:
+    """Write a prepared event; returns it with its global ``seq``."""
+    event["seq"] = session.execute(insert(AuditEvent).values(**event).returning(AuditEvent.seq)).scalar_one()
+    return event
+
+
 def append(session: Session, *, actor: str, kind: str, instance=None, instance_id: int | None = None,
            task_id: str | None = None, data: dict | None = None) -> dict:
     """Append one event inside the caller's transaction; returns the event.
@@ -62,16 +87,11 @@ def append(session: Session, *, actor: str, kind: str, instance=None, instance_i
     data = data or {}
     if instance is None and instance_id is not None:
         instance = session.get(ProcessInstance, instance_id)
+    if instance is not None:
+        return insert_event(session, prepare(instance, actor=actor, kind=kind, task_id=task_id, data=data))
     at = utcnow()
     data_digest = digest(data)
-    if instance is not None:
-        instance_id = instance.id
-        chain = chain_of(instance_id)
-        chain_seq = (instance.audit_seq or 0) + 1
-        prev_hash = instance.audit_hash or GENESIS_HASH
-        h = _link_hash(prev_hash, at, actor, kind, instance_id, task_id, data_digest, chain, chain_seq)
-        instance.audit_seq, instance.audit_hash = chain_seq, h
-    else:
+    if True:
         chain = "global"
         chain_seq, prev_hash = session.execute(
             update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
