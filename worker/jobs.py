@@ -211,19 +211,36 @@ def _jsonable(data):
 # ---------------------------------------------------------------------- RQ entry point
 
 _PLATFORM = None
+_PLATFORM_PID = None
 
 
-def _worker_platform():
-    # One Platform per worker process, built from the environment on first use.
-    global _PLATFORM
+def worker_platform(settings=None):
+    """The Platform of this worker process, built from ``settings`` (default: the environment) on first use.
+
+    RQ's forking ``Worker`` runs each job in a forked child: a Platform
+    inherited from the parent must not reuse the parent's pooled database
+    connections (two processes on one socket corrupt both sessions), so a
+    child drops them without closing and opens its own.
+    """
+    global _PLATFORM, _PLATFORM_PID
+    import os
+
     if _PLATFORM is None:
         from engine.config import Settings
         from engine.platform import Platform
 
-        _PLATFORM = Platform(Settings.from_env())
+        _PLATFORM = Platform(settings or Settings.from_env())
+        _PLATFORM_PID = os.getpid()
+    elif _PLATFORM_PID != os.getpid():
+        for engine in {_PLATFORM.db.write_engine, _PLATFORM.db.read_engine}:
+            engine.dispose(close=False)
+        _PLATFORM_PID = os.getpid()
     return _PLATFORM
+
+
+_worker_platform = worker_platform  # the name used before worker_platform became public
 
 
 def run_outbox_entry(entry_id: int) -> str:
     """RQ job: run outbox entry ``entry_id`` with this worker's Platform."""
-    return JobRunner(_worker_platform()).run_entry(entry_id)
+    return JobRunner(worker_platform()).run_entry(entry_id)
