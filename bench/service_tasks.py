@@ -79,7 +79,8 @@ class PyWorker(H.AnjianProcess):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "worker.rq_worker", *args], env=env, cwd=str(REPO),
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=H._die_with_parent)
         self.pid = self.proc.pid
 
 
