@@ -52,9 +52,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
-    from api.blueprints import audit, auth, connectors, deployments, health, incidents, instances, messages, tasks
+    from api.blueprints import audit, auth, connectors, deployments, health, incidents, instances, iot, messages, tasks
 
-    for module in (auth, deployments, instances, tasks, messages, incidents, connectors, audit):
+    for module in (auth, deployments, instances, tasks, messages, incidents, connectors, iot, audit):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
     from api.blueprints import analytics, assessments, diagrams, duties, hub, reports

@@ -30,6 +30,10 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     redis_url: str | None = None
     mqtt_url: str | None = None
+    # MQTT ingest: stable client id (persistent session), topic filter, alert rules file (None: bundled default)
+    mqtt_client_id: str = "anjian-ingest"
+    mqtt_topic: str = "anjian/+/+/+/+"
+    alert_rules_path: Path | None = None
     # Depth at which an instance is failed loudly; SpiffWorkflow's TaskIterator
     # silently stops at 1000 (see DESIGN.md), so stay well below it.
     max_task_depth: int = 900
@@ -59,6 +63,9 @@ class Settings:
             token_ttl_seconds=int(env.get("ANJIAN_TOKEN_TTL", 8 * 3600)),
             redis_url=env.get("REDIS_URL") or None,
             mqtt_url=env.get("MQTT_URL") or None,
+            mqtt_client_id=env.get("ANJIAN_MQTT_CLIENT_ID") or "anjian-ingest",
+            mqtt_topic=env.get("ANJIAN_MQTT_TOPIC") or "anjian/+/+/+/+",
+            alert_rules_path=Path(env["ANJIAN_ALERT_RULES"]) if env.get("ANJIAN_ALERT_RULES") else None,
             max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
         )

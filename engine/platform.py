@@ -12,6 +12,7 @@ from engine.definitions import ModelCache
 from engine.deployments import DeploymentService
 from engine.incidents import IncidentService
 from engine.instances import InstanceService
+from engine.iot.service import IotService
 from engine.messages import MessageService
 from engine.runner import Runner
 from engine.tasks import TaskService
@@ -39,6 +40,7 @@ class Platform:
         self.audit = AuditService(self.db)
         self.messages = MessageService(self.db, self.runner, self.instances)
         self.incidents = IncidentService(self.db, self.runner)
+        self.iot = IotService(self.db, self.messages, settings)
         self._init_fusion()
         self.timer_starts = TimerStartService(self.db, self.instances)
         self.dispatcher = self._make_dispatcher()

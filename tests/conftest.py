@@ -25,7 +25,7 @@ REQUIRE_SERVICES = os.environ.get("ANJIAN_REQUIRE_SERVICES") == "1"
 PG_BASE_URL = os.environ.get("ANJIAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DEMO_PASSWORD = "anjian-demo"
 # Tables emptied between tests; users, departments and areas persist per session.
-PROCESS_TABLES = ["timer_starts", "outbox", "message_deliveries", "message_subscriptions", "message_start_events", "incidents", "tasks", "audit_events", "process_instances", "process_definitions", "deployments"]
+PROCESS_TABLES = ["alert_events", "alerts", "dead_letters", "readings", "devices", "timer_starts", "outbox", "message_deliveries", "message_subscriptions", "message_start_events", "incidents", "tasks", "audit_events", "process_instances", "process_definitions", "deployments"]
 
 
 def service_unavailable(what: str) -> None:

@@ -2,6 +2,7 @@
 from alembic import context
 
 from engine.models import Base
+import engine.iot.models  # noqa: F401
 import engine.hub.models  # noqa: F401
 import engine.responsibility.models  # noqa: F401
 
