@@ -353,5 +353,153 @@ def analytics_run(period, analyses, no_push, as_json):
                    f"focus items {pushed.get('focus_items', 0)}, recommendations {pushed.get('recommendations', 0)}")
 
 
+
+@main.command()
+@click.option("--client-id", default=None, help="stable MQTT client id (default: ANJIAN_MQTT_CLIENT_ID or anjian-ingest)")
+@click.option("--topic", default=None,
+              help="topic filter(s), comma-separated (default: ANJIAN_MQTT_TOPIC or anjian/+/+/+/+); run one ingest "
+                   "per group of areas, each with its own --client-id, to use more cores")
+@click.option("--queue-size", default=20_000, show_default=True, help="bounded hand-off queue between network and worker")
+@click.option("--batch-size", default=2_000, show_default=True, help="readings per database transaction at most")
+@click.option("--ack-on-receipt", is_flag=True,
+              help="acknowledge QoS 1 messages when queued instead of after commit (faster; a crash loses the queue)")
+def ingest(client_id, topic, queue_size, batch_size, ack_on_receipt):
+    """Ingest MQTT telemetry (anjian/{site}/{area}/{device}/{metric}) into readings and alerts."""
+    import logging
+    import signal
+    import threading
+
+    from engine.iot.mqtt import MqttIngest
+
+    p = _platform()
+    if not p.settings.mqtt_url:
+        raise click.UsageError("MQTT_URL is not set (e.g. MQTT_URL=mqtt://127.0.0.1:1883)")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("anjian").setLevel(logging.INFO)
+    service = MqttIngest(p.iot.pipeline, p.settings.mqtt_url, client_id=client_id or p.settings.mqtt_client_id,
+                         topic=topic or p.settings.mqtt_topic, queue_size=queue_size, batch_size=batch_size,
+                         ack_after_commit=not ack_on_receipt)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo(f"ingesting {service.topic} from {p.settings.mqtt_url} as {service.client_id} "
+               f"(rules: {p.iot.rules.source})", err=True)
+    service.run_forever(stop)
+    click.echo(f"ingest stopped: {p.iot.stats.snapshot()}", err=True)
+
+
+@main.group()
+def devices():
+    """The device registry (gas detectors, transmitters, video analytics)."""
+
+
+@devices.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def devices_import(file):
+    """Create or update devices from a CSV (header: id,type,area,...) or JSON file; nothing is stored if a row is bad."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.iot.devices import read_device_file
+
+    p = _platform()
+    path = Path(file)
+    try:
+        rows = read_device_file(path.name, path.read_bytes())
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      transient=False) as bar:
+            task = bar.add_task(f"importing {path.name}", total=len(rows))
+            result = p.iot.devices.import_rows(None, rows, progress=lambda done, total: bar.update(task, completed=done),
+                                               chunk=200)
+    except AnjianError as err:
+        for e in err.errors or []:
+            field = e.get("field", "")
+            if field.startswith("["):  # [i].field -> row i+2 of a CSV with a header
+                idx, _, rest = field[1:].partition("].")
+                if idx.isdigit():
+                    e["field"] = f"row {int(idx) + 2 if path.suffix.lower() == '.csv' else int(idx) + 1}: {rest}"
+        _fail(err)
+    click.echo(f"{result['total']} devices: {result['created']} created, {result['updated']} updated")
+
+
+@devices.command("list")
+@click.option("--area", default=None)
+def devices_list(area):
+    """Print the registered devices."""
+    p = _platform()
+    page = p.iot.devices.list(area=area, page_size=500)
+    for d in page["items"]:
+        points = " ".join(f"{k}={v:g}" for k, v in d["setpoints"].items())
+        click.echo(f"{d['id']:24} {d['type']:16} {d['area']:14} {d['unit']:6} {points}")
+    click.echo(f"{page['total']} devices")
+
+
+@main.command()
+@click.option("--area", required=True, help="area code, e.g. tank-farm-3")
+@click.option("--site", default="plant", show_default=True, help="site segment of the topic")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between readings of a device")
+@click.option("--excursion-after", default=20.0, show_default=True, help="seconds until the gas excursion (-1: none)")
+@click.option("--duration", default=0.0, show_default=True, help="stop after this many seconds (0: run until Ctrl-C)")
+@click.option("--direct", is_flag=True, help="write through the ingest pipeline in this process instead of MQTT")
+@click.option("--speed", default=1.0, show_default=True, help="simulated seconds per real second (fast-forward)")
+def simulate(area, site, interval, excursion_after, duration, direct, speed):
+    """Publish realistic readings for an area's instruments, with a gas excursion (demo)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from engine.iot.mqtt import broker_address
+    from engine.iot.pipeline import Envelope
+    from engine.iot.simulator import Simulator, demo_devices, payload, sim_device, topic
+    from engine.models import utcnow
+
+    p = _platform()
+    existing = {d["id"] for d in p.iot.devices.list(area=area, page_size=500)["items"]}
+    missing = [d for d in demo_devices(area) if d["id"] not in existing]
+    try:
+        if missing:
+            p.iot.devices.import_rows(None, missing)
+    except AnjianError as err:
+        _fail(err)
+    rows = p.iot.devices.list(area=area, page_size=500)["items"]
+    sims = [sim_device(r) for r in rows if r["type"] != "video"]
+    gas = next((s.id for s in sims if s.type == "combustible_lel"), None)
+    sim = Simulator(sims, excursion_device=gas, excursion_after=None if excursion_after < 0 else excursion_after)
+    client = None
+    if not direct:
+        if not p.settings.mqtt_url:
+            raise click.UsageError("MQTT_URL is not set; use --direct to feed the pipeline in this process")
+        addr = broker_address(p.settings.mqtt_url)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"anjian-sim-{area}", protocol=mqtt.MQTTv5)
+        if addr["username"]:
+            client.username_pw_set(addr["username"], addr["password"])
+        client.connect(addr["host"], addr["port"])
+        client.loop_start()
+    target = "this process" if direct else p.settings.mqtt_url
+    click.echo(f"simulating {len(sims)} devices in {area} -> {target}"
+               + (f"; excursion on {gas} after {excursion_after:g}s" if gas and excursion_after >= 0 else ""))
+    started = time.time()
+    try:
+        while not duration or time.time() - started < duration:
+            now = started + (time.time() - started) * speed
+            batch = sim.tick(now)
+            if direct:
+                p.iot.pipeline.handle_envelopes([Envelope(topic(site, d), payload(v), utcnow())
+                                                 for d, v in batch])
+            else:
+                for d, v in batch:
+                    client.publish(topic(site, d), payload(v), qos=1)
+            line = "  ".join(f"{d.id[len(area) + 1:] if d.id.startswith(area + '-') else d.id}={v:g}" for d, v in batch)
+            click.echo(f"{time.strftime('%H:%M:%S')}  {line}")
+            time.sleep(max(0.0, interval / speed - (time.time() - started - (now - started) / speed)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if client is not None:
+            client.loop_stop()
+            client.disconnect()
+    active = p.iot.alerts.list(None, area=area, status="active", page_size=20)["items"]
+    for a in active:
+        click.echo(f"alert #{a['id']} {a['grade']:6} {a['title']}")
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,158 @@
+"""``anjian ingest``: MQTT telemetry into the ingest pipeline (paho-mqtt 2.x).
+
+- MQTT 5, stable client id, ``clean_start=False`` and a session expiry: the
+  broker keeps the subscription and queues QoS 1 readings while ingest is down
+  (mosquitto holds at most ``max_queued_messages`` of them, default 1000).
+- Automatic reconnect with exponential backoff (1 s … 30 s); subscriptions are
+  renewed in ``on_connect`` whether or not the broker kept the session.
+- ``on_message`` only puts the message on the worker's bounded queue. With
+  ``ack_after_commit`` (the default) the PUBACK is sent after the batch holding
+  the message is committed, so a crash of ingest loses nothing: the broker
+  redelivers (a reading may then be stored twice — at least once, not at most).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from engine.iot.pipeline import Envelope, IngestPipeline, IngestWorker
+from engine.models import utcnow
+
+log = logging.getLogger("anjian.ingest")
+DEFAULT_TOPIC = "anjian/+/+/+/+"
+
+
+def broker_address(url: str) -> dict:
+    """``{host, port, username, password, tls}`` of an ``mqtt://`` / ``mqtts://`` URL."""
+    u = urlparse(url if "://" in url else f"mqtt://{url}")
+    if u.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
+    tls = u.scheme in ("mqtts", "ssl")
+    return {"host": u.hostname or "127.0.0.1", "port": u.port or (8883 if tls else 1883),
+            "username": unquote(u.username) if u.username else None,
+            "password": unquote(u.password) if u.password else None, "tls": tls}
+
+
+class MqttIngest:
+    """Subscribes to telemetry and feeds an :class:`IngestWorker`."""
+
+    def __init__(self, pipeline: IngestPipeline, url: str, *, client_id: str = "anjian-ingest",
+                 topic: str | list[str] = DEFAULT_TOPIC, session_expiry: int = 7 * 24 * 3600, keepalive: int = 30,
+                 receive_maximum: int = 1000, ack_after_commit: bool = True, queue_size: int = 20_000,
+                 batch_size: int = 2_000, sweep_seconds: float = 10.0):
+        self.pipeline = pipeline
+        self.address = broker_address(url)
+        self.client_id = client_id
+        # several filters partition the plant between ingest processes (e.g. one per group of areas), which
+        # keeps each device's rule state in one process
+        self.topics = [t.strip() for t in (topic.split(",") if isinstance(topic, str) else topic) if t.strip()]
+        self.topic = ",".join(self.topics)
+        self.session_expiry = session_expiry
+        self.keepalive = keepalive
+        self.receive_maximum = receive_maximum
+        self.ack_after_commit = ack_after_commit
+        self.worker = IngestWorker(pipeline, maxsize=queue_size, batch_size=batch_size, sweep_seconds=sweep_seconds)
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self.connects = 0
+        self._generation = 0
+        self.client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+                        manual_ack=self.ack_after_commit)
+        if self.address["username"]:
+            c.username_pw_set(self.address["username"], self.address["password"])
+        if self.address["tls"]:
+            c.tls_set()
+        c.reconnect_delay_set(min_delay=1, max_delay=30)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_subscribe = self._on_subscribe
+        c.on_message = self._on_message
+        return c
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the worker thread and the network loop (connects, and reconnects, in the background)."""
+        self.worker.start()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.session_expiry
+        props.ReceiveMaximum = self.receive_maximum
+        self.client.connect_async(self.address["host"], self.address["port"], keepalive=self.keepalive,
+                                  clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect (the session stays on the broker) and finish the queued batch."""
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+            self.worker.stop()
+
+    def run_forever(self, stop: threading.Event, report_every: float = 10.0) -> None:
+        """Run until ``stop`` is set, logging the counters every ``report_every`` seconds."""
+        self.start()
+        try:
+            last = {}
+            while not stop.wait(report_every):
+                now = self.pipeline.stats.snapshot()
+                if now != last:
+                    log.info("ingest: %s", ", ".join(f"{k}={v}" for k, v in sorted(now.items())))
+                    last = now
+        finally:
+            self.stop()
+
+    # ------------------------------------------------------------------ callbacks (network thread)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.warning("MQTT connect to %s:%s refused: %s", self.address["host"], self.address["port"], reason_code)
+            return
+        self._generation += 1
+        self.connects += 1
+        log.info("MQTT connected to %s:%s as %s (session present: %s); subscribing to %s",
+                 self.address["host"], self.address["port"], self.client_id, flags.session_present, self.topic)
+        client.subscribe([(t, 1) for t in self.topics])
+        self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if any(rc.is_failure for rc in reason_codes):
+            log.error("subscription to %s refused: %s", self.topic, reason_codes)
+            return
+        self.subscribed.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        self.subscribed.clear()
+        if reason_code.is_failure:
+            log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
+
+    def _on_message(self, client, userdata, msg):
+        ack = None
+        if self.ack_after_commit and msg.qos > 0:
+            generation, mid, qos = self._generation, msg.mid, msg.qos
+
+            def ack():
+                # an ack from before a reconnect would name another message: let the broker redeliver instead
+                if generation == self._generation:
+                    client.ack(mid, qos)
+        self.worker.offer(Envelope(msg.topic, msg.payload, utcnow(), ack))
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """True once connected and subscribed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.subscribed.is_set():
+                return True
+            time.sleep(0.01)
+        return False
