@@ -169,18 +169,17 @@ def scheduler(interval):
 @click.option("--burst", is_flag=True, help="exit when the queue is empty")
 @click.option("--name", default=None, help="worker name (default: host and pid)")
 def worker_cmd(burst, name):
-    """Run an RQ worker for service tasks, timers and thrown messages (REDIS_URL required)."""
-    from redis import Redis
-    from rq import Queue, Worker
+    """Run an RQ worker for service tasks, timers and thrown messages (REDIS_URL required).
 
-    from worker.dispatch import QUEUE_NAME
+    Jobs run in this process with one Platform built once: RQ's default forks a
+    process per job and rebuilds everything (2 jobs/s instead of 14; bench/service_tasks.py).
+    """
+    from worker.rq_worker import run_worker
 
     settings = Settings.from_env()
     if not settings.redis_url:
         raise click.UsageError("REDIS_URL is not set: embedded mode runs jobs inside `anjian serve`")
-    conn = Redis.from_url(settings.redis_url)
-    w = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn, name=name)
-    w.work(burst=burst, logging_level="INFO")
+    run_worker(settings, burst=burst, name=name)
 
 
 @main.command()

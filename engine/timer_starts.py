@@ -13,6 +13,7 @@ one instance (DESIGN.md, depth hazard).
 from __future__ import annotations
 
 import ast
+import logging
 from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -20,6 +21,8 @@ from sqlalchemy import delete, select, update
 
 from engine.models import ProcessDefinition, TimerStart, utcnow
 from engine.principal import SYSTEM
+
+log = logging.getLogger(__name__)
 
 
 def first_occurrence(kind: str, expression: str, now: datetime) -> tuple[datetime | None, int, float | None]:
@@ -97,6 +100,9 @@ class TimerStartService:
         """Fire every due occurrence (embedded mode and tests); returns how many started."""
         started = 0
         for schedule_id, due in self.due(now):
-            if self.fire(schedule_id, due) is not None:
-                started += 1
+            try:
+                if self.fire(schedule_id, due) is not None:
+                    started += 1
+            except Exception:  # one broken schedule must not stop the others (it stays due; logged)
+                log.exception("timer start %s due %s failed", schedule_id, due)
         return started

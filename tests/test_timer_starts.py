@@ -55,3 +55,11 @@ def test_timer_start_needs_a_constant_expression(api):
     b.chain("start", "t", "end")
     r = api.deploy({"dyn.bpmn": b.to_xml()})
     assert r.status_code == 422 and "constant" in r.json["errors"][0]["message"]
+
+
+def test_the_embedded_runner_starts_due_occurrences(api, platform):
+    due = (utcnow() + timedelta(minutes=1)).replace(microsecond=0)
+    assert api.deploy({"rounds.bpmn": rounds_process(due.isoformat(), kind="date")}).status_code == 201
+    with time_machine.travel(due + timedelta(seconds=1), tick=False):
+        assert platform.dispatcher.run_once() >= 1
+    assert api.get("/api/v1/process-instances?process_key=daily_rounds", "safety1").json["total"] == 1

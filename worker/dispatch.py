@@ -123,9 +123,12 @@ class EmbeddedDispatcher:
             self._thread.join(timeout=10)
 
     def run_once(self) -> int:
-        """One pass: schedule due timers, run every due entry. Returns entries run."""
+        """One pass: start due timer-start instances, schedule due timers, run every due entry.
+
+        Returns how many entries ran plus instances started.
+        """
+        ran = self.platform.timer_starts.fire_due()
         self.relay.schedule_due_timers()
-        ran = 0
         for entry_id in self.relay.claim_due():
             try:
                 self.jobs.run_entry(entry_id)
@@ -265,6 +268,7 @@ class Scheduler:
         """One pass when leader: schedule due timers, then relay due entries until none are left."""
         if not self.is_leader():
             return 0
+        self.platform.timer_starts.fire_due()
         self.dispatcher.relay.schedule_due_timers()
         total = 0
         for _ in range(50):  # bounded: the lock is renewed by the next pass

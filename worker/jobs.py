@@ -94,7 +94,6 @@ class JobRunner:
                         task.complete()
                         known = self._ready_rows(s, inst.id)
                         outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
-                        s.flush()
                         audit.append(s, actor="worker", kind="service_task", instance_id=inst.id, task_id=task_id,
                                      data={"operator": operator, "attempt": payload.get("attempt", 1),
                                            "elapsed_ms": elapsed_ms, "status": outcome.status})
@@ -130,7 +129,6 @@ class JobRunner:
             for new in outcome.outbox:
                 if new.kind == "service_task":
                     new.available_at = utcnow() + timedelta(seconds=delay)
-            s.flush()
             audit.append(s, actor="worker", kind="service_task_retry", instance_id=inst.id, task_id=str(task.id),
                          data={"operator": operator, "attempt": attempt, "next_in_s": delay, "error": message})
             return "retry-scheduled"
@@ -141,7 +139,6 @@ class JobRunner:
                                      "bpmn_id": task.task_spec.bpmn_id})
         s.add(incident)
         self.runner.save(inst, wf, "error", error=incident.message)
-        s.flush()
         audit.append(s, actor="worker", kind="incident", instance_id=inst.id, task_id=str(task.id),
                      data={"kind": "service_task", "message": incident.message})
         return "incident"
@@ -171,7 +168,6 @@ class JobRunner:
                     model = self.runner.model_for(s, inst.definition_id)
                     wf = self.runner.load(inst)
                     outcome = self.runner.advance(s, inst, wf, model, refresh_timers=True)
-                    s.flush()
                     audit.append(s, actor="scheduler", kind="timer", instance_id=inst.id,
                                  data={"due": due.isoformat(), "lateness_ms": round((now - due).total_seconds() * 1000),
                                        "status": outcome.status})
