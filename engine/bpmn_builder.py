@@ -79,18 +79,21 @@ class ProcessBuilder:
         return self._add(Node(node_id, "endEvent", name, lane, body))
 
     def user(self, node_id, name, *, lane=None, form=None, ui_form=None, props=None,
-             manual=False) -> "ProcessBuilder":
+             manual=False, pre_script=None) -> "ProcessBuilder":
+        """A user (or manual) task; ``pre_script`` runs in its data before it becomes ready."""
         props = dict(props or {})
         if form:
             props["formJsonSchemaFilename"] = form
         if ui_form:
             props["formUiSchemaFilename"] = ui_form
         body = ""
-        if props:
+        if props or pre_script:
             items = "".join(f'<spiffworkflow:property name={quoteattr(k)} value={quoteattr(str(v))} />'
                             for k, v in props.items())
-            body = f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties>" \
-                   f"</bpmn:extensionElements>"
+            inner = f"<spiffworkflow:properties>{items}</spiffworkflow:properties>" if props else ""
+            if pre_script:
+                inner += f"<spiffworkflow:preScript>{escape(pre_script)}</spiffworkflow:preScript>"
+            body = f"<bpmn:extensionElements>{inner}</bpmn:extensionElements>"
         return self._add(Node(node_id, "manualTask" if manual else "userTask", name, lane, body))
 
     def script(self, node_id, name, script, *, lane=None) -> "ProcessBuilder":
@@ -109,9 +112,25 @@ class ProcessBuilder:
                 f"</spiffworkflow:serviceTaskOperator></bpmn:extensionElements>")
         return self._add(Node(node_id, "serviceTask", name, lane, body))
 
-    def call(self, node_id, name, called_element, *, lane=None) -> "ProcessBuilder":
-        """A call activity running another process of the deployment (data copied in and out)."""
-        return self._add(Node(node_id, "callActivity", name, lane, attrs={"calledElement": called_element}))
+    def call(self, node_id, name, called_element, *, lane=None, pre_script=None,
+             each: tuple[str, str] | None = None) -> "ProcessBuilder":
+        """A call activity running another process of the deployment (data copied in and out).
+
+        ``pre_script`` runs in the caller's data just before the call; ``each=(collection, item)``
+        makes it a parallel multi-instance: one call per element of ``collection``, named ``item``.
+        """
+        ext = ""
+        if pre_script:
+            ext = (f"<bpmn:extensionElements><spiffworkflow:preScript>{escape(pre_script)}"
+                   f"</spiffworkflow:preScript></bpmn:extensionElements>")
+        body = ""
+        if each:
+            collection, item = each
+            body = (f'<bpmn:multiInstanceLoopCharacteristics isSequential="false">'
+                    f"<bpmn:loopDataInputRef>{escape(collection)}</bpmn:loopDataInputRef>"
+                    f'<bpmn:inputDataItem id="{item}" name="{item}" /></bpmn:multiInstanceLoopCharacteristics>')
+        return self._add(Node(node_id, "callActivity", name, lane, body, attrs={"calledElement": called_element},
+                              ext=ext))
 
     def business_rule(self, node_id, name, decision_id, *, lane=None) -> "ProcessBuilder":
         body = (f"<bpmn:extensionElements><spiffworkflow:calledDecisionId>{escape(decision_id)}"

@@ -26,7 +26,7 @@ DMN_FILES = sorted((ROOT / "bpmn").glob("*.dmn"))
 FORM_FILES = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "forms").glob("*.json")}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXPECTED = {"hazard_rectification", "three_level_supervision", "stop_restart", "work_plan", "hot_work_permit",
-            "confined_space_permit"}
+            "confined_space_permit", "alert_response"}
 
 
 def test_every_library_file_passes_deployment_validation():

@@ -76,9 +76,15 @@ def three_level_supervision() -> str:
     b = ProcessBuilder("three_level_supervision", "三级督办")
     b.lane(PRODUCTION).lane(HEAD).lane(SUPERVISION)
     b.start("start", "事项逾期")
+    # Called once per element of a collection (multi-instance), the item arrives as `duty`.
+    b.script("receive", "接收督办事项", (
+        "try:\n    duty\nexcept NameError:\n    duty = None\n"
+        "if duty:\n"
+        "    duty_type = duty['duty_type']\n    duty_title = duty['duty_title']\n"
+        "    department = duty['department']"), lane=PRODUCTION)
     b.business_rule("intervals", "确定督办时限", "escalation_intervals", lane=PRODUCTION)
-    b.script("level1", "一级督办：提醒责任岗位",
-             "escalation_started_at = now().isoformat()\nescalation_level = 1", lane=PRODUCTION)
+    b.script("level1", "一级督办：提醒责任岗位", (
+        "escalation_started_at = now().isoformat()\nescalation_level = 1"), lane=PRODUCTION)
     b.user("duty", "落实督办事项", lane=PRODUCTION, form="duty_completion.json",
            props={"due": "hours(t1_hours)", "priority": "70"})
     b.timer_boundary("t1", "超过 T1", "duty", "duration", "'PT' + str(t1_hours) + 'H'", cancel=False)
@@ -98,7 +104,7 @@ def three_level_supervision() -> str:
         "escalation_level = 3 if elapsed_h >= t2_hours else (2 if elapsed_h >= t1_hours else 1)\n"
         "escalated = escalation_level > 1"), lane=PRODUCTION)
     b.end("end", "督办事项完成", terminate=True, lane=PRODUCTION)
-    b.chain("start", "intervals", "level1", "duty", "close", "end")
+    b.chain("start", "receive", "intervals", "level1", "duty", "close", "end")
     b.chain("t1", "level2", "level2_task", "level2_done")
     b.chain("t2", "level3", "level3_task", "level3_done")
     return b.to_xml()
@@ -967,6 +973,141 @@ def confined_space_permit() -> str:
 
 
 BPMN["confined_space_permit.bpmn"] = confined_space_permit()
+
+
+# =========================================================================== alert_response
+
+GRADES = ['"red"', '"orange"', '"yellow"', '"blue"']
+DMN["alert_policy.dmn"] = dmn(
+    "alert_policy", "预警分级处置要求（四色预警）",
+    [{"label": "预警等级", "expr": "alert_grade", "type": "string", "values": GRADES}],
+    [("等级名称", "grade_name", "string"), ("开始处置时限（分钟）", "deadline_minutes", "number"),
+     ("多部门协同", "coordinated", "boolean"), ("须复盘", "review_required", "boolean"),
+     ("协同的设备部门（编码）", "maintenance_department", "string")],
+    [(['"red"'], ['"红色"', "15", "True", "True", '"maintenance"'],
+      "红色：15 分钟内开始处置，生产、设备、监督、应急协同，停止区域内作业"),
+     (['"orange"'], ['"橙色"', "60", "False", "True", '"maintenance"'], "橙色：1 小时"),
+     (['"yellow"'], ['"黄色"', "240", "False", "False", '"maintenance"'], "黄色：4 小时"),
+     (['"blue"'], ['"蓝色"', "1440", "False", "False", '"maintenance"'], "蓝色：24 小时（趋势预警）")])
+
+FORMS["alert_disposal.json"] = form("预警处置记录", {
+    "cause_found": text("原因初判", min_length=0),
+    "measures": text("处置措施", min_length=2),
+    "result": choice("处置结果", [("eliminated", "已消除"), ("controlled", "已控制，持续监测"),
+                                  ("false_alarm", "误报（注明依据）")]),
+    "handled_at": when("处置完成时间"),
+    "handler": text("处置人"),
+}, ["measures", "result", "handled_at", "handler"])
+
+FORMS["alert_production_action.json"] = form("红色预警：生产处置", {
+    "production_measures": {"type": "array", "title": "工艺处置措施", "minItems": 1, "uniqueItems": True,
+                            "items": choice("措施", [("reduce_load", "降负荷"), ("shutdown", "紧急停车"),
+                                                      ("isolate", "切断物料"), ("none", "无需工艺调整")])},
+    "people_evacuated": flag("区域人员已撤离"),
+    "note": text("说明", min_length=0),
+}, ["production_measures", "people_evacuated"])
+
+FORMS["alert_maintenance_action.json"] = form("红色预警：设备处置", {
+    "leak_point": text("泄漏点/故障点", min_length=2),
+    "isolation_done": flag("已隔离"),
+    "repair_status": choice("修复状态", [("repaired", "已修复"), ("temporary", "临时处理"), ("pending", "待修复")]),
+}, ["leak_point", "isolation_done", "repair_status"])
+
+FORMS["alert_supervision_action.json"] = form("红色预警：现场监督", {
+    "work_stopped_confirmed": {"type": "boolean", "const": True, "title": "已确认区域内作业全部停止"},
+    "permits_suspended": flag("区域内作业票已暂停"),
+    "site_findings": text("现场情况", min_length=2),
+}, ["work_stopped_confirmed", "site_findings"])
+
+FORMS["alert_emergency_action.json"] = form("红色预警：应急响应", {
+    "team_dispatched": {"type": "boolean", "const": True, "title": "应急队伍已到场"},
+    "cordon_set": flag("已设置警戒"),
+    "casualties": number("伤亡人数", "人", minimum=0, integer=True),
+    "note": text("说明", min_length=0),
+}, ["team_dispatched", "cordon_set", "casualties"])
+
+FORMS["alert_review.json"] = form("预警复盘", {
+    "causes": {"type": "array", "title": "原因分析", "minItems": 1, "items": text("原因")},
+    "improvement_actions": {"type": "array", "title": "改进措施（将作为督办事项跟踪）", "items": {
+        "type": "object", "title": "改进措施", "required": ["action", "owner_department"], "properties": {
+            "action": text("措施", min_length=2),
+            "owner_department": text("责任部门（编码）"),
+            "deadline": when("完成期限")}}},
+    "lessons": text("经验教训", min_length=2),
+}, ["causes", "improvement_actions", "lessons"])
+
+RED_TASKS = [("al_production", "红色预警：生产处置", PRODUCTION, "alert_production_action.json"),
+             ("al_maintenance", "红色预警：设备处置", MAINTENANCE, "alert_maintenance_action.json"),
+             ("al_supervision", "红色预警：现场监督", SUPERVISION, "alert_supervision_action.json"),
+             ("al_emergency", "红色预警：应急响应", EMERGENCY, "alert_emergency_action.json")]
+
+
+def alert_response() -> str:
+    b = ProcessBuilder("alert_response", "预警处置")
+    b.lane(PRODUCTION).lane(MAINTENANCE).lane(SUPERVISION).lane(EMERGENCY)
+    b.start("start", "收到预警", message="alert")
+    b.business_rule("policy", "按等级确定处置要求", "alert_policy", lane=SUPERVISION)
+    b.script("register", "登记预警", (
+        "try:\n    reading\nexcept NameError:\n    reading = None\n"
+        "try:\n    source\nexcept NameError:\n    source = ''\n"
+        "try:\n    description\nexcept NameError:\n    description = grade_name + '预警'\n"
+        "received_at = now().isoformat()\n"
+        "handling_deadline = (now() + minutes(deadline_minutes)).isoformat()\n"
+        "handled_at = ''\n"
+        "alert_status = 'open'"), lane=SUPERVISION)
+    b.xor("coordinated_gw", "多部门协同?", default="Flow_alert_single")
+    b.message_throw("stop_area", "停止区域内作业", "stop_work", lane=SUPERVISION,
+                    payload="{'stop_area': area, 'stop_scope': 'area', 'stop_equipment_id': None, "
+                            "'stop_reason': grade_name + '预警：' + description, 'correlation': {'area': area}}")
+    b.parallel("fork", "同时派发")
+    b.parallel("join", "全部完成")
+    for tid, name, lane, form_name in RED_TASKS:
+        # The maintenance task belongs to the maintenance department (cross-department coordination);
+        # supervision and emergency see every department.
+        b.user(tid, name, lane=lane, form=form_name,
+               props={"due": "parse_datetime(handling_deadline)", "priority": "99"},
+               pre_script="department = maintenance_department" if tid == "al_maintenance" else None)
+    b.user("al_close_red", "红色预警处置记录", lane=SUPERVISION, form="alert_disposal.json", props={"priority": "90"})
+    b.user("al_handle", "预警处置", lane=PRODUCTION, form="alert_disposal.json",
+           props={"due": "parse_datetime(handling_deadline)", "priority": "80"})
+    b.timer_boundary("al_overdue", "处置超时", "al_handle", "date", "handling_deadline")
+    b.call("al_escalate", "预警处置督办", "three_level_supervision", lane=PRODUCTION,
+           pre_script="duty_type = 'alert_disposal'\nduty_title = '预警处置：' + description")
+    b.xor("review_gw", "须复盘?", default="Flow_no_review")
+    b.script("archive", "归档处置时间线", (
+        "handled_at = handled_at or now().isoformat()\n"
+        "review_timeline = [{'at': received_at, 'event': '收到' + grade_name + '预警', 'reading': reading},\n"
+        "                   {'at': handling_deadline, 'event': '处置时限'},\n"
+        "                   {'at': handled_at, 'event': '处置完成'}]"), lane=SUPERVISION)
+    b.user("al_review", "预警复盘", lane=SUPERVISION, form="alert_review.json", props={"priority": "60"})
+    b.xor("actions_gw", "有改进措施?", default="Flow_no_actions")
+    b.script("to_duties", "改进措施转为督办事项", (
+        "tracked_duties = [{'duty_type': 'improvement_action', 'duty_title': a['action'],\n"
+        "                   'department': a['owner_department']} for a in improvement_actions]"), lane=SUPERVISION)
+    b.call("al_track", "改进措施督办", "three_level_supervision", lane=SUPERVISION, each=("tracked_duties", "duty"))
+    b.script("close", "关闭预警", "alert_status = 'closed'\nclosed_at = now().isoformat()", lane=SUPERVISION)
+    b.end("end", "预警关闭", terminate=True, lane=SUPERVISION)
+
+    b.chain("start", "policy", "register", "coordinated_gw")
+    b.flow("coordinated_gw", "stop_area", condition="coordinated", flow_id="Flow_alert_red", name="红色：协同处置")
+    b.flow("coordinated_gw", "al_handle", flow_id="Flow_alert_single", name="归属部门处置")
+    b.chain("stop_area", "fork")
+    for tid, *_ in RED_TASKS:
+        b.chain("fork", tid, "join")
+    b.chain("join", "al_close_red", "review_gw")
+    b.chain("al_handle", "review_gw")
+    b.chain("al_overdue", "al_escalate", "review_gw")
+    b.flow("review_gw", "archive", condition="review_required", flow_id="Flow_review", name="橙色、红色：复盘")
+    b.flow("review_gw", "close", flow_id="Flow_no_review", name="不复盘")
+    b.chain("archive", "al_review", "actions_gw")
+    b.flow("actions_gw", "to_duties", condition="len(improvement_actions) > 0", flow_id="Flow_actions",
+           name="跟踪改进措施")
+    b.flow("actions_gw", "close", flow_id="Flow_no_actions")
+    b.chain("to_duties", "al_track", "close", "end")
+    return b.to_xml()
+
+
+BPMN["alert_response.bpmn"] = alert_response()
 
 
 # =========================================================================== write

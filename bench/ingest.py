@@ -1,0 +1,181 @@
+"""Sustained MQTT ingest: 500 simulated devices → real Mosquitto → ``anjian ingest`` → PostgreSQL.
+
+Publishers (separate processes) send QoS 1 readings as fast as the broker takes
+them, with ~0.2 % malformed or unknown-device messages mixed in. Readings/s is
+counted from the first publish to the moment every acknowledged message is in
+the database, and the run checks that none were lost:
+messages acknowledged by the broker = readings stored + dead letters.
+
+    .venv/bin/python bench/ingest.py [--seconds 30] [--devices 500] [--publishers 2] [--rate 0]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.iot_common import AREAS, IotBench, PrivateBroker, broker_drops, mqtt_client  # noqa: E402
+
+TYPES = [("combustible_lel", "gas", 1.5, 0.5), ("o2", "o2", 20.9, 0.05), ("h2s", "h2s", 0.3, 0.1),
+         ("load", "load", 70, 2.0)]
+
+
+def devices(n: int) -> list[dict]:
+    out = []
+    for i in range(n):
+        t, metric, base, noise = TYPES[i % len(TYPES)]
+        row = {"id": f"D{i:04d}", "type": t, "area": AREAS[i % len(AREAS)], "name": f"bench {t} {i}"}
+        if t == "combustible_lel":
+            row["gas"] = "methane"
+        out.append(row)
+    return out
+
+
+def publish_worker(idx: int, site: str, devs: list[dict], seconds: float, rate: float, out: mp.Queue) -> None:
+    client = mqtt_client(f"{site}-pub-{idx}")
+    rng = random.Random(idx)
+    acked = 0
+    sent = 0
+    bad = 0
+    infos = []
+    t_end = time.time() + seconds
+    t_first = time.time()
+    while time.time() < t_end:
+        tick = time.time()
+        burst = 200
+        for _ in range(burst):
+            d = devs[rng.randrange(len(devs))]
+            t, metric, base, noise = next(x for x in TYPES if x[0] == d["type"])
+            topic = f"anjian/{site}/{d['area']}/{d['id']}/{metric}"
+            r = rng.random()
+            if r < 0.001:
+                payload = b"{garbage"
+                bad += 1
+            elif r < 0.002:
+                topic = f"anjian/{site}/{d['area']}/NO-SUCH-DEVICE/{metric}"
+                payload = b'{"value": 1}'
+                bad += 1
+            else:
+                value = max(0.0, round(base + rng.gauss(0, noise), 3))
+                payload = json.dumps({"value": value, "ts": time.time()}).encode()
+            infos.append(client.publish(topic, payload, qos=1))
+            sent += 1
+        if rate:
+            time.sleep(max(0.0, burst / rate - (time.time() - tick)))
+        # bound memory: settle the oldest publishes
+        while len(infos) > 5000:
+            infos.pop(0).wait_for_publish(30)
+            acked += 1
+    for info in infos:
+        info.wait_for_publish(60)
+        acked += 1 if info.is_published() else 0
+    client.loop_stop()
+    client.disconnect()
+    out.put({"idx": idx, "sent": sent, "acked": acked, "bad": bad, "t_first": t_first, "t_last": time.time()})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--devices", type=int, default=500)
+    ap.add_argument("--publishers", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=0.0, help="readings/s per publisher (0: as fast as possible)")
+    ap.add_argument("--ack-on-receipt", action="store_true", help="pass --ack-on-receipt to anjian ingest")
+    ap.add_argument("--ingest-processes", type=int, default=1,
+                    help="ingest processes, each subscribed to its own group of areas")
+    ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--private-broker", action="store_true",
+                    help="run against our own mosquitto with unlimited queues instead of 127.0.0.1:1883")
+    args = ap.parse_args()
+    broker = None
+    if args.private_broker:
+        import os
+
+        broker = PrivateBroker()
+        os.environ["ANJIAN_BENCH_MQTT_URL"] = broker.url
+
+    bench = IotBench("anjian_ingest", keep_db=args.keep_db)
+    try:
+        p = bench.prepare()
+        devs = devices(args.devices)
+        p.iot.devices.import_rows(None, devs)
+        extra = ["--ack-on-receipt"] if args.ack_on_receipt else []
+        n = args.ingest_processes
+        for i in range(n):
+            topics = ",".join(f"anjian/{bench.site}/{a}/+/+" for a in AREAS[i::n])
+            bench.start_ingest(*extra, "--client-id", f"{bench.site}-ingest-{i}", "--topic", topics, name=f"ingest-{i}")
+        print(f"database {bench.dbname}; {len(devs)} devices in {len(AREAS)} areas; site {bench.site}; "
+              f"{args.publishers} publisher process(es) for {args.seconds:g}s "
+              f"({'as fast as possible' if not args.rate else f'{args.rate * args.publishers:,.0f}/s'}); "
+              f"{n} ingest process(es), ack {'on receipt' if args.ack_on_receipt else 'after commit'}", flush=True)
+        out: mp.Queue = mp.Queue()
+        shares = [devs[i::args.publishers] for i in range(args.publishers)]
+        procs = [mp.Process(target=publish_worker, args=(i, bench.site, shares[i], args.seconds, args.rate, out))
+                 for i in range(args.publishers)]
+        t0 = time.time()
+        for pr in procs:
+            pr.start()
+        samples = []
+        results = []
+        while len(results) < len(procs):
+            try:
+                results.append(out.get(timeout=1.0))
+            except Exception:  # noqa: BLE001 - queue.Empty
+                pass
+            c = p.iot.readings.counts()
+            samples.append((time.time() - t0, c["readings"] + c["dead_letters"]))
+        for pr in procs:
+            pr.join()
+        acked = sum(r["acked"] for r in results)
+        sent = sum(r["sent"] for r in results)
+        bad = sum(r["bad"] for r in results)
+        t_pub_end = max(r["t_last"] for r in results)
+        deadline = time.time() + 120
+        last_n, t_done = -1, time.time()
+        while time.time() < deadline:
+            c = p.iot.readings.counts()
+            n = c["readings"] + c["dead_letters"]
+            if n != last_n:
+                last_n, t_done = n, time.time()
+            if n >= acked or time.time() - t_done > 15:  # complete, or nothing more is coming
+                break
+            time.sleep(0.2)
+        c = p.iot.readings.counts()
+        stored, dead = c["readings"], c["dead_letters"]
+        total = stored + dead
+        elapsed = t_done - t0
+        print(f"published {sent} ({bad} bad on purpose), acknowledged by broker {acked}")
+        print(f"stored {stored} readings + {dead} dead letters = {total}  "
+              f"({'none lost' if total == acked else f'MISSING {acked - total}' if total < acked else f'{total - acked} duplicates'})")
+        print(f"publishing took {t_pub_end - t0:.1f}s; last message stored after {elapsed:.1f}s")
+        print(f"ingest throughput: {total / elapsed:,.0f} readings/s end to end")
+        steady = [(t, n) for t, n in samples if 3.0 <= t <= args.seconds - 1]
+        if len(steady) >= 2:
+            (ta, na), (tb, nb) = steady[0], steady[-1]
+            print(f"steady state (t={ta:.0f}..{tb:.0f}s): {(nb - na) / (tb - ta):,.0f} readings/s stored")
+        cpu = bench.ingest_cpu_seconds()
+        if cpu:
+            print(f"ingest CPU {cpu:.1f} s for {total} messages: {total / cpu:,.0f} messages per CPU-second "
+                  f"(load average {open('/proc/loadavg').read().split()[0]} on {__import__('os').cpu_count()} CPUs)")
+        log = bench.stop_ingest()
+        tail = [ln for ln in log.splitlines() if "ingest stopped" in ln]
+        print("\n".join(tail) if tail else log[-2000:])
+        if not args.private_broker:
+            drops = broker_drops(bench.site)
+            if drops:
+                print(f"mosquitto logged 'Outgoing messages are being dropped' for our ingest {drops} time(s): "
+                      f"its max_queued_messages (default 1000) overflowed while ingest lagged")
+    finally:
+        bench.cleanup()
+        if broker is not None:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
