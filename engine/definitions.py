@@ -92,7 +92,8 @@ class ProcessModel:
     key: str
     spec: object
     subprocess_specs: dict
-    tasks: dict[str, TaskInfo]
+    # (process id, task id) -> info: task ids may repeat across called processes
+    tasks: dict[tuple[str, str], TaskInfo]
     forms: dict[str, dict]
 
 
@@ -504,7 +505,7 @@ def build_model(key: str, bundle: dict) -> ProcessModel:
         parser.add_bpmn_xml(root, filename=name)
         for process_el in root.iter(f"{BPMN}process"):
             for info in human_tasks(process_el):
-                tasks[info.bpmn_id] = info
+                tasks[(process_el.get("id"), info.bpmn_id)] = info
     for name, text in bundle.get("dmn", {}).items():
         parser.add_dmn_xml(etree.fromstring(text.encode("utf-8"), _parser_safe()), filename=name)
     spec = parser.get_spec(key)

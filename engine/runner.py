@@ -357,7 +357,7 @@ class Runner:
 
     def _task_row(self, instance, task, model: ProcessModel, now) -> TaskRecord:
         spec = task.task_spec
-        info = model.tasks.get(spec.bpmn_id)
+        info = model.tasks.get((task.workflow.spec.name, spec.bpmn_id))
         props = dict(info.properties) if info else dict((getattr(spec, "extensions", {}) or {}).get("properties", {}))
         lane = info.lane if info else spec.lane
         role = info.role if info else None

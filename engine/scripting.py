@@ -40,6 +40,18 @@ class ScriptRejected(ValueError):
     """A script or expression that the restricted compiler refuses."""
 
 
+class ScriptSyntaxError(ScriptRejected, SyntaxError):
+    """Not Python at all. Also a SyntaxError, which SpiffWorkflow's DMN engine expects
+    when it tries a FEEL-style entry such as ``< 4`` before rewriting it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.msg = message
+
+    def __str__(self) -> str:
+        return self.msg
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -70,7 +82,7 @@ HELPERS = {
     "days": lambda n: timedelta(days=n), "ceil": math.ceil, "floor": math.floor,
     "min": min, "max": max, "sum": sum, "any": any, "all": all, "sorted": sorted,
     "enumerate": enumerate, "list": list, "dict": dict, "set": set, "reversed": reversed,
-    "map": map, "filter": filter,
+    "map": map, "filter": filter, "zip": zip,
 }
 
 
@@ -96,7 +108,7 @@ def _extra_checks(source: str, mode: str) -> list[str]:
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
-        return [f"syntax error on line {exc.lineno}: {exc.msg}"]
+        raise ScriptSyntaxError(f"syntax error on line {exc.lineno}: {exc.msg}") from None
     errors = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -50,3 +50,10 @@ def test_useful_scripts_still_work():
 def test_rejection_type():
     with pytest.raises(ScriptRejected):
         RestrictedEnvironment().evaluate("x.__class__", {"x": 1})
+
+
+def test_not_python_is_a_syntax_error_so_dmn_can_rewrite_feel_entries():
+    # SpiffWorkflow's DMN engine catches SyntaxError for entries like "< 4" and retries them as "? < 4".
+    with pytest.raises(SyntaxError):
+        RestrictedEnvironment().evaluate("< 4", {"x": 3})
+    assert RestrictedEnvironment().evaluate("list(zip(a, b))", {"a": [1], "b": [2]}) == [(1, 2)]
