@@ -169,6 +169,8 @@ class AlertService:
     def _after(self, r: dict, f: Finding, permits: list[dict]) -> None:
         """Messages after the alert row is committed: gas_alarm first (it stops work), then the process."""
         if r["grade"] == "red":
+            if len(self._notified) > 10_000:  # alerts closed by other processes are never popped here
+                self._notified.clear()
             told = self._notified.setdefault(r["id"], set())
             fresh = {p["id"] for p in permits} - told
             if r["outcome"] in ("opened", "escalated") or fresh:

@@ -174,13 +174,14 @@ class IngestPipeline:
             accepted.append((device, sample))
         if errors:
             raise Invalid(f"{len(errors)} reading(s) rejected; nothing was stored", errors=errors)
-        return self._commit(readings, [], accepted, [], received=len(items))
+        # a gateway waits for its answer: give up after a few attempts instead of retrying forever
+        return self._commit(readings, [], accepted, [], received=len(items), attempts=3)
 
     # ------------------------------------------------------------------ common
 
-    def _commit(self, readings, dead, accepted, faults, *, received: int) -> dict:
+    def _commit(self, readings, dead, accepted, faults, *, received: int, attempts: int | None = None) -> dict:
         try:
-            self._retry("store readings", lambda: self.store.store(readings, dead))
+            self._retry("store readings", lambda: self.store.store(readings, dead), attempts)
         except DBAPIError as exc:  # the data, not the connection: find the rows at fault
             log.warning("batch insert refused (%s); storing row by row", exc.__class__.__name__)
             readings, dead, accepted = self._store_row_by_row(readings, dead, accepted)
@@ -203,7 +204,7 @@ class IngestPipeline:
         except Exception:  # noqa: BLE001 - stored readings must not be lost to a rule bug
             self.stats.add(evaluation_errors=1)
             log.exception("rule evaluation failed for a batch of %d readings", len(accepted))
-        done = self._retry("raise alerts", lambda: self.alerts.apply(findings)) if findings else []
+        done = self._retry("raise alerts", lambda: self.alerts.apply(findings), attempts) if findings else []
         self.stats.add(alerts_opened=sum(1 for r in done if r["outcome"] == "opened"),
                        alerts_escalated=sum(1 for r in done if r["outcome"] == "escalated"))
         return {"received": received, "stored": len(readings), "dead_lettered": len(dead),
@@ -231,14 +232,19 @@ class IngestPipeline:
             dead_out.append(row)
         return kept, dead_out, kept_accepted
 
-    def _retry(self, what: str, fn):
-        """Run ``fn``, retrying with backoff while the database is unreachable (not when it refuses data)."""
+    def _retry(self, what: str, fn, attempts: int | None = None):
+        """Run ``fn``, retrying with backoff while the database is unreachable (not when it refuses data).
+
+        ``attempts`` None retries until it works (the MQTT worker: unacknowledged messages wait on the broker).
+        """
         delay = 0.2
+        tried = 0
         while True:
             try:
                 return fn()
             except DBAPIError as exc:
-                if not _transient(exc) or self.stopping.is_set():
+                tried += 1
+                if not _transient(exc) or self.stopping.is_set() or (attempts is not None and tried >= attempts):
                     raise
                 self.stats.add(db_retries=1)
                 log.warning("%s failed (%s); retrying in %.1fs", what, exc.__class__.__name__, delay)
