@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install clean bench
+.PHONY: run test install clean bench simulate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ run: $(STAMP)
 	$(BIN)/anjian deploy bpmn forms --as designer1
 	$(BIN)/anjian seed
 	$(BIN)/anjian serve --host 127.0.0.1 --port 8000
+
+# In a second terminal while `make run` serves: sensor readings for tank-farm-3 with a gas excursion
+# after 20 s, written through the ingest pipeline (no MQTT broker needed). With MQTT_URL set and
+# `anjian ingest` running, drop --direct to publish over MQTT instead.
+simulate: $(STAMP)
+	$(BIN)/anjian simulate --area tank-farm-3 --direct --duration 120
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
