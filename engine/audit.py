@@ -91,14 +91,13 @@ def append(session: Session, *, actor: str, kind: str, instance=None, instance_i
         return insert_event(session, prepare(instance, actor=actor, kind=kind, task_id=task_id, data=data))
     at = utcnow()
     data_digest = digest(data)
-    if True:
-        chain = "global"
-        chain_seq, prev_hash = session.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-            .returning(AuditHead.seq, AuditHead.hash)
-        ).one()
-        h = _link_hash(prev_hash, at, actor, kind, None, task_id, data_digest, chain, chain_seq)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
+    chain = "global"
+    chain_seq, prev_hash = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()
+    h = _link_hash(prev_hash, at, actor, kind, None, task_id, data_digest, chain, chain_seq)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
     event = {"at": at, "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
              "data": data, "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
              "prev_hash": prev_hash, "hash": h}

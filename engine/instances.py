@@ -14,6 +14,7 @@ from engine.models import AuditEvent, Incident, ProcessDefinition, ProcessInstan
 from engine.principal import Principal
 from engine.roles import CANCELLER_ROLES
 from engine.runner import ACTIVE_STATUSES, Runner
+from engine.values import json_data, text_or_none
 
 STATUSES = ("running", "waiting", "completed", "cancelled", "error")
 
@@ -94,13 +95,13 @@ class InstanceService:
         inst = ProcessInstance(
             definition_id=d.id, process_key=d.key, definition_version=d.version,
             business_key=business_key, active_business_key=business_key, status="running",
-            department=_opt(variables.get("department")) or principal.department,
-            area=_opt(variables.get("area")), started_by=principal.username, started_at=utcnow(),
+            department=text_or_none(variables.get("department")) or principal.department,
+            area=text_or_none(variables.get("area")), started_by=principal.username, started_at=utcnow(),
         )
         outcome = self.runner.advance(s, inst, wf, model, ready_before=set())
         audit.append(s, actor=principal.username, kind="start", instance_id=inst.id,
                      data={"process_key": d.key, "version": d.version, "business_key": business_key,
-                           "variables": _safe(variables)})
+                           "variables": json_data(variables)})
         if outcome.incident is not None:
             audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
                          data={"kind": outcome.incident.kind, "message": outcome.incident.message})
@@ -229,10 +230,3 @@ class InstanceService:
         return principal.in_scope(inst.department)
 
 
-def _opt(value):
-    return None if value in (None, "") else str(value)
-
-
-def _safe(data: dict) -> dict:
-    import json
-    return json.loads(json.dumps(data, default=str))

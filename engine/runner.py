@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import ModelCache, ProcessModel
@@ -35,6 +35,7 @@ from engine.models import (
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine import spiff
 from engine.spiff import DeferredServiceTask
+from engine.values import json_data, text_or_none
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ class StepOutcome:
     incident: Incident | None = None
     pending_services: list[dict] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
-
-
-def _jsonable(data) -> dict:
-    return json.loads(json.dumps(data, default=str))
 
 
 class Runner:
@@ -128,17 +125,16 @@ class Runner:
 
     def advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
                 model: ProcessModel, *, ready_before: set[str] | None = None,
-                known_ready: dict[str, TaskRecord] | None = None,
                 refresh_timers: bool = False) -> StepOutcome:
         """Run engine steps, then persist state, task rows and status (no commit).
 
         ``ready_before`` are the ids of the human tasks that were READY (and so have
         ready rows) before the caller changed the workflow; when omitted they are
         read from the workflow now, which is right when the caller changed nothing
-        yet. ``known_ready`` (rows by id) is accepted for the same purpose.
+        yet.
         """
         if ready_before is None:
-            ready_before = set(known_ready) if known_ready is not None else self.ready_task_ids(wf)
+            ready_before = self.ready_task_ids(wf)
         incident = None
         try:
             if refresh_timers:
@@ -201,7 +197,7 @@ class Runner:
         """Write serialized state, status, variables and next timer due onto the row."""
         instance.state = spiff.dumps(wf)
         instance.status = status
-        instance.variables = _jsonable(self.variables(wf))
+        instance.variables = json_data(self.variables(wf))
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
         if status in ("completed", "cancelled", "error"):
             instance.ended_at = utcnow() if status != "error" else None
@@ -306,7 +302,7 @@ class Runner:
             if not isinstance(definition, MessageEventDefinition):
                 continue
             payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
-            payload = _jsonable(payload)
+            payload = json_data(payload)
             correlation = dict(payload.get("correlation") or {})
             for key in ("area", "department"):
                 if key in payload and key not in correlation:
@@ -365,8 +361,8 @@ class Runner:
             id=str(task.id), instance_id=instance.id, bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id, process_key=instance.process_key,
             business_key=instance.business_key, lane=lane, candidate_role=role,
-            department=_str_or_none(task.data.get("department")) or instance.department,
-            area=_str_or_none(task.data.get("area")) or instance.area,
+            department=text_or_none(task.data.get("department")) or instance.department,
+            area=text_or_none(task.data.get("area")) or instance.area,
             assignee=None, state="ready", form=props.get("formJsonSchemaFilename"),
             ui_form=props.get("formUiSchemaFilename"), properties=props,
             due_at=self._due(task, props, now), priority=self._priority(task, props), created_at=now,
@@ -378,7 +374,6 @@ class Runner:
             return None
         try:
             if expr.startswith("P"):
-                from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
                 parsed = TimerEventDefinition.parse_iso_duration(expr)
                 return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
             value = self.script_engine.environment.evaluate(expr, dict(task.data))
@@ -415,10 +410,6 @@ def _definition_bundle(session: Session | None, instance: ProcessInstance):
     s = session or object_session(instance)
     d = s.get(ProcessDefinition, instance.definition_id)
     return d.key, d.bundle
-
-
-def _str_or_none(value) -> str | None:
-    return None if value in (None, "") else str(value)
 
 
 def _error_text(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from uuid import UUID
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
@@ -24,6 +24,7 @@ from engine.models import ProcessInstance, TaskRecord, utcnow
 from engine.principal import Principal
 from engine.roles import ASSIGNER_ROLES
 from engine.runner import Runner
+from engine.values import json_data
 
 TASK_STATES = ("ready", "completed", "cancelled")
 TASK_TABLE = TaskRecord.__table__
@@ -73,7 +74,7 @@ class TaskService:
             claimable = [TaskRecord.assignee.is_(None), TaskRecord.candidate_role.in_(sorted(principal.roles))]
             if not principal.sees_all_departments:
                 claimable.append(or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None)))
-            conds.append(or_(TaskRecord.assignee == principal.username, *[_and(claimable)]))
+            conds.append(or_(TaskRecord.assignee == principal.username, and_(*claimable)))
         else:
             conds.extend(self._visibility(principal))
         if assignee:
@@ -117,7 +118,7 @@ class TaskService:
                 task = wf.get_task_from_id(UUID(row.id))
                 if task is not None:
                     data = task.data
-            out["data"] = _jsonable(data)
+            out["data"] = json_data(data)
             return out
 
     # ------------------------------------------------------------------ claiming
@@ -216,7 +217,7 @@ class TaskService:
                 # before any task row or audit event of theirs is written.
                 outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                 events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
-                                        data={"bpmn_id": row.bpmn_id, "data": _jsonable(data)})]
+                                        data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
                 if outcome.incident is not None:
                     events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                         "kind": outcome.incident.kind, "message": outcome.incident.message}))
@@ -245,21 +246,12 @@ class TaskService:
                         TaskRecord.department.is_(None))]
         return [
             or_(TaskRecord.assignee == principal.username,
-                _and([TaskRecord.candidate_role.in_(sorted(principal.roles)),
-                      or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None))])),
+                and_(TaskRecord.candidate_role.in_(sorted(principal.roles)),
+                     or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None)))),
         ]
 
-    def _visible_row(self, s, principal: Principal, task_id: str, *, with_instance: bool = False) -> TaskRecord:
-        row = None
-        if _is_uuid(task_id):
-            if with_instance:
-                # One round trip for the task and its instance (the completion's hot path).
-                found = s.execute(select(TaskRecord, ProcessInstance).join(
-                    ProcessInstance, ProcessInstance.id == TaskRecord.instance_id).where(
-                    TaskRecord.id == task_id)).first()
-                row = found[0] if found else None
-            else:
-                row = s.get(TaskRecord, task_id)
+    def _visible_row(self, s, principal: Principal, task_id: str) -> TaskRecord:
+        row = s.get(TaskRecord, task_id) if _is_uuid(task_id) else None
         if row is None:
             raise NotFound(f"no task {task_id}")
         self._check_visible(principal, row)
@@ -330,11 +322,6 @@ def _conflict_on_stale():
         raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True) from None
 
 
-def _and(conds):
-    from sqlalchemy import and_
-    return and_(*conds)
-
-
 def _is_uuid(value: str) -> bool:
     try:
         UUID(value)
@@ -342,7 +329,3 @@ def _is_uuid(value: str) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
 
-
-def _jsonable(data):
-    import json
-    return json.loads(json.dumps(data, default=str))

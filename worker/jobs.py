@@ -15,14 +15,14 @@ from datetime import timedelta
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
 from engine.errors import NotFound
-from engine.models import Incident, OutboxEntry, ProcessInstance, TaskRecord, utcnow
+from engine.models import Incident, OutboxEntry, ProcessInstance, utcnow
 from engine.principal import SYSTEM
 from engine.runner import ACTIVE_STATUSES
+from engine.values import json_data
 
 log = logging.getLogger(__name__)
 MAX_WRITE_ATTEMPTS = 8
@@ -90,10 +90,10 @@ class JobRunner:
                     entry.attempts += 1
                     entry.done_at = utcnow()
                     if error is None:
+                        ready_before = self.runner.ready_task_ids(wf)
                         task.data[task.task_spec.result_variable] = result
                         task.complete()
-                        known = self._ready_rows(s, inst.id)
-                        outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+                        outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                         audit.append(s, actor="worker", kind="service_task", instance_id=inst.id, task_id=task_id,
                                      data={"operator": operator, "attempt": payload.get("attempt", 1),
                                            "elapsed_ms": elapsed_ms, "status": outcome.status})
@@ -124,8 +124,7 @@ class JobRunner:
             delay = backoff * (2 ** (attempt - 1))
             task.internal_data["anjian_attempt"] = attempt + 1
             task.internal_data.pop("anjian_queued", None)
-            known = self._ready_rows(s, inst.id)
-            outcome = self.runner.advance(s, inst, wf, model, known_ready=known)
+            outcome = self.runner.advance(s, inst, wf, model)
             for new in outcome.outbox:
                 if new.kind == "service_task":
                     new.available_at = utcnow() + timedelta(seconds=delay)
@@ -134,7 +133,7 @@ class JobRunner:
             return "retry-scheduled"
         incident = Incident(instance_id=inst.id, task_id=str(task.id), kind="service_task",
                             message=f"{operator} failed after {attempt} attempt(s): {message}",
-                            details={"operator": operator, "params": _jsonable(params), "error": message,
+                            details={"operator": operator, "params": json_data(params), "error": message,
                                      "retryable": retryable, "attempts": attempt,
                                      "bpmn_id": task.task_spec.bpmn_id})
         s.add(incident)
@@ -142,11 +141,6 @@ class JobRunner:
         audit.append(s, actor="worker", kind="incident", instance_id=inst.id, task_id=str(task.id),
                      data={"kind": "service_task", "message": incident.message})
         return "incident"
-
-    @staticmethod
-    def _ready_rows(s, instance_id) -> dict:
-        return {r.id: r for r in s.scalars(select(TaskRecord).where(
-            TaskRecord.instance_id == instance_id, TaskRecord.state == "ready"))}
 
     # ------------------------------------------------------------------ timers
 
@@ -199,9 +193,6 @@ class JobRunner:
                 entry.last_error = error
 
 
-def _jsonable(data):
-    import json
-    return json.loads(json.dumps(data, default=str))
 
 
 # ---------------------------------------------------------------------- RQ entry point
