@@ -186,3 +186,27 @@ def test_silent_device_gets_a_blue_sensor_fault(iot, platform):
     assert [(d["grade"], d["rule"]) for d in done] == [("blue", "sensor_fault")]
     a = iot.alerts.list(SYSTEM)["items"][0]
     assert a["owner_department"] == "maintenance" and "no data" in a["title"]
+
+
+def test_gateway_retrying_a_batch_stores_nothing_twice_and_raises_no_second_alert(api, iot, platform):
+    deploy(platform, alert_files())
+    gas_detector(platform)
+    t0 = (datetime.now(timezone.utc) - timedelta(minutes=5)).replace(microsecond=0)
+    batch = [{"device": "GT-301", "value": 1.0 + i % 3, "ts": (t0 + timedelta(seconds=i)).isoformat()}
+             for i in range(60)] + [{"device": "GT-301", "value": 30.0, "ts": (t0 + timedelta(seconds=60)).isoformat()}]
+    r = api.post("/api/v1/telemetry", "maint1", json={"readings": batch})
+    assert r.status_code == 200 and r.json["stored"] == 61 and r.json["duplicates"] == 0
+    assert {(a["rule"], a["outcome"]) for a in r.json["alerts"]} == {("gas_threshold", "opened"), ("gas_rising", "opened")}
+    # the gateway never saw the answer and sends the batch again, with the same reading twice in it
+    r = api.post("/api/v1/telemetry", "maint1", json={"readings": batch + batch[:1]})
+    assert r.status_code == 200, r.json
+    assert r.json["stored"] == 0 and r.json["duplicates"] == 62 and r.json["alerts"] == []
+    q = f"from={t0.isoformat()}&to={(t0 + timedelta(minutes=2)).isoformat()}".replace("+", "%2B")
+    assert len(api.get(f"/api/v1/devices/GT-301/readings?{q}", "worker1").json["items"]) == 61
+    alerts = api.get("/api/v1/alerts?rule=gas_threshold", "safety1").json["items"]
+    assert len(alerts) == 1 and alerts[0]["occurrences"] == 1
+    stats = iot.stats.snapshot()
+    assert stats["received"] == stats["stored"] + stats.get("dead_lettered", 0) + stats["duplicates"] == 123
+    # readings without ts are stamped on arrival; two of one device in one request are both kept
+    r = api.post("/api/v1/telemetry", "maint1", json=[{"device": "GT-301", "value": 2}, {"device": "GT-301", "value": 3}])
+    assert r.json["stored"] == 2 and r.json["duplicates"] == 0

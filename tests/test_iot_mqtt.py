@@ -1,6 +1,7 @@
 """MQTT ingest against a real Mosquitto: end to end, broker restarts, ingest downtime, fuzzed payloads."""
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -87,7 +88,8 @@ def test_broker_restart_mid_stream_loses_nothing(broker, iot, platform):
         pub.publish(TOPIC, json.dumps({"value": 42.42}), qos=1)
         assert wait_for(lambda: _distinct_values(iot) == 101, timeout=10)
         assert _count(iot)["readings"] == before + 1
-        assert iot.stats.snapshot()["received"] == _count(iot)["readings"]  # duplicates were counted, not hidden
+        stats = iot.stats.snapshot()  # a redelivered reading without ts cannot be recognised: stored again
+        assert stats["received"] == _count(iot)["readings"] + stats.get("duplicates", 0)
     finally:
         pub.loop_stop()
         svc.stop()
@@ -167,7 +169,7 @@ def test_fuzzed_payloads_never_crash_and_every_message_is_accounted_for(session_
     before = iot.readings.counts()
     result = iot.pipeline.handle_envelopes([Envelope(t, p, utcnow()) for t, p in batch])
     after = iot.readings.counts()
-    assert result["stored"] + result["dead_lettered"] == len(batch)
+    assert result["stored"] + result["dead_lettered"] + result["duplicates"] == len(batch)
     assert after["readings"] - before["readings"] == result["stored"]
     assert after["dead_letters"] - before["dead_letters"] == result["dead_lettered"]
 
@@ -187,9 +189,60 @@ def test_fuzzed_payloads_through_the_real_broker_are_all_accounted_for(broker, i
     try:
         for p in examples:
             pub.publish(TOPIC, p, qos=1)
-        assert wait_for(lambda: sum(_count(iot).values()) == len(examples), timeout=20), (_count(iot), len(examples))
+        assert wait_for(lambda: sum(_count(iot).values()) + iot.stats.snapshot().get("duplicates", 0)
+                        == len(examples), timeout=20), (_count(iot), len(examples))
         assert iot.stats.snapshot()["received"] == len(examples)
         assert svc.worker._thread.is_alive()
+    finally:
+        pub.loop_stop()
+        svc.stop()
+
+
+def test_redelivered_reading_is_stored_once_and_raises_no_second_alert(broker, iot, platform):
+    """The same QoS 1 reading twice (a gateway's retry, a redelivery): one reading, one alert, counted."""
+    deploy(platform, alert_files())
+    gas_detector(platform)
+    svc = _ingest(iot, broker.url, client_id="ingest-dedup")
+    pub = publisher(broker.url, "gw-dedup")
+    ts = utcnow().isoformat()
+    try:
+        for _ in range(2):
+            pub.publish(TOPIC, json.dumps({"value": 30.0, "ts": ts}), qos=1).wait_for_publish(5)
+        later = json.dumps({"value": 31.0, "ts": utcnow().isoformat()})
+        pub.publish(TOPIC, later, qos=1).wait_for_publish(5)
+        assert wait_for(lambda: iot.stats.snapshot().get("received", 0) == 3), iot.stats.snapshot()
+        stats = iot.stats.snapshot()
+        assert stats["stored"] == 2 and stats["duplicates"] == 1 and stats.get("dead_lettered", 0) == 0
+        assert _count(iot) == {"readings": 2, "dead_letters": 0}
+        assert wait_for(lambda: iot.alerts.list(SYSTEM, rule="gas_threshold")["items"][0]["process_status"])
+        alerts = iot.alerts.list(SYSTEM, rule="gas_threshold")["items"]
+        assert len(alerts) == 1 and alerts[0]["process_status"] == "started"
+        # the repeat did not count as an occurrence; the later reading did
+        assert alerts[0]["occurrences"] <= 2 and alerts[0]["value"] in (30.0, 31.0)
+        assert iot.stats.snapshot()["alerts_opened"] == 1
+    finally:
+        pub.loop_stop()
+        svc.stop()
+
+
+def test_redelivery_after_ingest_restart_without_ack_is_a_duplicate(broker, iot, platform):
+    """Ingest stored a batch but died before its PUBACK: the broker redelivers, nothing is stored twice."""
+    gas_detector(platform)
+    t0 = utcnow()
+    envs = [Envelope(TOPIC, json.dumps({"value": 1.0 + i / 10, "ts": (t0 - timedelta(seconds=i)).isoformat()})
+                     .encode(), utcnow()) for i in range(60)]
+    first = iot.pipeline.handle_envelopes(envs)  # as if stored, then the process died before acking
+    assert first["stored"] == 60 and first["duplicates"] == 0
+    svc = _ingest(iot, broker.url, client_id="ingest-redeliver")
+    pub = publisher(broker.url, "gw-redeliver")
+    try:
+        for env in envs:  # the broker hands the same messages over again
+            pub.publish(env.topic, env.payload, qos=1)
+        assert wait_for(lambda: iot.stats.snapshot().get("received", 0) == 120), iot.stats.snapshot()
+        stats = iot.stats.snapshot()
+        assert stats["duplicates"] == 60 and stats["stored"] == 60
+        assert stats["received"] == stats["stored"] + stats.get("dead_lettered", 0) + stats["duplicates"]
+        assert _count(iot)["readings"] == 60
     finally:
         pub.loop_stop()
         svc.stop()

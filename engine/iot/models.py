@@ -44,13 +44,21 @@ class Device(Base):
 
 
 class Reading(Base):
-    """One measured value (time-series; written in batches)."""
+    """One measured value (time-series; written in batches).
+
+    (device, ts, metric) is the reading's identity: a redelivered copy (QoS 1 after a
+    reconnect, a gateway retrying its POST) hits the unique index and is counted as a
+    duplicate instead of being stored twice. The metric is part of it because a video
+    channel reports several events at the same instant.
+    """
 
     __tablename__ = "readings"
-    __table_args__ = (Index("ix_reading_device_ts", "device_id", "ts"),)
+    __table_args__ = (Index("ux_reading_device_ts_metric", "device_id", "ts", "metric", unique=True),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(String(64))
     ts: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the topic's metric segment (the device's metric; the event name of a video channel)
+    metric: Mapped[str] = mapped_column(String(64), default="", server_default="")
     value: Mapped[float] = mapped_column(Float)
     # good | uncertain | bad (OPC UA style status from the gateway)
     quality: Mapped[str] = mapped_column(String(12), default="good")

@@ -8,7 +8,8 @@
 - ``on_message`` only puts the message on the worker's bounded queue. With
   ``ack_after_commit`` (the default) the PUBACK is sent after the batch holding
   the message is committed, so a crash of ingest loses nothing: the broker
-  redelivers (a reading may then be stored twice — at least once, not at most).
+  redelivers; the unique (device, ts, metric) of readings turns the redelivered
+  copy into a counted duplicate instead of a second reading.
 """
 from __future__ import annotations
 

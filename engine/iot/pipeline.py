@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from engine.models import utcnow
 
 log = logging.getLogger("anjian.ingest")
 MAX_HTTP_BATCH = 5_000
+_MICROSECOND = timedelta(microseconds=1)
 PAYLOAD_KEEP = 2_000  # characters of a rejected payload kept on its dead letter
 
 
@@ -123,7 +124,7 @@ class IngestPipeline:
                     faults.append((device, env.received_at, str(rej.message), sample.value))
                 continue
             readings.append(self._reading_row(device, sample))
-            accepted.append((device, sample))
+            accepted.append((device, sample, sample.ts is env.received_at))
         return self._commit(readings, dead, accepted, faults, received=len(envelopes))
 
     def handle_one_safely(self, env: Envelope) -> None:
@@ -171,7 +172,7 @@ class IngestPipeline:
                 errors.append({"field": field.replace(".(item)", ""), "message": rej.message})
                 continue
             readings.append(self._reading_row(device, sample))
-            accepted.append((device, sample))
+            accepted.append((device, sample, sample.ts is received_at))
         if errors:
             raise Invalid(f"{len(errors)} reading(s) rejected; nothing was stored", errors=errors)
         # a gateway waits for its answer: give up after a few attempts instead of retrying forever
@@ -179,13 +180,41 @@ class IngestPipeline:
 
     # ------------------------------------------------------------------ common
 
+    @staticmethod
+    def _one_per_key(readings: list[dict], accepted: list) -> tuple[list[dict], list, int]:
+        """Drop repeats of a reading within one batch; returns (readings, accepted, repeats dropped).
+
+        A reading sent without ``ts`` is stamped with its time of arrival, which two readings of one
+        device can share (an HTTP batch); those are distinct readings, moved apart by a microsecond.
+        """
+        seen: set[tuple] = set()
+        rows, acc, repeats = [], [], 0
+        for row, (device, sample, stamped) in zip(readings, accepted):
+            key = (row["device_id"], row["ts"], row["metric"])
+            if key in seen:
+                if not stamped:
+                    repeats += 1
+                    continue
+                while key in seen:
+                    sample.ts = row["ts"] = key[1] + _MICROSECOND
+                    key = (row["device_id"], row["ts"], row["metric"])
+            seen.add(key)
+            rows.append(row)
+            acc.append((device, sample))
+        return rows, acc, repeats
+
     def _commit(self, readings, dead, accepted, faults, *, received: int, attempts: int | None = None) -> dict:
+        readings, accepted, duplicates = self._one_per_key(readings, accepted)
         try:
-            self._retry("store readings", lambda: self.store.store(readings, dead), attempts)
+            already = self._retry("store readings", lambda: self.store.store(readings, dead), attempts)
         except DBAPIError as exc:  # the data, not the connection: find the rows at fault
             log.warning("batch insert refused (%s); storing row by row", exc.__class__.__name__)
-            readings, dead, accepted = self._store_row_by_row(readings, dead, accepted)
-        self.stats.add(received=received, stored=len(readings), dead_lettered=len(dead),
+            readings, dead, accepted, already = self._store_row_by_row(readings, dead, accepted)
+        if already:  # redelivered: stored before, so its rules have run before too
+            readings = [r for i, r in enumerate(readings) if i not in already]
+            accepted = [a for i, a in enumerate(accepted) if i not in already]
+            duplicates += len(already)
+        self.stats.add(received=received, stored=len(readings), dead_lettered=len(dead), duplicates=duplicates,
                        **Counter(f"dead_{d['reason']}" for d in dead))
         with self._last_seen_lock:
             for device, sample in accepted:
@@ -207,15 +236,16 @@ class IngestPipeline:
         done = self._retry("raise alerts", lambda: self.alerts.apply(findings), attempts) if findings else []
         self.stats.add(alerts_opened=sum(1 for r in done if r["outcome"] == "opened"),
                        alerts_escalated=sum(1 for r in done if r["outcome"] == "escalated"))
-        return {"received": received, "stored": len(readings), "dead_lettered": len(dead),
+        return {"received": received, "stored": len(readings), "dead_lettered": len(dead), "duplicates": duplicates,
                 "alerts": [{k: r[k] for k in ("id", "outcome", "grade", "rule", "device_id", "area")} for r in done]}
 
     def _store_row_by_row(self, readings, dead, accepted):
         """Store what the database accepts; a refused reading becomes a ``store_failed`` dead letter."""
-        kept, kept_accepted, dead_out = [], [], []
+        kept, kept_accepted, dead_out, already = [], [], [], set()
         for row, acc in zip(readings, accepted):
             try:
-                self._retry("store reading", lambda: self.store.store([row], []))
+                if self._retry("store reading", lambda: self.store.store([row], [])):
+                    already.add(len(kept))
                 kept.append(row)
                 kept_accepted.append(acc)
             except DBAPIError as exc:
@@ -230,7 +260,7 @@ class IngestPipeline:
                        "payload": _ascii(row["payload"]), "device_id": _ascii(row.get("device_id"))}
                 self._retry("store dead letter", lambda: self.store.store([], [row]))
             dead_out.append(row)
-        return kept, dead_out, kept_accepted
+        return kept, dead_out, kept_accepted, already
 
     def _retry(self, what: str, fn, attempts: int | None = None):
         """Run ``fn``, retrying with backoff while the database is unreachable (not when it refuses data).
@@ -287,7 +317,8 @@ class IngestPipeline:
 
     @staticmethod
     def _reading_row(device: DeviceInfo, sample: Sample) -> dict:
-        return {"device_id": device.id, "ts": sample.ts, "value": sample.value, "quality": sample.quality}
+        return {"device_id": device.id, "ts": sample.ts, "metric": (sample.metric or device.metric)[:64],
+                "value": sample.value, "quality": sample.quality}
 
     @staticmethod
     def _dead_row(source, topic, rej: Rejected, payload: bytes, received_at) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.db import Database
 from engine.errors import Invalid, NotFound
@@ -13,6 +15,8 @@ from engine.models import utcnow
 MAX_POINTS = 10_000
 COPY_THRESHOLD = 50  # rows; below it a multi-row INSERT is as fast
 MAX_BUCKETS = 2_000
+INSERT_CHUNK = 1_000  # rows per multi-row INSERT (5 columns: well under SQLite's 32,766 variables)
+KEY = ["device_id", "ts", "metric"]  # the unique index ux_reading_device_ts_metric
 
 
 class ReadingStore:
@@ -21,26 +25,62 @@ class ReadingStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def store(self, readings: list[dict], dead_letters: list[dict]) -> None:
-        """Insert both lists in one transaction (executemany; one round trip per few hundred rows)."""
+    def store(self, readings: list[dict], dead_letters: list[dict]) -> set[int]:
+        """Insert both lists in one transaction; returns the positions of readings already stored.
+
+        A reading whose (device_id, ts, metric) is already in the table — a QoS 1
+        redelivery, a gateway retrying — is skipped by the unique index, not stored
+        twice; the caller counts it as a duplicate and does not evaluate it again.
+        ``readings`` must not repeat a key (the pipeline removes repeats within a batch).
+        """
         if not readings and not dead_letters:
-            return
+            return set()
         with self.db.session() as s:
+            duplicates: set[int] = set()
             if readings and not self.db.is_sqlite and len(readings) >= COPY_THRESHOLD:
-                self._copy(s, readings)
+                duplicates = self._copy(s, readings)
             elif readings:
-                s.execute(insert(Reading.__table__), readings)
+                duplicates = self._insert(s, readings)
             if dead_letters:
                 s.execute(insert(DeadLetter.__table__), dead_letters)
+        return duplicates
+
+    def _insert(self, s, readings: list[dict]) -> set[int]:
+        """Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING the keys that went in (small batches)."""
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        t = Reading.__table__
+        stored: set[tuple] = set()
+        for i in range(0, len(readings), INSERT_CHUNK):
+            stmt = dialect_insert(t).values(readings[i:i + INSERT_CHUNK]) \
+                .on_conflict_do_nothing(index_elements=KEY).returning(t.c.device_id, t.c.ts, t.c.metric)
+            stored.update((d, _aware(ts), m) for d, ts, m in s.execute(stmt))
+        return {i for i, r in enumerate(readings) if (r["device_id"], r["ts"], r["metric"]) not in stored}
 
     @staticmethod
-    def _copy(s, readings: list[dict]) -> None:
-        """PostgreSQL COPY: an order of magnitude faster than INSERT for large batches."""
-        raw = s.connection().connection.driver_connection
+    def _copy(s, readings: list[dict]) -> set[int]:
+        """PostgreSQL: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING into readings.
+
+        COPY is an order of magnitude faster than INSERT for large batches but cannot skip
+        conflicts itself; the anti-join returns only the (usually zero) duplicates' positions.
+        """
+        conn = s.connection()
+        raw = conn.connection.driver_connection
         with raw.cursor() as cur:
-            with cur.copy("COPY readings (device_id, ts, value, quality) FROM STDIN") as cp:
-                for r in readings:
-                    cp.write_row((r["device_id"], r["ts"], r["value"], r["quality"]))
+            if not conn.connection.info.get("readings_in"):
+                # temporary and unlogged; emptied at every commit; one per connection
+                cur.execute("CREATE TEMP TABLE IF NOT EXISTS readings_in (n integer, device_id varchar(64), "
+                            "ts timestamptz, metric varchar(64), value double precision, quality varchar(12)) "
+                            "ON COMMIT DELETE ROWS")
+                conn.connection.info["readings_in"] = True
+            with cur.copy("COPY readings_in (n, device_id, ts, metric, value, quality) FROM STDIN") as cp:
+                for n, r in enumerate(readings):
+                    cp.write_row((n, r["device_id"], r["ts"], r["metric"], r["value"], r["quality"]))
+            cur.execute("WITH ins AS (INSERT INTO readings (device_id, ts, metric, value, quality) "
+                        "SELECT device_id, ts, metric, value, quality FROM readings_in "
+                        "ON CONFLICT (device_id, ts, metric) DO NOTHING RETURNING device_id, ts, metric) "
+                        "SELECT i.n FROM readings_in i WHERE NOT EXISTS (SELECT 1 FROM ins WHERE "
+                        "ins.device_id = i.device_id AND ins.ts = i.ts AND ins.metric = i.metric)")
+            return {row[0] for row in cur.fetchall()}
 
     def touch_devices(self, last_seen: dict[str, datetime]) -> None:
         """Record when each device was last heard from (feeds the data-gap rule)."""
