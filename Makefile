@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Scheduled hub jobs in the demo: MES sync every 15 min (start `anjian mes-simulator` for data; without
+# it each sync is recorded as failed), the fusion analyses nightly at 02:00 UTC. Override by setting them.
+run: export ANJIAN_MES_SYNC_SECONDS ?= 900
+run: export ANJIAN_ANALYTICS_AT ?= 02:00
 run: $(STAMP)
 	$(BIN)/anjian migrate
 	$(BIN)/anjian deploy bpmn forms --as designer1

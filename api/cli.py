@@ -325,6 +325,29 @@ def hub_sync_processes():
         click.echo(f"{kind:16} received {r['received']:6}  inserted {r['inserted']:6}  updated {r['updated']:6}")
 
 
+@hub_group.command("sync-mes")
+@click.option("--days", default=None, type=int, help="also re-read work orders of this many past days "
+                                                      "(default: ANJIAN_MES_SYNC_DAYS)")
+def hub_sync_mes(days):
+    """Read equipment and work orders from the MES now (what the scheduled MES sync job does)."""
+    from connectors.base import ConnectorError
+    from engine.hub.mes_sync import sync_mes
+
+    p = _platform()
+    s = p.settings
+    try:
+        out = sync_mes(p, interval_seconds=s.mes_sync_seconds, days=s.mes_sync_days if days is None else days,
+                       areas=s.mes_sync_areas)
+    except ConnectorError as err:
+        click.echo(f"MES sync failed: {err.message}", err=True)
+        sys.exit(1)
+    click.echo(f"areas: {', '.join(out['areas'])}")
+    for kind in ("equipment", "equipment_run", "work_record"):
+        r = out[kind]
+        click.echo(f"{kind:16} received {r['received']:6}  inserted {r['inserted']:6}  updated {r['updated']:6}  "
+                   f"rejected {r['rejected_count']}")
+
+
 @main.group("analytics")
 def analytics_group():
     """Fusion analytics."""

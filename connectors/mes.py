@@ -79,6 +79,14 @@ class MesConnector(Connector):
                 err.message = f"MES does not know it: {err.message}"
             raise
 
+    @operation(result_schema={"type": "object", "required": ["areas"],
+                              "properties": {"areas": {"type": "array", "items": {
+                                  "type": "object", "required": ["code"],
+                                  "properties": {"code": {"type": "string"}, "department": {"type": "string"}}}}}})
+    def areas(self):
+        """The plant areas the MES knows, with their departments (the scheduled hub sync reads all of them)."""
+        return self._get("/api/areas")
+
     @operation(params=[Param("area", description="plant area code, e.g. unit-1"),
                        Param("date", "date", required=False, description="day (default: today, MES time)")],
                result_schema={"type": "object", "required": ["area", "date", "work_orders"],

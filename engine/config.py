@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,14 @@ class Settings:
     job_lease_seconds: float = 60.0
     default_page_size: int = 50
     max_page_size: int = 500
+    # Scheduled hub jobs (worker/schedule.py), off unless configured: MES sync every N seconds
+    # (re-reading work orders of today and the previous ``mes_sync_days`` days; empty areas = all
+    # the MES lists), and the four fusion analyses once a day at ``analytics_at`` (UTC) for the
+    # month the previous day belongs to, so the run on the 1st closes the finished month.
+    mes_sync_seconds: float = 0.0
+    mes_sync_days: int = 1
+    mes_sync_areas: tuple[str, ...] = ()
+    analytics_at: time | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,11 +77,42 @@ class Settings:
             alert_rules_path=Path(env["ANJIAN_ALERT_RULES"]) if env.get("ANJIAN_ALERT_RULES") else None,
             max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
+            mes_sync_seconds=_env_number(env, "ANJIAN_MES_SYNC_SECONDS", 0.0, minimum=0.0),
+            mes_sync_days=int(_env_number(env, "ANJIAN_MES_SYNC_DAYS", 1, minimum=0)),
+            mes_sync_areas=tuple(a.strip() for a in (env.get("ANJIAN_MES_SYNC_AREAS") or "").split(",")
+                                 if a.strip()),
+            analytics_at=_env_time(env, "ANJIAN_ANALYTICS_AT"),
         )
 
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed (tests, CLI overrides)."""
         return replace(self, **changes)
+
+
+def _env_number(env, name: str, default: float, *, minimum: float) -> float:
+    """A number from the environment; a bad value stops start-up naming the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be ≥ {minimum:g}, got {raw!r}")
+    return value
+
+
+def _env_time(env, name: str) -> time | None:
+    """A time of day ``HH:MM`` (UTC) from the environment, None when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        hh, mm = raw.split(":")
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise ValueError(f"{name} must be a time of day HH:MM (UTC), got {raw!r}") from None
 
 
 def normalise_database_url(url: str) -> str:

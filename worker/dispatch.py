@@ -95,10 +95,12 @@ class EmbeddedDispatcher:
 
     def __init__(self, platform, *, poll_seconds: float = 0.25, lease_seconds: float = 60):
         from worker.jobs import JobRunner
+        from worker.schedule import JobSchedule
 
         self.platform = platform
         self.relay = OutboxRelay(platform.db, lease_seconds)
         self.jobs = JobRunner(platform)
+        self.schedule = JobSchedule(platform.db, platform.settings)
         self.poll = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -123,12 +125,13 @@ class EmbeddedDispatcher:
             self._thread.join(timeout=10)
 
     def run_once(self) -> int:
-        """One pass: start due timer-start instances, schedule due timers, run every due entry.
+        """One pass: start due timer-start instances, schedule due timers and hub jobs, run every due entry.
 
         Returns how many entries ran plus instances started.
         """
         ran = self.platform.timer_starts.fire_due()
         self.relay.schedule_due_timers()
+        self.schedule.emit_due()
         for entry_id in self.relay.claim_due():
             try:
                 self.jobs.run_entry(entry_id)
@@ -247,8 +250,11 @@ class Scheduler:
     _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 
     def __init__(self, platform, dispatcher: RqDispatcher, *, interval: float = 0.5):
+        from worker.schedule import JobSchedule
+
         self.platform = platform
         self.dispatcher = dispatcher
+        self.schedule = JobSchedule(platform.db, platform.settings)
         self.interval = interval
         # Host and pid name the process for operators; the suffix keeps two schedulers of one process apart.
         self.identity = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -265,11 +271,12 @@ class Scheduler:
         return held
 
     def run_once(self) -> int:
-        """One pass when leader: schedule due timers, then relay due entries until none are left."""
+        """One pass when leader: schedule due timers and hub jobs, then relay due entries until none are left."""
         if not self.is_leader():
             return 0
         self.platform.timer_starts.fire_due()
         self.dispatcher.relay.schedule_due_timers()
+        self.schedule.emit_due()
         total = 0
         for _ in range(50):  # bounded: the lock is renewed by the next pass
             sent = self.dispatcher.relay_once()

@@ -52,6 +52,8 @@ class JobRunner:
             return self._message(entry_id, payload)
         if kind == "timer":
             return self._timer(entry_id, payload)
+        if kind == "scheduled":
+            return self._scheduled(entry_id, payload)
         self._finish(entry_id, error=f"unknown job kind {kind}")
         return "unknown-kind"
 
@@ -183,6 +185,40 @@ class JobRunner:
             log.info("thrown message %s reached nobody: %s", payload.get("name"), exc.detail)
         self._finish(entry_id)
         return outcome
+
+    # ------------------------------------------------------------------ scheduled hub jobs
+
+    def _scheduled(self, entry_id: int, payload: dict) -> str:
+        """MES sync or one nightly analysis (worker/schedule.py); the outcome is recorded in the audit chain.
+
+        An unreachable MES or a refused request ends the entry with its error
+        (the next slot tries again: the sync re-reads its window); anything
+        else propagates, so the relay re-sends the job after the lease.
+        """
+        from connectors.base import ConnectorError
+        from engine.errors import AnjianError
+        from worker.schedule import run_scheduled
+
+        started = time.perf_counter()
+        try:
+            summary = run_scheduled(self.platform, payload)
+            error = None
+        except (ConnectorError, AnjianError, ValueError) as exc:
+            summary, error = None, getattr(exc, "message", None) or getattr(exc, "detail", None) or str(exc)
+            log.warning("scheduled job %s failed: %s", payload.get("job"), error)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        with self.db.session() as s:
+            entry = s.get(OutboxEntry, entry_id)
+            if entry is None or entry.done_at is not None:
+                return "already-done"
+            entry.done_at = utcnow()
+            entry.attempts += 1
+            entry.last_error = error[:2000] if error else None
+            audit.append(s, actor="scheduler", kind="scheduled_job" if error is None else "scheduled_job_failed",
+                         data=json_data({"job": payload.get("job"), "slot": payload.get("slot"),
+                                         "analysis": payload.get("analysis"), "period": payload.get("period"),
+                                         "elapsed_ms": elapsed_ms, "result": summary, "error": error}))
+        return "done" if error is None else "failed"
 
     def _finish(self, entry_id: int, error: str | None = None) -> None:
         with self.db.session() as s:
