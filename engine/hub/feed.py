@@ -133,3 +133,38 @@ def sync_from_processes(platform, since: datetime | None = None) -> dict:
                        ("violation", violations), ("production_stop", stops)):
         out[kind] = hub.upsert(kind, rows, source="process").as_dict()
     return out
+
+
+# --------------------------------------------------------------------------- IoT alerts
+
+_ALERT_STATUS = {"open": "open", "acknowledged": "handling", "closed": "closed"}
+
+
+def mirror_alert(session, alert) -> None:
+    """Write an IoT alert into the hub's ``alert`` records inside the caller's transaction.
+
+    Called by :class:`engine.iot.alerts.AlertService` when it opens, escalates,
+    acknowledges or closes (disposes) an alert, so the hub, the report and
+    the analyses see the alert as it is the moment the change commits (no
+    sync to wait for, nothing to lose between two commits). Natural key
+    ``iot:<alert id>``; grade, owner department, handling and closing times
+    and the disposal record follow the alert.
+    """
+    from engine.hub.models import Alert as HubAlert
+
+    ref = f"iot:{alert.id}"
+    row = session.scalar(select(HubAlert).where(HubAlert.ref == ref))
+    if row is None:
+        row = HubAlert(ref=ref, source="iot")
+        session.add(row)
+    row.raised_at = alert.opened_at
+    row.area = alert.area
+    row.grade = alert.grade
+    row.kind = (alert.rule or alert.kind or "")[:64] or None
+    row.owner_department = alert.owner_department
+    row.handled_at = alert.acknowledged_at or alert.closed_at
+    row.closed_at = alert.closed_at
+    row.status = _ALERT_STATUS.get(alert.status, "open")
+    disposal = alert.disposal or {}
+    row.disposal = "; ".join(f"{k}: {v}" for k, v in disposal.items()
+                             if k not in ("recorded_at", "recorded_by") and v not in (None, ""))[:4000] or None

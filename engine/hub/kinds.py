@@ -44,7 +44,7 @@ class Kind:
         self.by_name.update({f.name: f for f in self.fields})
 
 
-SOURCES = ("import", "api", "mes", "permit", "process", "connector", "bench")
+SOURCES = ("import", "api", "mes", "permit", "process", "connector", "bench", "iot")
 GRADES = ("major", "significant", "general", "low")
 HAZARD_LEVELS = ("general", "major")
 ALERT_GRADES = ("red", "orange", "yellow", "blue")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.db import Database
 from engine.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound
+from engine.hub.feed import mirror_alert
 from engine.iot.evaluator import REFRESH_SECONDS, Finding
 from engine.iot.models import Alert, AlertEvent
 from engine.iot.permits import PermitWatch
@@ -158,6 +159,8 @@ class AlertService:
                     s.add(AlertEvent(alert_id=a.id, at=now, actor="iot", kind="escalated",
                                      data={"from": previous, "to": f.grade, "value": f.value, "title": f.title}))
                     outcome = "escalated"
+            if outcome != "updated":  # the hub keeps grade and times, not every reading: same transaction
+                mirror_alert(s, a)
             view = {"id": a.id, "outcome": outcome, "grade": a.grade, "area": a.area, "device_id": a.device_id,
                     "rule": a.rule, "title": a.title, "value": a.value, "unit": a.unit,
                     "owner_department": a.owner_department, "deadline_at": _iso(a.deadline_at),
@@ -301,6 +304,7 @@ class AlertService:
                 a.acknowledged_by = principal.username
                 s.add(AlertEvent(alert_id=a.id, at=a.acknowledged_at, actor=principal.username, kind="acknowledged",
                                  data={"comment": comment} if comment else {}))
+                mirror_alert(s, a)
             return alert_view(a)
 
     def dispose(self, principal: Principal, alert_id: int, disposal: dict) -> dict:
@@ -323,6 +327,7 @@ class AlertService:
             a.closed_by = principal.username
             a.disposal = {**disposal, "recorded_at": now.isoformat(), "recorded_by": principal.username}
             s.add(AlertEvent(alert_id=a.id, at=now, actor=principal.username, kind="closed", data=dict(disposal)))
+            mirror_alert(s, a)
             view = alert_view(a)
         with self._lock:
             self._notified.pop(alert_id, None)
