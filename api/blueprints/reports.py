@@ -1,4 +1,4 @@
-"""The fusion report: HTML with inline SVG charts, or the same data as JSON."""
+"""The fusion report: HTML with inline SVG charts, the same data as JSON, or a PDF for printing."""
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -12,22 +12,34 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="
 
 class ReportArgs(Base):
     period = fields.String(required=True)
-    format = fields.String(load_default=None, validate=validate.OneOf(["html", "json"]))
+    format = fields.String(load_default=None, validate=validate.OneOf(["html", "json", "pdf"]))
 
 
 @blp.route("/fusion")
 class Fusion(MethodView):
     @blp.arguments(ReportArgs, location="query")
     def get(self, args):
-        """Fusion report of a month: HTML (default) or JSON (?format=json or Accept: application/json)."""
+        """Fusion report of a month: HTML (default), JSON (?format=json or Accept: application/json)
+        or PDF (?format=pdf or Accept: application/pdf)."""
         from engine.reports.fusion import build, to_html
 
         data = build(platform(), args["period"])
-        fmt = args.get("format")
-        if fmt is None:
-            best = request.accept_mimetypes.best_match(["text/html", "application/json"], default="text/html")
-            fmt = "json" if best == "application/json" and \
-                request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"] else "html"
+        fmt = args.get("format") or _negotiate()
         if fmt == "json":
             return data
+        if fmt == "pdf":
+            from engine.reports.pdf import to_pdf
+
+            return Response(to_pdf(data), mimetype="application/pdf", headers={
+                "Content-Disposition": f'inline; filename="fusion-report-{data["period"]}.pdf"'})
         return Response(to_html(data), mimetype="text/html")
+
+
+def _negotiate() -> str:
+    """html unless the client prefers JSON or PDF over HTML (a browser's */* gets HTML)."""
+    accept = request.accept_mimetypes
+    html_q = accept["text/html"]
+    for mimetype, fmt in (("application/pdf", "pdf"), ("application/json", "json")):
+        if accept.best_match(["text/html", mimetype], default="text/html") == mimetype and accept[mimetype] > html_q:
+            return fmt
+    return "html"

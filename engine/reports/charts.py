@@ -1,4 +1,4 @@
-"""matplotlib charts rendered to inline SVG (text kept as text, deterministic ids)."""
+"""matplotlib charts rendered to inline SVG (text kept as text, deterministic ids), or to PNG for the PDF."""
 from __future__ import annotations
 
 import io
@@ -24,9 +24,20 @@ def _svg(fig, name: str) -> str:
     return text.replace("<svg ", f'<svg data-chart="{name}" role="img" ', 1)
 
 
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _render(fig, name: str, fmt: str):
+    return _png(fig) if fmt == "png" else _svg(fig, name)
+
+
 def bar(name: str, title: str, labels: list[str], series: dict[str, list[float | None]], ylabel: str = "",
-        horizontal: bool = False) -> str:
-    """Grouped bar chart as an SVG string."""
+        horizontal: bool = False, fmt: str = "svg") -> str | bytes:
+    """Grouped bar chart as an SVG string (or PNG bytes with ``fmt="png"``)."""
     with _LOCK:
         fig, ax = plt.subplots(figsize=(6.4, 3.2))
         n = max(len(series), 1)
@@ -46,11 +57,12 @@ def bar(name: str, title: str, labels: list[str], series: dict[str, list[float |
         ax.set_title(title)
         if len(series) > 1:
             ax.legend(frameon=False)
-        return _svg(fig, name)
+        return _render(fig, name, fmt)
 
 
-def lines(name: str, title: str, labels: list[str], series: dict[str, list[float | None]], ylabel: str = "") -> str:
-    """Line chart (None values leave gaps) as an SVG string."""
+def lines(name: str, title: str, labels: list[str], series: dict[str, list[float | None]], ylabel: str = "",
+          fmt: str = "svg") -> str | bytes:
+    """Line chart (None values leave gaps) as an SVG string (or PNG bytes with ``fmt="png"``)."""
     with _LOCK:
         fig, ax = plt.subplots(figsize=(6.4, 3.2))
         for label, values in series.items():
@@ -59,4 +71,4 @@ def lines(name: str, title: str, labels: list[str], series: dict[str, list[float
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.legend(frameon=False)
-        return _svg(fig, name)
+        return _render(fig, name, fmt)

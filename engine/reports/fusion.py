@@ -90,24 +90,29 @@ def build(platform, period_text: str) -> dict:
 
 def chart_svgs(data: dict) -> dict[str, str]:
     """The charts of the report (name → inline SVG)."""
+    return chart_images(data, "svg")
+
+
+def chart_images(data: dict, fmt: str) -> dict:
+    """The charts of the report (name → SVG text, or PNG bytes with ``fmt="png"``), in reading order."""
     out = {}
     t = data["trend"]
     labels = [r["period"] for r in t]
     out["trend"] = charts.lines("trend", "Hazards found and on-time rectification (12 months)", labels,
                                 {"hazards found / 100": [r["hazards_found"] / 100 for r in t],
-                                 "on-time rate": [r["on_time_rectification_rate"] for r in t]})
+                                 "on-time rate": [r["on_time_rectification_rate"] for r in t]}, fmt=fmt)
     a = data["analyses"]
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
         out["load_bands"] = charts.bar("load_bands", "Fleet: faults + hazards per 1000 running hours by load band",
                                        res["bands"], {"rate": [b["rate_per_1000h"] for b in res["fleet"]]},
-                                       "events / 1000 h")
+                                       "events / 1000 h", fmt=fmt)
         flagged = res["flagged"][:6]
         if flagged:
             out["flagged_equipment"] = charts.bar(
                 "flagged_equipment", "Flagged equipment: rate by load band", [f["equipment"] for f in flagged],
                 {band: [f["bands"][i]["rate_per_1000h"] for f in flagged] for i, band in enumerate(res["bands"])},
-                "events / 1000 h")
+                "events / 1000 h", fmt=fmt)
     if a.get("violation_hotspots"):
         res = a["violation_hotspots"]["result"]
         for dim, block in res["dimensions"].items():
@@ -116,20 +121,20 @@ def chart_svgs(data: dict) -> dict[str, str]:
                 out[f"hotspots_{dim}"] = charts.bar(f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim}",
                                                     [r["group"] for r in rows],
                                                     {"rate": [r["rate_per_1000h"] for r in rows]},
-                                                    "violations / 1000 h", horizontal=True)
+                                                    "violations / 1000 h", horizontal=True, fmt=fmt)
     if a.get("supervision"):
         months = a["supervision"]["result"]["months"]
         out["supervision"] = charts.lines("supervision", "Supervision precision and interference",
                                           [m["period"] for m in months],
                                           {"precision": [m["precision"] for m in months],
-                                           "interference": [m["interference"] for m in months]}, "share")
+                                           "interference": [m["interference"] for m in months]}, "share", fmt=fmt)
     if a.get("permits"):
         rows = a["permits"]["result"]["by_grade"]
         if rows:
             out["permits"] = charts.bar("permits", "Permits by grade: count and median approval hours",
                                         [r["group"] for r in rows],
                                         {"count": [r["count"] for r in rows],
-                                         "median approval h": [r["approval_h"]["median"] for r in rows]})
+                                         "median approval h": [r["approval_h"]["median"] for r in rows]}, fmt=fmt)
     return out
 
 

@@ -1,0 +1,151 @@
+"""The fusion report as a PDF: the same data and charts as the HTML page, for printing and filing.
+
+reportlab (pure-Python wheel, no system libraries) lays it out; the charts
+are the report's matplotlib figures rendered to PNG. Chinese text uses
+reportlab's built-in CID font ``STSong-Light`` (Adobe-GB1): nothing to ship or
+install, every PDF viewer supplies the glyphs. (WeasyPrint would render the
+HTML page itself but needs Pango and Cairo from the operating system, which a
+machine with only Python does not have.)
+"""
+from __future__ import annotations
+
+import io
+from html import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from engine.analytics.analyses import ANALYSES
+from engine.reports.fusion import TITLES, _fmt, chart_images
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+_BASE = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13)
+_CELL = ParagraphStyle("cell", parent=_BASE, fontSize=8, leading=10)
+_NOTE = ParagraphStyle("note", parent=_BASE, fontSize=8, textColor=colors.HexColor("#666666"))
+_H1 = ParagraphStyle("h1", parent=_BASE, fontSize=17, leading=22, spaceAfter=4)
+_H2 = ParagraphStyle("h2", parent=_BASE, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4,
+                     textColor=colors.HexColor("#0b4fb3"))
+_WIDTH = A4[0] - 36 * mm
+
+
+def _p(text, style=_BASE) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def _table(rows: list[dict], cols: list[tuple[str, str]], widths: list[float] | None = None) -> Table:
+    head = [_p(label, _CELL) for _, label in cols]
+    body = [[_p(_fmt(r.get(k)), _CELL) for k, _ in cols] for r in rows]
+    t = Table([head] + body, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f5ff")),
+                           ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return t
+
+
+def _chart(png: bytes) -> Image:
+    img = Image(io.BytesIO(png))
+    # 150-dpi pixels taken as points would be twice the drawn size: fit to 80 % of the text width
+    scale = min(1.0, (_WIDTH * 0.8) / img.imageWidth)
+    img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+    return img
+
+
+def to_pdf(data: dict) -> bytes:
+    """The report built by :func:`engine.reports.fusion.build` as PDF bytes (A4, page numbers)."""
+    pngs = chart_images(data, "png")
+    period = data["period"]
+    story: list = []
+
+    def fig(name):
+        if name in pngs:
+            story.append(_chart(pngs[name]))
+
+    story += [_p(f"安全生产融合分析报告 · {period}", _H1),
+              _p(f"Anjian fusion report {period} · generated {data['generated_at']}", _NOTE), Spacer(1, 4 * mm)]
+    ind = data["indicators"]
+    kpis = [("hazards_found", "发现隐患"), ("major_hazards_found", "重大隐患"),
+            ("on_time_rectification_rate", "按期整改率"), ("inspections", "监督检查"), ("violations", "违章"),
+            ("violations_per_1000h", "违章/千工时"), ("permits", "作业许可")]
+    story += [_p("指标 Indicators", _H2),
+              _table([{label: ind.get(k) for k, label in kpis}], [(label, label) for _, label in kpis]),
+              Spacer(1, 2 * mm),
+              _p("预警 alerts: " + ", ".join(f"{g}: {n}" for g, n in ind["alerts"].items())),
+              _p("趋势 Trends", _H2)]
+    fig("trend")
+    for name in ANALYSES:
+        run = data["analyses"].get(name)
+        story.append(_p(TITLES[name], _H2))
+        if run is None:
+            story.append(_p(f"本期尚未运行（anjian analytics run --period {period}）。", _NOTE))
+            continue
+        res = run["result"]
+        story.append(_p(f"run #{run['run_id']} · input {run['input_digest'][:12]} · "
+                        f"result {run['result_digest'][:12]}", _NOTE))
+        if name == "equipment_load":
+            story.append(_p(res["method"]))
+            fig("load_bands")
+            fig("flagged_equipment")
+            story.append(_table(res["flagged"], [("equipment", "设备"), ("area", "区域"), ("high_events", "高负荷事件"),
+                                                 ("high_hours", "高负荷小时"), ("rate_ratio", "率比"), ("p_value", "p")])
+                         if res["flagged"] else _p("无显著设备。"))
+        elif name == "violation_hotspots":
+            story.append(_p(res["method"]))
+            for dim in res["dimensions"]:
+                fig(f"hotspots_{dim}")
+            story.append(_table(res["hotspots"], [("dimension", "维度"), ("group", "对象"), ("violations", "违章"),
+                                                  ("hours", "工时"), ("rate_per_1000h", "次/千工时"),
+                                                  ("rate_ratio", "率比"), ("p_value", "p")])
+                         if res["hotspots"] else _p("无显著热点。"))
+        elif name == "supervision":
+            cur = res["period"]
+            story.append(_p(f"本期检查 {cur['inspections']} 次，发现问题 {cur['with_findings']} 次，精准度 "
+                            f"{_fmt(cur['precision'])}；生产中断 {cur['stop_hours']} h，其中安全停工 "
+                            f"{cur['safety_stop_hours']} h，干扰度 {_fmt(cur['interference'])}。"))
+            fig("supervision")
+            story.append(_table(res["by_area"], [("area", "区域"), ("inspections", "检查"), ("precision", "精准度"),
+                                                 ("stop_hours", "中断 h"), ("interference", "干扰度")]))
+        elif name == "permits":
+            fig("permits")
+            rows = [{"group": r["group"], "count": r["count"], "dur": r["duration_h"]["median"],
+                     "appr": r["approval_h"]["median"], "susp": r["suspensions"], "causes": r["causes"]}
+                    for r in res["by_grade"] + res["by_area"]]
+            story.append(_table(rows, [("group", "等级/区域"), ("count", "数量"), ("dur", "时长中位 h"),
+                                       ("appr", "审批中位 h"), ("susp", "中止"), ("causes", "中止原因")],
+                                [28 * mm, 16 * mm, 22 * mm, 22 * mm, 14 * mm, _WIDTH - 102 * mm]))
+    for title, rows, cols, widths, empty in (
+            ("主要发现 Top findings", data["findings"],
+             [("analysis", "分析"), ("target", "对象"), ("area", "区域"), ("summary", "说明")],
+             [32 * mm, 30 * mm, 22 * mm, _WIDTH - 84 * mm], "本期无显著发现。"),
+            ("已推送建议 Recommendations pushed", data["recommendations"],
+             [("kind", "类型"), ("target", "对象"), ("department", "部门"), ("text", "建议"),
+              ("instance_id", "流程实例"), ("status", "状态")],
+             [20 * mm, 22 * mm, 22 * mm, _WIDTH - 100 * mm, 18 * mm, 18 * mm], "无。"),
+            ("监督重点 Focus items", data["focus_items"],
+             [("target_kind", "类型"), ("target", "对象"), ("area", "区域"), ("reason", "原因"), ("status", "状态")],
+             [20 * mm, 22 * mm, 22 * mm, _WIDTH - 82 * mm, 18 * mm], "无。")):
+        block = [_p(title, _H2), _table(rows, cols, widths) if rows else _p(empty)]
+        story.append(KeepTogether(block) if len(rows) < 8 else block[0])
+        if len(rows) >= 8:
+            story.append(block[1])
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.drawString(18 * mm, 10 * mm, f"Anjian 融合分析报告 {period}")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"{doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=f"融合分析报告 {period} (Anjian fusion report {period})",
+                            author="Anjian", subject=f"fusion analytics {period}", creator="Anjian",
+                            invariant=1)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
