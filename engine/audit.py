@@ -74,6 +74,15 @@ def insert_event(session: Session, event: dict) -> dict:
     return event
 
 
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
+
+def write_events(connection, events: list[dict]) -> None:
+    """Write prepared events in one statement (no ``seq`` read back: the hot path)."""
+    if events:
+        connection.execute(_INSERT_EVENT, events)
+
+
 def append(session: Session, *, actor: str, kind: str, instance=None, instance_id: int | None = None,
            task_id: str | None = None, data: dict | None = None) -> dict:
     """Append one event inside the caller's transaction; returns the event.

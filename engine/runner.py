@@ -12,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
@@ -19,7 +20,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import ModelCache, ProcessModel
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 ACTIVE_STATUSES = ("running", "waiting")
 # Always indexed for message correlation (plant messages are correlated by area).
 CORRELATION_KEYS = ("area", "department", "business_key")
+_INSERT_TASKS = insert(TaskRecord.__table__)
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 
 
@@ -54,7 +56,7 @@ class StepOutcome:
     """What one advance of an instance produced."""
 
     status: str
-    new_tasks: list[TaskRecord] = field(default_factory=list)
+    new_tasks: list[SimpleNamespace] = field(default_factory=list)  # the new ``tasks`` rows, as written
     closed_task_ids: list[str] = field(default_factory=list)
     incident: Incident | None = None
     pending_services: list[dict] = field(default_factory=list)
@@ -125,13 +127,14 @@ class Runner:
 
     def advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
                 model: ProcessModel, *, ready_before: set[str] | None = None,
-                refresh_timers: bool = False) -> StepOutcome:
+                refresh_timers: bool = False, defer_task_rows: bool = False) -> StepOutcome:
         """Run engine steps, then persist state, task rows and status (no commit).
 
         ``ready_before`` are the ids of the human tasks that were READY (and so have
         ready rows) before the caller changed the workflow; when omitted they are
         read from the workflow now, which is right when the caller changed nothing
-        yet.
+        yet. With ``defer_task_rows`` the caller writes ``outcome.new_tasks`` itself
+        (:meth:`insert_task_rows`) after its own versioned UPDATE of the instance.
         """
         if ready_before is None:
             ready_before = self.ready_task_ids(wf)
@@ -169,7 +172,10 @@ class Runner:
             session.flush()
             for row in outcome.new_tasks:
                 row.instance_id = instance.id
-        session.add_all(outcome.new_tasks)
+        if not defer_task_rows:
+            # The unit of work flushes these after the instance's versioned UPDATE, so a
+            # concurrent change of the instance loses on the version, not on a task id.
+            session.add_all(TaskRecord(**vars(row)) for row in outcome.new_tasks)
         if outcome.closed_task_ids:
             session.execute(update(TaskRecord).where(
                 TaskRecord.id.in_(outcome.closed_task_ids), TaskRecord.state == "ready",
@@ -187,6 +193,12 @@ class Runner:
             incident.instance_id = instance.id
             session.add(incident)
         return outcome
+
+    @staticmethod
+    def insert_task_rows(connection, outcome: StepOutcome) -> None:
+        """Write the new task rows of a deferred advance in one multi-row INSERT."""
+        if outcome.new_tasks:
+            connection.execute(_INSERT_TASKS, [vars(row) for row in outcome.new_tasks])
 
     @staticmethod
     def ready_task_ids(wf: BpmnWorkflow) -> set[str]:
@@ -351,13 +363,13 @@ class Runner:
         outcome.closed_task_ids = sorted(ready_before - ready_now)
         return outcome, ready_now
 
-    def _task_row(self, instance, task, model: ProcessModel, now) -> TaskRecord:
+    def _task_row(self, instance, task, model: ProcessModel, now) -> SimpleNamespace:
         spec = task.task_spec
         info = model.tasks.get((task.workflow.spec.name, spec.bpmn_id))
         props = dict(info.properties) if info else dict((getattr(spec, "extensions", {}) or {}).get("properties", {}))
         lane = info.lane if info else spec.lane
         role = info.role if info else None
-        return TaskRecord(
+        return SimpleNamespace(
             id=str(task.id), instance_id=instance.id, bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id, process_key=instance.process_key,
             business_key=instance.business_key, lane=lane, candidate_role=role,
@@ -366,6 +378,7 @@ class Runner:
             assignee=None, state="ready", form=props.get("formJsonSchemaFilename"),
             ui_form=props.get("formUiSchemaFilename"), properties=props,
             due_at=self._due(task, props, now), priority=self._priority(task, props), created_at=now,
+            completed_at=None, completed_by=None,
         )
 
     def _due(self, task, props, now) -> datetime | None:
