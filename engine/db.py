@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -54,6 +54,25 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[Connection]:
+        """A Core connection in one transaction (no ORM session): for hot read paths.
+
+        Committed on success when ``write``; rolled back otherwise and on any exception.
+        """
+        engine = self.write_engine if write else self.read_engine
+        with engine.connect() as conn:
+            conn.begin()
+            try:
+                yield conn
+                if write:
+                    conn.commit()
+                else:
+                    conn.rollback()
+            except BaseException:
+                conn.rollback()
+                raise
 
     def dispose(self) -> None:
         """Close pooled connections (tests, forked workers)."""

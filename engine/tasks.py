@@ -41,6 +41,7 @@ SUMMARY_COLUMNS = (
     TaskRecord.department, TaskRecord.area, TaskRecord.due_at, TaskRecord.priority, TaskRecord.created_at,
     TaskRecord.completed_at, TaskRecord.completed_by,
 )
+SUMMARY_TABLE_COLUMNS = tuple(TASK_TABLE.c[col.key] for col in SUMMARY_COLUMNS)
 SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority": TaskRecord.priority}
 
 # The completion hot path runs prebuilt Core statements on the session's connection: an ORM
@@ -67,6 +68,7 @@ class TaskService:
         self.runner = runner
         self._user_exists = user_exists
         self._validators: dict[int, object] = {}
+        self._list_statements: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -83,39 +85,63 @@ class TaskService:
             errors.append({"field": "order", "message": "asc or desc"})
         if errors:
             raise Invalid("invalid filter", errors=errors)
-        conds = []
-        if mine:
-            conds.append(TaskRecord.state == "ready")
-            claimable = [TaskRecord.assignee.is_(None), TaskRecord.candidate_role.in_(sorted(principal.roles))]
-            if not principal.sees_all_departments:
-                claimable.append(or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None)))
-            conds.append(or_(TaskRecord.assignee == principal.username, and_(*claimable)))
-        else:
-            conds.extend(self._visibility(principal))
-        if assignee:
-            conds.append(TaskRecord.assignee == (principal.username if assignee == "me" else assignee))
-        if candidate_role:
-            conds.append(TaskRecord.candidate_role == candidate_role)
-        if process_key:
-            conds.append(TaskRecord.process_key == process_key)
-        if instance_id is not None:
-            conds.append(TaskRecord.instance_id == instance_id)
-        if business_key:
-            conds.append(TaskRecord.business_key == business_key)
-        if state:
-            conds.append(TaskRecord.state == state)
-        if due_before:
-            conds.append(TaskRecord.due_at < due_before)
-        if due_after:
-            conds.append(TaskRecord.due_at >= due_after)
-        col = SORTS[sort]
-        ordering = [col.asc() if order == "asc" else col.desc(), TaskRecord.id]
-        with self.db.session(write=False) as s:
-            total = s.scalar(select(func.count()).select_from(TaskRecord).where(*conds))
-            # Summary columns only: the properties JSON is not part of a list item.
-            rows = s.execute(select(*SUMMARY_COLUMNS).where(*conds).order_by(*ordering)
-                             .offset((page - 1) * page_size).limit(page_size)).all()
+        filters = {"assignee": (principal.username if assignee == "me" else assignee) or None,
+                   "candidate_role": candidate_role or None, "process_key": process_key or None,
+                   "instance_id": instance_id, "business_key": business_key or None, "state": state or None,
+                   "due_before": due_before, "due_after": due_after}
+        used = tuple(k for k, v in filters.items() if v is not None)
+        scope = self._scope_kind(principal, mine)
+        shape = (scope, principal.department is None, used, sort, order)
+        stmt, count_stmt = self._list_statements.get(shape) or self._build_list_statements(shape)
+        params = {f"p_{k}": filters[k] for k in used}
+        params.update(p_user=principal.username, p_roles=sorted(principal.roles), p_dept=principal.department,
+                      p_offset=(page - 1) * page_size, p_limit=page_size)
+        with self.db.connect() as conn:
+            rows = conn.execute(stmt, params).all()
+            if rows:
+                total = rows[0].total
+            else:  # an empty page: the window count had no row to ride on
+                total = conn.execute(count_stmt, params).scalar() if page > 1 else 0
             return {"items": [task_summary(r) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+    @staticmethod
+    def _scope_kind(principal: Principal, mine: bool) -> str:
+        if mine:
+            return "mine-all" if principal.sees_all_departments else "mine"
+        if principal.sees_all_departments:
+            return "all"
+        return "assigner" if principal.has_any(ASSIGNER_ROLES) else "member"
+
+    def _build_list_statements(self, shape):
+        # Lists are built once per shape (which filters, whose scope, which order) with bind
+        # parameters: building and compiling a select per request cost more than running it.
+        scope, no_dept, used, sort, order = shape
+        c = TASK_TABLE.c
+        in_dept = c.department.is_(None) if no_dept else or_(c.department == bindparam("p_dept"), c.department.is_(None))
+        roles = c.candidate_role.in_(bindparam("p_roles", expanding=True))
+        me = c.assignee == bindparam("p_user")
+        conds = []
+        if scope in ("mine", "mine-all"):
+            conds.append(c.state == "ready")
+            claimable = [c.assignee.is_(None), roles] + ([in_dept] if scope == "mine" else [])
+            conds.append(or_(me, and_(*claimable)))
+        elif scope == "assigner":
+            conds.append(or_(me, in_dept) if no_dept else or_(me, c.department == bindparam("p_dept"),
+                                                                 c.department.is_(None)))
+        elif scope == "member":
+            conds.append(or_(me, and_(roles, in_dept)))
+        ops = {"due_before": lambda col, p: c.due_at < p, "due_after": lambda col, p: c.due_at >= p}
+        for key in used:
+            param = bindparam(f"p_{key}")
+            conds.append(ops[key](None, param) if key in ops else c[key] == param)
+        col = c[SORTS[sort].key]
+        ordering = [col.asc() if order == "asc" else col.desc(), c.id]
+        # Summary columns only: the properties JSON is not part of a list item.
+        stmt = (select(*SUMMARY_TABLE_COLUMNS, func.count().over().label("total")).where(*conds)
+                .order_by(*ordering).offset(bindparam("p_offset")).limit(bindparam("p_limit")))
+        count_stmt = select(func.count()).select_from(TASK_TABLE).where(*conds)
+        self._list_statements[shape] = (stmt, count_stmt)
+        return stmt, count_stmt
 
     def get(self, principal: Principal, task_id: str) -> dict:
         """One task with its form (JSON Schema) and the current data."""
