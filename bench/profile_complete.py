@@ -162,6 +162,18 @@ def run(args, dbname: str, data_dir: str) -> int:
         print(f"  {kind:8} wall p50={percentile(w, 50) * 1000:.1f} p95={percentile(w, 95) * 1000:.1f} ms   "
               f"CPU (this thread) mean={sum(c) / len(c) * 1000:.1f} ms")
 
+    # 1b. best-of-batches CPU: robust when other work shares the cores (the minimum batch
+    #     is the one least disturbed by cache and scheduler interference)
+    best = {"start": 1e9, "complete": 1e9}
+    for _ in range(8):
+        r2 = {"start": [], "complete": []}
+        for _ in range(10):
+            lifecycle(r2)
+        for kind in best:
+            best[kind] = min(best[kind], sum(x[1] for x in r2[kind]) / len(r2[kind]))
+    print(f"  best-of-8-batches CPU: start {best['start'] * 1000:.2f} ms, complete {best['complete'] * 1000:.2f} ms, "
+          f"per request (1 start + 5 completes) {(best['start'] + 5 * best['complete']) / 6 * 1000:.2f} ms")
+
     # 2. SQL per request
     capture["on"] = True
     sql_log.clear()

@@ -33,6 +33,7 @@ from engine.models import (
     TaskRecord,
     utcnow,
 )
+from engine.prepared import Prepared
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine import spiff
 from engine.spiff import DeferredServiceTask
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 ACTIVE_STATUSES = ("running", "waiting")
 # Always indexed for message correlation (plant messages are correlated by area).
 CORRELATION_KEYS = ("area", "department", "business_key")
-_INSERT_TASKS = insert(TaskRecord.__table__)
+_INSERT_TASKS = Prepared(insert(TaskRecord.__table__), column_keys=[c.key for c in TaskRecord.__table__.c])
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 
 
@@ -198,7 +199,7 @@ class Runner:
     def insert_task_rows(connection, outcome: StepOutcome) -> None:
         """Write the new task rows of a deferred advance in one multi-row INSERT."""
         if outcome.new_tasks:
-            connection.execute(_INSERT_TASKS, [vars(row) for row in outcome.new_tasks])
+            _INSERT_TASKS.executemany(connection, [vars(row) for row in outcome.new_tasks])
 
     @staticmethod
     def ready_task_ids(wf: BpmnWorkflow) -> set[str]:

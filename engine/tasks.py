@@ -21,6 +21,7 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
 from engine.models import ProcessInstance, TaskRecord, utcnow
+from engine.prepared import Prepared
 from engine.principal import Principal
 from engine.roles import ASSIGNER_ROLES
 from engine.runner import Runner
@@ -48,12 +49,17 @@ SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority":
 # Session.execute costs ~0.3 ms CPU per statement, a compiled-and-cached Core one ~0.1 ms
 # (bench/profile_complete.py). UPDATEs without .values() take their SET columns from the
 # parameters, so one statement serves every caller.
-_LOAD_FOR_COMPLETE = (select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS)
-                      .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
-                      .where(TASK_TABLE.c.id == bindparam("p_task_id")))
-_SAVE_INSTANCE = update(INSTANCE_TABLE).where(INSTANCE_TABLE.c.id == bindparam("p_id"),
-                                              INSTANCE_TABLE.c.row_version == bindparam("p_version"))
-_CLOSE_READY_TASK = update(TASK_TABLE).where(TASK_TABLE.c.id == bindparam("p_id"), TASK_TABLE.c.state == "ready")
+_LOAD_FOR_COMPLETE = Prepared(select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS)
+                              .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
+                              .where(TASK_TABLE.c.id == bindparam("p_task_id")))
+_TASK_COLUMN_NAMES = tuple(c.name for c in TASK_TABLE.c)
+_INSTANCE_READ_NAMES = tuple(c.name for c in INSTANCE_READ_COLUMNS)
+_SAVE_INSTANCE = Prepared(update(INSTANCE_TABLE).where(INSTANCE_TABLE.c.id == bindparam("p_id"),
+                                                       INSTANCE_TABLE.c.row_version == bindparam("p_version")),
+                          column_keys=("row_version", *INSTANCE_WRITTEN))
+_CLOSE_READY_TASK = Prepared(update(TASK_TABLE).where(TASK_TABLE.c.id == bindparam("p_id"),
+                                                      TASK_TABLE.c.state == "ready"),
+                             column_keys=("state", "completed_at", "completed_by"))
 _COMPLETED_BY = select(TASK_TABLE.c.bpmn_id).where(
     TASK_TABLE.c.instance_id == bindparam("p_instance_id"),
     TASK_TABLE.c.bpmn_id.in_(bindparam("p_refs", expanding=True)),
@@ -224,12 +230,12 @@ class TaskService:
             # The hot path of the platform: prebuilt Core statements, no ORM unit of work
             # (one SELECT with a join, one versioned UPDATE; bench/README.md).
             conn = s.connection()
-            found = conn.execute(_LOAD_FOR_COMPLETE, {"p_task_id": task_id}).first()
+            found = _LOAD_FOR_COMPLETE.first(conn, {"p_task_id": task_id})
             if found is None:
                 raise NotFound(f"no task {task_id}")
-            values = found._mapping
-            row = SimpleNamespace(**{c.name: values[c] for c in TASK_TABLE.c})
-            inst = SimpleNamespace(**{c.name: values[c] for c in INSTANCE_READ_COLUMNS})
+            split = len(_TASK_COLUMN_NAMES)
+            row = SimpleNamespace(**dict(zip(_TASK_COLUMN_NAMES, found[:split])))
+            inst = SimpleNamespace(**dict(zip(_INSTANCE_READ_NAMES, found[split:])))
             self._check_visible(principal, row)
             if row.state != "ready":
                 raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
@@ -261,14 +267,14 @@ class TaskService:
                 if outcome.incident is not None:
                     events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                         "kind": outcome.incident.kind, "message": outcome.incident.message}))
-                saved = conn.execute(_SAVE_INSTANCE, {
+                saved = _SAVE_INSTANCE.execute(conn, {
                     "p_id": inst.id, "p_version": version, "row_version": version + 1,
                     **{f: getattr(inst, f) for f in INSTANCE_WRITTEN}})
-                if saved.rowcount != 1:
+                if saved != 1:
                     raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-                done = conn.execute(_CLOSE_READY_TASK, {"p_id": row.id, "state": "completed", "completed_at": now,
+                done = _CLOSE_READY_TASK.execute(conn, {"p_id": row.id, "state": "completed", "completed_at": now,
                                                         "completed_by": principal.username})
-                if done.rowcount != 1:
+                if done != 1:
                     raise Conflict("task is no longer ready", retryable=False)
                 self.runner.insert_task_rows(conn, outcome)
                 audit.write_events(conn, events)
