@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -11,12 +12,19 @@ from engine import audit
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Incident, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
+from engine.prepared import Prepared
 from engine.principal import Principal
 from engine.roles import CANCELLER_ROLES
 from engine.runner import ACTIVE_STATUSES, Runner
 from engine.values import json_data, text_or_none
 
 STATUSES = ("running", "waiting", "completed", "cancelled", "error")
+_DEFINITION_COLUMNS = (ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version)
+_LATEST_DEFINITION = Prepared(select(*_DEFINITION_COLUMNS).where(ProcessDefinition.key == bindparam("p_key"))
+                              .order_by(ProcessDefinition.version.desc()).limit(1))
+_RUNNING_BUSINESS_KEY = Prepared(select(ProcessInstance.id).where(
+    ProcessInstance.process_key == bindparam("p_key"),
+    ProcessInstance.active_business_key == bindparam("p_business_key")))
 
 
 def task_summary(row: TaskRecord) -> dict:
@@ -62,28 +70,32 @@ class InstanceService:
         """
         try:
             with self.db.session() as s:
-                q = select(ProcessDefinition).where(ProcessDefinition.key == process_key)
-                if version is not None:
-                    q = q.where(ProcessDefinition.version == version)
-                if definition_id is not None:
-                    q = q.where(ProcessDefinition.id == definition_id)
-                d = s.scalar(q.order_by(ProcessDefinition.version.desc()).limit(1))
-                if d is None:
+                if version is None and definition_id is None:
+                    found = _LATEST_DEFINITION.first(s.connection(), {"p_key": process_key})
+                else:
+                    q = select(*_DEFINITION_COLUMNS).where(ProcessDefinition.key == process_key)
+                    if version is not None:
+                        q = q.where(ProcessDefinition.version == version)
+                    if definition_id is not None:
+                        q = q.where(ProcessDefinition.id == definition_id)
+                    found = s.execute(q.order_by(ProcessDefinition.version.desc()).limit(1)).first()
+                if found is None:
                     raise NotFound(f"no process definition '{process_key}'"
                                    + (f" version {version}" if version else ""))
+                d = SimpleNamespace(id=found[0], key=found[1], version=found[2])
                 return self.start_in(s, principal, d, business_key, variables, start_message=start_message)
         except IntegrityError:
             raise Conflict(f"an instance of '{process_key}' with business key '{business_key}' is running",
                            retryable=False) from None
 
-    def start_in(self, s, principal: Principal, d: ProcessDefinition, business_key: str | None,
+    def start_in(self, s, principal: Principal, d, business_key: str | None,
                  variables: dict | None, *, start_message: tuple[str, dict] | None = None,
                  start_timer: bool = False) -> dict:
-        """Start an instance of definition ``d`` inside the caller's transaction."""
+        """Start an instance of definition ``d`` (id, key, version) inside the caller's transaction."""
         variables = dict(variables or {})
-        if business_key is not None and s.scalar(select(ProcessInstance.id).where(
-                ProcessInstance.process_key == d.key,
-                ProcessInstance.active_business_key == business_key)) is not None:
+        conn = s.connection()
+        if business_key is not None and _RUNNING_BUSINESS_KEY.first(
+                conn, {"p_key": d.key, "p_business_key": business_key}) is not None:
             raise Conflict(f"an instance of '{d.key}' with business key '{business_key}' is running",
                            retryable=False)
         model = self.runner.model_for(s, d.id)
@@ -92,20 +104,28 @@ class InstanceService:
             self.runner.catch_start_message(wf, *start_message)
         if start_timer:
             self.runner.fire_start_timer(wf)
-        inst = ProcessInstance(
-            definition_id=d.id, process_key=d.key, definition_version=d.version,
+        # Core, not the ORM: the row is inserted first (a running business key loses here, on
+        # the unique index, before any work) and updated once with state, status and audit tip.
+        inst = SimpleNamespace(
+            id=None, definition_id=d.id, process_key=d.key, definition_version=d.version,
             business_key=business_key, active_business_key=business_key, status="running",
             department=text_or_none(variables.get("department")) or principal.department,
-            area=text_or_none(variables.get("area")), started_by=principal.username, started_at=utcnow(),
+            area=text_or_none(variables.get("area")), state="", variables={}, row_version=1, next_timer_at=None,
+            started_by=principal.username, started_at=utcnow(), ended_at=None, error=None, audit_hash=None,
+            audit_seq=0, subscriptions_fp=None,
         )
-        outcome = self.runner.advance(s, inst, wf, model, ready_before=set())
-        audit.append(s, actor=principal.username, kind="start", instance_id=inst.id,
-                     data={"process_key": d.key, "version": d.version, "business_key": business_key,
-                           "variables": json_data(variables)})
+        self.runner.insert_instance_row(conn, inst)
+        outcome = self.runner.advance(s, inst, wf, model, ready_before=set(), defer_task_rows=True)
+        events = [audit.prepare(inst, actor=principal.username, kind="start", data={
+            "process_key": d.key, "version": d.version, "business_key": business_key,
+            "variables": json_data(variables)})]
         if outcome.incident is not None:
-            audit.append(s, actor="engine", kind="incident", instance_id=inst.id,
-                         data={"kind": outcome.incident.kind, "message": outcome.incident.message})
-        s.flush()
+            events.append(audit.prepare(inst, actor="engine", kind="incident", data={
+                "kind": outcome.incident.kind, "message": outcome.incident.message}))
+        self.runner.update_instance_row(conn, inst, inst.row_version)
+        inst.row_version += 1
+        self.runner.insert_task_rows(conn, outcome)
+        audit.write_events(conn, events)
         result = instance_summary(inst)
         result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
         return result

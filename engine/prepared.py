@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Prepared:
         try:
             cursor.execute(c.sql, self._params(c, params))
             return cursor.rowcount
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, c, exc) from exc
         finally:
             cursor.close()
 
@@ -78,6 +81,8 @@ class Prepared:
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(c.sql, [self._params(c, row) for row in rows])
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, c, exc) from exc
         finally:
             cursor.close()
 
@@ -88,8 +93,16 @@ class Prepared:
         try:
             cursor.execute(c.sql, self._params(c, params))
             row = cursor.fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, c, exc) from exc
         finally:
             cursor.close()
         if row is None:
             return None
         return tuple(proc(v) if proc else v for proc, v in zip(c.results, row))
+
+
+def _wrapped(connection: Connection, c: _Compiled, exc: Exception) -> DBAPIError:
+    # The same exception classes SQLAlchemy raises (IntegrityError, OperationalError…), so
+    # callers handle a unique violation here exactly as on any other path.
+    return DBAPIError.instance(c.sql, None, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect)

@@ -24,15 +24,12 @@ from engine.models import ProcessInstance, TaskRecord, utcnow
 from engine.prepared import Prepared
 from engine.principal import Principal
 from engine.roles import ASSIGNER_ROLES
-from engine.runner import Runner
+from engine.runner import INSTANCE_WRITTEN, Runner
 from engine.values import json_data
 
 TASK_STATES = ("ready", "completed", "cancelled")
 TASK_TABLE = TaskRecord.__table__
 INSTANCE_TABLE = ProcessInstance.__table__
-# What the runner and the audit chain read and write on a completion.
-INSTANCE_WRITTEN = ("state", "status", "variables", "next_timer_at", "ended_at", "active_business_key", "error",
-                    "subscriptions_fp", "audit_hash", "audit_seq")
 INSTANCE_READ_COLUMNS = tuple(INSTANCE_TABLE.c[name] for name in ("id", "definition_id", "process_key", "definition_version",
                                            "business_key", "department", "area", "row_version", "started_at")
                                                                        + INSTANCE_WRITTEN)
@@ -54,9 +51,6 @@ _LOAD_FOR_COMPLETE = Prepared(select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS)
                               .where(TASK_TABLE.c.id == bindparam("p_task_id")))
 _TASK_COLUMN_NAMES = tuple(c.name for c in TASK_TABLE.c)
 _INSTANCE_READ_NAMES = tuple(c.name for c in INSTANCE_READ_COLUMNS)
-_SAVE_INSTANCE = Prepared(update(INSTANCE_TABLE).where(INSTANCE_TABLE.c.id == bindparam("p_id"),
-                                                       INSTANCE_TABLE.c.row_version == bindparam("p_version")),
-                          column_keys=("row_version", *INSTANCE_WRITTEN))
 _CLOSE_READY_TASK = Prepared(update(TASK_TABLE).where(TASK_TABLE.c.id == bindparam("p_id"),
                                                       TASK_TABLE.c.state == "ready"),
                              column_keys=("state", "completed_at", "completed_by"))
@@ -267,10 +261,7 @@ class TaskService:
                 if outcome.incident is not None:
                     events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                         "kind": outcome.incident.kind, "message": outcome.incident.message}))
-                saved = _SAVE_INSTANCE.execute(conn, {
-                    "p_id": inst.id, "p_version": version, "row_version": version + 1,
-                    **{f: getattr(inst, f) for f in INSTANCE_WRITTEN}})
-                if saved != 1:
+                if not self.runner.update_instance_row(conn, inst, version):
                     raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
                 done = _CLOSE_READY_TASK.execute(conn, {"p_id": row.id, "state": "completed", "completed_at": now,
                                                         "completed_by": principal.username})
