@@ -88,13 +88,15 @@ class AnalyticsService:
         if bad:
             raise Invalid("parameters for unknown analyses",
                           errors=[{"field": f"params.{k}", "message": f"one of {list(ANALYSES)}"} for k in bad])
+        # every analysis' parameters are checked before any runs: a bad one stores nothing
+        plans = {name: {**DEFAULTS[name], **self._check_params(name, params.get(name) or {})} for name in names}
         if sync_processes:
             from engine.hub.feed import sync_from_processes
 
             sync_from_processes(self.platform)
         out = []
         for name in names:
-            p = {**DEFAULTS[name], **self._check_params(name, params.get(name) or {})}
+            p = plans[name]
             t0 = time.perf_counter()
             with self.db.session(write=False) as s:
                 outcome = FUNCTIONS[name](s, period, p)
@@ -128,6 +130,12 @@ class AnalyticsService:
                 errors.append({"field": f"params.{name}.{k}", "message": "must be a positive number"})
             elif k == "alpha" and not 0 < v < 1:
                 errors.append({"field": f"params.{name}.{k}", "message": "between 0 and 1"})
+            elif k == "dimensions" and (not isinstance(v, list) or not v or
+                                        any(d not in DEFAULTS[name][k] for d in v)):
+                errors.append({"field": f"params.{name}.{k}", "message": f"a non-empty list of {DEFAULTS[name][k]}"})
+            elif k == "bands" and (not isinstance(v, list) or not v or any(
+                    isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < 200 for x in v)):
+                errors.append({"field": f"params.{name}.{k}", "message": "a non-empty list of load % edges (0-200)"})
         if errors:
             raise Invalid("invalid analysis parameters", errors=errors)
         return given
