@@ -39,7 +39,8 @@ def test_fusion_report_pdf_opens_with_pages_period_findings_and_charts(api, hub_
     assert str(json_twin["indicators"]["hazards_found"]) in text
 
     by_accept = api.get("/api/v1/reports/fusion?period=2026-11", "boss1", headers={"Accept": "application/pdf"})
-    assert by_accept.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(by_accept.data)).pages) == len(pdf.pages)
+    assert by_accept.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(by_accept.data)).pages) == len(pdf.pages)
     browser = api.get("/api/v1/reports/fusion?period=2026-11", "boss1",
                       headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.mimetype == "text/html"
