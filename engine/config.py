@@ -40,6 +40,8 @@ class Settings:
     max_task_depth: int = 900
     # A job sent to a worker but not done after this long is sent again.
     job_lease_seconds: float = 60.0
+    # Live workflows kept per process to skip deserializing the next step (engine/workflow_cache.py); 0 = off.
+    workflow_cache_size: int = 256
     default_page_size: int = 50
     max_page_size: int = 500
     # Scheduled hub jobs (worker/schedule.py), off unless configured: MES sync every N seconds
@@ -77,6 +79,7 @@ class Settings:
             alert_rules_path=Path(env["ANJIAN_ALERT_RULES"]) if env.get("ANJIAN_ALERT_RULES") else None,
             max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
+            workflow_cache_size=int(_env_number(env, "ANJIAN_WORKFLOW_CACHE", 256, minimum=0)),
             mes_sync_seconds=_env_number(env, "ANJIAN_MES_SYNC_SECONDS", 0.0, minimum=0.0),
             mes_sync_days=int(_env_number(env, "ANJIAN_MES_SYNC_DAYS", 1, minimum=0)),
             mes_sync_areas=tuple(a.strip() for a in (env.get("ANJIAN_MES_SYNC_AREAS") or "").split(",")

@@ -15,6 +15,7 @@ from engine.instances import InstanceService
 from engine.iot.service import IotService
 from engine.messages import MessageService
 from engine.runner import Runner
+from engine.workflow_cache import WorkflowCache
 from engine.tasks import TaskService
 from engine.timer_starts import TimerStartService
 from engine.users import UserService
@@ -32,7 +33,8 @@ class Platform:
         self.connectors = discover(environ={**os.environ, "DATABASE_URL": settings.database_url,
                                             "ANJIAN_DATA_DIR": str(settings.data_dir)})
         self.models = ModelCache()
-        self.runner = Runner(self.models, max_task_depth=settings.max_task_depth)
+        self.runner = Runner(self.models, max_task_depth=settings.max_task_depth,
+                             workflow_cache=WorkflowCache(settings.workflow_cache_size))
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds)
         self.deployments = DeploymentService(self.db, settings.library_dir, self.connectors.operators)
         self.instances = InstanceService(self.db, self.runner)
@@ -68,6 +70,8 @@ class Platform:
         return EmbeddedDispatcher(self, lease_seconds=self.settings.job_lease_seconds)
 
     def _after_commit(self, session) -> None:
+        for instance, wf in session.info.pop("anjian_remember", ()):
+            self.runner.remember(instance, wf)
         if session.info.pop("anjian_outbox", False):
             self.dispatcher.notify()
 

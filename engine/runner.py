@@ -38,6 +38,7 @@ from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine import spiff
 from engine.spiff import DeferredServiceTask
 from engine.values import json_data, text_or_none
+from engine.workflow_cache import WorkflowCache
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,11 @@ class StepOutcome:
 class Runner:
     """Runs SpiffWorkflow for one instance at a time; knows nothing of HTTP."""
 
-    def __init__(self, models: ModelCache, *, max_task_depth: int = 900):
+    def __init__(self, models: ModelCache, *, max_task_depth: int = 900,
+                 workflow_cache: WorkflowCache | None = None):
         self.models = models
         self.max_task_depth = max_task_depth
+        self.workflow_cache = workflow_cache or WorkflowCache(0)
         self.script_engine = RestrictedScriptEngine()
 
     # ------------------------------------------------------------------ loading
@@ -129,6 +132,9 @@ class Runner:
         """Deserialize an instance's workflow (its spec comes from the model cache)."""
         if model is None:
             model = self.models.get(instance.definition_id, lambda: _definition_bundle(session, instance))
+        wf = self.workflow_cache.take(instance.id, instance.state)
+        if wf is not None:
+            return wf
         wf = spiff.loads(instance.state, model)
         wf.script_engine = self.script_engine
         return wf
@@ -203,6 +209,16 @@ class Runner:
             incident.instance_id = instance.id
             session.add(incident)
         return outcome
+
+    def remember(self, instance, wf: BpmnWorkflow) -> None:
+        """After a commit: keep ``wf`` for the instance's next step (see engine/workflow_cache.py)."""
+        if instance.status in ACTIVE_STATUSES:
+            self.workflow_cache.put(instance.id, instance.state, wf)
+
+    @staticmethod
+    def remember_after_commit(session, instance, wf: BpmnWorkflow) -> None:
+        """Ask the platform to :meth:`remember` ``wf`` once ``session`` has committed."""
+        session.info.setdefault("anjian_remember", []).append((instance, wf))
 
     @staticmethod
     def insert_instance_row(connection, instance) -> int:
