@@ -127,6 +127,24 @@ def run(args, dbname: str, data_dir: str) -> int:
         if capture["on"]:
             sql_log.append((statement, time.perf_counter() - conn.info.pop("_t0", time.perf_counter())))
 
+    # engine.prepared runs the hot statements on the DBAPI cursor, past SQLAlchemy's events
+    from engine import prepared as prepared_mod
+
+    def _capture_prepared(name):
+        orig = getattr(prepared_mod.Prepared, name)
+
+        def wrapper(self, connection, params):
+            t0 = time.perf_counter()
+            try:
+                return orig(self, connection, params)
+            finally:
+                if capture["on"]:
+                    sql_log.append((self._for(connection).sql, time.perf_counter() - t0))
+        setattr(prepared_mod.Prepared, name, wrapper)
+
+    for _name in ("execute", "executemany", "first"):
+        _capture_prepared(_name)
+
     seq = [0]
 
     def lifecycle(record=None):
