@@ -388,6 +388,10 @@ def _lint_process(file, process_el, forms, operators, decision_files, errors) ->
                     reason = check_expression(p)
                     if reason:
                         err(el, f"priority: {reason}")
+            if props.get("assignee"):
+                reason = check_expression(props["assignee"].strip())
+                if reason:
+                    err(el, f"assignee: {reason}")
 
     for el in process_el.iter(f"{BPMN}scriptTask"):
         script = el.find(f"{BPMN}script")

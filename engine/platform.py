@@ -36,6 +36,7 @@ class Platform:
         self.runner = Runner(self.models, max_task_depth=settings.max_task_depth,
                              workflow_cache=WorkflowCache(settings.workflow_cache_size))
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds)
+        self._wire_scripts()
         self.deployments = DeploymentService(self.db, settings.library_dir, self.connectors.operators)
         self.instances = InstanceService(self.db, self.runner)
         self.tasks = TaskService(self.db, self.runner, self.users.exists)
@@ -47,6 +48,13 @@ class Platform:
         self.timer_starts = TimerStartService(self.db, self.instances)
         self.dispatcher = self._make_dispatcher()
         event.listen(self.db._write, "after_commit", self._after_commit)
+
+    def _wire_scripts(self) -> None:
+        # Read-only database helpers for BPMN scripts, and who may be named by an `assignee` expression.
+        from engine.script_queries import script_helpers
+
+        self.runner.script_engine.environment.globals.update(script_helpers(self.db))
+        self.runner.user_exists = self.users.exists
 
     def _init_fusion(self) -> None:
         # Data hub, fusion analytics, responsibility lists and assessment (issue 6).

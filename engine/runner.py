@@ -77,6 +77,9 @@ class StepOutcome:
 class Runner:
     """Runs SpiffWorkflow for one instance at a time; knows nothing of HTTP."""
 
+    # Set by the platform: ``user_exists(username) -> bool`` checks an ``assignee`` expression's result.
+    user_exists = None
+
     def __init__(self, models: ModelCache, *, max_task_depth: int = 900,
                  workflow_cache: WorkflowCache | None = None):
         self.models = models
@@ -415,7 +418,7 @@ class Runner:
             business_key=instance.business_key, lane=lane, candidate_role=role,
             department=text_or_none(task.data.get("department")) or instance.department,
             area=text_or_none(task.data.get("area")) or instance.area,
-            assignee=None, state="ready", form=props.get("formJsonSchemaFilename"),
+            assignee=self._assignee(task, props), state="ready", form=props.get("formJsonSchemaFilename"),
             ui_form=props.get("formUiSchemaFilename"), properties=props,
             due_at=self._due(task, props, now), priority=self._priority(task, props), created_at=now,
             completed_at=None, completed_by=None,
@@ -444,6 +447,28 @@ class Runner:
             except ValueError:
                 return None
         return None
+
+    def _assignee(self, task, props) -> str | None:
+        """The user named by the task's ``assignee`` expression, evaluated when the task is created.
+
+        Anything but the name of an active user (no property, an empty value, an error, an unknown
+        user) leaves the task unassigned, so the lane's role can still claim it.
+        """
+        expr = (props.get("assignee") or "").strip()
+        if not expr:
+            return None
+        try:
+            value = self.script_engine.environment.evaluate(expr, dict(task.data))
+        except Exception as exc:  # a bad expression must not block the process
+            log.warning("assignee expression %r of %s failed: %s", expr, task.task_spec.bpmn_id, exc)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            return None
+        value = value.strip()
+        if self.user_exists is not None and not self.user_exists(value):
+            log.warning("assignee %r of %s is not an active user; left unassigned", value, task.task_spec.bpmn_id)
+            return None
+        return value
 
     def _priority(self, task, props) -> int:
         raw = (props.get("priority") or "").strip()

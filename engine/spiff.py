@@ -20,6 +20,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from engine import timer_events
+
 
 class DeferredServiceTask(ServiceTask):
     """A service task that waits (STARTED) for a worker to deliver its result."""
@@ -28,12 +30,22 @@ class DeferredServiceTask(ServiceTask):
         return None
 
 
+def _inclusive_timer_parsers() -> dict:
+    # Events that can wait for a timer parse it as an inclusive one (engine/timer_events.py).
+    out = {}
+    for tag in ("startEvent", "boundaryEvent", "intermediateCatchEvent"):
+        parser_class, spec_class = SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)]
+        out[full_tag(tag)] = (timer_events.inclusive_parser(parser_class), spec_class)
+    return out
+
+
 class AnjianParser(SpiffBpmnParser):
-    """SpiffWorkflow's parser with Anjian's service task; XSD checks run separately."""
+    """SpiffWorkflow's parser with Anjian's service task and inclusive timers; XSD checks run separately."""
 
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ServiceTaskParser, DeferredServiceTask),
+        **_inclusive_timer_parsers(),
     }
 
     def __init__(self):
@@ -80,6 +92,9 @@ SPEC_REF = "anjian_spec_ref"
 def _serializer_config() -> dict:
     config = deepcopy(SPIFF_CONFIG)
     config[DeferredServiceTask] = ServiceTaskConverter
+    for spiff_class, inclusive_class in timer_events.INCLUSIVE.items():
+        # Same typename as SpiffWorkflow's; registered last, so restoring gives the inclusive class.
+        config[inclusive_class] = config[spiff_class]
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
     return config
 
