@@ -157,3 +157,60 @@ def test_unit_can_send_back_or_reject(plant):
     plant.complete("prod1", iid, "cs_approval", {"decision": "reject"})
     assert plant.status(iid) == "completed"
     assert plant.variables(iid)["permit_status"] == "rejected"
+
+
+EVACUATED = {"all_out": True, "people_counted": 2, "treatment": "通风、查明原因"}
+
+
+def test_gas_alarm_reaches_a_paused_permit_and_one_waiting_for_its_retest(plant):
+    iid = inside(plant)
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
+    assert plant.sees("worker1", iid) == ["申请恢复作业"]
+    assert plant.message("emerg1", "gas_alarm", {"area": "unit-1"}, {"reason": "H2S 报警"}).status_code == 200
+    assert plant.sees("worker1", iid) == []                              # the resume request is gone
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"]) == ("suspended", "gas_alarm")
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]               # waiting for the re-test
+    # A second alarm while the re-test is pending: evacuate (count again) before any test counts.
+    assert plant.message("emerg1", "gas_alarm", {"area": "unit-1"}).status_code == 200
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    assert plant.sees("leader1", iid) == ["进入前现场确认"]
+    # ... and while the site check before re-entry is pending.
+    assert plant.message("emerg1", "gas_alarm", {"area": "unit-1"}).status_code == 200
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    assert plant.variables(iid)["permit_status"] == "active"
+
+
+def test_stop_work_reaches_a_paused_permit_and_one_waiting_for_its_retest(plant):
+    iid = inside(plant)
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
+    assert plant.message("safety1", "stop_work", {"area": "unit-1"}, {"stop_reason": "装置停工"}).status_code == 200
+    assert plant.sees("worker1", iid) == []                              # cannot resume during the stop
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"]) == ("suspended", "stop_work")
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    assert (plant.status(iid), plant.sees("leader1", iid), plant.sees("worker1", iid)) == ("waiting", [], [])
+    assert plant.message("safety1", "restart", {"area": "unit-1"}).status_code == 200
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]               # restart still needs a passing re-test
+    # A stop while the re-test is pending holds the permit until the next restart.
+    assert plant.message("safety1", "stop_work", {"area": "unit-1"}).status_code == 200
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    assert plant.sees("leader1", iid) == []
+    r = plant.message("safety1", "restart", {"area": "unit-1"})
+    assert r.status_code == 200
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    # An equipment-scoped stop for other equipment does not touch a paused permit.
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
+    plant.message("safety1", "stop_work", {"area": "unit-1", "equipment_id": "P-999"})
+    assert plant.sees("worker1", iid) == ["申请恢复作业"]

@@ -849,6 +849,11 @@ FORMS["confined_space_acceptance.json"] = form("受限空间作业完工验收",
 }, ["people_out", "tools_out", "facilities_restored"])
 
 
+# Where a confined-space permit waits while paused or suspended: the resume request after an
+# interruption, and the (re-)test and site check before anyone goes (back) in.
+CS_PAUSED_STATES = [("paused", "cs_resume_request"), ("retest", "cs_gas_test"), ("site", "cs_site_check")]
+
+
 def confined_space_permit() -> str:
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
@@ -892,6 +897,11 @@ def confined_space_permit() -> str:
     b.timer_boundary("expired", "作业票到期", "cs_work", "date", "permit_expires_at")
     b.message_boundary("gas_alarm", "气体报警", "cs_work", "gas_alarm")
     b.message_boundary("stop_work", "停工指令", "cs_work", "stop_work", props=BY_EQUIPMENT)
+    # Paused or waiting for a (re-)test the permit is still live: an alarm or a stop must reach it
+    # there too, or a stop during the re-test would be lost and people could re-enter.
+    for suffix, task_id in CS_PAUSED_STATES:
+        b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
+        b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
     b.script("log", "记录进出", (
         "entry_log = entry_log + [{'at': now().isoformat(), 'action': action, 'people_inside': people_inside, "
         "'tools_inside': tools_inside}]\n"
@@ -960,6 +970,9 @@ def confined_space_permit() -> str:
     b.chain("next_reading", "cs_work")
     b.chain("gas_alarm", "suspend_alarm", "cs_evacuate")
     b.chain("stop_work", "suspend_stop", "cs_evacuate")
+    for suffix, _ in CS_PAUSED_STATES:
+        b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
+        b.chain(f"stop_work_{suffix}", "suspend_stop")
     b.chain("expired", "expire", "cs_evacuate")
     b.chain("cs_evacuate", "evacuated", "after_evacuation_gw")
     b.flow("after_evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
