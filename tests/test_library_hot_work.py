@@ -30,10 +30,13 @@ def gas(plant, pct=0.1, minutes_ago=5):
             "sample_points": ["hot_point"], "combustible_pct": pct, "analyst": "化验员甲"}
 
 
-def working(plant, area="warehouse", **changes):
-    """A permit approved along its chain, analysed, checked on site and in work."""
+def working(plant, area="warehouse", coordinator=None, **changes):
+    """A permit approved along its chain, analysed, checked on site and in work.
+
+    ``coordinator``: the SIMOPS coordinator the unit names when other permits are active in the area.
+    """
     iid = applied(plant, area, **changes)
-    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": coordinator} if coordinator else APPROVE)
     grade = plant.variables(iid)["grade"]
     if grade != "second":
         plant.complete("safety1", iid, "hw_safety_review", APPROVE)
@@ -177,8 +180,10 @@ def test_failed_or_stale_gas_analysis_blocks_the_start(plant):
 
 
 def test_permit_expires_at_the_end_of_its_validity(plant):
-    iid = working(plant, "pipe-rack-a")                                # first grade: 8 h
-    plant.later(hours=7, minutes=50)
+    iid = working(plant, "pipe-rack-a")                                # first grade: 8 h, 17:00-01:00 plant time
+    plant.later(hours=7)                                               # 00:00 (UTC+8): a new day, a new analysis
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    plant.later(minutes=50)
     assert plant.sees("worker1", iid) == ["动火作业"]
     plant.later(minutes=11)
     assert plant.sees("worker1", iid) == []
@@ -234,3 +239,82 @@ def test_stop_work_waits_for_restart_and_supervision_may_end_the_permit(plant):
     plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True})
     assert plant.variables(iid)["permit_status"] == "cancelled"
     assert plant.status(iid) == "completed"
+
+
+def test_review_lists_active_permits_of_the_area_and_needs_a_coordinator(plant):
+    active_hot = working(plant, "pipe-rack-a")                         # already working in the area
+    elsewhere = working(plant, "warehouse")
+    iid = applied(plant, "pipe-rack-a")
+    review = plant.form("prod1", iid, "hw_unit_review")
+    listed = review["data"]["active_permits_in_area"]
+    assert [(p["instance_id"], p["process_key"], p["permit_status"]) for p in listed] == [
+        (active_hot, "hot_work_permit", "active")]                     # not the other area, not itself
+    assert elsewhere not in [p["instance_id"] for p in listed]
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)            # approve without a coordinator
+    assert plant.sees("prod1", iid) == ["作业单位审核"]                 # blocked: back to the review
+    assert plant.sees("safety1", iid) == []
+    assert [c["kind"] for c in plant.variables(iid)["simops_conflicts"]] == ["active_permit"]
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.sees("safety1", iid) == ["安全管理部门审核"]
+    # Once the other permit is closed the area is free again: no coordinator needed.
+    plant.complete("worker1", active_hot, "hw_work", {"action": "complete"})
+    plant.complete("prod1", active_hot, "hw_acceptance", {"no_embers": True, "site_cleared": True,
+                                                          "facilities_restored": True})
+    free = applied(plant, "pipe-rack-a")
+    assert plant.form("prod1", free, "hw_unit_review")["data"]["active_permits_in_area"] == []
+    plant.complete("prod1", free, "hw_unit_review", APPROVE)
+    assert plant.sees("safety1", free) == ["安全管理部门审核"]
+
+
+def test_a_confined_space_entry_in_the_area_is_a_simops_conflict(plant):
+    from tests.test_library_confined_space import inside
+
+    entry = inside(plant)                                              # unit-1, people inside
+    iid = applied(plant, "unit-1")
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    [conflict] = plant.variables(iid)["simops_conflicts"]
+    assert (conflict["instance_id"], conflict["process_key"]) == (entry, "confined_space_permit")
+    assert "6.7" in conflict["reason"]
+
+
+def test_second_grade_needs_a_new_analysis_every_work_day(plant):
+    iid = working(plant)                                               # 二级, 72 h; 09:00 UTC = 17:00 plant time
+    v = plant.variables(iid)
+    assert v["analysis_valid_until"].startswith("2026-03-02T16:00")    # end of the plant day (UTC+8)
+    assert v["daily_retest_at"] == v["analysis_valid_until"]
+    plant.later(hours=7)                                               # exactly 00:00 plant time
+    assert plant.sees("worker1", iid) == []                            # today's work waits for an analysis
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    assert (plant.variables(iid)["permit_status"], plant.variables(iid)["analysis_purpose"]) == ("paused", "daily")
+    # Not done: the work cannot resume, however long it waits (the permit itself is still valid).
+    plant.later(hours=8)
+    assert plant.sees("worker1", iid) == []
+    assert plant.variables(iid)["permit_expires_at"].startswith("2026-03-05T09:00")
+    # An analysis sampled before the day boundary does not count for today.
+    plant.complete("leader1", iid, "hw_gas_analysis",
+                   {**gas(plant), "sampled_at": "2026-03-02T15:55:00+00:00"})
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    # Done: today's passing analysis lets the work continue until the next plant day.
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["daily_retest_at"][:16]) == ("active", "2026-03-03T16:00")
+    plant.later(hours=16)                                              # 00:00 the next plant day
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert [r["pass"] for r in plant.variables(iid)["gas_results"]] == [True, True, True, True]
+
+
+def test_a_short_break_across_the_day_boundary_still_needs_the_daily_analysis(plant):
+    iid = working(plant)
+    plant.later(hours=6, minutes=40)                                   # 23:40 plant time
+    plant.complete("worker1", iid, "hw_work", {"action": "pause", "note": "休息"})
+    plant.later(minutes=30)                                            # 00:10: 30 min < 60 min, but a new day
+    plant.complete("worker1", iid, "hw_resume_request", {"note": "继续焊接", "monitor_present": True})
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == ["动火作业"]

@@ -58,7 +58,7 @@ def test_stop_reaches_permits_in_scope_and_restart_releases_them(plant, platform
 
 def test_equipment_scope_stops_only_permits_on_that_equipment(plant, platform):
     on_pump = working(plant, "unit-1", equipment_id="P-101")
-    other = working(plant, "unit-1", equipment_id="P-102")
+    other = working(plant, "unit-1", coordinator="赵协调", equipment_id="P-102")   # cross-work in unit-1
     plant.start("prod1", "stop_restart", {**STOP, "stop_scope": "equipment", "equipment_id": "P-101",
                                           "stop_reason": "P-101 振动超标"})
     run_jobs(platform)

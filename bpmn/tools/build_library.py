@@ -521,6 +521,48 @@ DMN["simops_distances.dmn"] = dmn(
      (["-"], ['"blinding"', "30"], "30 m 内不得盲板抽堵")],
     hit_policy="COLLECT")
 
+# Active permits of these processes in the same area are cross-work with a hot-work permit: the
+# review lists them (engine helper active_instances) and approval needs a coordinator (4.7).
+DMN["simops_permits.dmn"] = dmn(
+    "simops_permits", "动火交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7）",
+    [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
+    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string")],
+    [(["-"], ['"hot_work_permit"', '"同一区域另一动火作业：交叉作业须指定协调人（4.7）"'], ""),
+     (["-"], ['"confined_space_permit"', '"同一区域受限空间作业：空间内动火时不得涂装，交叉作业须协调（6.7、4.7）"'], "")],
+    hit_policy="COLLECT")
+
+# Gas analysis is valid for the plant day it was sampled on ("every day before work", GB 30871 5.3);
+# the plant day is local time (UTC offset) starting at workday_start_hour. Configurable per grade.
+DMN["hot_work_daily_analysis.dmn"] = dmn(
+    "hot_work_daily_analysis", "动火分析每日有效（每日动火前须重新分析）",
+    [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
+    [("每日动火前重新分析", "daily_reanalysis", "boolean"), ("厂区时区（UTC 偏移小时）", "plant_utc_offset_hours", "number"),
+     ("作业日开始（当地整点）", "workday_start_hour", "number")],
+    [(['"special"'], ["True", "8", "0"], "特级：8 h 有效，跨日时同样须重新分析"),
+     (['"first"'], ["True", "8", "0"], "一级：8 h 有效，跨日时同样须重新分析"),
+     (['"second"'], ["True", "8", "0"], "二级：72 h 有效，每日动火前重新分析")])
+
+# Scripts shared by the review and the approval check: active permits of the area from the engine.
+SIMOPS_LOOKUP = (
+    "active_permits_in_area = []\n"
+    "i = p = None\n"
+    "for i in range(len(simops_permit_processes)):\n"
+    "    for p in active_instances(simops_permit_processes[i], area):\n"
+    "        if p['variables'].get('permit_status') in ('issued', 'active', 'paused', 'suspended'):\n"
+    "            active_permits_in_area.append({'kind': 'active_permit', 'process_key': p['process_key'],\n"
+    "                                           'instance_id': p['id'], 'business_key': p['business_key'],\n"
+    "                                           'permit_status': p['variables'].get('permit_status'),\n"
+    "                                           'reason': simops_permit_reasons[i]})\n"
+    "del i, p\n")
+# The end of the plant day in which the (last) analysis was sampled, as UTC text.
+ANALYSIS_VALID_UNTIL = (
+    "plant_local = parse_datetime(sampled_at) + hours(plant_utc_offset_hours) - hours(workday_start_hour)\n"
+    "plant_day = datetime(plant_local.year, plant_local.month, plant_local.day, tzinfo=timezone.utc)\n"
+    "analysis_valid_until = (plant_day + days(1) - hours(plant_utc_offset_hours)"
+    " + hours(workday_start_hour)).isoformat()\n"
+    "del plant_local, plant_day\n")
+
+
 DECISION = choice("审批结论", [("approve", "同意"), ("send_back", "退回修改"), ("reject", "不同意（作废）")])
 ON_SITE_RULE = {"if": {"properties": {"decision": {"const": "approve"}}},
                 "then": {"properties": {"on_site": {"const": True}},
@@ -627,13 +669,17 @@ def hot_work_permit() -> str:
     b.start("start", "申请动火")
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\nnearby_operations = []\n"
-                                 "coordinator = ''\ngas_results = []\nequipment_id = ''", lane=WORKER)
+                                 "coordinator = ''\ngas_results = []\nequipment_id = ''\nactive_permits_in_area = []\n"
+                                 "analysis_valid_until = ''\ndaily_retest_at = ''", lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json")
     b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
     b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
     b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("daily_rule", "动火分析每日有效规则", "hot_work_daily_analysis", lane=WORKER)
     b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
+    b.business_rule("simops_permit_rule", "交叉作业票类别", "simops_permits", lane=PRODUCTION)
+    b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
     b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "70"})
     b.script("simops_check", "交叉作业冲突检查", (
@@ -642,8 +688,10 @@ def hot_work_permit() -> str:
         "    limits[simops_kinds[i]] = simops_min_m[i]\n"
         "simops_conflicts = [op for op in nearby_operations\n"
         "                    if op['kind'] in limits and op['distance_m'] < limits[op['kind']]]\n"
+        + SIMOPS_LOOKUP +  # again at decision time: a permit may have started during the review
+        "simops_conflicts = simops_conflicts + active_permits_in_area\n"
         "simops_blocked = len(simops_conflicts) > 0 and not coordinator\n"
-        "del limits, i"), lane=PRODUCTION)
+        "del limits"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
     b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
     b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
@@ -658,7 +706,7 @@ def hot_work_permit() -> str:
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()", lane=LEADER)
     b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
            props={"not_completed_by": "hw_apply", "priority": "80"})
-    b.script("gas_check", "判定分析结果", (
+    b.script("gas_check", "判定分析结果", ANALYSIS_VALID_UNTIL + (
         "gas_pass = combustible_pct <= max_combustible_pct\n"
         "gas_results = gas_results + "
         "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]"), lane=LEADER)
@@ -667,17 +715,26 @@ def hot_work_permit() -> str:
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
     b.script("start_check", "作业前检查（样品时效、连续监测）", (
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
-        "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
+        "sample_fresh = sample_age_minutes <= sample_max_age_minutes and "
+        "(not daily_reanalysis or now() < parse_datetime(analysis_valid_until))\n"
         "monitor_ok = bool(gas_monitor_online) or not continuous_monitoring"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
     b.script("work_start", "开始/恢复作业", (
         "if not permit_expires_at:\n"
         "    work_started_at = now().isoformat()\n"
         "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
-        "permit_status = 'active'"), lane=WORKER)
+        "permit_status = 'active'\n"
+        # A day boundary at or after the expiry never fires: the expiry ends the work first.
+        "if daily_reanalysis and parse_datetime(analysis_valid_until) < parse_datetime(permit_expires_at):\n"
+        "    daily_retest_at = analysis_valid_until\n"
+        "else:\n"
+        "    daily_retest_at = (parse_datetime(permit_expires_at) + days(1)).isoformat()"), lane=WORKER)
     b.user("hw_work", "动火作业", lane=WORKER, form="hot_work_progress.json",
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
     b.timer_boundary("expired", "作业票到期", "hw_work", "date", "permit_expires_at")
+    b.timer_boundary("new_day", "新的作业日", "hw_work", "date", "daily_retest_at")
+    b.script("daily_pause", "每日动火前重新分析", (
+        "paused_at = now().isoformat()\npermit_status = 'paused'\nanalysis_purpose = 'daily'"), lane=WORKER)
     b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
     b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work", props=BY_EQUIPMENT)
     b.xor("work_gw", "作业状态", default="Flow_work_done")
@@ -687,7 +744,8 @@ def hot_work_permit() -> str:
     b.message_boundary("stop_work_paused", "停工指令", "hw_resume_request", "stop_work", props=BY_EQUIPMENT)
     b.script("interruption", "计算中断时长", (
         "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
-        "analysis_purpose = 'resume_interrupted'"), lane=WORKER)
+        "new_work_day = bool(daily_reanalysis) and now() >= parse_datetime(analysis_valid_until)\n"
+        "analysis_purpose = 'daily' if new_work_day else 'resume_interrupted'"), lane=WORKER)
     b.xor("interrupt_gw", "中断超时?", default="Flow_short_break")
     b.script("suspend_alarm", "气体报警：暂停作业", (
         "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
@@ -710,10 +768,10 @@ def hot_work_permit() -> str:
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
 
-    b.chain("start", "init", "hw_apply", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "simops_rule",
-            "hw_unit_review", "simops_check", "unit_gw")
+    b.chain("start", "init", "hw_apply", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
+            "simops_rule", "simops_permit_rule", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
     b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
-    b.flow("unit_gw", "hw_unit_review", condition="decision == 'approve' and simops_blocked",
+    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
            flow_id="Flow_unit_simops", name="交叉作业冲突且无协调人")
     b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
            flow_id="Flow_unit_ok", name="同意")
@@ -753,8 +811,8 @@ def hot_work_permit() -> str:
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_work_pause", name="中断")
     b.flow("work_gw", "hw_acceptance", flow_id="Flow_work_done", name="完成")
     b.chain("pause", "hw_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes",
-           flow_id="Flow_long_break", name="超时，重新分析")
+    b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
+           flow_id="Flow_long_break", name="超时或跨作业日，重新分析")
     b.flow("interrupt_gw", "work_start", flow_id="Flow_short_break", name="未超时")
     b.chain("gas_alarm", "suspend_alarm", "hw_gas_analysis")
     b.chain("gas_alarm_paused", "suspend_alarm")
@@ -764,6 +822,7 @@ def hot_work_permit() -> str:
     b.flow("resume_gw", "start_check", condition="decision == 'approve'", flow_id="Flow_resume_ok", name="同意恢复")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
     b.chain("expired", "expire", "hw_withdraw", "withdrawn")
+    b.chain("new_day", "daily_pause", "hw_gas_analysis")
     b.chain("cancel", "hw_withdraw")
     b.chain("hw_acceptance", "close", "end")
     return b.to_xml()
