@@ -59,6 +59,11 @@ class Plant:
         self.platform.instances.fire_due_timers(self.now())
         return self.now()
 
+    def jobs(self) -> None:
+        """What the worker does after a commit: service tasks (connectors) and thrown messages."""
+        while self.platform.dispatcher.run_once():
+            pass
+
     # ------------------------------------------------------------------ instances
 
     def start(self, user: str, key: str, variables: dict, business_key: str | None = None) -> int:

@@ -7,15 +7,17 @@ PLAN = {"plan_period": "daily", "content": "P-101 泵检修动火", "operation_k
         "special_operations": ["hot_work"], "at_night": False, "on_holiday": False}
 
 
-def submitted(plant, area="pipe-rack-a", **changes):
-    iid = plant.start("prod1", "work_plan", {"area": area})
+def submitted(plant, area="pipe-rack-a", business_key=None, **changes):
+    iid = plant.start("prod1", "work_plan", {"area": area}, business_key=business_key)
     assert plant.sees("prod1", iid) == ["提交作业计划"]
     plant.complete("prod1", iid, "submit_plan", {**PLAN, **changes})
+    plant.jobs()                                            # the worker reads the hub's focus items
     return iid
 
 
-def checks_seen(plant, iid):
-    return [t for t in plant.tasks("safety2", iid) if t["bpmn_id"] == "supervision_check"]
+def checks_seen(plant, iid, user="safety1"):
+    """Supervision checks ``user`` sees: the area supervisor (pipe-rack-a: safety1) is the assignee."""
+    return [t for t in plant.tasks(user, iid) if t["bpmn_id"] == "supervision_check"]
 
 
 def test_risk_grade_comes_from_kind_area_and_time(plant):
@@ -42,7 +44,8 @@ def test_supervision_checks_are_scheduled_inside_the_work_window_only(plant):
     assert checks_seen(plant, iid) == []                    # 09:00: work has not started, nobody checks
     plant.later(hours=1, minutes=1)
     assert len(checks_seen(plant, iid)) == 1
-    plant.complete("safety2", iid, "supervision_check", {"findings": "动火点已隔离", "compliant": True})
+    assert checks_seen(plant, iid, "safety2") == []         # assigned to the area supervisor
+    plant.complete("safety1", iid, "supervision_check", {"findings": "动火点已隔离", "compliant": True})
     plant.later(hours=2)
     plant.later(hours=2)
     assert len(checks_seen(plant, iid)) == 2                # 12:00 and 14:00
@@ -62,6 +65,7 @@ def test_a_plan_change_resynchronises_the_supervision_plan(plant):
     plant.complete("prod1", iid, "change_plan", {
         **PLAN, "area_class": "fire_explosion", "window_start": "2026-03-02T13:00:00+00:00",
         "window_end": "2026-03-02T16:00:00+00:00"})
+    plant.jobs()                                            # focus items are read again for the new plan
     v = plant.variables(iid)
     assert (v["risk_colour"], v["plan_revision"]) == ("red", 2)
     assert v["supervision_checks"] == ["2026-03-02T13:00:00+00:00", "2026-03-02T14:00:00+00:00",
@@ -70,3 +74,80 @@ def test_a_plan_change_resynchronises_the_supervision_plan(plant):
     assert checks_seen(plant, iid) == []
     plant.later(hours=1)
     assert len(checks_seen(plant, iid)) == 1
+
+
+def test_special_operations_are_linked_to_their_permits(plant):
+    from tests.test_library_confined_space import APPLICATION as CS_APPLICATION, ISOLATED
+    from tests.test_library_hot_work import APPLICATION as HW_APPLICATION
+
+    iid = submitted(plant, "unit-1", plan_no="JH-0302-01", area_class="fire_explosion",
+                    special_operations=["hot_work", "confined_space"])           # red: a check every hour
+    v = plant.variables(iid)
+    assert (v["special_ops_missing"], v["permits_complete"], v["permit_links"]) == (
+        ["hot_work", "confined_space"], False, [])
+    # The work leader applies for the hot-work permit naming the plan: the plan records the link.
+    hot = plant.start("worker1", "hot_work_permit", {"area": "unit-1"})
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-01"})
+    plant.jobs()                                                                 # the worker delivers the message
+    v = plant.variables(iid)
+    assert [(l["operation_kind"], l["content"]) for l in v["permit_links"]] == [("hot_work", "P-101 出口管线焊接")]
+    assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["hot_work"], ["confined_space"])
+    assert plant.variables(hot)["work_plan_linked"] is True
+    assert plant.sees("prod1", iid) == ["作业计划执行"]                            # production keeps working
+    # Sent back and applied for again: still one link.
+    plant.complete("prod1", hot, "hw_unit_review", {"decision": "send_back", "comment": "补充"})
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-01"})
+    plant.jobs()
+    assert len(plant.variables(iid)["permit_links"]) == 1
+    # When the window opens, the supervisor's first check shows what still has no permit.
+    plant.later(hours=1)                                                         # 10:00
+    [check] = checks_seen(plant, iid)
+    assert plant.form("safety1", iid, "supervision_check")["data"]["check_permits_missing"] == ["confined_space"]
+    # The confined-space permit follows during the window; checks that already fired are not replayed.
+    plant.later(minutes=30)
+    entry = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", entry, "cs_apply", {**CS_APPLICATION, "work_plan_ref": "JH-0302-01"})
+    plant.jobs()
+    v = plant.variables(iid)
+    assert (v["special_ops_missing"], v["permits_complete"]) == ([], True)
+    assert [l["instance_id"] for l in v["permit_links"]] == [hot, entry]
+    assert len(checks_seen(plant, iid)) == 1                                     # still only the 10:00 check
+    plant.later(minutes=30)                                                      # 11:00
+    assert len(checks_seen(plant, iid)) == 2
+    # A permit for another plan, or for none, does not link here.
+    other = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", other, "cs_apply", {**CS_APPLICATION, "work_plan_ref": "JH-OTHER"})
+    plant.jobs()
+    plant.complete("leader1", entry, "cs_isolation", ISOLATED)
+    assert len(plant.variables(iid)["permit_links"]) == 2
+
+
+def test_the_supervision_plan_takes_the_hubs_focus_items_for_the_area(plant, platform):
+    from engine.hub.models import AnalysisRun, FocusItem
+    from tests.hub_support import truncate_hub
+
+    truncate_hub(platform.db)
+    with platform.db.session() as s:
+        run = AnalysisRun(analysis="equipment_risk", period="2026-02", params={}, input_digest="0" * 64, result={},
+                          result_digest="0" * 64)
+        s.add(run)
+        s.flush()
+        s.add_all([
+            FocusItem(analysis="equipment_risk", period="2026-02", run_id=run.id, target_kind="equipment",
+                      target="P-101", area="pipe-rack-a", reason="P-101 振动超限 3 次，检修后首周重点监督"),
+            FocusItem(analysis="violations", period="2026-02", run_id=run.id, target_kind="team", target="班组 2",
+                      area="pipe-rack-a", reason="已处理", status="closed"),
+            FocusItem(analysis="violations", period="2026-02", run_id=run.id, target_kind="area",
+                      target="unit-1", area="unit-1", reason="合成装置区违章率上升")])
+    try:
+        iid = submitted(plant)
+        v = plant.variables(iid)
+        assert [(f["target_kind"], f["target"]) for f in v["hub_focus_items"]] == [("equipment", "P-101")]
+        assert v["supervision_focus"][0] == v["focus_items"]                      # from the risk grade (DMN)
+        assert v["supervision_focus"][1:] == ["P-101 振动超限 3 次，检修后首周重点监督"]
+        plant.later(hours=1)
+        assert "P-101 振动超限" in str(plant.form("safety1", iid, "supervision_check")["data"]["supervision_focus"])
+        # No focus items for the area: the plan still has the risk grade's focus.
+        assert plant.variables(submitted(plant, "warehouse", area_class="general"))["hub_focus_items"] == []
+    finally:
+        truncate_hub(platform.db)

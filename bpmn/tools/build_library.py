@@ -317,6 +317,7 @@ SPECIAL_OPERATIONS = OPERATION_KINDS[:8]
 AREAS = ['"unit-1"', '"tank-farm-3"', '"pipe-rack-a"', '"warehouse"']
 
 FORMS["work_plan.json"] = form("作业计划", {
+    "plan_no": text("计划编号（特殊作业的作业票申请时填写，据此关联）", min_length=0, max_length=200),
     "plan_period": choice("计划类型", [("daily", "日计划"), ("weekly", "周计划"), ("monthly", "月计划")]),
     "content": text("作业内容", min_length=2),
     "operation_kind": choice("主要作业类别（风险最高者）", OPERATION_KINDS),
@@ -398,19 +399,54 @@ DMN["area_responsibility.dmn"] = dmn(
     hit_policy="FIRST")
 
 
+# The next supervision check still ahead. Checks, permit links and plan changes all leave and re-enter
+# the execution task through interrupting events: a non-interrupting event that has fired makes
+# SpiffWorkflow cancel the branches it started (open checks) when an interrupting one follows, and
+# hand on older data. With no check left the timer is parked at a date that never comes.
+NO_MORE_CHECKS = "'9999-12-31T00:00:00+00:00'"
+NEXT_CHECK = (
+    "rest = supervision_checks[checks_done:]\n"
+    "next_check_at = rest[0] if rest else " + NO_MORE_CHECKS + "\n"
+    "del rest\n")
+# Permits that name this plan (work_plan_ref == plan_no), read from the permits themselves: the
+# message only says "look again". Links are kept once made (a closed permit still covered its work).
+PERMIT_LINKS = (
+    "known = [l['instance_id'] for l in permit_links]\n"
+    "for key, kind in (('hot_work_permit', 'hot_work'), ('confined_space_permit', 'confined_space')):\n"
+    "    for p in active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose')):\n"
+    "        v = p['variables']\n"
+    "        if plan_no and v.get('work_plan_ref') == plan_no and p['id'] not in known:\n"
+    "            permit_links = permit_links + [{'instance_id': p['id'], 'process_key': key, 'operation_kind': kind,\n"
+    "                                            'content': v.get('work_content') or v.get('purpose'),\n"
+    "                                            'linked_at': now().isoformat()}]\n"
+    "            known = known + [p['id']]\n"
+    "del known, key, kind\n"
+    "try:\n    del p, v\nexcept NameError:\n    pass\n")
+# Which planned special operations have an applied-for permit linked to the plan, and which not.
+PERMIT_COVERAGE = (
+    "special_ops_permitted = sorted(set([l['operation_kind'] for l in permit_links]))\n"
+    "special_ops_missing = [k for k in special_operations if k not in special_ops_permitted]\n"
+    "permits_complete = len(special_ops_missing) == 0\n")
+
+
 def work_plan() -> str:
     b = ProcessBuilder("work_plan", "作业计划与监督计划")
     b.lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "编制作业计划")
-    b.script("init", "计划登记", "plan_revision = 0", lane=PRODUCTION)
+    b.script("init", "计划登记", "plan_revision = 0\npermit_links = []\nplan_no = ''", lane=PRODUCTION)
     b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
     b.script("prepare", "校验作业时间窗", (
         "if parse_datetime(window_end) <= parse_datetime(window_start):\n"
         "    raise ValueError('作业结束时间必须晚于开始时间')\n"
+        "try:\n    special_operations\nexcept NameError:\n    special_operations = []\n"
         "time_upgrade = bool(at_night or on_holiday)\n"
         "plan_revision = plan_revision + 1"), lane=PRODUCTION)
     b.business_rule("grade", "作业风险分级", "work_risk_grading", lane=PRODUCTION)
     b.business_rule("responsible", "查区域责任清单", "area_responsibility", lane=SUPERVISION)
+    # Focus items the fusion analytics pushed for this area (hub_focus_items, status open).
+    b.service("read_focus", "读取监督关注事项（数据中心）", "hub/read",
+              {"kind": "'focus_item'", "filters": "{'area': area}", "limit": "50"}, lane=SUPERVISION,
+              result_variable="hub_focus", retries=3, backoff=5)
     b.script("schedule", "生成监督计划（时间窗内）", (
         "ws = parse_datetime(window_start)\n"
         "we = parse_datetime(window_end)\n"
@@ -420,20 +456,47 @@ def work_plan() -> str:
         "while t < we and len(supervision_checks) < max_checks:\n"
         "    supervision_checks.append(t.isoformat())\n"
         "    t = t + step\n"
-        "supervision_cycle = 'R' + str(len(supervision_checks)) + '/' + ws.isoformat() + '/PT' + "
-        "str(check_interval_hours) + 'H'\n"
-        "del ws, we, step, t"), lane=SUPERVISION)
+        "del ws, we, step, t\n"
+        "hub_focus_items = [{'target_kind': r['data']['target_kind'], 'target': r['data']['target'],\n"
+        "                    'reason': r['data']['reason'], 'analysis': r['data']['analysis']}\n"
+        "                   for r in hub_focus['records']]\n"
+        "supervision_focus = [focus_items] + [f['reason'] for f in hub_focus_items]\n"
+        "del hub_focus\n"
+        # Checks already in the past (a plan changed during its window) are not replayed.
+        "checks_done = len([c for c in supervision_checks if parse_datetime(c) < now()])\n"
+        + NEXT_CHECK + PERMIT_LINKS + PERMIT_COVERAGE), lane=SUPERVISION)
     b.user("execute", "作业计划执行", lane=PRODUCTION, form="plan_execution.json")
-    b.timer_boundary("check_due", "监督检查时间到", "execute", "cycle", "supervision_cycle", cancel=False)
+    b.timer_boundary("check_due", "监督检查时间到", "execute", "date", "next_check_at")
+    b.script("check_fired", "排定下次检查", "checks_done = checks_done + 1\n" + NEXT_CHECK, lane=SUPERVISION)
+    b.parallel("check_fork", "检查与执行并行")
+    # A permit applied for with this plan's number as work_plan_ref announces itself (correlated by plan_no).
+    b.message_boundary("permit_applied", "作业票已申请", "execute", "work_plan_permit",
+                       props={"correlation": "plan_no"})
+    b.script("link_permit", "关联作业票", PERMIT_LINKS + PERMIT_COVERAGE, lane=PRODUCTION)
+    b.xor("window_gw", "在作业时间窗内?", default="Flow_check_outside")
+    # The check gets a snapshot under its own names: a live check task must not shadow the plan's
+    # current permit coverage (instance variables merge the data of every live task).
+    b.script("check_brief", "检查要点（作业票办理情况）", (
+        "check_permits_missing = special_ops_missing\ncheck_permit_links = permit_links\n"
+        "del special_ops_missing, special_ops_permitted, permits_complete, permit_links, next_check_at, checks_done"),
+        lane=SUPERVISION)
     b.user("supervision_check", "现场监督检查", lane=SUPERVISION, form="supervision_check.json",
-           props={"due": "hours(check_interval_hours)", "priority": "60"})
+           props={"due": "hours(check_interval_hours)", "priority": "60", "assignee": "supervisor"})
     b.end("check_done", "检查完成", lane=SUPERVISION)
+    b.end("check_skipped", "时间窗外不检查", lane=SUPERVISION)
     b.xor("change_gw", "计划变更?", default="Flow_plan_done")
     b.user("change_plan", "变更作业计划", lane=PRODUCTION, form="work_plan.json")
     b.script("close", "关闭作业计划", "plan_closed_at = now().isoformat()", lane=PRODUCTION)
     b.end("end", "计划关闭", terminate=True, lane=PRODUCTION)
-    b.chain("start", "init", "submit_plan", "prepare", "grade", "responsible", "schedule", "execute", "change_gw")
-    b.chain("check_due", "supervision_check", "check_done")
+    b.chain("start", "init", "submit_plan", "prepare", "grade", "responsible", "read_focus", "schedule", "execute",
+            "change_gw")
+    b.chain("check_due", "check_fired", "check_fork", "window_gw")
+    b.chain("check_fork", "execute")
+    b.flow("window_gw", "check_brief", condition="parse_datetime(window_start) <= now() < parse_datetime(window_end)",
+           flow_id="Flow_check_inside", name="时间窗内")
+    b.flow("window_gw", "check_skipped", flow_id="Flow_check_outside", name="时间窗外")
+    b.chain("check_brief", "supervision_check", "check_done")
+    b.chain("permit_applied", "link_permit", "execute")
     b.flow("change_gw", "change_plan", condition="action == 'change'", flow_id="Flow_plan_change", name="变更")
     b.flow("change_gw", "close", flow_id="Flow_plan_done", name="完成")
     b.chain("change_plan", "prepare")
@@ -563,6 +626,23 @@ ANALYSIS_VALID_UNTIL = (
     "del plant_local, plant_day\n")
 
 
+def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
+    """After the application: a permit naming a work plan (``work_plan_ref`` = the plan's ``plan_no``)
+    tells that plan once; the plan then reads its permits (``active_instances``) and records the links.
+    (The plan reads rather than taking a payload: after a non-interrupting check has fired on the
+    execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)"""
+    b.xor("plan_link_gw", "关联作业计划?", default=f"Flow_{process_key}_no_plan_link")
+    b.script("plan_link", "登记作业计划关联", "work_plan_linked = True\nwork_plan_linked_at = now().isoformat()",
+             lane=lane)
+    b.message_throw("notify_plan", "通知作业计划", "work_plan_permit", lane=lane,
+                    payload="{'correlation': {'plan_no': work_plan_ref}}")
+    b.chain(after, "plan_link_gw")
+    b.flow("plan_link_gw", "plan_link", condition="bool(work_plan_ref) and not work_plan_linked",
+           flow_id=f"Flow_{process_key}_plan_link", name="计划内特殊作业")
+    b.flow("plan_link_gw", before, flow_id=f"Flow_{process_key}_no_plan_link")
+    b.chain("plan_link", "notify_plan", before)
+
+
 DECISION = choice("审批结论", [("approve", "同意"), ("send_back", "退回修改"), ("reject", "不同意（作废）")])
 ON_SITE_RULE = {"if": {"properties": {"decision": {"const": "approve"}}},
                 "then": {"properties": {"on_site": {"const": True}},
@@ -595,6 +675,7 @@ FORMS["hot_work_application.json"] = form("动火安全作业票申请", {
     "work_content": text("动火作业内容", min_length=2),
     "location_detail": text("动火部位", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+    "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
     "hot_work_method": choice("动火方式", [("welding", "电焊/气焊"), ("cutting", "切割"), ("grinding", "打磨"),
                                           ("other", "其他")]),
     "equipment_state": choice("设备状态", [("running", "运行中"), ("running_under_pressure", "带压不置换"),
@@ -670,7 +751,8 @@ def hot_work_permit() -> str:
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\nnearby_operations = []\n"
                                  "coordinator = ''\ngas_results = []\nequipment_id = ''\nactive_permits_in_area = []\n"
-                                 "analysis_valid_until = ''\ndaily_retest_at = ''", lane=WORKER)
+                                 "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False",
+                                 lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json")
     b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
@@ -768,7 +850,9 @@ def hot_work_permit() -> str:
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
 
-    b.chain("start", "init", "hw_apply", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
+    link_to_work_plan(b, "hw_apply", "upgrade_rule", "hot_work_permit", WORKER)
+    b.chain("start", "init", "hw_apply")
+    b.chain("upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
             "simops_rule", "simops_permit_rule", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
     b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
     b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
@@ -847,6 +931,7 @@ DMN["confined_space_limits.dmn"] = dmn(
 FORMS["confined_space_application.json"] = form("受限空间安全作业票申请", {
     "space_name": text("受限空间名称及编号", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+    "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
     "purpose": text("作业内容", min_length=2),
     "former_media": text("原有介质", min_length=1),
     "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
@@ -919,7 +1004,8 @@ def confined_space_permit() -> str:
     b.start("start", "申请进入受限空间")
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
-        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\nequipment_id = ''"), lane=WORKER)
+        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\nequipment_id = ''\n"
+        "work_plan_ref = ''\nwork_plan_linked = False"), lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json")
     b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
     b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
@@ -1000,7 +1086,9 @@ def confined_space_permit() -> str:
     b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
     b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
 
-    b.chain("start", "init", "cs_apply", "cs_limits", "cs_gas_rule", "cs_isolation", "cs_approval", "approval_gw")
+    link_to_work_plan(b, "cs_apply", "cs_limits", "confined_space_permit", WORKER)
+    b.chain("start", "init", "cs_apply")
+    b.chain("cs_limits", "cs_gas_rule", "cs_isolation", "cs_approval", "approval_gw")
     b.flow("approval_gw", "cs_gas_test", condition="decision == 'approve'", flow_id="Flow_cs_approve", name="同意")
     b.flow("approval_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back",
            name="退回")
