@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 SIZES = {"event": (36, 36), "task": (100, 80), "gateway": (50, 50)}
+LANE_TOP = 30    # y of the pool and of the first lane
+SLOT = 120       # vertical room per stacked node: an 80-px task, its boundary events below, a gap
+LANE_PAD = 20    # room above and below the slots of a lane (30 above the first slot, the rest below)
 
 
 @dataclass
@@ -196,20 +199,30 @@ class ProcessBuilder:
             column.setdefault(nid, max(column.values(), default=0) + 1)
         lane_names = list(self.lanes.values())
         lane_row = {name: i for i, name in enumerate(lane_names)}
+        # Nodes sharing a column in one lane are stacked in slots; each lane is as tall as its
+        # fullest column, so every shape (and its boundary events) stays inside its own lane.
+        slots: dict[str, tuple[int, int, int]] = {}
         taken: dict[tuple[int, int], int] = {}
-        pos = {}
         for nid, node in self.nodes.items():
             if node.attached_to:
                 continue
             row = lane_row.get(node.lane, 0) if node.lane else self._inferred_row(nid, lane_row)
             slot = taken.get((column[nid], row), 0)
             taken[(column[nid], row)] = slot + 1
-            pos[nid] = (60 + 150 + column[nid] * 150, 30 + row * 200 + 60 + slot * 90)
+            slots[nid] = (column[nid], row, slot)
+        rows = max(len(lane_names), 1)
+        depth = [max([n for (c, r), n in taken.items() if r == row] or [1]) for row in range(rows)]
+        self._lane_tops = [LANE_TOP + sum(LANE_PAD + d * SLOT for d in depth[:row]) for row in range(rows + 1)]
+        pos = {}
+        for nid, (col, row, slot) in slots.items():
+            w, h = SIZES[self.nodes[nid].shape]
+            # Centre events and gateways on the 80-px task line of their slot.
+            pos[nid] = (60 + 150 + col * 150 + (100 - w) // 2, self._lane_tops[row] + 30 + slot * SLOT + (80 - h) // 2)
         for nid, node in self.nodes.items():
             if node.attached_to:
                 x, y = pos[node.attached_to]
                 pos[nid] = (x + 10 + 40 * sum(1 for m in self.nodes.values()
-                                              if m.attached_to == node.attached_to and m.id < nid), y + 60)
+                                              if m.attached_to == node.attached_to and m.id < nid), y + 62)
         return pos
 
     def _inferred_row(self, nid, lane_row) -> int:
@@ -294,13 +307,14 @@ class ProcessBuilder:
         width = max((x for x, _ in pos.values()), default=300) + 200
         plane_el = f"Collaboration_{self.process_id}" if self.lanes else self.process_id
         if self.lanes:
+            tops = self._lane_tops
             shapes.append(f'<bpmndi:BPMNShape id="Participant_{self.process_id}_di" '
                           f'bpmnElement="Participant_{self.process_id}" isHorizontal="true">'
-                          f'<dc:Bounds x="30" y="30" width="{width}" height="{200 * len(self.lanes)}" />'
+                          f'<dc:Bounds x="30" y="{LANE_TOP}" width="{width}" height="{tops[len(self.lanes)] - LANE_TOP}" />'
                           f'</bpmndi:BPMNShape>')
             for i, lid in enumerate(self.lanes):
                 shapes.append(f'<bpmndi:BPMNShape id="{lid}_di" bpmnElement="{lid}" isHorizontal="true">'
-                              f'<dc:Bounds x="60" y="{30 + 200 * i}" width="{width - 30}" height="200" />'
+                              f'<dc:Bounds x="60" y="{tops[i]}" width="{width - 30}" height="{tops[i + 1] - tops[i]}" />'
                               f'</bpmndi:BPMNShape>')
         centers = {}
         for nid, (x, y) in pos.items():
