@@ -57,6 +57,7 @@ class ProcessBuilder:
         self.flows: list[Flow] = []
         self.lanes: dict[str, str] = {}  # lane id -> lane name
         self.messages: dict[str, str] = {}
+        self.data_objects: dict[str, str] = {}  # id -> name
 
     # ------------------------------------------------------------------ nodes
 
@@ -129,7 +130,11 @@ class ProcessBuilder:
         body = ""
         if each:
             collection, item = each
-            body = (f'<bpmn:multiInstanceLoopCharacteristics isSequential="false">'
+            # The collection is also declared as a data object: bpmn.io resolves loopDataInputRef
+            # by id (and drops an unresolved one when saving); SpiffWorkflow reads the variable.
+            self.data_objects.setdefault(collection, collection)
+            body = ""
+            body += (f'<bpmn:multiInstanceLoopCharacteristics isSequential="false">'
                     f"<bpmn:loopDataInputRef>{escape(collection)}</bpmn:loopDataInputRef>"
                     f'<bpmn:inputDataItem id="{item}" name="{item}" /></bpmn:multiInstanceLoopCharacteristics>')
         return self._add(Node(node_id, "callActivity", name, lane, body, attrs={"calledElement": called_element},
@@ -251,6 +256,7 @@ class ProcessBuilder:
                                if self._lane_of(n) == lname)
                 lanes_xml.append(f'<bpmn:lane id="{lid}" name={quoteattr(lname)}>{refs}</bpmn:lane>')
             parts.append(f'<bpmn:laneSet id="LaneSet_{self.process_id}">{"".join(lanes_xml)}</bpmn:laneSet>')
+        parts += [f'<bpmn:dataObject id="{oid}" name={quoteattr(name)} />' for oid, name in self.data_objects.items()]
         for n in self.nodes.values():
             attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in n.attrs.items() if v)
             if n.attached_to:
