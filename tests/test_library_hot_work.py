@@ -318,3 +318,15 @@ def test_a_short_break_across_the_day_boundary_still_needs_the_daily_analysis(pl
     assert plant.sees("leader1", iid) == ["动火分析"]
     plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
     assert plant.sees("worker1", iid) == ["动火作业"]
+
+
+def test_a_permit_that_ran_out_while_waiting_for_its_analysis_cannot_resume(plant):
+    iid = working(plant)                                               # 二级: valid until 2026-03-05 09:00 UTC
+    plant.later(hours=7)                                               # new plant day: analysis needed
+    plant.later(days=2, hours=17, minutes=1)                           # nobody analysed; 09:01 on the 5th
+    assert plant.sees("worker1", iid) == []
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == []                            # a passing analysis does not revive it
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True, "note": "过期，重新办票"})
+    assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")

@@ -799,7 +799,9 @@ def hot_work_permit() -> str:
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
         "sample_fresh = sample_age_minutes <= sample_max_age_minutes and "
         "(not daily_reanalysis or now() < parse_datetime(analysis_valid_until))\n"
-        "monitor_ok = bool(gas_monitor_online) or not continuous_monitoring"), lane=LEADER)
+        "monitor_ok = bool(gas_monitor_online) or not continuous_monitoring\n"
+        # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
+        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
     b.script("work_start", "开始/恢复作业", (
         "if not permit_expires_at:\n"
@@ -886,9 +888,11 @@ def hot_work_permit() -> str:
            flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
     b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
     b.chain("hw_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "hw_gas_analysis", condition="not sample_fresh", flow_id="Flow_sample_stale",
+    b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_start_expired", name="作业票已过期")
+    b.flow("start_gw", "hw_gas_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
            name="样品超过时效，重新分析")
-    b.flow("start_gw", "hw_site_check", condition="sample_fresh and not monitor_ok", flow_id="Flow_no_monitor",
+    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
+           flow_id="Flow_no_monitor",
            name="未设连续监测")
     b.flow("start_gw", "work_start", flow_id="Flow_start_ok", name="开始")
     b.chain("work_start", "hw_work", "work_gw")
