@@ -214,3 +214,16 @@ def test_stop_work_reaches_a_paused_permit_and_one_waiting_for_its_retest(plant)
     plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 3})
     plant.message("safety1", "stop_work", {"area": "unit-1", "equipment_id": "P-999"})
     assert plant.sees("worker1", iid) == ["申请恢复作业"]
+
+
+def test_a_permit_that_ran_out_while_paused_cannot_be_re_entered(plant):
+    iid = inside(plant)                                                  # valid 24 h, until 03-03 09:00
+    plant.complete("worker1", iid, "cs_work", {"action": "pause", "people_inside": [], "tools_inside": 0})
+    plant.later(hours=24, minutes=5)
+    plant.complete("worker1", iid, "cs_resume_request", {"note": "继续", "monitor_present": True})
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == []                              # nobody goes back in
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
+    assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")

@@ -1032,7 +1032,9 @@ def confined_space_permit() -> str:
            props={"due": "minutes(sample_max_age_minutes)"})
     b.script("start_check", "进入前检查（样品时效）", (
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
-        "sample_fresh = sample_age_minutes <= sample_max_age_minutes"), lane=LEADER)
+        "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
+        # The expiry timer watches the work task only: a permit paused or waiting for a re-test may run out.
+        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
     b.script("work_start", "开始/恢复作业", (
         "if not permit_expires_at:\n"
@@ -1102,7 +1104,8 @@ def confined_space_permit() -> str:
     b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail", name="不合格，重新检测")
     b.flow("gas_gw", "cs_site_check", flow_id="Flow_cs_gas_ok", name="合格")
     b.chain("cs_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "cs_gas_test", condition="not sample_fresh", flow_id="Flow_cs_stale",
+    b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_cs_start_expired", name="作业票已过期")
+    b.flow("start_gw", "cs_gas_test", condition="permit_valid and not sample_fresh", flow_id="Flow_cs_stale",
            name="超过 30 分钟，重新检测")
     b.flow("start_gw", "work_start", flow_id="Flow_cs_enter", name="进入")
     b.chain("work_start", "cs_work", "log", "work_gw")
