@@ -14,13 +14,14 @@ import argparse
 import json
 import multiprocessing as mp
 import random
+import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.iot_common import AREAS, IotBench, PrivateBroker, broker_drops, mqtt_client  # noqa: E402
+from bench.iot_common import AREAS, IotBench, PrivateBroker, RawPublisher, broker_drops, mqtt_client  # noqa: E402
 
 TYPES = [("combustible_lel", "gas", 1.5, 0.5), ("o2", "o2", 20.9, 0.05), ("h2s", "h2s", 0.3, 0.1),
          ("load", "load", 70, 2.0)]
@@ -37,47 +38,57 @@ def devices(n: int) -> list[dict]:
     return out
 
 
-def publish_worker(idx: int, site: str, devs: list[dict], seconds: float, rate: float, out: mp.Queue) -> None:
-    client = mqtt_client(f"{site}-pub-{idx}")
+def publish_worker(idx: int, site: str, devs: list[dict], seconds: float, rate: float, out: mp.Queue,
+                   kind: str = "raw") -> None:
     rng = random.Random(idx)
-    acked = 0
-    sent = 0
-    bad = 0
+    metric_of = {t: (metric, base, noise) for t, metric, base, noise in TYPES}
+    plan = [(f"anjian/{site}/{d['area']}/{d['id']}/{metric_of[d['type']][0]}".encode(), *metric_of[d["type"]][1:])
+            for d in devs]
+    client = RawPublisher(f"{site}-pub-{idx}") if kind == "raw" else mqtt_client(f"{site}-pub-{idx}")
+    sent = bad = 0
     infos = []
     t_end = time.time() + seconds
     t_first = time.time()
+    burst = 200
     while time.time() < t_end:
         tick = time.time()
-        burst = 200
+        batch = []
         for _ in range(burst):
-            d = devs[rng.randrange(len(devs))]
-            t, metric, base, noise = next(x for x in TYPES if x[0] == d["type"])
-            topic = f"anjian/{site}/{d['area']}/{d['id']}/{metric}"
+            topic, base, noise = plan[rng.randrange(len(plan))]
             r = rng.random()
             if r < 0.001:
                 payload = b"{garbage"
                 bad += 1
             elif r < 0.002:
-                topic = f"anjian/{site}/{d['area']}/NO-SUCH-DEVICE/{metric}"
+                topic = topic.rsplit(b"/", 2)[0] + b"/NO-SUCH-DEVICE/" + topic.rsplit(b"/", 1)[1]
                 payload = b'{"value": 1}'
                 bad += 1
             else:
-                value = max(0.0, round(base + rng.gauss(0, noise), 3))
-                payload = json.dumps({"value": value, "ts": time.time()}).encode()
-            infos.append(client.publish(topic, payload, qos=1))
-            sent += 1
+                # a reading's own time makes it unique: (device, ts, metric) is the de-duplication key
+                payload = b'{"value": %.3f, "ts": %.6f}' % (max(0.0, base + rng.gauss(0, noise)), time.time())
+            batch.append((topic, payload))
+        sent += len(batch)
+        if kind == "raw":
+            client.publish_many(batch)
+        else:
+            infos.extend(client.publish(t.decode(), p, qos=1) for t, p in batch)
+            while len(infos) > 5000:  # bound memory: settle the oldest publishes
+                infos.pop(0).wait_for_publish(30)
         if rate:
             time.sleep(max(0.0, burst / rate - (time.time() - tick)))
-        # bound memory: settle the oldest publishes
-        while len(infos) > 5000:
-            infos.pop(0).wait_for_publish(30)
-            acked += 1
-    for info in infos:
-        info.wait_for_publish(60)
-        acked += 1 if info.is_published() else 0
-    client.loop_stop()
-    client.disconnect()
-    out.put({"idx": idx, "sent": sent, "acked": acked, "bad": bad, "t_first": t_first, "t_last": time.time()})
+    if kind == "raw":
+        acked = client.wait_acked(120)
+        client.close()
+    else:
+        acked = 0
+        for info in infos:
+            info.wait_for_publish(60)
+        acked = sent - sum(0 if i.is_published() else 1 for i in infos)
+        client.loop_stop()
+        client.disconnect()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.put({"idx": idx, "sent": sent, "acked": acked, "bad": bad, "t_first": t_first, "t_last": time.time(),
+             "cpu": usage.ru_utime + usage.ru_stime})
 
 
 def main() -> None:
@@ -89,6 +100,8 @@ def main() -> None:
     ap.add_argument("--ack-on-receipt", action="store_true", help="pass --ack-on-receipt to anjian ingest")
     ap.add_argument("--ingest-processes", type=int, default=1,
                     help="ingest processes, each subscribed to its own group of areas")
+    ap.add_argument("--publisher", choices=["raw", "paho"], default="raw",
+                    help="raw: pre-encoded QoS 1 packets on a socket (cheap); paho: one client.publish per reading")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--private-broker", action="store_true",
                     help="run against our own mosquitto with unlimited queues instead of 127.0.0.1:1883")
@@ -116,7 +129,8 @@ def main() -> None:
               f"{n} ingest process(es), ack {'on receipt' if args.ack_on_receipt else 'after commit'}", flush=True)
         out: mp.Queue = mp.Queue()
         shares = [devs[i::args.publishers] for i in range(args.publishers)]
-        procs = [mp.Process(target=publish_worker, args=(i, bench.site, shares[i], args.seconds, args.rate, out))
+        procs = [mp.Process(target=publish_worker, args=(i, bench.site, shares[i], args.seconds, args.rate, out,
+                                                         args.publisher))
                  for i in range(args.publishers)]
         t0 = time.time()
         for pr in procs:
@@ -160,10 +174,24 @@ def main() -> None:
             (ta, na), (tb, nb) = steady[0], steady[-1]
             print(f"steady state (t={ta:.0f}..{tb:.0f}s): {(nb - na) / (tb - ta):,.0f} readings/s stored")
         cpu = bench.ingest_cpu_seconds()
-        if cpu:
-            print(f"ingest CPU {cpu:.1f} s for {total} messages: {total / cpu:,.0f} messages per CPU-second "
-                  f"(load average {open('/proc/loadavg').read().split()[0]} on {__import__('os').cpu_count()} CPUs)")
+        pg_cpu = postgres_cpu_seconds(bench.dbname)
+        pub_cpu = sum(r["cpu"] for r in results)
+        broker_cpu = process_cpu_seconds(broker.proc.pid) if broker is not None else None
         log = bench.stop_ingest()
+        stats = ingest_counters(log)
+        dup = stats.get("duplicates", 0)
+        print(f"ingest counters: received {stats.get('received', '?')} = stored {stats.get('stored', '?')} "
+              f"+ dead-lettered {stats.get('dead_lettered', 0)} + duplicates {dup}")
+        if total:
+            print("CPU per message (µs): " + ", ".join(
+                f"{name} {sec / total * 1e6:,.0f}" for name, sec in
+                (("ingest", cpu), ("publisher", pub_cpu), ("broker", broker_cpu), ("postgres backends", pg_cpu))
+                if sec is not None))
+            ours = sum(x for x in (cpu, pub_cpu, broker_cpu, pg_cpu) if x)
+            print(f"ingest alone: {total / cpu:,.0f} messages per CPU-second; whole pipeline (ingest + publisher "
+                  f"+ broker + postgres backends): {total / ours:,.0f} messages per CPU-second, i.e. "
+                  f"{2 * total / ours:,.0f}/s if it had this machine's 2 CPUs to itself "
+                  f"(load average {open('/proc/loadavg').read().split()[0]} on {__import__('os').cpu_count()} CPUs)")
         tail = [ln for ln in log.splitlines() if "ingest stopped" in ln]
         print("\n".join(tail) if tail else log[-2000:])
         if not args.private_broker:
@@ -175,6 +203,43 @@ def main() -> None:
         bench.cleanup()
         if broker is not None:
             broker.stop()
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """user+system CPU seconds of a process (from /proc)."""
+    from bench._harness import CLK_TCK
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def postgres_cpu_seconds(dbname: str) -> float:
+    """CPU of the PostgreSQL backends serving our database (their process title names it); WAL writer and
+    checkpointer are shared with other databases and not counted."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if dbname.encode() in (d / "cmdline").read_bytes():
+                    total += process_cpu_seconds(int(d.name)) or 0.0
+            except OSError:
+                pass
+    return total
+
+
+def ingest_counters(log: str) -> dict:
+    """The final counters every ingest process printed ("ingest stopped: {...}"), summed."""
+    import ast
+
+    out: dict = {}
+    for ln in log.splitlines():
+        if "ingest stopped: {" in ln:
+            for k, v in ast.literal_eval(ln.split("ingest stopped: ", 1)[1]).items():
+                out[k] = out.get(k, 0) + v
+    return out
 
 
 if __name__ == "__main__":

@@ -193,3 +193,62 @@ def test_mounted_config_files_exist(path):
     mounts = [v.split(":")[0] for v in SERVICES["mosquitto"]["volumes"] if v.startswith("./")]
     assert f"./{path}" in mounts and (DOCKER / path).is_file()
     assert "listener 1883" in (DOCKER / path).read_text()
+
+
+def _mosquitto_options() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in (DOCKER / "mosquitto.conf").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition(" ")
+            out.setdefault(key, []).append(value.strip())
+    return out
+
+
+def test_mosquitto_keeps_what_queues_for_a_stopped_ingest_and_lets_its_batches_fill():
+    """Persistent ingest session: readings queued while ingest is down must not be dropped at 1000 (the
+    default), and the broker must allow as many in flight as ingest announces (it acks after commit)."""
+    import inspect
+
+    from engine.iot.mqtt import MqttIngest
+
+    opts = _mosquitto_options()
+    queued = int(opts["max_queued_messages"][-1])
+    assert queued == 0 or queued >= 100_000, "max_queued_messages: the default 1000 drops a stopped ingest's readings"
+    inflight = int(opts["max_inflight_messages"][-1])
+    receive_maximum = inspect.signature(MqttIngest).parameters["receive_maximum"].default
+    assert inflight == 0 or inflight >= receive_maximum
+    assert opts.get("persistence") == ["true"]
+
+
+def test_real_mosquitto_accepts_the_config(tmp_path):
+    """The file as shipped (port and data directory moved) starts a real mosquitto."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(binary).exists():
+        pytest.skip("no mosquitto binary")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp_path.chmod(0o777)
+    text = (DOCKER / "mosquitto.conf").read_text().replace("listener 1883 0.0.0.0", f"listener {port} 127.0.0.1")
+    text = text.replace("persistence_location /mosquitto/data/", f"persistence_location {tmp_path}/")
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(text)
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert proc.poll() is None, proc.stdout.read().decode(errors="replace")
+    finally:
+        proc.terminate()
+        proc.wait(10)

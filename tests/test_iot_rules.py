@@ -8,6 +8,8 @@ from engine.config import Settings
 from engine.errors import Invalid
 from engine.iot.devices import DeviceInfo
 from engine.iot.evaluator import Evaluator, pass_breach
+from engine.config import REPO_ROOT as ROOT
+from engine.iot.policy import evaluate_policy
 from engine.iot.rules import DEFAULT_RULES_PATH, load_rules, parse_rules
 
 RULES = load_rules()
@@ -32,8 +34,29 @@ def test_default_rules_file_is_valid_and_carries_the_domain_numbers():
     assert RULES.device_types["combustible_lel"].setpoints == {"high1": 25, "high2": 50}
     assert RULES.grades == {"level1": "yellow", "level2": "orange", "permit_breach": "red",
                             "level2_confined_space": "red"}
-    assert [RULES.deadline_minutes(g) for g in ("red", "orange", "yellow", "blue")] == [15, 60, 240, 1440]
-    assert RULES.owner("yellow", "storage") == "storage" and RULES.owner("red", "storage") == "safety"
+    assert "deadline_minutes" not in RULES.raw and "owners" not in RULES.raw  # the alert_policy DMN has them
+
+
+def test_deadlines_and_owners_by_grade_come_from_the_alert_policy_table():
+    table = evaluate_policy((ROOT / "bpmn" / "alert_policy.dmn").read_text("utf-8"))
+    assert [table[g]["deadline_minutes"] for g in ("red", "orange", "yellow", "blue")] == [15, 60, 240, 1440]
+    assert [table[g]["owner_department"] for g in ("red", "orange", "yellow", "blue")] == \
+        ["safety", "safety", "@area", "maintenance"]
+    broken = (ROOT / "bpmn" / "alert_policy.dmn").read_text("utf-8").replace("<text>1440</text>", "<text>0</text>")
+    with pytest.raises(Invalid) as err:
+        evaluate_policy(broken)
+    assert [e["field"] for e in err.value.errors] == ["alert_policy[blue].deadline_minutes"]
+
+
+def test_a_rules_file_that_still_sets_deadlines_or_owners_is_refused_naming_the_table():
+    raw = json.loads(DEFAULT_RULES_PATH.read_text())
+    raw["deadline_minutes"] = {"red": 15, "orange": 60, "yellow": 240, "blue": 1440}
+    raw["owners"] = {"red": "safety", "orange": "safety", "yellow": "@area", "blue": "maintenance"}
+    with pytest.raises(Invalid) as err:
+        parse_rules(raw, source="plant_rules.json")
+    assert "alert_policy" in err.value.detail and "plant_rules.json" in err.value.detail
+    assert [e["field"] for e in err.value.errors] == ["deadline_minutes", "owners"]
+    assert all("alert_policy DMN" in e["message"] for e in err.value.errors)
 
 
 def test_a_broken_rules_file_is_refused_with_every_problem_named(tmp_path):

@@ -1,5 +1,6 @@
 """预警处置: started by an `alert` message; deadline by grade; red → stop work in the area and four
 coordinated departments; closed with a disposal record; orange/red reviewed, actions tracked as duties."""
+from engine.principal import SYSTEM
 from tests.test_library_hot_work import working
 from tests.test_library_stop_restart import run_jobs
 from tests.test_library_support import plant  # noqa: F401
@@ -8,11 +9,12 @@ DISPOSAL = {"measures": "关闭根部阀，检漏", "result": "eliminated", "han
             "handler": "王主任"}
 
 
-def alert(plant, grade, n=1, **extra):
+def alert(plant, grade, n=1, business_key=None, **extra):
     payload = {"alert_grade": grade, "area": "unit-1", "department": "workshop-1",
                "description": "GD-101 可燃气体报警", "reading": {"lel_pct": 30, "detector": "GD-101"}, **extra}
     r = plant.api.post("/api/v1/messages", "safety1",
-                       json={"name": "alert", "message_id": f"ALERT-{grade}-{n}", "payload": payload})
+                       json={"name": "alert", "message_id": f"ALERT-{grade}-{n}", "payload": payload,
+                             "business_key": business_key})
     assert r.status_code == 200, r.json
     started = [i for i in r.json["instances"] if i.get("started")]
     assert len(started) == 1
@@ -84,3 +86,74 @@ def test_overdue_orange_alert_escalates_and_is_reviewed(plant):
     plant.complete("safety1", iid, "al_review", {"causes": ["传感器漂移"], "improvement_actions": [],
                                                  "lessons": "按期标定"})
     assert plant.status(iid) == "completed"
+
+
+def escalate(plant, business_key, grade, previous):
+    r = plant.api.post("/api/v1/messages", "safety1", json={
+        "name": "alert_escalated", "business_key": business_key,
+        "payload": {"escalated_grade": grade, "previous_grade": previous}})
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def test_escalation_reaches_the_running_process_new_owner_deadline_and_red_coordination(plant, platform):
+    permit = working(plant, "unit-1")
+    iid = alert(plant, "yellow", business_key="alert-77")
+    task = plant.task("prod1", iid, "al_handle")
+    assert task["due_at"].startswith("2026-03-02T13:00")                 # yellow: 4 h
+    assert plant.variables(iid)["owner_department"] == "workshop-1"      # yellow: the area's department
+    plant.later(minutes=10)
+    escalate(plant, "alert-77", "orange", "yellow")
+    again = plant.task("prod1", iid, "al_handle")                         # a new handling task, 1 h from now
+    assert again["id"] != task["id"] and again["due_at"].startswith("2026-03-02T10:10")
+    v = plant.variables(iid)
+    assert v["alert_grade"] == "orange" and v["owner_department"] == "safety" and v["grade_name"] == "橙色"
+    assert v["received_at"].startswith("2026-03-02T09:00")              # the first receipt is kept
+    assert [(e["from"], e["to"]) for e in v["escalations"]] == [("yellow", "orange")]
+    assert plant.variables(permit)["permit_status"] != "suspended"
+    plant.later(minutes=5)
+    escalate(plant, "alert-77", "red", "orange")
+    run_jobs(platform)
+    assert plant.variables(permit)["permit_status"] == "suspended"      # red stops the work in the area
+    expected = {"prod1": "红色预警：生产处置", "maint1": "红色预警：设备处置",
+                "safety1": "红色预警：现场监督", "emerg1": "红色预警：应急响应"}
+    for user, name in expected.items():
+        assert plant.sees(user, iid) == [name]
+    assert plant.task("emerg1", iid, "al_emergency")["due_at"].startswith("2026-03-02T09:30")   # 15 min from 09:15
+    # the overdue timer of the old handling task is gone with it: nothing fires at the old deadlines
+    plant.later(hours=5)
+    assert sorted(plant.active(iid)) == ["al_emergency", "al_maintenance", "al_production", "al_supervision"]
+
+
+def test_an_escalation_while_nothing_waits_for_it_is_answered_404(plant):
+    iid = alert(plant, "red", business_key="alert-78")
+    r = plant.api.post("/api/v1/messages", "safety1", json={"name": "alert_escalated", "business_key": "alert-78",
+                                                             "payload": {"escalated_grade": "red"}})
+    assert r.status_code == 404 and plant.status(iid) != "completed"
+
+
+def test_a_gas_alert_escalating_over_rest_regrades_its_running_alert_response(plant, platform):
+    """Telemetry → yellow alert → alert_response; a level-2 reading → orange: the process takes the new grade."""
+    platform.iot.reset_state()
+    platform.iot.devices.create(SYSTEM, {"id": "GD-201", "type": "combustible_lel", "area": "unit-1", "gas": "methane"})
+    r = plant.api.post("/api/v1/telemetry", "maint1", json={"device": "GD-201", "value": 30})
+    assert r.status_code == 200, r.json
+    [opened] = [a for a in r.json["alerts"] if a["rule"] == "gas_threshold"]
+    a = plant.api.get(f"/api/v1/alerts/{opened['id']}", "safety1").json
+    assert a["grade"] == "yellow" and a["process_status"] == "started"
+    # the alert row and the process take deadline and owner from the same alert_policy table
+    assert a["deadline_at"].startswith("2026-03-02T13:00") and a["owner_department"] == "workshop-1"
+    iid = a["process_instance_id"]
+    assert plant.task("prod1", iid, "al_handle")["due_at"].startswith("2026-03-02T13:00")
+    plant.later(minutes=10)
+    r = plant.api.post("/api/v1/telemetry", "maint1", json={"device": "GD-201", "value": 55})
+    assert [x["outcome"] for x in r.json["alerts"] if x["rule"] == "gas_threshold"] == ["escalated"]
+    a = plant.api.get(f"/api/v1/alerts/{opened['id']}", "safety1").json
+    assert a["grade"] == "orange" and a["owner_department"] == "safety"
+    assert a["deadline_at"].startswith("2026-03-02T10:10")
+    told = [e for e in a["events"] if e["kind"] == "escalation_message"]
+    assert told and told[0]["data"]["status"] == "delivered"
+    assert [i["id"] for i in told[0]["data"]["instances"]] == [iid]
+    v = plant.variables(iid)
+    assert v["alert_grade"] == "orange" and v["owner_department"] == "safety"
+    assert plant.task("prod1", iid, "al_handle")["due_at"].startswith("2026-03-02T10:10")

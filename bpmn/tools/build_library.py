@@ -1145,17 +1145,22 @@ BPMN["confined_space_permit.bpmn"] = confined_space_permit()
 # =========================================================================== alert_response
 
 GRADES = ['"red"', '"orange"', '"yellow"', '"blue"']
+# The one place of deadlines and owners by grade: alert_response evaluates this table, and the IoT
+# alert rows (deadline_at, owner_department) read the same table (engine/iot/policy.py).
+# owner_department '@area' means the department the alert's area belongs to.
 DMN["alert_policy.dmn"] = dmn(
     "alert_policy", "预警分级处置要求（四色预警）",
     [{"label": "预警等级", "expr": "alert_grade", "type": "string", "values": GRADES}],
     [("等级名称", "grade_name", "string"), ("开始处置时限（分钟）", "deadline_minutes", "number"),
      ("多部门协同", "coordinated", "boolean"), ("须复盘", "review_required", "boolean"),
-     ("协同的设备部门（编码）", "maintenance_department", "string")],
-    [(['"red"'], ['"红色"', "15", "True", "True", '"maintenance"'],
-      "红色：15 分钟内开始处置，生产、设备、监督、应急协同，停止区域内作业"),
-     (['"orange"'], ['"橙色"', "60", "False", "True", '"maintenance"'], "橙色：1 小时"),
-     (['"yellow"'], ['"黄色"', "240", "False", "False", '"maintenance"'], "黄色：4 小时"),
-     (['"blue"'], ['"蓝色"', "1440", "False", "False", '"maintenance"'], "蓝色：24 小时（趋势预警）")])
+     ("协同的设备部门（编码）", "maintenance_department", "string"),
+     ("责任部门（编码；@area = 区域所属部门）", "owner_department", "string")],
+    [(['"red"'], ['"红色"', "15", "True", "True", '"maintenance"', '"safety"'],
+      "红色：15 分钟内开始处置，生产、设备、监督、应急协同，停止区域内作业；安全部门负责"),
+     (['"orange"'], ['"橙色"', "60", "False", "True", '"maintenance"', '"safety"'], "橙色：1 小时；安全部门负责"),
+     (['"yellow"'], ['"黄色"', "240", "False", "False", '"maintenance"', '"@area"'], "黄色：4 小时；区域所属部门负责"),
+     (['"blue"'], ['"蓝色"', "1440", "False", "False", '"maintenance"', '"maintenance"'],
+      "蓝色：24 小时（趋势预警、传感器故障）；设备部门负责")])
 
 FORMS["alert_disposal.json"] = form("预警处置记录", {
     "cause_found": text("原因初判", min_length=0),
@@ -1214,12 +1219,19 @@ def alert_response() -> str:
     b.lane(PRODUCTION).lane(MAINTENANCE).lane(SUPERVISION).lane(EMERGENCY)
     b.start("start", "收到预警", message="alert")
     b.business_rule("policy", "按等级确定处置要求", "alert_policy", lane=SUPERVISION)
+    # Also entered again when the alert escalates (al_regrade): the first receipt time is kept and the
+    # deadline only ever moves earlier (the alert row does the same).
     b.script("register", "登记预警", (
         "try:\n    reading\nexcept NameError:\n    reading = None\n"
         "try:\n    source\nexcept NameError:\n    source = ''\n"
         "try:\n    description\nexcept NameError:\n    description = grade_name + '预警'\n"
-        "received_at = now().isoformat()\n"
-        "handling_deadline = (now() + minutes(deadline_minutes)).isoformat()\n"
+        "try:\n    area_department\nexcept NameError:\n    area_department = department\n"
+        "if owner_department == '@area':\n    owner_department = area_department\n"
+        "try:\n    received_at\nexcept NameError:\n    received_at = now().isoformat()\n"
+        "new_deadline = now() + minutes(deadline_minutes)\n"
+        "try:\n    earlier = parse_datetime(handling_deadline)\nexcept NameError:\n    earlier = None\n"
+        "if earlier is not None and earlier < new_deadline:\n    new_deadline = earlier\n"
+        "handling_deadline = new_deadline.isoformat()\n"
         "handled_at = ''\n"
         "alert_status = 'open'"), lane=SUPERVISION)
     b.xor("coordinated_gw", "多部门协同?", default="Flow_alert_single")
@@ -1238,6 +1250,18 @@ def alert_response() -> str:
     b.user("al_handle", "预警处置", lane=PRODUCTION, form="alert_disposal.json",
            props={"due": "parse_datetime(handling_deadline)", "priority": "80"})
     b.timer_boundary("al_overdue", "处置超时", "al_handle", "date", "handling_deadline")
+    # The alert's grade rose while it is being handled: the payload carries the new alert_grade; the
+    # policy table gives the new deadline and owner, and a red grade raises the coordinated tasks.
+    b.message_boundary("al_regrade", "预警升级", "al_handle", "alert_escalated")
+    # The payload names the new grade escalated_grade: a payload key the instance already has (alert_grade)
+    # would be overwritten again by the parent task's data when the boundary event fires; for the same
+    # reason the script deletes it after use.
+    b.script("regrade", "按新等级重新登记", (
+        "try:\n    escalations\nexcept NameError:\n    escalations = []\n"
+        "escalations = escalations + [{'at': now().isoformat(), 'from': alert_grade, 'to': escalated_grade}]\n"
+        "alert_grade = escalated_grade\n"
+        "del escalated_grade  # gone from the data, so the next escalation's payload is not overwritten"),
+             lane=SUPERVISION)
     b.call("al_escalate", "预警处置督办", "three_level_supervision", lane=PRODUCTION,
            pre_script="duty_type = 'alert_disposal'\nduty_title = '预警处置：' + description")
     b.xor("review_gw", "须复盘?", default="Flow_no_review")
@@ -1264,6 +1288,8 @@ def alert_response() -> str:
     b.chain("join", "al_close_red", "review_gw")
     b.chain("al_handle", "review_gw")
     b.chain("al_overdue", "al_escalate", "review_gw")
+    b.chain("al_regrade", "regrade")
+    b.flow("regrade", "policy", name="按新等级重新确定")
     b.flow("review_gw", "archive", condition="review_required", flow_id="Flow_review", name="橙色、红色：复盘")
     b.flow("review_gw", "close", flow_id="Flow_no_review", name="不复盘")
     b.chain("archive", "al_review", "actions_gw")

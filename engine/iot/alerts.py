@@ -23,6 +23,7 @@ from engine.hub.feed import mirror_alert
 from engine.iot.evaluator import REFRESH_SECONDS, Finding
 from engine.iot.models import Alert, AlertEvent
 from engine.iot.permits import PermitWatch
+from engine.iot.policy import AlertPolicy
 from engine.iot.rules import GRADE_RANK, RuleSet
 from engine.models import Area, utcnow
 from engine.principal import SYSTEM, Principal
@@ -56,10 +57,11 @@ def _iso(dt: datetime | None) -> str | None:
 class AlertService:
     """Turns findings into alerts and alerts into process messages."""
 
-    def __init__(self, db: Database, messages, rules: RuleSet):
+    def __init__(self, db: Database, messages, rules: RuleSet, policy: AlertPolicy):
         self.db = db
         self.messages = messages
         self.rules = rules
+        self.policy = policy  # deadline and owner by grade: the alert_policy DMN
         p = rules.permits
         self.permits = PermitWatch(db, p["process_key_like"], p.get("confined_space_like"))
         self._lock = threading.Lock()
@@ -73,6 +75,7 @@ class AlertService:
             self._last_write.clear()
             self._notified.clear()
             self._area_departments = None
+        self.policy.invalidate()
 
     # ------------------------------------------------------------------ findings → alerts
 
@@ -124,6 +127,9 @@ class AlertService:
 
     def _upsert_once(self, f: Finding, now_mono: float) -> dict:
         now = utcnow()
+        previous_grade = None
+        if f.area_department is None:
+            f.area_department = self._area_department(f.area)
         with self.db.session() as s:
             a = s.scalar(select(Alert).where(Alert.open_key == f.open_key))
             if a is None:
@@ -159,12 +165,14 @@ class AlertService:
                     s.add(AlertEvent(alert_id=a.id, at=now, actor="iot", kind="escalated",
                                      data={"from": previous, "to": f.grade, "value": f.value, "title": f.title}))
                     outcome = "escalated"
+                    previous_grade = previous
             if outcome != "updated":  # the hub keeps grade and times, not every reading: same transaction
                 mirror_alert(s, a)
             view = {"id": a.id, "outcome": outcome, "grade": a.grade, "area": a.area, "device_id": a.device_id,
                     "rule": a.rule, "title": a.title, "value": a.value, "unit": a.unit,
                     "owner_department": a.owner_department, "deadline_at": _iso(a.deadline_at),
-                    "opened_at": _iso(a.opened_at), "kind": a.kind}
+                    "opened_at": _iso(a.opened_at), "kind": a.kind, "previous_grade": previous_grade,
+                    "area_department": f.area_department}
         with self._lock:
             self._last_write[f.open_key] = (now_mono, view["grade"])
         return view
@@ -195,7 +203,9 @@ class AlertService:
         name = self.rules.message("alert")
         payload = {"alert_id": r["id"], "grade": r["grade"], "area": r["area"], "device": r["device_id"],
                    "rule": r["rule"], "title": r["title"], "value": r["value"], "unit": r["unit"],
-                   "owner_department": r["owner_department"], "department": r["owner_department"],
+                   # department: whose production people handle it (the area's); owner: accountable by grade
+                   "owner_department": r["owner_department"], "area_department": r["area_department"],
+                   "department": r["area_department"] or r["owner_department"],
                    "deadline": r["deadline_at"], "opened_at": r["opened_at"],
                    # the names bpmn/alert_response.bpmn reads
                    "alert_grade": r["grade"], "description": r["title"],
@@ -212,7 +222,10 @@ class AlertService:
     def _tell_escalation(self, r: dict) -> None:
         name = self.rules.message("escalated")
         data = self._deliver(name, business_key=f"alert-{r['id']}",
-                             payload={"alert_id": r["id"], "grade": r["grade"], "deadline": r["deadline_at"]})
+                             payload={"alert_id": r["id"], "grade": r["grade"], "escalated_grade": r["grade"],
+                                      "previous_grade": r["previous_grade"], "deadline": r["deadline_at"],
+                                      "owner_department": r["owner_department"], "escalated_title": r["title"],
+                                      "reading": {"device": r["device_id"], "value": r["value"], "unit": r["unit"]}})
         self._event(r["id"], "escalation_message", {"message": name, **data})
 
     def _deliver(self, name, *, correlation=None, business_key=None, payload=None, message_id=None) -> dict:
@@ -238,7 +251,7 @@ class AlertService:
         dept = f.area_department
         if dept is None:
             dept = self._area_department(f.area)
-        return self.rules.owner(grade, dept)
+        return self.policy.owner(grade, dept)
 
     def _area_department(self, area: str) -> str | None:
         if self._area_departments is None or area not in self._area_departments:
@@ -247,7 +260,7 @@ class AlertService:
         return self._area_departments.get(area)
 
     def _deadline(self, grade: str, now: datetime) -> datetime:
-        return now + timedelta(minutes=self.rules.deadline_minutes(grade))
+        return now + timedelta(minutes=self.policy.deadline_minutes(grade))
 
     # ------------------------------------------------------------------ people
 

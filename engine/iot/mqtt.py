@@ -2,7 +2,8 @@
 
 - MQTT 5, stable client id, ``clean_start=False`` and a session expiry: the
   broker keeps the subscription and queues QoS 1 readings while ingest is down
-  (mosquitto holds at most ``max_queued_messages`` of them, default 1000).
+  (mosquitto holds at most ``max_queued_messages`` of them: default 1000,
+  docker/mosquitto.conf 1,000,000).
 - Automatic reconnect with exponential backoff (1 s … 30 s); subscriptions are
   renewed in ``on_connect`` whether or not the broker kept the session.
 - ``on_message`` only puts the message on the worker's bounded queue. With

@@ -29,7 +29,7 @@ _setpoints = {"type": "object", "additionalProperties": False,
 
 RULES_SCHEMA = {
     "type": "object",
-    "required": ["version", "gases", "device_types", "grades", "deadline_minutes", "owners", "permits", "rules"],
+    "required": ["version", "gases", "device_types", "grades", "permits", "rules"],
     "properties": {
         "$comment": {"type": "string"},
         "version": {"const": 1},
@@ -47,11 +47,6 @@ RULES_SCHEMA = {
         "grades": {"type": "object", "required": ["level1", "level2", "permit_breach", "level2_confined_space"],
                    "additionalProperties": False, "properties": {
                        "level1": _grade, "level2": _grade, "permit_breach": _grade, "level2_confined_space": _grade}},
-        "deadline_minutes": {"type": "object", "required": list(GRADES), "additionalProperties": False,
-                             "properties": {g: {"type": "number", "exclusiveMinimum": 0} for g in GRADES}},
-        "owners": {"type": "object", "required": list(GRADES),
-                   "properties": {"$comment": {"type": "string"},
-                                  **{g: {"type": "string", "minLength": 1} for g in GRADES}}},
         "permits": {"type": "object", "required": ["process_key_like", "message"], "properties": {
             "$comment": {"type": "string"},
             "process_key_like": {"type": "string", "minLength": 1},
@@ -147,15 +142,6 @@ class RuleSet:
         defaults = {"alert": "alert", "escalated": "alert_escalated"}
         return (self.raw.get("messages") or {}).get(which, defaults[which])
 
-    def deadline_minutes(self, grade: str) -> float:
-        """Minutes to start handling an alert of ``grade``."""
-        return float(self.raw["deadline_minutes"][grade])
-
-    def owner(self, grade: str, area_department: str | None) -> str | None:
-        """Owner department of an alert of ``grade`` in an area owned by ``area_department``."""
-        owner = self.raw["owners"][grade]
-        return area_department if owner == "@area" else owner
-
     def rules_for(self, device_type: str, area: str, kind: str | None = None) -> list[Rule]:
         """Rules applying to a device of ``device_type`` in ``area`` (optionally of one kind)."""
         return [r for r in self.rules if (kind is None or r.kind == kind) and r.applies(device_type, area)]
@@ -181,8 +167,20 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     return parse_rules(raw, source=str(path))
 
 
+# keys older rules files carried: deadlines and owners by grade now live in the alert_policy DMN only
+MOVED_TO_POLICY = ("deadline_minutes", "owners")
+
+
 def parse_rules(raw, *, source: str = "<rules>") -> RuleSet:
     """Validate a decoded rules document; raise Invalid listing every problem."""
+    moved = [k for k in MOVED_TO_POLICY if isinstance(raw, dict) and k in raw]
+    if moved:
+        raise Invalid(f"alert rules {source} set deadlines or owners; those are decided in one place, the "
+                      f"alert_policy decision table (bpmn/alert_policy.dmn)",
+                      errors=[{"field": k, "message": "remove it from the rules file: deadline and owner by grade "
+                                                      "are the outputs deadline_minutes and owner_department of the "
+                                                      "alert_policy DMN (edit and deploy that table instead)"}
+                              for k in moved])
     errors = [{"field": "/".join(str(p) for p in e.absolute_path) or "(root)", "message": e.message}
               for e in sorted(Draft202012Validator(RULES_SCHEMA).iter_errors(raw), key=lambda e: list(e.path))]
     if errors:

@@ -7,6 +7,7 @@ from engine.iot.alerts import AlertService
 from engine.iot.devices import DeviceRegistry
 from engine.iot.evaluator import Evaluator
 from engine.iot.pipeline import IngestPipeline, IngestStats
+from engine.iot.policy import AlertPolicy
 from engine.iot.readings import ReadingStore
 from engine.iot.rules import load_rules
 
@@ -22,7 +23,8 @@ class IotService:
         self.rules = load_rules(getattr(settings, "alert_rules_path", None))
         self.devices = DeviceRegistry(db, self.rules)
         self.readings = ReadingStore(db)
-        self.alerts = AlertService(db, messages, self.rules)
+        self.policy = AlertPolicy(db, getattr(settings, "library_dir", None))
+        self.alerts = AlertService(db, messages, self.rules, self.policy)
         self.evaluator = Evaluator(self.rules)
         self.stats = IngestStats()
         self.pipeline = IngestPipeline(self.devices, self.readings, self.evaluator, self.alerts, self.rules,
