@@ -8,6 +8,7 @@ not use it (or nothing is deployed), the library's ``bpmn/alert_policy.dmn``.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from engine.errors import Invalid
 from engine.models import ProcessDefinition
 
+log = logging.getLogger(__name__)
 DECISION_ID = "alert_policy"
 PROCESS_KEY = "alert_response"
 AREA_OWNER = "@area"  # owner_department meaning "the department the alert's area belongs to"
@@ -92,7 +94,14 @@ class AlertPolicy:
                 return self._table
             key, xml, source = self._locate()
             if key != self._key or self._table is None:
-                self._table = evaluate_policy(xml, source=source)
+                try:
+                    self._table = evaluate_policy(xml, source=source)
+                except Invalid as exc:
+                    if key[0] != "deployed":
+                        raise
+                    # an alert must still get a deadline: fall back to the library table, loudly
+                    log.error("%s: %s; using %s", exc.detail, exc.errors, self.library_file)
+                    self._table = evaluate_policy(self.library_file.read_text("utf-8"), source=str(self.library_file))
                 self._key, self.source = key, source
             self._checked_at = time.monotonic()
             return self._table
