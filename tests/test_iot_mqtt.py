@@ -133,6 +133,8 @@ def test_bad_messages_over_mqtt_are_dead_lettered_with_topic_and_counted(broker,
         stats = iot.stats.snapshot()
         assert stats["received"] == 7 and stats["stored"] == 1 and stats["dead_lettered"] == 6
         # an impossible value is also a blue sensor fault on the device
+        # (alerts are raised right after the batch is stored: wait for them)
+        assert wait_for(lambda: iot.alerts.list(SYSTEM, rule="sensor_fault")["items"])
         fault = iot.alerts.list(SYSTEM, rule="sensor_fault")["items"]
         assert fault and fault[0]["grade"] == "blue" and "250" in fault[0]["title"]
     finally:
