@@ -96,7 +96,10 @@ class IotBench:
         if self.platform is not None:
             self.platform.close()
         if not self.keep_db:
+            import shutil
+
             drop_database(self.dbname)
+            shutil.rmtree(self.data_dir, ignore_errors=True)  # the ingest logs were printed
 
 
 def broker_drops(client_prefix: str, log_path: str = "/var/log/mosquitto/mosquitto.log") -> int:
@@ -109,7 +112,7 @@ def broker_drops(client_prefix: str, log_path: str = "/var/log/mosquitto/mosquit
 
 
 class PrivateBroker:
-    """A mosquitto of our own on a free port, with a queue large enough never to drop (``--private-broker``)."""
+    """A mosquitto of our own on a free port with docker/mosquitto.conf's limits (``--private-broker``)."""
 
     def __init__(self):
         import shutil
@@ -121,16 +124,22 @@ class PrivateBroker:
             self.port = s.getsockname()[1]
         self.dir = Path(tempfile.mkdtemp(prefix="anjian-bench-mosq-"))
         self.dir.chmod(0o777)
+        # the queue and in-flight limits of the broker we ship (docker/mosquitto.conf)
+        shipped = [ln for ln in (Path(__file__).resolve().parent.parent / "docker" / "mosquitto.conf").read_text()
+                   .splitlines() if ln.startswith(("max_queued_messages", "max_inflight_messages"))]
         (self.dir / "m.conf").write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                                         f"max_queued_messages 0\nmax_inflight_messages 0\n")
+                                         + "\n".join(shipped) + "\n")
         self.proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c",
                                       str(self.dir / "m.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         self.url = f"mqtt://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        import shutil
+
         self.proc.terminate()
         self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def mqtt_client(client_id: str, *, inflight: int = 1000):

@@ -250,3 +250,45 @@ def test_redelivery_after_ingest_restart_without_ack_is_a_duplicate(broker, iot,
     finally:
         pub.loop_stop()
         svc.stop()
+
+
+def test_committed_messages_are_acknowledged_so_a_restarted_ingest_gets_none_again(broker, iot, platform):
+    """PUBACKs go out in one write per committed batch: after a clean restart the broker redelivers nothing."""
+    gas_detector(platform)
+    svc = _ingest(iot, broker.url, client_id="ingest-acks")
+    pub = publisher(broker.url, "gw-acks")
+    try:
+        t0 = utcnow()
+        for i in range(300):
+            pub.publish(TOPIC, json.dumps({"value": 1.0, "ts": (t0 - timedelta(milliseconds=i)).isoformat()}), qos=1)
+        assert wait_for(lambda: _count(iot)["readings"] == 300, timeout=20), _count(iot)
+        time.sleep(0.3)  # the acks of the last batch leave right after its commit
+        svc.stop()
+        iot.stats.c.clear()
+        svc = _ingest(iot, broker.url, client_id="ingest-acks")
+        time.sleep(1.0)
+        assert iot.stats.snapshot().get("received", 0) == 0  # nothing unacknowledged was left on the broker
+        assert _count(iot)["readings"] == 300
+    finally:
+        pub.loop_stop()
+        svc.stop()
+
+
+def test_a_message_with_mqtt5_properties_takes_pahos_own_decoder(broker, iot, platform):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    gas_detector(platform)
+    svc = _ingest(iot, broker.url, client_id="ingest-props")
+    pub = publisher(broker.url, "gw-props")
+    try:
+        props = Properties(PacketTypes.PUBLISH)
+        props.ContentType = "application/json"
+        props.UserProperty = ("gateway", "gw-7")
+        pub.publish(TOPIC, json.dumps({"value": 3.5}), qos=1, properties=props).wait_for_publish(5)
+        pub.publish(TOPIC, json.dumps({"value": 4.5}), qos=1).wait_for_publish(5)
+        assert wait_for(lambda: _count(iot)["readings"] == 2), _count(iot)
+        assert sorted(r["value"] for r in iot.readings.readings("GT-301", None, None)["items"]) == [3.5, 4.5]
+    finally:
+        pub.loop_stop()
+        svc.stop()

@@ -44,6 +44,7 @@ class Envelope:
     payload: bytes
     received_at: datetime
     ack: Callable[[], None] | None = None
+    token: tuple | None = None  # what the worker's ``acker`` needs to acknowledge it (MQTT: generation, mid)
 
 
 class IngestStats:
@@ -353,8 +354,10 @@ class IngestWorker:
     """
 
     def __init__(self, pipeline: IngestPipeline, *, maxsize: int = 20_000, batch_size: int = 2_000,
-                 linger: float = 0.01, sweep_seconds: float = 10.0):
+                 linger: float = 0.01, sweep_seconds: float = 10.0,
+                 acker: Callable[[list[Envelope]], None] | None = None):
         self.pipeline = pipeline
+        self.acker = acker  # acknowledges a committed batch at once (else each envelope's ``ack``)
         self.queue: queue.Queue[Envelope] = queue.Queue(maxsize=maxsize)
         self.batch_size = batch_size
         self.linger = linger
@@ -438,12 +441,15 @@ class IngestWorker:
         else:  # a message that breaks the pipeline itself: isolate it, keep it as a dead letter
             for env in batch:
                 self.pipeline.handle_one_safely(env)
-        for env in batch:
-            if env.ack is not None:
-                try:
-                    env.ack()
-                except Exception:  # noqa: BLE001 - a lost ack means a redelivery, not a loss
-                    log.debug("ack failed", exc_info=True)
+        try:
+            if self.acker is not None:
+                self.acker(batch)
+            else:
+                for env in batch:
+                    if env.ack is not None:
+                        env.ack()
+        except Exception:  # noqa: BLE001 - a lost ack means a redelivery (a counted duplicate), not a loss
+            log.debug("ack failed", exc_info=True)
         self.pipeline.stats.add(batches=1)
         if self.queue.empty():
             self.idle.set()
