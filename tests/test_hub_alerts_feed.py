@@ -48,3 +48,28 @@ def test_alert_lifecycle_is_mirrored_in_the_hub_and_counted_in_the_report(api, i
     now = datetime.now(timezone.utc)
     report = api.get(f"/api/v1/reports/fusion?period={now:%Y-%m}&format=json", "boss1").json
     assert report["indicators"]["alerts"]["orange"] == sum(1 for x in alerts if x["grade"] == "orange") >= 1
+
+
+def test_assessment_scores_alert_response_by_the_deadline(api, iot, hub_platform):
+    gas_detector(hub_platform)
+    api.post("/api/v1/telemetry", "maint1", json={"device": "GT-301", "value": 30})       # yellow, 4 h to start
+    a = api.get("/api/v1/alerts?grade=yellow", "safety1").json["items"][0]
+    dept = a["owner_department"]
+    users = {"storage": "prod2", "safety": "safety1"}
+    assert api.post(f"/api/v1/alerts/{a['id']}/acknowledge", users[dept], json={}).status_code == 200
+    assert hub_alert(api, a["id"])["deadline_at"] == a["deadline_at"]
+    now = datetime.now(timezone.utc)
+    period = f"{now:%Y-%m}"
+    # an imported alert of the same department that nobody handled before its deadline
+    late_at = now.replace(day=1, hour=0, minute=5, second=0, microsecond=0)
+    hub_platform.hub.upsert("alert", [{"ref": "AL-late", "raised_at": late_at.isoformat(), "area": AREA,
+                                       "grade": "orange", "owner_department": dept,
+                                       "deadline_at": late_at.replace(minute=6).isoformat(), "status": "open"}])
+    r = api.get(f"/api/v1/assessments?period={period}&level=department", "boss1")
+    assert r.status_code == 200, r.json
+    row = next(x for x in r.json["items"] if x["subject"] == dept)
+    ind = row["indicators"]["alert_response"]
+    assert (ind["numerator"], ind["denominator"], ind["value"]) == (1, 2, 0.5)
+    assert "alert_response" in row["weights_used"]
+    recs = api.get(ind["records"], "boss1").json
+    assert {(x["ref"], x["in_time"]) for x in recs["records"]} == {(f"iot:{a['id']}", True), ("AL-late", False)}

@@ -17,6 +17,7 @@ DEFAULT_WEIGHTS = {
     "violation_rate": 0.20,           # violations per 1,000 worked hours (lower is better)
     "escalations": 0.15,              # escalations received, weighted by level (fewer is better)
     "supervision_cooperation": 0.15,  # tasks completed before due ÷ tasks due in period
+    "alert_response": 0.10,           # alerts handled before their deadline ÷ alerts with a deadline
 }
 
 

@@ -11,7 +11,11 @@ Indicators (each with numerator, denominator and the records behind it):
 * ``escalations`` — escalations received at each level (三级督办); points per
   level, score 1 at 0 points falling to 0 at ``escalation_zero``;
 * ``supervision_cooperation`` — tasks completed before their due time ÷ tasks
-  due in the period (cancelled tasks excluded).
+  due in the period (cancelled tasks excluded);
+* ``alert_response`` — alerts (四色预警) owned by the department and raised in
+  the period whose handling started (acknowledged or closed) by their
+  deadline ÷ those alerts; department level only (the hub keeps the owning
+  department, not the person), alerts without a deadline are not scored.
 
 Total = Σ weight × score ÷ Σ weight over the indicators that have data
 (an indicator without a denominator is shown as ``null`` and left out, so a
@@ -30,12 +34,13 @@ from sqlalchemy import select
 from engine.assessment.config import AssessmentConfig
 from engine.db import Database
 from engine.errors import Invalid, NotFound
-from engine.hub.models import Escalation, Hazard, Person, Violation, WorkRecord
-from engine.models import TaskRecord
+from engine.hub.models import Alert, Escalation, Hazard, Person, Violation, WorkRecord
+from engine.models import TaskRecord, utcnow
 from engine.periods import parse_period
 
 LEVELS = ("department", "person")
-INDICATORS = ("plan_completion", "on_time_rectification", "violation_rate", "escalations", "supervision_cooperation")
+INDICATORS = ("plan_completion", "on_time_rectification", "violation_rate", "escalations", "supervision_cooperation",
+              "alert_response")
 
 
 class _Acc:
@@ -51,6 +56,8 @@ class _Acc:
         self.esc_refs = []
         self.tasks_due = self.tasks_before = 0
         self.task_refs = []
+        self.alerts = self.alerts_in_time = 0
+        self.alert_refs = []
 
 
 class AssessmentService:
@@ -127,6 +134,22 @@ class AssessmentService:
                                     "due_at": t.due_at.isoformat(),
                                     "completed_at": t.completed_at.isoformat() if t.completed_at else None,
                                     "before_due": ok})
+            if not person:
+                now = utcnow()
+                for al in s.execute(select(Alert.ref, Alert.owner_department, Alert.grade, Alert.raised_at,
+                                           Alert.deadline_at, Alert.handled_at)
+                                    .where(Alert.raised_at >= period.start, Alert.raised_at < period.end,
+                                           Alert.deadline_at.is_not(None), Alert.owner_department.is_not(None))):
+                    if al.handled_at is None and al.deadline_at > now:
+                        continue  # still within its deadline: not yet late, not yet in time
+                    ok = al.handled_at is not None and al.handled_at <= al.deadline_at
+                    a = acc[al.owner_department]
+                    a.alerts += 1
+                    a.alerts_in_time += int(ok)
+                    a.alert_refs.append({"kind": "alert", "ref": al.ref, "grade": al.grade,
+                                         "deadline_at": al.deadline_at.isoformat(),
+                                         "handled_at": al.handled_at.isoformat() if al.handled_at else None,
+                                         "in_time": ok})
         return acc
 
     def _indicators(self, a: _Acc) -> dict:
@@ -149,6 +172,8 @@ class AssessmentService:
         out["supervision_cooperation"] = _ind(a.tasks_before / a.tasks_due if a.tasks_due else None, a.tasks_before,
                                               a.tasks_due, lambda v: v, "tasks completed before due ÷ tasks due",
                                               a.task_refs)
+        out["alert_response"] = _ind(a.alerts_in_time / a.alerts if a.alerts else None, a.alerts_in_time, a.alerts,
+                                     lambda v: v, "alerts handled by their deadline ÷ alerts due", a.alert_refs)
         out["output"] = {"value": round(a.actual, 3), "note": "Σ actual output from MES (reported, not scored)"}
         return out
 

@@ -147,8 +147,8 @@ def mirror_alert(session, alert) -> None:
     acknowledges or closes (disposes) an alert, so the hub, the report and
     the analyses see the alert as it is the moment the change commits (no
     sync to wait for, nothing to lose between two commits). Natural key
-    ``iot:<alert id>``; grade, owner department, handling and closing times
-    and the disposal record follow the alert.
+    ``iot:<alert id>``; grade, owner department, deadline, handling and
+    closing times and the disposal record follow the alert.
     """
     from engine.hub.models import Alert as HubAlert
 
@@ -163,6 +163,7 @@ def mirror_alert(session, alert) -> None:
     row.kind = (alert.rule or alert.kind or "")[:64] or None
     row.owner_department = alert.owner_department
     row.handled_at = alert.acknowledged_at or alert.closed_at
+    row.deadline_at = alert.deadline_at
     row.closed_at = alert.closed_at
     row.status = _ALERT_STATUS.get(alert.status, "open")
     disposal = alert.disposal or {}

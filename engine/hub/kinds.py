@@ -132,7 +132,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("area", required=True, max_len=64, filter=True), F("grade", required=True, choices=ALERT_GRADES,
                                                              filter=True),
         F("kind", max_len=64, filter=True), F("owner_department", max_len=64, filter=True),
-        F("handled_at", "datetime"), F("closed_at", "datetime"), F("disposal", max_len=4000),
+        F("handled_at", "datetime"), F("deadline_at", "datetime"), F("closed_at", "datetime"),
+        F("disposal", max_len=4000),
         F("status", choices=("open", "handling", "closed"), filter=True)), time_field="raised_at", title="预警"),
     Kind("production_stop", m.ProductionStop, ("ref",), (
         F("ref", required=True, max_len=120), F("area", required=True, max_len=64, filter=True),

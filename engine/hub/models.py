@@ -195,6 +195,8 @@ class Alert(_Stamp, Base):
     kind: Mapped[str | None] = mapped_column(String(64), nullable=True)
     owner_department: Mapped[str | None] = mapped_column(String(64), nullable=True)
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # when handling had to start (the grade's deadline); the assessment scores handled_at ≤ deadline_at
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     disposal: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
