@@ -7,7 +7,7 @@ a completion (bench/README.md). :class:`Prepared` keeps SQLAlchemy for what it i
 good at — the SQL text for each dialect and the column types' bind and result
 processors — and skips the per-execution machinery.
 
-Limits, on purpose: no expanding ``IN`` parameters, no Python-side column
+Limits, on purpose: no expanding ``IN`` or other post-compile parameters, no Python-side column
 defaults (pass every value), no SQLAlchemy cursor events (so SQL loggers do not
 see these statements).
 """
@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from sqlalchemy import String
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.exc import DBAPIError
 
 
@@ -106,3 +109,22 @@ def _wrapped(connection: Connection, c: _Compiled, exc: Exception) -> DBAPIError
     # The same exception classes SQLAlchemy raises (IntegrityError, OperationalError…), so
     # callers handle a unique violation here exactly as on any other path.
     return DBAPIError.instance(c.sql, None, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect)
+
+
+class csv_agg(FunctionElement):
+    """``string_agg(x, ',')`` on PostgreSQL, ``group_concat(x, ',')`` on SQLite, with the
+    separator in the SQL text (SQLAlchemy's ``aggregate_strings`` binds it post-compile)."""
+
+    type = String()
+    name = "csv_agg"
+    inherit_cache = True
+
+
+@compiles(csv_agg)
+def _csv_agg_default(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(csv_agg, "sqlite")
+def _csv_agg_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"

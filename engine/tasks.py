@@ -21,7 +21,7 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
 from engine.models import ProcessInstance, TaskRecord, utcnow
-from engine.prepared import Prepared
+from engine.prepared import Prepared, csv_agg
 from engine.principal import Principal
 from engine.roles import ASSIGNER_ROLES
 from engine.runner import INSTANCE_WRITTEN, Runner
@@ -46,7 +46,14 @@ SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority":
 # Session.execute costs ~0.3 ms CPU per statement, a compiled-and-cached Core one ~0.1 ms
 # (bench/profile_complete.py). UPDATEs without .values() take their SET columns from the
 # parameters, so one statement serves every caller.
-_LOAD_FOR_COMPLETE = Prepared(select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS)
+# The task, its instance, and which tasks of the instance the caller already completed
+# (for segregation of duties), in one round trip.
+_DONE = TASK_TABLE.alias("done")
+_DONE_BY_CALLER = (select(csv_agg(_DONE.c.bpmn_id))
+                   .where(_DONE.c.instance_id == TASK_TABLE.c.instance_id, _DONE.c.state == "completed",
+                          _DONE.c.completed_by == bindparam("p_user"))
+                   .scalar_subquery())
+_LOAD_FOR_COMPLETE = Prepared(select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS, _DONE_BY_CALLER)
                               .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
                               .where(TASK_TABLE.c.id == bindparam("p_task_id")))
 _TASK_COLUMN_NAMES = tuple(c.name for c in TASK_TABLE.c)
@@ -54,10 +61,6 @@ _INSTANCE_READ_NAMES = tuple(c.name for c in INSTANCE_READ_COLUMNS)
 _CLOSE_READY_TASK = Prepared(update(TASK_TABLE).where(TASK_TABLE.c.id == bindparam("p_id"),
                                                       TASK_TABLE.c.state == "ready"),
                              column_keys=("state", "completed_at", "completed_by"))
-_COMPLETED_BY = select(TASK_TABLE.c.bpmn_id).where(
-    TASK_TABLE.c.instance_id == bindparam("p_instance_id"),
-    TASK_TABLE.c.bpmn_id.in_(bindparam("p_refs", expanding=True)),
-    TASK_TABLE.c.state == "completed", TASK_TABLE.c.completed_by == bindparam("p_user"))
 
 
 class TaskService:
@@ -224,19 +227,20 @@ class TaskService:
             # The hot path of the platform: prebuilt Core statements, no ORM unit of work
             # (one SELECT with a join, one versioned UPDATE; bench/README.md).
             conn = s.connection()
-            found = _LOAD_FOR_COMPLETE.first(conn, {"p_task_id": task_id})
+            found = _LOAD_FOR_COMPLETE.first(conn, {"p_task_id": task_id, "p_user": principal.username})
             if found is None:
                 raise NotFound(f"no task {task_id}")
             split = len(_TASK_COLUMN_NAMES)
             row = SimpleNamespace(**dict(zip(_TASK_COLUMN_NAMES, found[:split])))
-            inst = SimpleNamespace(**dict(zip(_INSTANCE_READ_NAMES, found[split:])))
+            inst = SimpleNamespace(**dict(zip(_INSTANCE_READ_NAMES, found[split:-1])))
+            done_by_caller = set(found[-1].split(",")) if found[-1] else set()
             self._check_visible(principal, row)
             if row.state != "ready":
                 raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
             self._check_can_work(principal, row)
             if row.assignee and row.assignee != principal.username:
                 raise Conflict(f"task is claimed by {row.assignee}")
-            self._check_segregation(conn, principal, row)
+            self._check_segregation(row, done_by_caller)
             model = self.runner.model_for(s, inst.definition_id)
             if row.form:
                 self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
@@ -318,12 +322,9 @@ class TaskService:
             raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")
 
     @staticmethod
-    def _check_segregation(conn, principal: Principal, row: TaskRecord) -> None:
+    def _check_segregation(row, done_by_caller: set[str]) -> None:
         refs = [r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()]
-        if not refs:
-            return
-        done_by = conn.execute(_COMPLETED_BY, {"p_instance_id": row.instance_id, "p_refs": refs,
-                                               "p_user": principal.username}).scalars().all()
+        done_by = [r for r in refs if r in done_by_caller]
         if done_by:
             raise Forbidden(f"segregation of duties: you completed '{', '.join(sorted(set(done_by)))}' of this "
                             f"instance and may not also complete '{row.bpmn_id}'",
