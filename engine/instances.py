@@ -232,19 +232,29 @@ class InstanceService:
         for iid in ids:
             try:
                 with self.db.session() as s:
-                    inst = s.get(ProcessInstance, iid)
-                    if inst is None or inst.status not in ACTIVE_STATUSES or inst.next_timer_at is None \
-                            or inst.next_timer_at > now:
-                        continue
-                    model = self.runner.model_for(s, inst.definition_id)
-                    wf = self.runner.load(inst)
-                    outcome = self.runner.advance(s, inst, wf, model, refresh_timers=True)
-                    audit.append(s, actor="scheduler", kind="timer", instance_id=inst.id,
-                                 data={"status": outcome.status})
-                    fired += 1
+                    if self.fire_timer_in(s, s.get(ProcessInstance, iid), now) is not None:
+                        fired += 1
             except StaleDataError:
                 continue  # someone else advanced it; the next poll re-reads next_timer_at
         return fired
+
+    def fire_timer_in(self, s, inst: ProcessInstance | None, now: datetime):
+        """Advance ``inst`` past its due timers inside the caller's transaction.
+
+        Returns the step outcome, or None when the instance has nothing due at ``now``
+        (finished meanwhile, or advanced by someone else).
+        """
+        if inst is None or inst.status not in ACTIVE_STATUSES or inst.next_timer_at is None \
+                or inst.next_timer_at > now:
+            return None
+        due = inst.next_timer_at
+        model = self.runner.model_for(s, inst.definition_id)
+        wf = self.runner.load(inst)
+        outcome = self.runner.advance(s, inst, wf, model, refresh_timers=True)
+        audit.append(s, actor="scheduler", kind="timer", instance_id=inst.id,
+                     data={"due": due.isoformat(), "lateness_ms": round((now - due).total_seconds() * 1000),
+                           "status": outcome.status})
+        return outcome
 
     @staticmethod
     def _visible(principal: Principal, inst: ProcessInstance) -> bool:

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from engine.definitions import ModelCache, ProcessModel
 from engine.models import (
@@ -134,7 +134,7 @@ class Runner:
              session: Session | None = None) -> BpmnWorkflow:
         """Deserialize an instance's workflow (its spec comes from the model cache)."""
         if model is None:
-            model = self.models.get(instance.definition_id, lambda: _definition_bundle(session, instance))
+            model = self.model_for(session or object_session(instance), instance.definition_id)
         wf = self.workflow_cache.take(instance.id, instance.state)
         if wf is not None:
             return wf
@@ -480,14 +480,6 @@ class Runner:
             return int(self.script_engine.environment.evaluate(raw, dict(task.data)))
         except Exception:
             return 50
-
-
-def _definition_bundle(session: Session | None, instance: ProcessInstance):
-    from sqlalchemy.orm import object_session
-
-    s = session or object_session(instance)
-    d = s.get(ProcessDefinition, instance.definition_id)
-    return d.key, d.bundle
 
 
 def _error_text(exc: Exception) -> str:

@@ -156,18 +156,8 @@ class JobRunner:
                     entry.done_at = utcnow()
                     entry.attempts += 1
                     inst = s.get(ProcessInstance, payload["instance_id"])
-                    now = utcnow()
-                    if inst is None or inst.status not in ACTIVE_STATUSES or inst.next_timer_at is None \
-                            or inst.next_timer_at > now:
-                        return "not-due"
-                    due = inst.next_timer_at
-                    model = self.runner.model_for(s, inst.definition_id)
-                    wf = self.runner.load(inst)
-                    outcome = self.runner.advance(s, inst, wf, model, refresh_timers=True)
-                    audit.append(s, actor="scheduler", kind="timer", instance_id=inst.id,
-                                 data={"due": due.isoformat(), "lateness_ms": round((now - due).total_seconds() * 1000),
-                                       "status": outcome.status})
-                    return "fired"
+                    fired = self.platform.instances.fire_timer_in(s, inst, utcnow())
+                    return "not-due" if fired is None else "fired"
             except StaleDataError:
                 time.sleep(0.005 * (attempt + 1))
         raise RuntimeError("instance kept changing; the timer entry will be re-run by the relay")
