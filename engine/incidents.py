@@ -50,21 +50,14 @@ class IncidentService:
         """One incident."""
         self._check(principal)
         with self.db.session(write=False) as s:
-            inc = s.get(Incident, incident_id)
-            if inc is None:
-                raise NotFound(f"no incident {incident_id}")
-            return incident_view(inc)
+            return incident_view(self._incident(s, incident_id))
 
     def retry(self, principal: Principal, incident_id: int, variables: dict | None = None) -> dict:
         """Run the failed step again, optionally with corrected variables."""
         self._check(principal)
         try:
             with self.db.session() as s:
-                inc = s.get(Incident, incident_id)
-                if inc is None:
-                    raise NotFound(f"no incident {incident_id}")
-                if inc.status != "open":
-                    raise Conflict(f"incident {incident_id} is {inc.status}")
+                inc = self._incident(s, incident_id, open_only=True)
                 if inc.kind == "depth_limit":
                     raise Conflict("a depth-limit incident cannot be retried: the diagram must bound its loop "
                                    "(cancel the instance and start a new one)")
@@ -99,15 +92,20 @@ class IncidentService:
         if not comment or not comment.strip():
             raise Invalid("a comment is required", errors=[{"field": "comment", "message": "required"}])
         with self.db.session() as s:
-            inc = s.get(Incident, incident_id)
-            if inc is None:
-                raise NotFound(f"no incident {incident_id}")
-            if inc.status != "open":
-                raise Conflict(f"incident {incident_id} is {inc.status}")
+            inc = self._incident(s, incident_id, open_only=True)
             inc.status, inc.resolved_at, inc.resolved_by = "resolved", utcnow(), principal.username
             audit.append(s, actor=principal.username, kind="incident_resolve", instance_id=inc.instance_id,
                          task_id=inc.task_id, data={"incident_id": inc.id, "comment": comment.strip()})
             return incident_view(inc)
+
+    @staticmethod
+    def _incident(s, incident_id: int, *, open_only: bool = False) -> Incident:
+        inc = s.get(Incident, incident_id)
+        if inc is None:
+            raise NotFound(f"no incident {incident_id}")
+        if open_only and inc.status != "open":
+            raise Conflict(f"incident {incident_id} is {inc.status}")
+        return inc
 
     @staticmethod
     def _check(principal: Principal) -> None:

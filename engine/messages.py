@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
@@ -154,10 +153,8 @@ class MessageService:
                         return None
                     model = self.runner.model_for(s, inst.definition_id)
                     wf = self.runner.load(inst)
-                    waiting = [t for t in wf.event_manager.tasks.values()
-                               if str(t.id) in task_ids and t.state == TaskState.WAITING
-                               and isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-                               and t.task_spec.event_definition.name == name]
+                    waiting = [t for t in self.runner.message_catchers(wf, name, task_ids)
+                               if t.state == TaskState.WAITING]
                     if not waiting:
                         return None
                     ready_before = self.runner.ready_task_ids(wf)

@@ -103,15 +103,21 @@ class Runner:
             task.data.update(variables)
         return wf
 
+    @staticmethod
+    def message_catchers(wf: BpmnWorkflow, name: str, task_ids: set[str] | None = None) -> list:
+        """Tasks of ``wf`` that wait for message ``name`` (only those in ``task_ids``, if given)."""
+        return [task for task in wf.event_manager.tasks.values()
+                if isinstance(getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
+                and task.task_spec.event_definition.name == name
+                and (task_ids is None or str(task.id) in task_ids)]
+
     def catch_start_message(self, wf: BpmnWorkflow, name: str, payload: dict) -> None:
         """Deliver a message to a fresh workflow's message start event."""
         wf.do_engine_steps()
-        for task in list(wf.event_manager.tasks.values()):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(definition, MessageEventDefinition) and definition.name == name:
-                task.data.update(payload)
-                wf.catch(BpmnEvent(definition, payload=dict(payload)))
-                return
+        catchers = self.message_catchers(wf, name)
+        if catchers:
+            catchers[0].data.update(payload)
+            wf.catch(BpmnEvent(catchers[0].task_spec.event_definition, payload=dict(payload)))
 
     def fire_start_timer(self, wf: BpmnWorkflow) -> None:
         """Let a fresh workflow pass its timer start event now, exactly once.
