@@ -92,7 +92,12 @@ class MesConnector(Connector):
                result_schema={"type": "object", "required": ["area", "date", "work_orders"],
                               "properties": {"work_orders": {"type": "array", "items": _WORK_ORDER}}})
     def work_orders(self, area, date=None):
-        """Work orders of an area on a day, with their special operations (动火, 受限空间 …)."""
+        """Work orders of an area on a day, with their special operations (动火, 受限空间 …) and output.
+
+        ``planned_quantity`` / ``actual_quantity`` are passed through as the MES
+        sends them (not type-checked here): the hub sync validates them per order,
+        so one bad order is rejected instead of failing the whole read.
+        """
         params = {"area": area}
         if date:
             params["date"] = date

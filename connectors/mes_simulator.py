@@ -18,6 +18,8 @@ Control API (tests and demos drive failure and plant state through it)::
     POST /_control/faults     {"path": "/api/work-orders", "mode": "error"|"stall",
                                "status": 503, "times": 2, "delay": 2.0}
     POST /_control/equipment/<id>  {"current_load_pct": 104.0, "status": "running"}
+    POST /_control/clock      {"now": "2026-11-29T10:00:00+00:00"} (null: the real clock)
+    POST /_control/work-orders/<id>  {"actual_quantity": -5} (fields served as given)
     POST /_control/reset      clear faults, overrides, request log and sink
     GET  /_control/requests   request counts by path
     POST /_sink/<channel>     a webhook receiver: stores the JSON body
@@ -130,8 +132,19 @@ def _rng(*parts) -> random.Random:
     return random.Random(int(seed[:16], 16))
 
 
-def work_orders(area: str, day: dt.date) -> list[dict]:
-    """The deterministic work orders of ``area`` on ``day``."""
+# Share of orders that finish near plan; the rest fall short (material, weather, a stop).
+NEAR_PLAN_SHARE = 0.8
+
+
+def work_orders(area: str, day: dt.date, now: dt.datetime | None = None) -> list[dict]:
+    """The deterministic work orders of ``area`` on ``day`` as the MES shows them at ``now`` (default: now).
+
+    Each order has a ``planned_quantity`` of one of the area's products. An
+    order whose planned end has passed is ``completed``; an ``in_progress`` or
+    ``completed`` order has an ``actual_quantity`` that grows with the elapsed
+    share of its planned time up to its final yield (most near plan, some short).
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
     rng = _rng("wo", area, day.isoformat())
     templates = WORK_TEMPLATES[area]
     count = rng.randint(2, min(4, len(templates)))
@@ -156,7 +169,25 @@ def work_orders(area: str, day: dt.date) -> list[dict]:
             "contractor": rng.choice(CONTRACTORS),
             "workers": rng.randint(2, 6),
         })
+    for wo in out:
+        _add_output(wo, area, now)
     return out
+
+
+def _add_output(wo: dict, area: str, now: dt.datetime) -> None:
+    # A separate generator per order: the fields above stay what they always were.
+    rng = _rng("output", wo["id"])
+    product, per_shift, unit = rng.choice(PRODUCTS[area])
+    start, end = dt.datetime.fromisoformat(wo["planned_start"]), dt.datetime.fromisoformat(wo["planned_end"])
+    hours = (end - start).total_seconds() / 3600
+    planned = round(per_shift * hours / 8 * rng.uniform(0.9, 1.1), 1)
+    final = rng.uniform(0.95, 1.03) if rng.random() < NEAR_PLAN_SHARE else rng.uniform(0.6, 0.9)
+    if now >= end:
+        wo["status"] = "completed"
+    wo.update({"product": product, "unit": unit, "planned_quantity": planned, "actual_quantity": None})
+    if wo["status"] in ("in_progress", "completed"):
+        done = min(max((now - start) / (end - start), 0.0), 1.0)
+        wo["actual_quantity"] = round(planned * final * done, 1)
 
 
 def _level(special: str, rng: random.Random) -> str | None:
@@ -198,6 +229,8 @@ class MesState:
         with getattr(self, "lock", threading.Lock()):
             self.faults: list[dict] = []
             self.overrides: dict[str, dict] = {}
+            self.work_order_overrides: dict[str, dict] = {}
+            self.now: dt.datetime | None = None  # None: the real clock
             self.requests: Counter = Counter()
             self.sink: dict[str, list] = {}
 
@@ -282,10 +315,14 @@ def create_simulator_app(state: MesState | None = None) -> Flask:
         area, err = area_arg()
         if err:
             return err
-        day, err = date_arg("date", dt.date.today())
+        day, err = date_arg("date", state.now.date() if state.now else dt.date.today())
         if err:
             return err
-        return {"area": area, "date": day.isoformat(), "work_orders": work_orders(area, day)}
+        orders = work_orders(area, day, state.now)
+        with state.lock:
+            for wo in orders:
+                wo.update(state.work_order_overrides.get(wo["id"], {}))
+        return {"area": area, "date": day.isoformat(), "work_orders": orders}
 
     @app.get("/api/equipment")
     def list_equipment():
@@ -341,6 +378,28 @@ def create_simulator_app(state: MesState | None = None) -> Flask:
             state.overrides.setdefault(equipment_id, {}).update(
                 {k: body[k] for k in ("current_load_pct", "status") if k in body})
         return {"id": equipment_id, **state.overrides[equipment_id]}
+
+    @app.post("/_control/clock")
+    def set_clock():
+        raw = (request.get_json(silent=True) or {}).get("now")
+        try:
+            now = dt.datetime.fromisoformat(raw) if raw else None
+        except (TypeError, ValueError):
+            return error(400, f"'now' must be an ISO date-time with offset, got {raw!r}")
+        if now is not None and now.tzinfo is None:
+            return error(400, "'now' needs a UTC offset")
+        with state.lock:
+            state.now = now
+        return {"now": now.isoformat() if now else None}
+
+    @app.post("/_control/work-orders/<order_id>")
+    def override_work_order(order_id):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return error(400, "body must be a JSON object of work-order fields")
+        with state.lock:
+            state.work_order_overrides.setdefault(order_id, {}).update(body)
+            return {"id": order_id, **state.work_order_overrides[order_id]}
 
     @app.post("/_control/reset")
     def reset():

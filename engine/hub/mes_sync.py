@@ -69,7 +69,8 @@ def sync_mes(platform, *, slot: datetime | None = None, interval_seconds: float 
                                "area": wo.get("area") or area, "department": departments[area],
                                "equipment_code": wo.get("equipment_id"), "started_at": wo.get("planned_start"),
                                "ended_at": wo.get("planned_end"), "workers": wo.get("workers") or 1,
-                               "status": wo.get("status")})
+                               "status": wo.get("status"), "planned_output": wo.get("planned_quantity"),
+                               "actual_output": wo.get("actual_quantity")})
     hub = platform.hub
     reports = {"areas": wanted}
     for kind, rows in (("equipment", equipment), ("equipment_run", runs), ("work_record", orders)):
