@@ -141,8 +141,8 @@ def work_orders(area: str, day: dt.date, now: dt.datetime | None = None) -> list
 
     Each order has a ``planned_quantity`` of one of the area's products. An
     order whose planned end has passed is ``completed``; an ``in_progress`` or
-    ``completed`` order has an ``actual_quantity`` that grows with the elapsed
-    share of its planned time up to its final yield (most near plan, some short).
+    ``completed`` order has an ``actual_quantity`` that grows with the full hours
+    worked of its planned time up to its final yield (most near plan, some short).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     rng = _rng("wo", area, day.isoformat())
@@ -186,8 +186,10 @@ def _add_output(wo: dict, area: str, now: dt.datetime) -> None:
         wo["status"] = "completed"
     wo.update({"product": product, "unit": unit, "planned_quantity": planned, "actual_quantity": None})
     if wo["status"] in ("in_progress", "completed"):
-        done = min(max((now - start) / (end - start), 0.0), 1.0)
-        wo["actual_quantity"] = round(planned * final * done, 1)
+        # Output is booked once per full hour worked (as MES bookings are), so two reads
+        # a moment apart give the same answer and a re-sync finds nothing changed.
+        booked = min(max((now - start) // dt.timedelta(hours=1), 0), hours)
+        wo["actual_quantity"] = round(planned * final * booked / hours, 1)
 
 
 def _level(special: str, rng: random.Random) -> str | None:
