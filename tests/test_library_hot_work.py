@@ -330,3 +330,116 @@ def test_a_permit_that_ran_out_while_waiting_for_its_analysis_cannot_resume(plan
     assert plant.sees("leader1", iid) == ["收回作业票"]
     plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True, "note": "过期，重新办票"})
     assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")
+
+
+def test_gas_alarm_while_waiting_for_the_daily_analysis_suspends_the_permit(plant):
+    iid = working(plant)                                               # 二级, 72 h
+    other = working(plant, "unit-1")
+    plant.later(hours=7)                                               # 00:00 plant time: waiting for today's analysis
+    assert plant.variables(iid)["analysis_purpose"] == "daily"
+    assert plant.message("emerg1", "gas_alarm", {"area": "warehouse"}, {"reason": "可燃气体一级报警"}).status_code == 200
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"], v["analysis_purpose"]) == ("suspended", "gas_alarm",
+                                                                          "resume_suspended")
+    assert plant.variables(other)["permit_status"] == "paused"         # another area: only its own daily wait
+    assert plant.sees("leader1", iid) == ["动火分析"]                  # re-analysis after the alarm
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == []                            # a passing analysis alone does not resume
+    assert plant.sees("safety1", iid) == ["恢复作业审批（安全监督）"]
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["daily_retest_at"][:16]) == ("active", "2026-03-03T16:00")
+
+
+def test_stop_work_while_waiting_for_the_reanalysis_after_a_long_break(plant):
+    iid = working(plant, "unit-1", equipment_id="P-101")               # 特级: 30 min
+    plant.complete("worker1", iid, "hw_work", {"action": "pause"})
+    plant.later(minutes=31)
+    plant.complete("worker1", iid, "hw_resume_request", {"note": "继续焊接", "monitor_present": True})
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    assert plant.variables(iid)["analysis_purpose"] == "resume_interrupted"
+    # A stop for other equipment of the area does not reach it; one for its equipment does.
+    assert plant.message("safety1", "stop_work", {"area": "unit-1", "equipment_id": "P-102"}).status_code == 404
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    assert plant.message("safety1", "stop_work", {"area": "unit-1", "equipment_id": "P-101"},
+                         {"stop_reason": "装置停车"}).status_code == 200
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"]) == ("suspended", "stop_work")
+    assert plant.sees("leader1", iid) == []                            # nothing to analyse before the restart
+    assert plant.sees("worker1", iid) == []
+    assert plant.status(iid) == "waiting"
+    assert plant.message("safety1", "restart", {"area": "unit-1", "equipment_id": "P-101"}).status_code == 200
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == []
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert plant.variables(iid)["permit_status"] == "active"
+
+
+def test_a_permit_stopped_while_waiting_for_its_analysis_that_expires_meanwhile_is_withdrawn(plant):
+    iid = working(plant, "pipe-rack-a")                                # 一级: 8 h, until 17:00 UTC
+    plant.later(hours=7)                                               # 16:00 UTC = 00:00 plant: daily analysis
+    assert plant.message("safety1", "stop_work", {"area": "pipe-rack-a"}).status_code == 200
+    assert plant.variables(iid)["permit_status"] == "suspended"
+    plant.later(hours=2)                                               # 18:00 UTC: the permit has run out
+    assert plant.message("safety1", "restart", {"area": "pipe-rack-a"}).status_code == 200
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == []                            # not resumed: the permit is over
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True, "note": "过期，重新办票"})
+    assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")
+
+
+def test_a_new_alarm_while_the_resume_waits_for_approval_needs_a_new_analysis(plant):
+    iid = working(plant)
+    plant.later(hours=7)                                               # daily analysis due
+    plant.message("emerg1", "gas_alarm", {"area": "warehouse"})
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("safety1", iid) == ["恢复作业审批（安全监督）"]
+    plant.message("emerg1", "gas_alarm", {"area": "warehouse"}, {"reason": "再次报警"})
+    assert plant.sees("safety1", iid) == []                            # the analysis before it no longer counts
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert [r["pass"] for r in plant.variables(iid)["gas_results"]] == [True, True, True]
+
+
+def test_a_stop_before_the_first_start_still_needs_the_site_check(plant):
+    iid = applied(plant)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    assert plant.sees("leader1", iid) == ["动火分析"]                  # issued, first analysis pending
+    assert plant.message("safety1", "stop_work", {"area": "warehouse"}).status_code == 200
+    assert plant.sees("leader1", iid) == []
+    assert plant.variables(iid)["permit_status"] == "suspended"
+    assert plant.message("safety1", "restart", {"area": "warehouse"}).status_code == 200
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["作业现场确认"]              # never started: the site check comes first
+    plant.message("emerg1", "gas_alarm", {"area": "warehouse"})        # and an alarm reaches it there too
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    v = plant.variables(iid)
+    assert v["permit_status"] == "active" and v["permit_expires_at"].startswith("2026-03-05T09:00")
+
+
+def test_an_unknown_work_plan_number_is_refused_at_application(plant):
+    iid = plant.start("worker1", "hot_work_permit", {"area": "warehouse"})
+    plant.complete("worker1", iid, "hw_apply", {**APPLICATION, "work_plan_ref": "JH-9999"})
+    assert plant.sees("worker1", iid) == ["动火作业申请（含危害分析）"]  # back to the applicant
+    assert plant.sees("prod1", iid) == []                              # nothing to review
+    data = plant.form("worker1", iid, "hw_apply")["data"]
+    assert "JH-9999" in data["work_plan_ref_error"] and "不存在" in data["work_plan_ref_error"]
+    v = plant.variables(iid)
+    assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_rejected"]) == (False, "", "JH-9999")
+    # Without a plan the application is accepted (unplanned work still gets its permit).
+    plant.complete("worker1", iid, "hw_apply", APPLICATION)
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    v = plant.variables(iid)
+    assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_error"]) == (False, "", "")

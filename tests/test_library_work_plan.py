@@ -114,10 +114,12 @@ def test_special_operations_are_linked_to_their_permits(plant):
     assert len(checks_seen(plant, iid)) == 1                                     # still only the 10:00 check
     plant.later(minutes=30)                                                      # 11:00
     assert len(checks_seen(plant, iid)) == 2
-    # A permit for another plan, or for none, does not link here.
+    # A permit naming a plan that does not exist is refused at application and links nowhere.
     other = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
     plant.complete("worker1", other, "cs_apply", {**CS_APPLICATION, "work_plan_ref": "JH-OTHER"})
     plant.jobs()
+    assert plant.sees("worker1", other) == ["受限空间作业申请"]
+    assert "JH-OTHER" in plant.form("worker1", other, "cs_apply")["data"]["work_plan_ref_error"]
     plant.complete("leader1", entry, "cs_isolation", ISOLATED)
     assert len(plant.variables(iid)["permit_links"]) == 2
 
@@ -151,3 +153,32 @@ def test_the_supervision_plan_takes_the_hubs_focus_items_for_the_area(plant, pla
         assert plant.variables(submitted(plant, "warehouse", area_class="general"))["hub_focus_items"] == []
     finally:
         truncate_hub(platform.db)
+
+
+def test_a_permit_naming_no_running_plan_is_refused_and_nothing_is_linked(plant):
+    from tests.test_library_hot_work import APPLICATION as HW_APPLICATION
+
+    plan = submitted(plant, "unit-1", plan_no="JH-0302-02", area_class="fire_explosion")
+    hot = plant.start("worker1", "hot_work_permit", {"area": "unit-1"})
+    # A typing error in the plan number: refused with the reason, the plan records nothing.
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-2"})
+    plant.jobs()
+    assert plant.sees("worker1", hot) == ["动火作业申请（含危害分析）"]
+    assert plant.sees("prod1", hot) == []
+    error = plant.form("worker1", hot, "hw_apply")["data"]["work_plan_ref_error"]
+    assert "JH-0302-2" in error and "不存在" in error
+    assert plant.variables(hot)["work_plan_linked"] is False
+    assert plant.variables(plan)["permit_links"] == []
+    # A plan that was carried out and closed is no longer running: its number is refused too.
+    plant.complete("prod1", plan, "execute", {"action": "complete", "summary": "检修完成"})
+    assert plant.status(plan) == "completed"
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-02"})
+    assert plant.sees("worker1", hot) == ["动火作业申请（含危害分析）"]
+    # The right number of a running plan (surrounding blanks ignored) is accepted and linked.
+    running = submitted(plant, "unit-1", plan_no="JH-0302-03", area_class="fire_explosion")
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": " JH-0302-03 "})
+    plant.jobs()
+    assert plant.sees("prod1", hot) == ["作业单位审核"]
+    v = plant.variables(hot)
+    assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_error"]) == (True, "JH-0302-03", "")
+    assert [l["instance_id"] for l in plant.variables(running)["permit_links"]] == [hot]

@@ -626,17 +626,46 @@ ANALYSIS_VALID_UNTIL = (
     "del plant_local, plant_day\n")
 
 
+# A permit may name a work plan (work_plan_ref); a number that matches no running work_plan is a
+# typing error and would link nothing (or, later, the wrong plan), so the application goes back to
+# the applicant with the reason and the wrong number is not kept as the permit's reference.
+# A permit without a plan is allowed (unplanned or emergency work still needs its permit).
+PLAN_REF_CHECK = (
+    "work_plan_ref = (work_plan_ref or '').strip()\n"
+    "work_plan_ref_error = ''\n"
+    "if work_plan_ref and not work_plan_linked:\n"
+    # The permit's own area first (the usual case, and within the helper's 200-row cap), then all areas.
+    "    plans = [p for p in active_instances('work_plan', area, ('plan_no',))\n"
+    "             if p['variables'].get('plan_no') == work_plan_ref]\n"
+    "    if not plans:\n"
+    "        plans = [p for p in active_instances('work_plan', None, ('plan_no',))\n"
+    "                 if p['variables'].get('plan_no') == work_plan_ref]\n"
+    "    if not plans:\n"
+    "        work_plan_ref_error = ('作业计划编号“' + work_plan_ref + '”不存在（没有在办的该编号作业计划），'\n"
+    "                               '请核对编号；计划外作业请不填')\n"
+    "        work_plan_ref_rejected = work_plan_ref\n"
+    "        work_plan_ref = ''\n"
+    "    del plans\n")
+
+
 def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
     """After the application: a permit naming a work plan (``work_plan_ref`` = the plan's ``plan_no``)
-    tells that plan once; the plan then reads its permits (``active_instances``) and records the links.
+    is checked against the running plans (an unknown number goes back to the applicant with
+    ``work_plan_ref_error``), then tells that plan once; the plan reads its permits
+    (``active_instances``) and records the links.
     (The plan reads rather than taking a payload: after a non-interrupting check has fired on the
     execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)"""
+    b.script("plan_ref_check", "核对作业计划编号", PLAN_REF_CHECK, lane=lane)
+    b.xor("plan_ref_gw", "计划编号有效?", default=f"Flow_{process_key}_plan_ref_ok")
     b.xor("plan_link_gw", "关联作业计划?", default=f"Flow_{process_key}_no_plan_link")
     b.script("plan_link", "登记作业计划关联", "work_plan_linked = True\nwork_plan_linked_at = now().isoformat()",
              lane=lane)
     b.message_throw("notify_plan", "通知作业计划", "work_plan_permit", lane=lane,
                     payload="{'correlation': {'plan_no': work_plan_ref}}")
-    b.chain(after, "plan_link_gw")
+    b.chain(after, "plan_ref_check", "plan_ref_gw")
+    b.flow("plan_ref_gw", after, condition="bool(work_plan_ref_error)", flow_id=f"Flow_{process_key}_plan_ref_bad",
+           name="计划编号不存在，退回申请人")
+    b.flow("plan_ref_gw", "plan_link_gw", flow_id=f"Flow_{process_key}_plan_ref_ok")
     b.flow("plan_link_gw", "plan_link", condition="bool(work_plan_ref) and not work_plan_linked",
            flow_id=f"Flow_{process_key}_plan_link", name="计划内特殊作业")
     b.flow("plan_link_gw", before, flow_id=f"Flow_{process_key}_no_plan_link")
@@ -676,6 +705,7 @@ FORMS["hot_work_application.json"] = form("动火安全作业票申请", {
     "location_detail": text("动火部位", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
     "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+    "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
     "hot_work_method": choice("动火方式", [("welding", "电焊/气焊"), ("cutting", "切割"), ("grinding", "打磨"),
                                           ("other", "其他")]),
     "equipment_state": choice("设备状态", [("running", "运行中"), ("running_under_pressure", "带压不置换"),
@@ -742,6 +772,12 @@ FORMS["hot_work_acceptance.json"] = form("动火完工验收", {
     "accepted_at": when("验收时间"),
     "comment": text("验收意见", min_length=0),
 }, ["no_embers", "site_cleared", "facilities_restored"])
+
+
+# Where a hot-work permit waits outside the work task while still live (suffix, task): the resume
+# request after an interruption, the gas (re-)analysis, the site check and the resume approval.
+HW_WAITING_STATES = [("paused", "hw_resume_request"), ("analysis", "hw_gas_analysis"),
+                     ("site", "hw_site_check"), ("approval", "hw_resume_approval")]
 
 
 def hot_work_permit() -> str:
@@ -824,8 +860,12 @@ def hot_work_permit() -> str:
     b.xor("work_gw", "作业状态", default="Flow_work_done")
     b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
     b.user("hw_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
-    b.message_boundary("gas_alarm_paused", "气体报警", "hw_resume_request", "gas_alarm")
-    b.message_boundary("stop_work_paused", "停工指令", "hw_resume_request", "stop_work", props=BY_EQUIPMENT)
+    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
+    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
+    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
+    for suffix, task_id in HW_WAITING_STATES:
+        b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
+        b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
     b.script("interruption", "计算中断时长", (
         "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
         "new_work_day = bool(daily_reanalysis) and now() >= parse_datetime(analysis_valid_until)\n"
@@ -903,11 +943,17 @@ def hot_work_permit() -> str:
            flow_id="Flow_long_break", name="超时或跨作业日，重新分析")
     b.flow("interrupt_gw", "work_start", flow_id="Flow_short_break", name="未超时")
     b.chain("gas_alarm", "suspend_alarm", "hw_gas_analysis")
-    b.chain("gas_alarm_paused", "suspend_alarm")
     b.chain("stop_work", "suspend_stop", "wait_restart", "hw_gas_analysis")
-    b.chain("stop_work_paused", "suspend_stop")
+    for suffix, _ in HW_WAITING_STATES:
+        b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
+        b.chain(f"stop_work_{suffix}", "suspend_stop")
     b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve'", flow_id="Flow_resume_ok", name="同意恢复")
+    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(permit_expires_at)",
+           flow_id="Flow_resume_ok", name="同意恢复")
+    # Suspended before the work ever started (during the first analysis or the site check): the
+    # shift leader's site check before the start still has to happen.
+    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not permit_expires_at",
+           flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
     b.chain("expired", "expire", "hw_withdraw", "withdrawn")
     b.chain("new_day", "daily_pause", "hw_gas_analysis")
@@ -936,6 +982,7 @@ FORMS["confined_space_application.json"] = form("受限空间安全作业票申�
     "space_name": text("受限空间名称及编号", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
     "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+    "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
     "purpose": text("作业内容", min_length=2),
     "former_media": text("原有介质", min_length=1),
     "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
