@@ -192,6 +192,7 @@ def main(argv=None) -> int:
 
         drive(srv.port, tokens, key, args.clients, warmup, "warm", None)
         groups = {"server": srv.server_pids(), "postgres": backend_pids(srv.dbname)}
+        workers = srv.server_pids()[1:]
         idle = CpuMeter(groups).start()
         time.sleep(3)
         idle = idle.stop()
@@ -200,7 +201,7 @@ def main(argv=None) -> int:
         spy = start_py_spy(srv.proc.pid, args.profile) if args.profile else None
         log0 = _log_stats(srv.log_path)
         sampler = PgActivitySampler(srv.dbname).start()
-        meter = CpuMeter(groups).start()
+        meter = CpuMeter({**groups, **{f"worker {pid}": [pid] for pid in workers}}).start()
         stats = Stats()
         wall = drive(srv.port, tokens, key, args.clients, args.lifecycles, "run", stats)
         cpu = meter.stop()
@@ -240,6 +241,9 @@ def main(argv=None) -> int:
           f"over {cpu['wall']:.2f} s")
     print(f"  server CPU per lifecycle {server_cpu / n_ok * 1000:.1f} ms, postgres {pg_cpu / n_ok * 1000:.1f} ms; "
           f"server CPU per request {server_cpu / (n_ok * 6) * 1000:.2f} ms")
+    split = [cpu[k] for k in cpu if k.startswith("worker ")]
+    if split:  # keep-alive connections stay with the worker that accepted them
+        print("  gunicorn workers' share of server CPU: " + " / ".join(f"{c / max(1e-9, server_cpu):.0%}" for c in split))
     other = cpu["machine_busy_frac"] * ncpu * cpu["wall"] - server_cpu - pg_cpu - client_cpu
     print(f"  other processes on the machine used ~{max(0.0, other):.1f} CPU-s meanwhile (not this benchmark)")
     nreq = n_ok * (1 + len(STEPS))
@@ -253,6 +257,9 @@ def main(argv=None) -> int:
           f"(state up to {bare['max_state_bytes']} B); {bare_mem['lifecycles_per_s']:.1f}/s in memory")
     per_core_nominal = lps / ncpu
     per_core_measured = n_ok / max(1e-9, server_cpu + pg_cpu)
+    bare_cpu_ms = 1000 / bare["lifecycles_per_cpu_s"]
+    print(f"floor: PostgreSQL alone used {pg_cpu / n_ok * 1000:.1f} ms CPU per lifecycle; a ratio of 0.5 allows "
+          f"{2 * bare_cpu_ms:.1f} ms for gunicorn + PostgreSQL together (2 x bare {bare_cpu_ms:.1f} ms)")
     print(f"ratio platform/bare per core:")
     print(f"  nominal  = ({lps:.1f} lifecycles/s / {ncpu} cores) / {bare['lifecycles_per_s']:.1f} "
           f"= {per_core_nominal / bare['lifecycles_per_s']:.2f}   (target >= 0.5)")
