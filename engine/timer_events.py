@@ -21,18 +21,24 @@ def _reached(value: datetime) -> bool:
     return value <= datetime.now(timezone.utc)
 
 
+def _fired_when_reached(my_task, first_value, to_datetime) -> bool:
+    # The due value is computed once (on first check) and kept in the task, as SpiffWorkflow does.
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is None:
+        event_value = first_value()
+        my_task._set_internal_data(event_value=event_value)
+    if _reached(to_datetime(event_value)):
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class TimeDateEventDefinition(spiff_timer.TimeDateEventDefinition):
     """``timeDate``: fires at the date-time."""
 
     def has_fired(self, my_task):
         """True once the date-time is reached (inclusive)."""
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            my_task._set_internal_data(event_value=event_value)
-        if _reached(_Base.parse_time_or_duration(event_value)):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired_when_reached(my_task, lambda: my_task.workflow.script_engine.evaluate(my_task, self.expression),
+                                   _Base.parse_time_or_duration)
 
 
 class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
@@ -40,15 +46,10 @@ class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
 
     def has_fired(self, my_task):
         """True once the duration has elapsed (inclusive)."""
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = _Base.parse_iso_duration(expression)
-            event_value = (datetime.now(timezone.utc) + _Base.get_timedelta_from_start(parsed)).isoformat()
-            my_task._set_internal_data(event_value=event_value)
-        if _reached(_Base.get_datetime(event_value)):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        def due():
+            parsed = _Base.parse_iso_duration(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            return (datetime.now(timezone.utc) + _Base.get_timedelta_from_start(parsed)).isoformat()
+        return _fired_when_reached(my_task, due, _Base.get_datetime)
 
 
 class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):

@@ -150,11 +150,8 @@ class JobRunner:
         for attempt in range(MAX_WRITE_ATTEMPTS):
             try:
                 with self.db.session() as s:
-                    entry = s.get(OutboxEntry, entry_id)
-                    if entry is None or entry.done_at is not None:
+                    if _mark_done(s, entry_id) is None:
                         return "already-done"
-                    entry.done_at = utcnow()
-                    entry.attempts += 1
                     inst = s.get(ProcessInstance, payload["instance_id"])
                     fired = self.platform.instances.fire_timer_in(s, inst, utcnow())
                     return "not-due" if fired is None else "fired"
@@ -198,12 +195,8 @@ class JobRunner:
             log.warning("scheduled job %s failed: %s", payload.get("job"), error)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         with self.db.session() as s:
-            entry = s.get(OutboxEntry, entry_id)
-            if entry is None or entry.done_at is not None:
+            if _mark_done(s, entry_id, error[:2000] if error else None) is None:
                 return "already-done"
-            entry.done_at = utcnow()
-            entry.attempts += 1
-            entry.last_error = error[:2000] if error else None
             audit.append(s, actor="scheduler", kind="scheduled_job" if error is None else "scheduled_job_failed",
                          data=json_data({"job": payload.get("job"), "slot": payload.get("slot"),
                                          "analysis": payload.get("analysis"), "period": payload.get("period"),
@@ -212,11 +205,18 @@ class JobRunner:
 
     def _finish(self, entry_id: int, error: str | None = None) -> None:
         with self.db.session() as s:
-            entry = s.get(OutboxEntry, entry_id)
-            if entry is not None and entry.done_at is None:
-                entry.done_at = utcnow()
-                entry.attempts += 1
-                entry.last_error = error
+            _mark_done(s, entry_id, error)
+
+
+def _mark_done(s, entry_id: int, error: str | None = None) -> OutboxEntry | None:
+    """Mark an outbox entry done in the caller's transaction; None if it is gone or already done."""
+    entry = s.get(OutboxEntry, entry_id)
+    if entry is None or entry.done_at is not None:
+        return None
+    entry.done_at = utcnow()
+    entry.attempts += 1
+    entry.last_error = error
+    return entry
 
 
 
