@@ -123,7 +123,6 @@ class InstanceService:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))
         self.runner.update_instance_row(conn, inst, inst.row_version)
-        inst.row_version += 1
         self.runner.insert_task_rows(conn, outcome)
         audit.write_events(conn, events)
         self.runner.remember_after_commit(s, inst, wf)

@@ -13,6 +13,7 @@ see these statements).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -64,42 +65,37 @@ class Prepared:
             return {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binds}
         return tuple(proc(params[name]) if proc else params[name] for name, proc in c.binds)
 
+    @contextmanager
+    def _cursor(self, connection: Connection):
+        cursor = connection.connection.cursor()
+        try:
+            yield cursor
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, self._for(connection), exc) from exc
+        finally:
+            cursor.close()
+
     def execute(self, connection: Connection, params: dict) -> int:
         """Run the statement in ``connection``'s transaction; returns the row count."""
         c = self._for(connection)
-        cursor = connection.connection.cursor()
-        try:
+        with self._cursor(connection) as cursor:
             cursor.execute(c.sql, self._params(c, params))
             return cursor.rowcount
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, c, exc) from exc
-        finally:
-            cursor.close()
 
     def executemany(self, connection: Connection, rows: Sequence[dict]) -> None:
         """Run the statement once per parameter set (a multi-row INSERT, say)."""
         if not rows:
             return
         c = self._for(connection)
-        cursor = connection.connection.cursor()
-        try:
+        with self._cursor(connection) as cursor:
             cursor.executemany(c.sql, [self._params(c, row) for row in rows])
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, c, exc) from exc
-        finally:
-            cursor.close()
 
     def first(self, connection: Connection, params: dict) -> tuple | None:
         """The first row, its values converted by the column types (as SQLAlchemy would)."""
         c = self._for(connection)
-        cursor = connection.connection.cursor()
-        try:
+        with self._cursor(connection) as cursor:
             cursor.execute(c.sql, self._params(c, params))
             row = cursor.fetchone()
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, c, exc) from exc
-        finally:
-            cursor.close()
         if row is None:
             return None
         return tuple(proc(v) if proc else v for proc, v in zip(c.results, row))

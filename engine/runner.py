@@ -238,10 +238,13 @@ class Runner:
 
     @staticmethod
     def update_instance_row(connection, instance, expected_version: int) -> bool:
-        """The optimistic UPDATE of an instance row: False when another change won."""
-        return _UPDATE_INSTANCE.execute(connection, {
+        """The optimistic UPDATE of an instance row (bumps ``instance.row_version``): False when another change won."""
+        saved = _UPDATE_INSTANCE.execute(connection, {
             "p_id": instance.id, "p_version": expected_version, "row_version": expected_version + 1,
             **{f: getattr(instance, f) for f in INSTANCE_WRITTEN}}) == 1
+        if saved:
+            instance.row_version = expected_version + 1
+        return saved
 
     @staticmethod
     def insert_task_rows(connection, outcome: StepOutcome) -> None:

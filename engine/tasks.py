@@ -33,21 +33,15 @@ INSTANCE_TABLE = ProcessInstance.__table__
 INSTANCE_READ_COLUMNS = tuple(INSTANCE_TABLE.c[name] for name in ("id", "definition_id", "process_key", "definition_version",
                                            "business_key", "department", "area", "row_version", "started_at")
                                                                        + INSTANCE_WRITTEN)
-SUMMARY_COLUMNS = (
-    TaskRecord.id, TaskRecord.bpmn_id, TaskRecord.name, TaskRecord.instance_id, TaskRecord.process_key,
-    TaskRecord.business_key, TaskRecord.candidate_role, TaskRecord.assignee, TaskRecord.state,
-    TaskRecord.department, TaskRecord.area, TaskRecord.due_at, TaskRecord.priority, TaskRecord.created_at,
-    TaskRecord.completed_at, TaskRecord.completed_by,
-)
-SUMMARY_TABLE_COLUMNS = tuple(TASK_TABLE.c[col.key] for col in SUMMARY_COLUMNS)
+SUMMARY_TABLE_COLUMNS = tuple(TASK_TABLE.c[name] for name in (
+    "id", "bpmn_id", "name", "instance_id", "process_key", "business_key", "candidate_role", "assignee", "state",
+    "department", "area", "due_at", "priority", "created_at", "completed_at", "completed_by"))
 SORTS = {"created": TaskRecord.created_at, "due": TaskRecord.due_at, "priority": TaskRecord.priority}
 
-# The completion hot path runs prebuilt Core statements on the session's connection: an ORM
-# Session.execute costs ~0.3 ms CPU per statement, a compiled-and-cached Core one ~0.1 ms
-# (bench/profile_complete.py). UPDATEs without .values() take their SET columns from the
-# parameters, so one statement serves every caller.
-# The task, its instance, and which tasks of the instance the caller already completed
-# (for segregation of duties), in one round trip.
+# The completion's statements run through engine.prepared (compiled once, executed on the
+# DBAPI cursor; bench/README.md "Round 3"). The first one reads the task, its instance, and
+# which tasks of the instance the caller already completed (segregation of duties) in one
+# round trip.
 _DONE = TASK_TABLE.alias("done")
 _DONE_BY_CALLER = (select(csv_agg(_DONE.c.bpmn_id))
                    .where(_DONE.c.instance_id == TASK_TABLE.c.instance_id, _DONE.c.state == "completed",
@@ -129,14 +123,17 @@ class TaskService:
             claimable = [c.assignee.is_(None), roles] + ([in_dept] if scope == "mine" else [])
             conds.append(or_(me, and_(*claimable)))
         elif scope == "assigner":
-            conds.append(or_(me, in_dept) if no_dept else or_(me, c.department == bindparam("p_dept"),
-                                                                 c.department.is_(None)))
+            conds.append(or_(me, in_dept))
         elif scope == "member":
             conds.append(or_(me, and_(roles, in_dept)))
-        ops = {"due_before": lambda col, p: c.due_at < p, "due_after": lambda col, p: c.due_at >= p}
         for key in used:
             param = bindparam(f"p_{key}")
-            conds.append(ops[key](None, param) if key in ops else c[key] == param)
+            if key == "due_before":
+                conds.append(c.due_at < param)
+            elif key == "due_after":
+                conds.append(c.due_at >= param)
+            else:
+                conds.append(c[key] == param)
         col = c[SORTS[sort].key]
         ordering = [col.asc() if order == "asc" else col.desc(), c.id]
         # Summary columns only: the properties JSON is not part of a list item.
@@ -280,18 +277,6 @@ class TaskService:
                 "next_tasks": [task_summary(t) for t in outcome.new_tasks]}
 
     # ------------------------------------------------------------------ checks
-
-    def _visibility(self, principal: Principal) -> list:
-        if principal.sees_all_departments:
-            return []
-        if principal.has_any(ASSIGNER_ROLES):
-            return [or_(TaskRecord.assignee == principal.username, TaskRecord.department == principal.department,
-                        TaskRecord.department.is_(None))]
-        return [
-            or_(TaskRecord.assignee == principal.username,
-                and_(TaskRecord.candidate_role.in_(sorted(principal.roles)),
-                     or_(TaskRecord.department == principal.department, TaskRecord.department.is_(None)))),
-        ]
 
     def _visible_row(self, s, principal: Principal, task_id: str) -> TaskRecord:
         row = s.get(TaskRecord, task_id) if _is_uuid(task_id) else None
