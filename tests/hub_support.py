@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from sqlalchemy import text
+
+from connectors.mes import MesConnector
+from connectors.mes_simulator import MesSimulator
 
 HUB_TABLES = ["hub_focus_items", "hub_recommendations", "analysis_runs", "hub_equipment", "hub_equipment_runs",
               "hub_work_records", "hub_material_flows", "hub_people", "hub_trainings", "hub_risk_points",
@@ -31,3 +35,25 @@ def load(platform, data: dict[str, list[dict]], source: str = "bench") -> dict:
     """Upsert generated rows of every kind; returns the reports."""
     return {kind: platform.hub.upsert(kind, rows, source=source, batch_size=2000).as_dict()
             for kind, rows in data.items()}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """The MES simulator as a real HTTP server, one per test module."""
+    with MesSimulator() as s:
+        yield s
+
+
+@pytest.fixture
+def mes(hub_platform, sim):
+    """The platform's mes connector pointed at the simulator (the original one restored afterwards)."""
+    requests.post(f"{sim.url}/_control/reset", timeout=5).raise_for_status()
+    reg = hub_platform.connectors
+    old = reg.unregister("mes")
+    reg.register(MesConnector({"base_url": sim.url, "retries": 0, "backoff": 0.01, "read_timeout": 3}))
+    yield sim
+    requests.post(f"{sim.url}/_control/reset", timeout=5)
+    reg.unregister("mes")
+    if old is not None:
+        reg.register(old)
+

@@ -9,35 +9,15 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from connectors.mes import MesConnector
-from connectors.mes_simulator import AREAS, EQUIPMENT, MesSimulator, work_orders
+from connectors.mes_simulator import AREAS, EQUIPMENT, work_orders
 from engine.hub.models import AnalysisRun, Equipment, EquipmentRun, WorkRecord
 from engine.models import AuditEvent, Incident, OutboxEntry
-from tests.hub_support import hub_platform  # noqa: F401
+from tests.hub_support import hub_platform, mes, sim  # noqa: F401
 from worker.dispatch import EmbeddedDispatcher
 from worker.schedule import JobSchedule
 
 UTC = timezone.utc
 N_EQUIPMENT = sum(len(v) for v in EQUIPMENT.values())
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with MesSimulator() as s:
-        yield s
-
-
-@pytest.fixture
-def mes(hub_platform, sim):
-    """The platform's mes connector pointed at the simulator (the original one restored afterwards)."""
-    requests.post(f"{sim.url}/_control/reset", timeout=5)
-    reg = hub_platform.connectors
-    old = reg.unregister("mes")
-    reg.register(MesConnector({"base_url": sim.url, "retries": 0, "backoff": 0.01, "read_timeout": 3}))
-    yield sim
-    reg.unregister("mes")
-    if old is not None:
-        reg.register(old)
 
 
 class Clock:

@@ -6,41 +6,19 @@ plan completion from the same work orders the simulator serves.
 """
 from datetime import date, datetime, timezone
 
-import pytest
 import requests
 from sqlalchemy import func, select
 
-from connectors.mes import MesConnector
-from connectors.mes_simulator import AREAS, MesSimulator, work_orders
+from connectors.mes_simulator import AREAS, work_orders
 from engine.hub.mes_sync import sync_mes
 from engine.hub.models import WorkRecord
-from tests.hub_support import hub_platform  # noqa: F401
+from tests.hub_support import hub_platform, mes, sim  # noqa: F401
 
 UTC = timezone.utc
 DAYS = (date(2026, 11, 28), date(2026, 11, 29))
 MORNING = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)    # 12:00 plant time: the day's orders half done
 EVENING = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)   # 21:00 plant time: all of them ended
 DEPARTMENT = "workshop-1"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with MesSimulator() as s:
-        yield s
-
-
-@pytest.fixture
-def mes(hub_platform, sim):
-    """The platform's mes connector pointed at the simulator (the original one restored afterwards)."""
-    requests.post(f"{sim.url}/_control/reset", timeout=5).raise_for_status()
-    reg = hub_platform.connectors
-    old = reg.unregister("mes")
-    reg.register(MesConnector({"base_url": sim.url, "retries": 0, "backoff": 0.01, "read_timeout": 3}))
-    yield sim
-    requests.post(f"{sim.url}/_control/reset", timeout=5)
-    reg.unregister("mes")
-    if old is not None:
-        reg.register(old)
 
 
 def set_clock(sim, now: datetime) -> None:
