@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
+from engine import decision_checks
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
@@ -273,15 +274,23 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
         except Exception as exc:
             errors.append(DeployError(name, f"parse error: {exc}"))
     decision_files: dict[str, str] = {}
+    broken_dmn: set[str] = set()
     for name, doc in dmn_docs.items():
-        try:
-            parser.add_dmn_xml(doc.getroot(), filename=name)
-            for dec in doc.getroot().iter("{*}decision"):
-                decision_files[dec.get("id")] = name
-        except ValidationException as exc:
-            errors.append(_from_validation(exc, name))
-        except Exception as exc:
-            errors.append(DeployError(name, f"DMN parse error: {exc}"))
+        root = doc.getroot()
+        for dec in root.iter("{*}decision"):
+            decision_files[dec.get("id")] = name
+        found = [DeployError(name, f.message, f.line, f.element_id) for f in decision_checks.check_tables(root)]
+        spiff = _parse_dmn(parser, name, root)
+        # SpiffWorkflow stops at its first problem: drop it when ours already name that element,
+        # or when it is an anonymous crash (an IndexError for a rule with too many entries) ours explain
+        if spiff and not (found and spiff.element_id in {f.element_id for f in found} | {None}):
+            found.append(spiff)
+        if not found:  # a contract check runs the table: only once every cell compiles
+            found = [DeployError(name, f.message, f.line, f.element_id)
+                     for f in decision_checks.check_contracts(root, texts[name], name)]
+        if found:
+            broken_dmn.add(name)
+            errors.extend(found)
 
     all_forms = {**library_forms, **forms}
     processes: list[ParsedProcess] = []
@@ -294,11 +303,15 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             try:
                 parser.get_spec(pid)
                 subs = parser.get_subprocess_specs(pid)
+            # Building a process parses the decision tables it calls: when one is broken or
+            # missing, that is already reported (at the table's file, or by the lint above).
             except ValidationException as exc:
-                errors.append(_from_validation(exc, name))
+                if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
+                    errors.append(_from_validation(exc, name))
                 continue
             except Exception as exc:
-                errors.append(DeployError(name, f"cannot build process {pid}: {exc}", process_el.sourceline, pid))
+                if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
+                    errors.append(DeployError(name, f"cannot build process {pid}: {exc}", process_el.sourceline, pid))
                 continue
             bundle = _bundle(pid, name, subs, bpmn_docs, texts, decision_files, all_forms, parser)
             processes.append(ParsedProcess(pid, process_el.get("name") or pid, bundle, content_hash(bundle),
@@ -306,6 +319,31 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
     if not bpmn_docs and not errors and not forms and not dmn_docs:
         errors.append(DeployError("(deployment)", "no process, decision table or form in the deployment"))
     return processes
+
+
+def _parse_dmn(parser, name: str, root) -> DeployError | None:
+    """Register a DMN document and parse it now; SpiffWorkflow alone would parse a table only
+    when a process using it is built (so per process, and never for a table no process uses yet)."""
+    decision = root.find("{*}decision")
+    if decision is None:
+        return DeployError(name, "no <decision> in the DMN file", root.sourceline)
+    try:
+        parser.add_dmn_xml(root, filename=name)
+        parser.dmn_parsers[decision.get("id")].parse()
+    except ValidationException as exc:
+        return _from_validation(exc, name)
+    except Exception as exc:
+        return DeployError(name, f"DMN parse error: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _calls_unusable_decision(process_el, decision_files: dict[str, str], broken: set[str]) -> bool:
+    """Whether a process calls a decision that is not deployed or defined in one of the ``broken`` files."""
+    for ref in process_el.iter(f"{SPIFF}calledDecisionId"):
+        file = decision_files.get((ref.text or "").strip())
+        if file is None or file in broken:
+            return True
+    return False
 
 
 def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:

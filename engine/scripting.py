@@ -192,6 +192,10 @@ class RestrictedScriptEngine(PythonScriptEngine):
         super().__init__(environment=environment or RestrictedEnvironment())
 
     def validate(self, expression):
-        reason = check_expression(expression)
-        if reason:
-            raise ScriptRejected(reason)
+        """Raise :class:`ScriptRejected` when ``expression`` would not compile.
+
+        Not-Python stays a SyntaxError (:class:`ScriptSyntaxError`): SpiffWorkflow's DMN
+        engine catches exactly that to rewrite a FEEL-style entry such as ``> 5`` into
+        ``<input>> 5``; any other exception fails the rule.
+        """
+        _compile(expression.strip(), "eval")

@@ -1,7 +1,13 @@
 """The restricted script environment: known sandbox escapes are refused."""
 import pytest
 
-from engine.scripting import RestrictedEnvironment, ScriptRejected, check_expression, check_script
+from engine.scripting import (
+    RestrictedEnvironment,
+    RestrictedScriptEngine,
+    ScriptRejected,
+    check_expression,
+    check_script,
+)
 
 ESCAPES = [
     "().__class__.__base__.__subclasses__()",
@@ -57,3 +63,9 @@ def test_not_python_is_a_syntax_error_so_dmn_can_rewrite_feel_entries():
     with pytest.raises(SyntaxError):
         RestrictedEnvironment().evaluate("< 4", {"x": 3})
     assert RestrictedEnvironment().evaluate("list(zip(a, b))", {"a": [1], "b": [2]}) == [(1, 2)]
+    # ... and the engine's validate() (what the DMN engine calls) keeps it a SyntaxError too.
+    with pytest.raises(SyntaxError):
+        RestrictedScriptEngine().validate("< 4")
+    with pytest.raises(ScriptRejected) as err:
+        RestrictedScriptEngine().validate("__import__('os')")
+    assert not isinstance(err.value, SyntaxError)

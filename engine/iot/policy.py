@@ -29,14 +29,18 @@ GRADES = ("blue", "yellow", "orange", "red")
 
 
 def evaluate_policy(dmn_xml: str, grades=GRADES, *, source: str = DECISION_ID) -> dict[str, dict]:
-    """``{grade: outputs}`` of the alert_policy table for every grade; Invalid when a grade has no
-    positive ``deadline_minutes`` or no ``owner_department``."""
+    """``{grade: outputs}`` of the alert_policy table for every grade; Invalid when a grade matches
+    no rule or has no positive ``deadline_minutes`` or no ``owner_department``.
+
+    Also the deployment check of a table with this id (engine/decision_checks.py)."""
     from engine.scripting import RestrictedScriptEngine
     from engine.spiff import AnjianParser
 
     parser = AnjianParser()
     try:
-        parser.add_dmn_xml(etree.fromstring(dmn_xml.encode("utf-8")), filename=source)
+        # the text may come from a deployment: no entity expansion, no network
+        safe = etree.XMLParser(resolve_entities=False, no_network=True)
+        parser.add_dmn_xml(etree.fromstring(dmn_xml.encode("utf-8"), safe), filename=source)
         engine = parser.get_engine(DECISION_ID, None)
     except Exception as exc:  # noqa: BLE001 - a broken table is a configuration error
         raise Invalid(f"decision {DECISION_ID} in {source} cannot be read",
@@ -49,6 +53,9 @@ def evaluate_policy(dmn_xml: str, grades=GRADES, *, source: str = DECISION_ID) -
             result = dict(engine.result(task))
         except Exception as exc:  # noqa: BLE001
             errors.append({"field": f"{DECISION_ID}[{grade}]", "message": str(exc)})
+            continue
+        if not result:
+            errors.append({"field": f"{DECISION_ID}[{grade}]", "message": f"no rule matches alert_grade {grade!r}"})
             continue
         minutes = result.get("deadline_minutes")
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
