@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -9,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from api import metrics, problems
 from api.auth import authenticate_request
+from engine import jsoncodec
 from engine.config import Settings
 from engine.errors import AnjianError
 from engine.platform import Platform
@@ -20,6 +22,23 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+class FastJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider with orjson doing the encoding (engine/jsoncodec.py); Flask's own
+    ``default`` still converts what orjson passes on (datetimes as HTTP dates, Decimals…)."""
+
+    ensure_ascii = False
+    sort_keys = False
+    _FAST_ARGS = {"ensure_ascii", "sort_keys", "separators", "default"}
+
+    def dumps(self, obj, **kwargs):
+        if kwargs.keys() <= self._FAST_ARGS and not kwargs.get("ensure_ascii") and not kwargs.get("sort_keys"):
+            return jsoncodec.dumps(obj, default=kwargs.get("default", self.default))
+        return super().dumps(obj, **kwargs)  # indent (debug pretty-printing) and the like
+
+    def loads(self, s, **kwargs):
+        return jsoncodec.loads(s) if not kwargs else super().loads(s, **kwargs)
 
 
 class ProblemApi(Api):
@@ -34,6 +53,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     if platform is None:
         platform = Platform(settings or Settings.from_env())
     app = Flask("anjian")
+    app.json = FastJSONProvider(app)
     app.config.update(
         API_TITLE="Anjian (安监) API",
         API_VERSION="v1",
@@ -45,8 +65,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     app.extensions["anjian"] = platform
     app.url_map.converters["int"] = BoundedIntConverter
 

@@ -13,6 +13,11 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import jsoncodec
+
+# JSON columns (instance variables, task properties, event data) encoded by orjson.
+_JSON_CODEC = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
+
 
 class Database:
     """Owns the SQLAlchemy engines and hands out sessions."""
@@ -27,7 +32,7 @@ class Database:
         else:
             self.write_engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
-                pool_pre_ping=True,
+                pool_pre_ping=True, **_JSON_CODEC,
             )
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -92,7 +97,7 @@ class Database:
     def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> Engine:
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=20, max_overflow=20,
+            pool_size=20, max_overflow=20, **_JSON_CODEC,
         )
 
         @event.listens_for(engine, "connect")

@@ -6,7 +6,6 @@ STARTED state and the worker completes it with the connector's result
 """
 from __future__ import annotations
 
-import json
 from copy import deepcopy
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
-from engine import timer_events
+from engine import jsoncodec, timer_events
 
 
 class DeferredServiceTask(ServiceTask):
@@ -100,15 +99,28 @@ def _serializer_config() -> dict:
 
 
 def dumps(workflow) -> str:
-    """Serialize a workflow to JSON (without its spec)."""
-    return SERIALIZER.serialize_json(workflow)
+    """Serialize a workflow to JSON (without its spec).
+
+    SpiffWorkflow's ``serialize_json`` with the JSON encoding done by orjson: the same
+    dict (the registry in encoder mode leaves task-data values to the encoder's
+    ``default``, which converts datetimes, timedeltas and sets as SpiffWorkflow does).
+    """
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+    finally:
+        registry._encoder_mode = False
+    return jsoncodec.dumps(dct, default=_ENCODER.default)
 
 
 def loads(state: str, model) -> "BpmnWorkflow":
     """Deserialize a workflow, taking its spec from ``model`` (a ProcessModel)."""
-    dct = json.loads(state)
+    dct = jsoncodec.loads(state)
     SERIALIZER.migrate(dct)
     return SERIALIZER.from_dict(dct, model=model)
 
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
+_ENCODER = SERIALIZER._encoder_cls()
