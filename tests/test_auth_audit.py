@@ -32,6 +32,20 @@ def test_login_and_token_rules(api, platform):
     assert "/api/v1/tasks/{task_id}/complete" in spec["paths"]
 
 
+def test_a_token_used_before_still_expires_on_time(api, platform):
+    import time_machine
+
+    with time_machine.travel(time.time(), tick=False) as clock:
+        token = jwt.encode({"sub": "prod1", "roles": ["production"], "dept": "workshop-1",
+                            "exp": int(time.time()) + 60}, platform.settings.secret_key, algorithm="HS256")
+        auth = {"Authorization": f"Bearer {token}"}
+        assert api.get("/api/v1/me", headers=auth).status_code == 200
+        assert api.get("/api/v1/me", headers=auth).status_code == 200  # answered from the verified tokens
+        clock.shift(61)
+        r = api.get("/api/v1/me", headers=auth)
+        assert r.status_code == 401 and "expired" in r.json["detail"]
+
+
 def test_audit_chain_detects_a_tampered_row(api, platform, monkeypatch):
     api.deploy(permit_files())
     inst = api.post("/api/v1/process-instances", "prod1", json={"process_key": "permit"}).json
