@@ -88,7 +88,10 @@ class Prepared:
             return
         c = self._for(connection)
         with self._cursor(connection) as cursor:
-            cursor.executemany(c.sql, [self._params(c, row) for row in rows])
+            if len(rows) == 1:  # psycopg's executemany sets up a pipeline: 1.7x the CPU of one execute
+                cursor.execute(c.sql, self._params(c, rows[0]))
+            else:
+                cursor.executemany(c.sql, [self._params(c, row) for row in rows])
 
     def first(self, connection: Connection, params: dict) -> tuple | None:
         """The first row, its values converted by the column types (as SQLAlchemy would)."""
