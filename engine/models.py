@@ -163,7 +163,6 @@ class TaskRecord(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_task_queue", "state", "candidate_role", "department", "created_at"),
         Index("ix_task_assignee", "assignee", "state"),
         # Work queues read ready tasks only; partial indexes keep them small as history grows.
         Index("ix_task_ready_role", "candidate_role", "department", "created_at", "id",
@@ -171,7 +170,8 @@ class TaskRecord(Base):
         Index("ix_task_ready_assignee", "assignee", "created_at", "id",
               postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
         Index("ix_task_instance", "instance_id", "state"),
-        Index("ix_task_due", "state", "due_at"),
+        # Due dates are asked about open work; a task leaving 'ready' is not re-indexed (migration 0010).
+        Index("ix_task_due", "due_at", postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
