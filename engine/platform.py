@@ -47,6 +47,7 @@ class Platform:
         self._init_fusion()
         self.timer_starts = TimerStartService(self.db, self.instances)
         self.dispatcher = self._make_dispatcher()
+        self.runner.timer_set = self.dispatcher.timer_set
         event.listen(self.db._write, "after_commit", self._after_commit)
 
     def _wire_scripts(self) -> None:

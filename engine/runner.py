@@ -79,6 +79,8 @@ class Runner:
 
     # Set by the platform: ``user_exists(username) -> bool`` checks an ``assignee`` expression's result.
     user_exists = None
+    # Set by the platform: ``timer_set(due_at)`` after a commit left an instance waiting for a timer.
+    timer_set = None
 
     def __init__(self, models: ModelCache, *, max_task_depth: int = 900,
                  workflow_cache: WorkflowCache | None = None):
@@ -220,9 +222,12 @@ class Runner:
         return outcome
 
     def remember(self, instance, wf: BpmnWorkflow) -> None:
-        """After a commit: keep ``wf`` for the instance's next step (see engine/workflow_cache.py)."""
+        """After a commit: keep ``wf`` for the instance's next step (see engine/workflow_cache.py),
+        and tell the timer runner when the instance's next timer is due."""
         if instance.status in ACTIVE_STATUSES:
             self.workflow_cache.put(instance.id, instance.state, wf)
+            if self.timer_set is not None and instance.next_timer_at is not None:
+                self.timer_set(instance.next_timer_at)
 
     @staticmethod
     def remember_after_commit(session, instance, wf: BpmnWorkflow) -> None:
