@@ -14,6 +14,7 @@ what the chain was written with (engine/audit.py).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 import orjson
@@ -21,6 +22,8 @@ import orjson
 # datetimes go to ``default`` (SpiffWorkflow and Flask each have their own form for them);
 # non-str keys are converted as the standard library does.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_B = re.compile(rb"\d{19}")
 
 
 def dumps(obj: Any, *, default: Callable[[Any], Any] | None = None, sort_keys: bool = False) -> str:
@@ -39,7 +42,13 @@ def dumps(obj: Any, *, default: Callable[[Any], Any] | None = None, sort_keys: b
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; text the standard library accepts (NaN, huge integers) still parses."""
+    """Parse JSON; text the standard library accepts (NaN, huge integers) still parses.
+
+    orjson reads an integer beyond 64 bits as a float (precision lost), so text with a run
+    of 19+ digits anywhere (rare: ids and phone numbers are strings) goes to the standard library.
+    """
+    if (_LONG_DIGITS_B if isinstance(text, (bytes, bytearray)) else _LONG_DIGITS).search(text):
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

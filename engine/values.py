@@ -1,12 +1,12 @@
 """Plain-value helpers shared by the engine services."""
 from __future__ import annotations
 
-import json
+from engine import jsoncodec
 
 
 def json_data(value):
     """``value`` as plain JSON data (datetimes and other objects become strings)."""
-    return json.loads(json.dumps(value, default=str))
+    return jsoncodec.loads(jsoncodec.dumps(value, default=str))
 
 
 def text_or_none(value) -> str | None:

@@ -16,7 +16,7 @@ def test_a_stored_state_brings_back_datetimes_timedeltas_sets_and_huge_integers(
     wf = BpmnWorkflow(model.spec, model.subprocess_specs)
     when = datetime(2026, 11, 29, 8, 30, tzinfo=timezone.utc)
     wf.data.update({"when": when, "grace": timedelta(hours=2),
-                    "crews": {"A"}, "counter": 2 ** 70, "name": "动火作业"})
+                    "crews": {"A"}, "counter": 2 ** 70 + 1, "name": "动火作业"})
 
     text = spiff.dumps(wf)
     back = spiff.loads(text, model)
@@ -24,9 +24,16 @@ def test_a_stored_state_brings_back_datetimes_timedeltas_sets_and_huge_integers(
     assert back.data["when"] == when and isinstance(back.data["when"], datetime)
     assert back.data["grace"] == timedelta(hours=2)
     assert back.data["crews"] == ["A"]  # SpiffWorkflow stores a set as a list, as before
-    assert back.data["counter"] == 2 ** 70
+    assert back.data["counter"] == 2 ** 70 + 1
     assert back.data["name"] == "动火作业"
     assert "动火作业" in text  # UTF-8, not \\u escapes
+
+
+def test_huge_integers_keep_every_digit_in_json_columns_and_values():
+    from engine.values import json_data
+
+    assert json_data({"n": 2 ** 70 + 1}) == {"n": 2 ** 70 + 1}
+    assert jsoncodec.loads(jsoncodec.dumps({"n": -(2 ** 64) - 3})) == {"n": -(2 ** 64) - 3}
 
 
 def test_text_the_standard_library_wrote_still_parses():
