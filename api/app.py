@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -87,5 +87,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.register_error_handler(HTTPException, problems.from_http)
     app.register_error_handler(OverflowError, problems.out_of_range)
     app.register_error_handler(DataError, problems.out_of_range)
+    # A connection the server dropped (restart, failover) fails its request once; the pool then reconnects.
+    app.register_error_handler(OperationalError, problems.database_unavailable)
     app.register_error_handler(Exception, problems.unexpected)
     return app

@@ -67,6 +67,24 @@ def out_of_range(err: Exception) -> Response:
                    errors=[{"field": "(request)", "message": "number or date out of range"}])
 
 
+_UNAVAILABLE = ("connection", "server closed", "terminating", "database is locked", "timeout", "could not connect")
+
+
+def database_unavailable(err: Exception) -> Response:
+    """The database could not be reached or dropped the connection: nothing was stored, try again.
+
+    Other operational errors (a missing table, say) are server faults and stay a logged 500.
+    """
+    reason = str(getattr(err, "orig", err)).lower()
+    if not getattr(err, "connection_invalidated", False) and not any(s in reason for s in _UNAVAILABLE):
+        return unexpected(err)
+    log.warning("database unavailable: %s", err)
+    response = problem(503, "Service Unavailable", "the database is not reachable right now; nothing was "
+                       "changed, try again", retryable=True)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def unexpected(err: Exception) -> Response:
     """The last resort: log with a stack trace, answer without one."""
     log.exception("unhandled error: %s", err)
