@@ -119,3 +119,60 @@ def test_scripts_list_active_instances_of_an_area_read_only(api, platform):
     assert "secret" not in v["found"][1]["variables"]          # only scalar summary variables
     for target in here:                                        # what the script changed stayed in its copy
         assert api.get(f"/api/v1/process-instances/{target}", "admin").json["variables"]["permit_status"] == "active"
+
+
+def _targets(api, *variables):
+    assert api.deploy({"target.bpmn": _target()}).status_code == 201
+    return [_start(api, "target", "prod1", v) for v in variables]
+
+
+def test_active_instances_match_filters_on_variables_in_the_database(api, platform):
+    from engine.script_queries import active_instances_helper
+
+    a, b, c = _targets(api, {"area": "unit-1", "plan_no": "JH-1", "seq": 1, "urgent": True, "note": None},
+                       {"area": "unit-1", "plan_no": "JH-2", "seq": 2, "urgent": False},
+                       {"area": "warehouse", "plan_no": "2", "seq": 2.5})
+    active_instances = active_instances_helper(platform.db)
+    ids = lambda **kw: [p["id"] for p in active_instances("target", **kw)]  # noqa: E731
+    assert ids(match={"plan_no": "JH-2"}) == [b]                      # a string
+    assert ids(match={"seq": 2}) == [b]                               # an integer
+    assert ids(match={"seq": 2.0}) == [b] and ids(match={"seq": 2.5}) == [c]
+    assert ids(match={"plan_no": 2}) == [] and ids(match={"seq": "2"}) == []   # types are not mixed
+    assert ids(match={"urgent": True}) == [a] and ids(match={"urgent": False}) == [b]
+    assert ids(match={"seq": 1, "urgent": 1}) == []                   # a boolean is not a number
+    assert ids(match={"note": None}) == [a, b, c]                     # null or not set
+    assert ids(match={"urgent": None}) == [c]
+    assert ids(match={"plan_no": "JH-2", "seq": 2}) == [b]            # every pair must hold
+    assert ids(match={"plan_no": "JH-2", "seq": 1}) == []
+    assert ids(match={"plan_no": "JH-9"}) == []                       # no match
+    assert ids(area="warehouse", match={"plan_no": "JH-2"}) == []
+    assert ids(area="unit-1", match={"plan_no": "JH-1"}) == [a]
+    assert ids(match={}) == ids() == [a, b, c]
+    [p] = active_instances("target", None, ("plan_no", "seq"), {"seq": 2})    # positional, as scripts call it
+    assert p["variables"] == {"plan_no": "JH-2", "seq": 2}
+    for bad in (["plan_no"], "plan_no=JH-1", {"plan_no": ["JH-1"]}, {"plan_no": {"a": 1}}, {1: "JH-1"},
+                {"plan no": "JH-1"}, {"": 1}, {"seq": float("nan")}, {"seq": 2 ** 64}):
+        try:
+            active_instances("target", match=bad)
+        except ValueError as e:
+            assert str(e).startswith("active_instances: match"), bad
+        else:
+            raise AssertionError(f"accepted {bad!r}")
+
+
+def test_active_instances_warns_when_the_cap_cuts_the_list(api, platform, monkeypatch, caplog):
+    from engine import script_queries
+
+    ids = _targets(api, *[{"area": "unit-1", "plan_no": f"JH-{n}"} for n in range(4)])
+    monkeypatch.setattr(script_queries, "MAX_ROWS", 3)
+    active_instances = script_queries.active_instances_helper(platform.db)
+    with caplog.at_level("WARNING", logger="engine.script_queries"):
+        assert [p["id"] for p in active_instances("target", "unit-1")] == ids[:3]   # oldest first, capped
+    [warning] = [r for r in caplog.records if r.name == "engine.script_queries"]
+    assert "'target'" in warning.getMessage() and "match=" in warning.getMessage()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="engine.script_queries"):
+        assert [p["id"] for p in active_instances("target", match={"plan_no": "JH-3"})] == [ids[3]]
+        monkeypatch.setattr(script_queries, "MAX_ROWS", 4)
+        assert [p["id"] for p in active_instances("target")] == ids      # exactly the cap: nothing cut
+    assert not [r for r in caplog.records if r.name == "engine.script_queries"]

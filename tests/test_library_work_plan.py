@@ -182,3 +182,40 @@ def test_a_permit_naming_no_running_plan_is_refused_and_nothing_is_linked(plant)
     v = plant.variables(hot)
     assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_error"]) == (True, "JH-0302-03", "")
     assert [l["instance_id"] for l in plant.variables(running)["permit_links"]] == [hot]
+
+
+def _running(platform, key: str, count: int, variables) -> None:
+    """``count`` bare waiting instances of ``key`` in unit-1, as rows only (nothing runs them): what
+    ``active_instances`` reads of a busy plant, without driving 200 processes through the API."""
+    from sqlalchemy import select
+
+    from engine.models import ProcessDefinition, ProcessInstance
+
+    with platform.db.session() as s:
+        definition = s.execute(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                               .order_by(ProcessDefinition.version.desc())).scalars().first()
+        s.add_all([ProcessInstance(definition_id=definition.id, process_key=key, definition_version=definition.version,
+                                   status="waiting", department=None, area="unit-1", state="{}",
+                                   variables={"area": "unit-1", **variables(n)}, started_by="prod1")
+                   for n in range(count)])
+
+
+def test_the_plan_and_its_permits_are_found_among_more_than_200_running(plant, platform):
+    from engine.script_queries import MAX_ROWS, active_instances_helper
+    from tests.test_library_hot_work import APPLICATION as HW_APPLICATION
+
+    _running(platform, "work_plan", 204, lambda n: {"plan_no": f"JH-0301-{n:03d}"})
+    _running(platform, "hot_work_permit", 204, lambda n: {"work_plan_ref": f"JH-0301-{n:03d}",
+                                                          "permit_status": "applied"})
+    plan = submitted(plant, "unit-1", plan_no="JH-0302-99", area_class="fire_explosion")   # the 205th, newest
+    listed = active_instances_helper(platform.db)("work_plan", "unit-1", ("plan_no",))
+    assert len(listed) == MAX_ROWS and plan not in [p["id"] for p in listed]             # beyond the cap
+    hot = plant.start("worker1", "hot_work_permit", {"area": "unit-1"})                  # the 205th permit
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-99"})
+    plant.jobs()
+    assert plant.sees("prod1", hot) == ["作业单位审核"]                                   # accepted, not sent back
+    v = plant.variables(hot)
+    assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_error"]) == (True, "JH-0302-99", "")
+    v = plant.variables(plan)
+    assert [(l["instance_id"], l["operation_kind"]) for l in v["permit_links"]] == [(hot, "hot_work")]
+    assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["hot_work"], [])

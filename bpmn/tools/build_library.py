@@ -409,11 +409,14 @@ NEXT_CHECK = (
     "next_check_at = rest[0] if rest else " + NO_MORE_CHECKS + "\n"
     "del rest\n")
 # Permits that name this plan (work_plan_ref == plan_no), read from the permits themselves: the
-# message only says "look again". Links are kept once made (a closed permit still covered its work).
+# message only says "look again". Selected in the database (match=), so none is lost beyond the
+# helper's 200-row cap however many permits run (a plan without a number reads none). Links are
+# kept once made (a closed permit still covered its work).
 PERMIT_LINKS = (
     "known = [l['instance_id'] for l in permit_links]\n"
     "for key, kind in (('hot_work_permit', 'hot_work'), ('confined_space_permit', 'confined_space')):\n"
-    "    for p in active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose')):\n"
+    "    for p in (active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose'),\n"
+    "                               {'work_plan_ref': plan_no}) if plan_no else []):\n"
     "        v = p['variables']\n"
     "        if plan_no and v.get('work_plan_ref') == plan_no and p['id'] not in known:\n"
     "            permit_links = permit_links + [{'instance_id': p['id'], 'process_key': key, 'operation_kind': kind,\n"
@@ -634,12 +637,9 @@ PLAN_REF_CHECK = (
     "work_plan_ref = (work_plan_ref or '').strip()\n"
     "work_plan_ref_error = ''\n"
     "if work_plan_ref and not work_plan_linked:\n"
-    # The permit's own area first (the usual case, and within the helper's 200-row cap), then all areas.
-    "    plans = [p for p in active_instances('work_plan', area, ('plan_no',))\n"
-    "             if p['variables'].get('plan_no') == work_plan_ref]\n"
-    "    if not plans:\n"
-    "        plans = [p for p in active_instances('work_plan', None, ('plan_no',))\n"
-    "                 if p['variables'].get('plan_no') == work_plan_ref]\n"
+    # Looked up by number in the database (match=), in all areas: scanning the list would miss a
+    # plan beyond the helper's 200-row cap.
+    "    plans = active_instances('work_plan', None, ('plan_no',), {'plan_no': work_plan_ref})\n"
     "    if not plans:\n"
     "        work_plan_ref_error = ('作业计划编号“' + work_plan_ref + '”不存在（没有在办的该编号作业计划），'\n"
     "                               '请核对编号；计划外作业请不填')\n"
