@@ -41,6 +41,21 @@ def devices(n: int) -> list[dict]:
     return out
 
 
+def readings(site: str, devs: list[dict], n: int, seed: int = 1) -> list[tuple[str, bytes]]:
+    """``n`` (topic, payload) readings of random devices, each a microsecond after the last (unique keys)."""
+    rng = random.Random(seed)
+    metric_of = {t: (metric, base, noise) for t, metric, base, noise in TYPES}
+    us = int(time.time() * 1e6) - 60_000_000
+    out = []
+    for _ in range(n):
+        d = devs[rng.randrange(len(devs))]
+        metric, base, noise = metric_of[d["type"]]
+        us += 1
+        out.append((f"anjian/{site}/{d['area']}/{d['id']}/{metric}",
+                    b'{"value": %.3f, "ts": %d.%06d}' % (max(0.0, base + rng.gauss(0, noise)), *divmod(us, 1_000_000))))
+    return out
+
+
 def publish_worker(idx: int, site: str, devs: list[dict], seconds: float, rate: float, out: mp.Queue,
                    kind: str = "raw") -> None:
     rng = random.Random(idx)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import TYPES, devices  # noqa: E402
+from bench.ingest import devices, readings  # noqa: E402
 from bench.iot_common import IotBench  # noqa: E402
 
 
@@ -31,17 +30,7 @@ def main() -> None:
         p = bench.prepare()
         devs = devices(500)
         p.iot.devices.import_rows(None, devs)
-        metric_of = {t: (m, b, n) for t, m, b, n in TYPES}
-        rng = random.Random(1)
-        us = int(time.time() * 1e6) - 60_000_000
-        envs = []
-        for i in range(args.messages):
-            d = devs[rng.randrange(len(devs))]
-            m, base, noise = metric_of[d["type"]]
-            us += 1
-            envs.append(Envelope(f"anjian/{bench.site}/{d['area']}/{d['id']}/{m}",
-                                 b'{"value": %.3f, "ts": %d.%06d}' % (max(0.0, base + rng.gauss(0, noise)),
-                                                                      *divmod(us, 1_000_000)), utcnow()))
+        envs = [Envelope(topic, payload, utcnow()) for topic, payload in readings(bench.site, devs, args.messages)]
         pipe = p.iot.pipeline
         pipe.handle_envelopes(envs[:args.batch])  # warm caches
         prof = cProfile.Profile()

@@ -9,7 +9,6 @@ import cProfile
 import io
 import os
 import pstats
-import random
 import sys
 import threading
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import TYPES, devices  # noqa: E402
+from bench.ingest import devices, readings  # noqa: E402
 from bench.iot_common import IotBench, PrivateBroker, RawPublisher  # noqa: E402
 
 
@@ -52,17 +51,7 @@ def main() -> None:
         svc.start()
         assert svc.wait_connected(10)
         pub = RawPublisher("prof-pub")
-        metric_of = {t: (mm, b, n) for t, mm, b, n in TYPES}
-        rng = random.Random(1)
-        us = int(time.time() * 1e6) - 60_000_000
-        msgs = []
-        for i in range(args.messages):
-            d = devs[rng.randrange(len(devs))]
-            mm, base, noise = metric_of[d["type"]]
-            us += 1
-            msgs.append((f"anjian/{bench.site}/{d['area']}/{d['id']}/{mm}".encode(),
-                         b'{"value": %.3f, "ts": %d.%06d}' % (max(0.0, base + rng.gauss(0, noise)),
-                                                              *divmod(us, 1_000_000))))
+        msgs = [(topic.encode(), payload) for topic, payload in readings(bench.site, devs, args.messages)]
         t0 = time.time()
         c0 = time.process_time()
         for i in range(0, len(msgs), 500):
