@@ -1,6 +1,8 @@
 """Fixtures and helpers of the data-hub, analytics, assessment and report tests (no tests here)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import requests
 from sqlalchemy import text
@@ -44,16 +46,25 @@ def sim():
         yield s
 
 
+@contextmanager
+def mes_connector_at(platform, sim, **config):
+    """The platform's mes connector swapped for one pointed at ``sim`` (simulator reset before and
+    after; the original connector restored)."""
+    requests.post(f"{sim.url}/_control/reset", timeout=5).raise_for_status()
+    reg = platform.connectors
+    old = reg.unregister("mes")
+    reg.register(MesConnector({"base_url": sim.url, **config}))
+    try:
+        yield sim
+    finally:
+        requests.post(f"{sim.url}/_control/reset", timeout=5)
+        reg.unregister("mes").close()
+        if old is not None:
+            reg.register(old)
+
+
 @pytest.fixture
 def mes(hub_platform, sim):
     """The platform's mes connector pointed at the simulator (the original one restored afterwards)."""
-    requests.post(f"{sim.url}/_control/reset", timeout=5).raise_for_status()
-    reg = hub_platform.connectors
-    old = reg.unregister("mes")
-    reg.register(MesConnector({"base_url": sim.url, "retries": 0, "backoff": 0.01, "read_timeout": 3}))
-    yield sim
-    requests.post(f"{sim.url}/_control/reset", timeout=5)
-    reg.unregister("mes")
-    if old is not None:
-        reg.register(old)
-
+    with mes_connector_at(hub_platform, sim, retries=0, backoff=0.01, read_timeout=3) as s:
+        yield s

@@ -2,29 +2,15 @@
 import pytest
 import requests
 
-from connectors.mes import MesConnector
-from connectors.mes_simulator import MesSimulator
 from engine.bpmn_builder import ProcessBuilder
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with MesSimulator() as s:
-        yield s
+from tests.hub_support import mes_connector_at, sim  # noqa: F401 - fixture
 
 
 @pytest.fixture
 def mes_at_sim(platform, sim):
     """The platform's mes connector swapped for one pointed at the simulator (restored afterwards)."""
-    if not hasattr(getattr(platform, "dispatcher", None), "run_once"):
-        pytest.skip("the worker (platform.dispatcher) is not part of this checkout")
-    requests.post(f"{sim.url}/_control/reset", timeout=5)
-    original = platform.connectors.unregister("mes")
-    platform.connectors.register(MesConnector({"base_url": sim.url, "retries": 1, "backoff": 0.01}))
-    yield sim
-    platform.connectors.unregister("mes").close()
-    if original is not None:
-        platform.connectors.register(original)
+    with mes_connector_at(platform, sim, retries=1, backoff=0.01) as s:
+        yield s
 
 
 def _process() -> str:
