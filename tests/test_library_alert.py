@@ -33,6 +33,18 @@ def test_yellow_alert_is_handled_by_the_owner_department_without_review(plant):
     assert plant.variables(iid)["alert_status"] == "closed"
 
 
+RED_TASKS = {"prod1": "红色预警：生产处置", "maint1": "红色预警：设备处置",
+             "safety1": "红色预警：现场监督", "emerg1": "红色预警：应急响应"}
+
+
+def assert_red_response(plant, platform, permit, iid):
+    """Red stops the work in the area and gives each of the four departments its handling task."""
+    run_jobs(platform)
+    assert plant.variables(permit)["permit_status"] == "suspended"
+    for user, name in RED_TASKS.items():
+        assert plant.sees(user, iid) == [name]
+
+
 def test_blue_alert_has_a_day(plant):
     iid = alert(plant, "blue", description="GD-101 数据中断")
     assert plant.task("prod1", iid, "al_handle")["due_at"].startswith("2026-03-03T09:00")
@@ -41,12 +53,7 @@ def test_blue_alert_has_a_day(plant):
 def test_red_alert_stops_work_coordinates_four_departments_and_tracks_review_actions(plant, platform):
     permit = working(plant, "unit-1")
     iid = alert(plant, "red")
-    run_jobs(platform)
-    assert plant.variables(permit)["permit_status"] == "suspended"          # red stops the work in the area
-    expected = {"prod1": "红色预警：生产处置", "maint1": "红色预警：设备处置",
-                "safety1": "红色预警：现场监督", "emerg1": "红色预警：应急响应"}
-    for user, name in expected.items():
-        assert plant.sees(user, iid) == [name]
+    assert_red_response(plant, platform, permit, iid)
     assert plant.task("emerg1", iid, "al_emergency")["due_at"].startswith("2026-03-02T09:15")   # 15 min
     plant.complete("prod1", iid, "al_production", {"production_measures": ["isolate"], "people_evacuated": True})
     plant.complete("maint1", iid, "al_maintenance", {"leak_point": "法兰", "isolation_done": True,
@@ -113,12 +120,7 @@ def test_escalation_reaches_the_running_process_new_owner_deadline_and_red_coord
     assert plant.variables(permit)["permit_status"] != "suspended"
     plant.later(minutes=5)
     escalate(plant, "alert-77", "red", "orange")
-    run_jobs(platform)
-    assert plant.variables(permit)["permit_status"] == "suspended"      # red stops the work in the area
-    expected = {"prod1": "红色预警：生产处置", "maint1": "红色预警：设备处置",
-                "safety1": "红色预警：现场监督", "emerg1": "红色预警：应急响应"}
-    for user, name in expected.items():
-        assert plant.sees(user, iid) == [name]
+    assert_red_response(plant, platform, permit, iid)
     assert plant.task("emerg1", iid, "al_emergency")["due_at"].startswith("2026-03-02T09:30")   # 15 min from 09:15
     # the overdue timer of the old handling task is gone with it: nothing fires at the old deadlines
     plant.later(hours=5)
