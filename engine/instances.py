@@ -125,7 +125,6 @@ class InstanceService:
         self.runner.update_instance_row(conn, inst, inst.row_version)
         self.runner.insert_task_rows(conn, outcome)
         audit.write_events(conn, events)
-        self.runner.remember_after_commit(s, inst, wf)
         result = instance_summary(inst)
         result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
         return result

@@ -49,6 +49,8 @@ class Platform:
         self.dispatcher = self._make_dispatcher()
         self.runner.timer_set = self.dispatcher.timer_set
         event.listen(self.db._write, "after_commit", self._after_commit)
+        # What a rolled-back transaction asked to remember was never stored.
+        event.listen(self.db._write, "after_rollback", lambda session: session.info.pop("anjian_remember", None))
 
     def _wire_scripts(self) -> None:
         # Read-only database helpers for BPMN scripts, and who may be named by an `assignee` expression.

@@ -155,7 +155,8 @@ class Runner:
     def advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
                 model: ProcessModel, *, ready_before: set[str] | None = None,
                 refresh_timers: bool = False, defer_task_rows: bool = False) -> StepOutcome:
-        """Run engine steps, then persist state, task rows and status (no commit).
+        """Run engine steps, then persist state, task rows and status (no commit); once the
+        caller's transaction commits, :meth:`remember` keeps ``wf`` and reports its next timer.
 
         ``ready_before`` are the ids of the human tasks that were READY (and so have
         ready rows) before the caller changed the workflow; when omitted they are
@@ -219,6 +220,7 @@ class Runner:
         if incident is not None:
             incident.instance_id = instance.id
             session.add(incident)
+        self.remember_after_commit(session, instance, wf)
         return outcome
 
     def remember(self, instance, wf: BpmnWorkflow) -> None:

@@ -277,8 +277,6 @@ class TaskService:
                 self.runner.insert_task_rows(conn, outcome)
                 audit.write_events(conn, events)
             row.state, row.completed_at, row.completed_by = "completed", now, principal.username
-        # Committed: the next step of this instance may reuse the live workflow.
-        self.runner.remember(inst, wf)
         return {"task": task_summary(row), "instance": {"id": inst.id, "status": inst.status},
                 "next_tasks": [task_summary(t) for t in outcome.new_tasks]}
 
