@@ -80,6 +80,33 @@ def test_the_embedded_runner_wakes_for_a_timer_it_was_told_about_not_at_its_next
     assert all(0 <= ms <= 1000 for ms in lateness), lateness
 
 
+def test_a_timer_armed_by_a_message_delivery_also_wakes_the_runner(api, platform):
+    # Every engine step that commits here reports its next timer (Runner.advance), not only
+    # starts and completions: a message moves the instance onto a task with a PT2S deadline.
+    from engine.bpmn_builder import ProcessBuilder
+
+    b = ProcessBuilder("timed", "等待后超时")
+    b.lane("production").lane("department_head")
+    b.start().message_catch("wait_go", "等待开工", "go").user("work", "整改", lane="production")
+    b.timer_boundary("overdue", "超时", "work", "duration", repr("PT2S"))
+    b.user("escalated", "督办", lane="department_head")
+    b.end("end").end("end2", "升级结束")
+    b.chain("start", "wait_go", "work", "end")
+    b.chain("overdue", "escalated", "end2")
+    assert api.deploy({"t.bpmn": b.to_xml()}).status_code == 201
+    platform.dispatcher.poll = 60
+    platform.start_background()
+    try:
+        r = api.post("/api/v1/process-instances", "prod1", json={"process_key": "timed", "business_key": "G-1"})
+        assert r.status_code == 201 and r.json["next_timer_at"] is None, r.json
+        time.sleep(0.5)  # the runner is asleep for its 60 s poll
+        assert api.post("/api/v1/messages", "safety1", json={"name": "go", "business_key": "G-1"}).status_code == 200
+        lateness = _lateness(api, [r.json["id"]], timeout=30)
+    finally:
+        platform.dispatcher.stop()
+    assert all(0 <= ms <= 1000 for ms in lateness), lateness
+
+
 def test_short_timer_fires_within_2s_through_scheduler_and_worker(stack):
     assert stack.api.deploy({"t.bpmn": timer_process(duration="PT2S")}).status_code == 201
     stack.workers(1)
