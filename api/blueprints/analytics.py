@@ -1,6 +1,6 @@
 """Fusion analytics: run (a job), stored runs, latest result per analysis and period."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
 from api.auth import principal, require_roles

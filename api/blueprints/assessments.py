@@ -1,6 +1,6 @@
 """Integrated assessment per department or person per period, traceable to records."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
 from api.auth import principal

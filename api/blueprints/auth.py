@@ -1,6 +1,6 @@
 """Login and the caller's own profile."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import principal
 from api.schemas import LoginSchema, TokenSchema

@@ -4,7 +4,7 @@ Any authenticated user may read it (the bearer token is checked globally by
 ``api.auth``); configuration values marked ``writeOnly`` (secrets) are never listed.
 """
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.services import platform
 from engine.errors import NotFound

@@ -1,7 +1,7 @@
 """Deployments and process definitions."""
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import require_roles
 from api.services import platform

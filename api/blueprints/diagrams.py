@@ -1,7 +1,7 @@
 """Instance diagrams (SVG) drawn from the definition's BPMN DI with element states coloured."""
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import principal
 from api.services import platform

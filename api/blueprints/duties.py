@@ -1,7 +1,7 @@
 """Responsibility lists: my duties with my open tasks; versioned lists per post; lanes ↔ duties."""
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import fields
 
 from api.auth import principal

@@ -1,7 +1,7 @@
 """The data hub: production and supervision records, filtered and paged; bulk import; pushed findings."""
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
 from api.auth import principal, require_roles

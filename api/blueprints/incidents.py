@@ -1,6 +1,6 @@
 """Incidents."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import principal
 from api.schemas import IncidentListArgs, ResolveSchema, RetrySchema

@@ -1,6 +1,6 @@
 """Process instances."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import principal
 from api.schemas import CancelSchema, InstanceListArgs, StartInstanceSchema

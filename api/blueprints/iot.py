@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api.auth import principal, require_roles

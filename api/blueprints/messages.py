@@ -1,6 +1,6 @@
 """Messages to running instances and message start events."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import principal
 from api.schemas import MessageSchema

@@ -1,7 +1,7 @@
 """The fusion report: HTML with inline SVG charts, the same data as JSON, or a PDF for printing."""
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
 from api.schemas import Base
