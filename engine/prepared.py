@@ -13,7 +13,6 @@ see these statements).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -65,43 +64,57 @@ class Prepared:
             return {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binds}
         return tuple(proc(params[name]) if proc else params[name] for name, proc in c.binds)
 
-    @contextmanager
-    def _cursor(self, connection: Connection):
-        cursor = connection.connection.cursor()
+    def _run(self, connection: Connection, params: dict, fetch: bool = False):
+        c = self._for(connection)
+        cursor = _cursor_of(connection)
         try:
-            yield cursor
+            cursor.execute(c.sql, self._params(c, params))
+            return cursor.fetchone() if fetch else cursor.rowcount
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, self._for(connection), exc) from exc
-        finally:
-            cursor.close()
+            raise _wrapped(connection, c, exc) from exc
 
     def execute(self, connection: Connection, params: dict) -> int:
         """Run the statement in ``connection``'s transaction; returns the row count."""
-        c = self._for(connection)
-        with self._cursor(connection) as cursor:
-            cursor.execute(c.sql, self._params(c, params))
-            return cursor.rowcount
+        return self._run(connection, params)
 
     def executemany(self, connection: Connection, rows: Sequence[dict]) -> None:
         """Run the statement once per parameter set (a multi-row INSERT, say)."""
         if not rows:
             return
+        if len(rows) == 1:  # psycopg's executemany sets up a pipeline: 1.7x the CPU of one execute
+            self._run(connection, rows[0])
+            return
         c = self._for(connection)
-        with self._cursor(connection) as cursor:
-            if len(rows) == 1:  # psycopg's executemany sets up a pipeline: 1.7x the CPU of one execute
-                cursor.execute(c.sql, self._params(c, rows[0]))
-            else:
-                cursor.executemany(c.sql, [self._params(c, row) for row in rows])
+        cursor = _cursor_of(connection)
+        try:
+            cursor.executemany(c.sql, [self._params(c, row) for row in rows])
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, c, exc) from exc
 
     def first(self, connection: Connection, params: dict) -> tuple | None:
         """The first row, its values converted by the column types (as SQLAlchemy would)."""
-        c = self._for(connection)
-        with self._cursor(connection) as cursor:
-            cursor.execute(c.sql, self._params(c, params))
-            row = cursor.fetchone()
+        row = self._run(connection, params, fetch=True)
         if row is None:
             return None
-        return tuple(proc(v) if proc else v for proc, v in zip(c.results, row))
+        return tuple(proc(v) if proc else v for proc, v in zip(self._for(connection).results, row))
+
+
+def _cursor_of(connection: Connection):
+    """One DBAPI cursor per pooled DBAPI connection, reused by every prepared statement.
+
+    Building a cursor (SQLAlchemy's proxy, then psycopg's) cost as much CPU as running
+    a small statement. A pooled connection serves one thread at a time, and a cursor's
+    next ``execute`` discards what the last one left, so reuse is safe; a replaced
+    DBAPI connection (after invalidation) gets a new cursor.
+    """
+    fairy = connection.connection
+    dbapi_connection = fairy.dbapi_connection
+    cached = fairy.info.get("anjian_cursor")
+    if cached is not None and cached[0] is dbapi_connection and not getattr(cached[1], "closed", False):
+        return cached[1]
+    cursor = dbapi_connection.cursor()
+    fairy.info["anjian_cursor"] = (dbapi_connection, cursor)
+    return cursor
 
 
 def _wrapped(connection: Connection, c: _Compiled, exc: Exception) -> DBAPIError:
