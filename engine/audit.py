@@ -21,7 +21,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, AuditHead, utcnow
-from engine.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
 
@@ -73,17 +72,6 @@ def insert_event(session: Session, event: dict) -> dict:
     """Write a prepared event; returns it with its global ``seq``."""
     event["seq"] = session.execute(insert(AuditEvent).values(**event).returning(AuditEvent.seq)).scalar_one()
     return event
-
-
-_EVENT_COLUMNS = ("chain", "chain_seq", "at", "actor", "kind", "instance_id", "task_id", "data", "data_digest",
-                  "prev_hash", "hash")
-_INSERT_EVENT = Prepared(insert(AuditEvent.__table__), column_keys=_EVENT_COLUMNS)
-
-
-def write_events(connection, events: list[dict]) -> None:
-    """Write prepared events in one statement (no ``seq`` read back: the hot path)."""
-    if events:
-        _INSERT_EVENT.executemany(connection, events)
 
 
 def append(session: Session, *, actor: str, kind: str, instance=None, instance_id: int | None = None,

@@ -16,6 +16,7 @@ from engine.prepared import Prepared
 from engine.principal import Principal
 from engine.roles import CANCELLER_ROLES
 from engine.runner import ACTIVE_STATUSES, Runner
+from engine.step_write import write_step
 from engine.values import json_data, text_or_none
 
 STATUSES = ("running", "waiting", "completed", "cancelled", "error")
@@ -122,9 +123,7 @@ class InstanceService:
         if outcome.incident is not None:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))
-        self.runner.update_instance_row(conn, inst, inst.row_version)
-        self.runner.insert_task_rows(conn, outcome)
-        audit.write_events(conn, events)
+        write_step(conn, inst, inst.row_version, new_tasks=[vars(t) for t in outcome.new_tasks], events=events)
         result = instance_summary(inst)
         result["active_tasks"] = [task_summary(t) for t in outcome.new_tasks if t.state == "ready"]
         return result

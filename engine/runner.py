@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session, object_session
 
 from engine.definitions import ModelCache, ProcessModel
@@ -46,15 +46,8 @@ ACTIVE_STATUSES = ("running", "waiting")
 # Always indexed for message correlation (plant messages are correlated by area).
 CORRELATION_KEYS = ("area", "department", "business_key")
 INSTANCE_TABLE = ProcessInstance.__table__
-# What the runner and the audit chain write on every change of an instance.
-INSTANCE_WRITTEN = ("state", "status", "variables", "next_timer_at", "ended_at", "active_business_key", "error",
-                    "subscriptions_fp", "audit_hash", "audit_seq")
-_UPDATE_INSTANCE = Prepared(update(INSTANCE_TABLE).where(INSTANCE_TABLE.c.id == bindparam("p_id"),
-                                                         INSTANCE_TABLE.c.row_version == bindparam("p_version")),
-                            column_keys=("row_version", *INSTANCE_WRITTEN))
 _INSERT_INSTANCE = Prepared(insert(INSTANCE_TABLE).returning(INSTANCE_TABLE.c.id),
                             column_keys=[c.key for c in INSTANCE_TABLE.c if c.key != "id"])
-_INSERT_TASKS = Prepared(insert(TaskRecord.__table__), column_keys=[c.key for c in TaskRecord.__table__.c])
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 
 
@@ -162,7 +155,7 @@ class Runner:
         ready rows) before the caller changed the workflow; when omitted they are
         read from the workflow now, which is right when the caller changed nothing
         yet. With ``defer_task_rows`` the caller writes ``outcome.new_tasks`` itself
-        (:meth:`insert_task_rows`) after its own versioned UPDATE of the instance.
+        (:func:`engine.step_write.write_step`) after its own versioned UPDATE of the instance.
         """
         if ready_before is None:
             ready_before = self.ready_task_ids(wf)
@@ -242,22 +235,6 @@ class Runner:
         values = {c.key: getattr(instance, c.key, None) for c in INSTANCE_TABLE.c if c.key != "id"}
         instance.id = _INSERT_INSTANCE.first(connection, values)[0]
         return instance.id
-
-    @staticmethod
-    def update_instance_row(connection, instance, expected_version: int) -> bool:
-        """The optimistic UPDATE of an instance row (bumps ``instance.row_version``): False when another change won."""
-        saved = _UPDATE_INSTANCE.execute(connection, {
-            "p_id": instance.id, "p_version": expected_version, "row_version": expected_version + 1,
-            **{f: getattr(instance, f) for f in INSTANCE_WRITTEN}}) == 1
-        if saved:
-            instance.row_version = expected_version + 1
-        return saved
-
-    @staticmethod
-    def insert_task_rows(connection, outcome: StepOutcome) -> None:
-        """Write the new task rows of a deferred advance in one multi-row INSERT."""
-        if outcome.new_tasks:
-            _INSERT_TASKS.executemany(connection, [vars(row) for row in outcome.new_tasks])
 
     @staticmethod
     def ready_task_ids(wf: BpmnWorkflow) -> set[str]:

@@ -24,7 +24,8 @@ from engine.models import ProcessInstance, TaskRecord, utcnow
 from engine.prepared import Prepared, csv_agg
 from engine.principal import Principal
 from engine.roles import ASSIGNER_ROLES
-from engine.runner import INSTANCE_WRITTEN, Runner
+from engine.runner import Runner
+from engine.step_write import INSTANCE_WRITTEN, write_step
 from engine.values import json_data
 
 TASK_STATES = ("ready", "completed", "cancelled")
@@ -52,9 +53,6 @@ _LOAD_FOR_COMPLETE = Prepared(select(*TASK_TABLE.c, *INSTANCE_READ_COLUMNS, _DON
                               .where(TASK_TABLE.c.id == bindparam("p_task_id")))
 _TASK_COLUMN_NAMES = tuple(c.name for c in TASK_TABLE.c)
 _INSTANCE_READ_NAMES = tuple(c.name for c in INSTANCE_READ_COLUMNS)
-_CLOSE_READY_TASK = Prepared(update(TASK_TABLE).where(TASK_TABLE.c.id == bindparam("p_id"),
-                                                      TASK_TABLE.c.state == "ready"),
-                             column_keys=("state", "completed_at", "completed_by"))
 
 
 class TaskService:
@@ -268,14 +266,13 @@ class TaskService:
                 if outcome.incident is not None:
                     events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                         "kind": outcome.incident.kind, "message": outcome.incident.message}))
-                if not self.runner.update_instance_row(conn, inst, version):
+                written = write_step(conn, inst, version, new_tasks=[vars(t) for t in outcome.new_tasks],
+                                     events=events, close_task={"id": row.id, "completed_at": now,
+                                                                "completed_by": principal.username})
+                if not written.instance_saved:
                     raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-                done = _CLOSE_READY_TASK.execute(conn, {"p_id": row.id, "state": "completed", "completed_at": now,
-                                                        "completed_by": principal.username})
-                if done != 1:
+                if not written.task_closed:
                     raise Conflict("task is no longer ready", retryable=False)
-                self.runner.insert_task_rows(conn, outcome)
-                audit.write_events(conn, events)
             row.state, row.completed_at, row.completed_by = "completed", now, principal.username
         return {"task": task_summary(row), "instance": {"id": inst.id, "status": inst.status},
                 "next_tasks": [task_summary(t) for t in outcome.new_tasks]}
