@@ -71,6 +71,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lifecycles", type=int, default=100)
     ap.add_argument("--cprofile", type=int, default=40, help="lifecycles under cProfile")
+    ap.add_argument("--callers", action="append", default=[],
+                    help="also print who calls functions matching this pstats pattern (e.g. 'get_tasks')")
     ap.add_argument("--keep-db", action="store_true")
     args = ap.parse_args(argv)
 
@@ -411,6 +413,10 @@ def run(args, dbname: str, data_dir: str) -> int:
     print(f"\ncProfile (thread CPU clock) of whole requests through app.wsgi_app over {args.cprofile} lifecycles "
           f"({args.cprofile * 6} requests):")
     print(text[text.find("ncalls") - 1:] if "ncalls" in text else text)
+    for pattern in args.callers:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_callers(pattern)
+        print(out.getvalue())
     platform.close()
     return 0
 
