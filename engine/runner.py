@@ -49,6 +49,11 @@ INSTANCE_TABLE = ProcessInstance.__table__
 _INSERT_INSTANCE = Prepared(insert(INSTANCE_TABLE).returning(INSTANCE_TABLE.c.id),
                             column_keys=[c.key for c in INSTANCE_TABLE.c if c.key != "id"])
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+# Tasks whose data makes up the process variables; the ready human tasks and the started
+# service tasks are among them, so one walk of the task tree finds all three.
+LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+# Set on a workflow by each step: the ids of its ready human tasks, i.e. of its ready rows.
+_READY_ROWS = "_anjian_ready_rows"
 
 
 class DepthExceeded(Exception):
@@ -174,9 +179,13 @@ class Runner:
             incident = self._incident(instance, "script_error", _error_text(exc),
                                       {"bpmn_id": bpmn_id, "task_id": str(task.id) if task else None})
 
-        outcome, ready_now = self._sync_tasks(instance, wf, model, ready_before)
+        # One walk of the tree (SpiffWorkflow's depth-limited iterator) serves the task
+        # rows, the service jobs and the variables: each walk is ~3 % of a completion.
+        live = [] if wf.is_completed() else wf.get_tasks(state=LIVE_STATES)
+        outcome, ready_now = self._sync_tasks(instance, wf, model, ready_before, live)
+        setattr(wf, _READY_ROWS, frozenset(ready_now))
         outcome.incident = incident
-        outbox = self._service_jobs(wf) + self._thrown_messages(instance, wf)
+        outbox = self._service_jobs(live) + self._thrown_messages(instance, wf)
         outcome.pending_services = [e.payload for e in outbox if e.kind == "service_task"]
         if incident is not None:
             status = "error"
@@ -187,7 +196,7 @@ class Runner:
         else:
             status = "waiting"
         outcome.status = status
-        self.save(instance, wf, status, error=incident.message if incident else None)
+        self.save(instance, wf, status, error=incident.message if incident else None, live=live)
         if instance.id is None:
             session.add(instance)
             session.flush()
@@ -238,14 +247,23 @@ class Runner:
 
     @staticmethod
     def ready_task_ids(wf: BpmnWorkflow) -> set[str]:
-        """Ids of the READY human tasks (the ones that have ready rows)."""
+        """Ids of the READY human tasks (the ones that have ready rows).
+
+        Call it on a workflow as loaded, before changing it: one that comes from the
+        workflow cache answers with what its last step found, without a walk of the tree.
+        """
+        remembered = getattr(wf, _READY_ROWS, None)
+        if remembered is not None:
+            return set(remembered)
         return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
 
-    def save(self, instance: ProcessInstance, wf: BpmnWorkflow, status: str, *, error: str | None = None) -> None:
-        """Write serialized state, status, variables and next timer due onto the row."""
+    def save(self, instance: ProcessInstance, wf: BpmnWorkflow, status: str, *, error: str | None = None,
+             live: list | None = None) -> None:
+        """Write serialized state, status, variables and next timer due onto the row
+        (``live``: the workflow's tasks in ``LIVE_STATES``, when the caller has them)."""
         instance.state = spiff.dumps(wf)
         instance.status = status
-        instance.variables = json_data(self.variables(wf))
+        instance.variables = json_data(self.variables(wf, live))
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
         if status in ("completed", "cancelled", "error"):
             instance.ended_at = utcnow() if status != "error" else None
@@ -254,12 +272,12 @@ class Runner:
         instance.error = error
 
     @staticmethod
-    def variables(wf: BpmnWorkflow) -> dict:
-        """The process variables as people think of them (data of the live tasks)."""
+    def variables(wf: BpmnWorkflow, live: list | None = None) -> dict:
+        """The process variables as people think of them (data of the live tasks, in tree order)."""
         if wf.is_completed():
             return dict(wf.data)
         merged: dict = dict(wf.data)
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
+        for task in wf.get_tasks(state=LIVE_STATES) if live is None else live:
             merged.update(task.data)
         return merged
 
@@ -326,11 +344,11 @@ class Runner:
         instance.subscriptions_fp = fp
 
     @staticmethod
-    def _service_jobs(wf: BpmnWorkflow) -> list[OutboxEntry]:
+    def _service_jobs(live: list) -> list[OutboxEntry]:
         """One outbox entry per service task that started and is not queued yet."""
         entries = []
-        for task in wf.get_tasks(state=TaskState.STARTED):
-            if not isinstance(task.task_spec, DeferredServiceTask):
+        for task in live:
+            if task.state != TaskState.STARTED or not isinstance(task.task_spec, DeferredServiceTask):
                 continue
             attempt = task.internal_data.get("anjian_attempt", 1)
             if task.internal_data.get("anjian_queued") == attempt:
@@ -387,11 +405,13 @@ class Runner:
 
     # ------------------------------------------------------------------ tasks
 
-    def _sync_tasks(self, instance, wf, model, ready_before: set[str]):
+    def _sync_tasks(self, instance, wf, model, ready_before: set[str], live: list):
         outcome = StepOutcome(status="")
         now = utcnow()
         ready_now = set()
-        for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        for task in live:
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                continue
             tid = str(task.id)
             ready_now.add(tid)
             if tid not in ready_before:
