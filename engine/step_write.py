@@ -73,22 +73,23 @@ def write_step(connection: Connection, instance: Any, expected_version: int, *,
     task) the caller must roll back: on the one-by-one path earlier statements of the
     step may have run.
     """
-    params = {"p_id": instance.id, "p_version": expected_version, "row_version": expected_version + 1,
-              **{f: getattr(instance, f) for f in INSTANCE_WRITTEN}}
     if (connection.dialect.name == "postgresql" and len(new_tasks) <= MAX_COMBINED_TASKS
             and len(events) <= MAX_COMBINED_EVENTS):
         statement = _combined(len(new_tasks), len(events), close_task is not None)
-        params = {f"i_{k}": v for k, v in params.items()}
+        params = dict(zip(_INSTANCE_NAMES, (instance.id, expected_version, expected_version + 1,
+                                            *[getattr(instance, f) for f in INSTANCE_WRITTEN])))
         if close_task is not None:
-            params.update({"c_id": close_task["id"], "c_state": "completed",
-                           "c_completed_at": close_task["completed_at"], "c_completed_by": close_task["completed_by"]})
-        for i, row in enumerate(new_tasks):
-            params.update({f"t{i}_{k}": row[k] for k in TASK_COLUMNS})
-        for i, event in enumerate(events):
-            params.update({f"e{i}_{k}": event[k] for k in EVENT_COLUMNS})
+            params.update(c_id=close_task["id"], c_state="completed", c_completed_at=close_task["completed_at"],
+                          c_completed_by=close_task["completed_by"])
+        for names, row in zip(_TASK_NAMES, new_tasks):
+            params.update(zip(names, [row[k] for k in TASK_COLUMNS]))
+        for names, event in zip(_EVENT_NAMES, events):
+            params.update(zip(names, [event[k] for k in EVENT_COLUMNS]))
         saved, closed = statement.first(connection, params)
         written = StepWritten(saved == 1, close_task is None or closed == 1)
     else:
+        params = {"p_id": instance.id, "p_version": expected_version, "row_version": expected_version + 1,
+                  **{f: getattr(instance, f) for f in INSTANCE_WRITTEN}}
         written = _one_by_one(connection, params, new_tasks, events, close_task)
     if written.instance_saved:
         instance.row_version = expected_version + 1
@@ -108,6 +109,10 @@ def _one_by_one(connection, params, new_tasks, events, close_task) -> StepWritte
 
 
 _COMBINED: dict[tuple[int, int, bool], Prepared] = {}
+# Parameter names of the combined statement, built once.
+_INSTANCE_NAMES = ("i_p_id", "i_p_version", "i_row_version", *[f"i_{f}" for f in INSTANCE_WRITTEN])
+_TASK_NAMES = [[f"t{i}_{c}" for c in TASK_COLUMNS] for i in range(MAX_COMBINED_TASKS)]
+_EVENT_NAMES = [[f"e{i}_{c}" for c in EVENT_COLUMNS] for i in range(MAX_COMBINED_EVENTS)]
 
 
 def _combined(n_tasks: int, n_events: int, closes: bool) -> Prepared:
