@@ -41,15 +41,20 @@ def parse(key: str = "permit"):
     return parser.get_spec(key), parser.get_subprocess_specs(key)
 
 
-def one_lifecycle(spec, subprocess_specs, serializer, *, round_trip: bool = True) -> tuple[int, int]:
-    """Run one instance to the end; returns (user tasks completed, bytes of the last JSON)."""
+def one_lifecycle(spec, subprocess_specs, serializer, *, round_trip: bool = True,
+                  serialize_only: bool = False) -> tuple[int, int]:
+    """Run one instance to the end; returns (user tasks completed, bytes of the last JSON).
+
+    ``serialize_only``: write the JSON after every step but keep working on the live
+    workflow (what a persisted engine with a warm workflow cache does).
+    """
     wf = BpmnWorkflow(spec, subprocess_specs)
     wf.do_engine_steps()
     state = serializer.serialize_json(wf) if round_trip else None
     done = 0
     size = len(state) if state else 0
     while True:
-        if round_trip:
+        if round_trip and not serialize_only:
             wf = serializer.deserialize_json(state)
         ready = wf.get_tasks(state=TaskState.READY, manual=True)
         if not ready:
@@ -67,16 +72,17 @@ def one_lifecycle(spec, subprocess_specs, serializer, *, round_trip: bool = True
     return done, size
 
 
-def measure(lifecycles: int = 300, *, round_trip: bool = True, warmup: int = 20) -> dict:
+def measure(lifecycles: int = 300, *, round_trip: bool = True, serialize_only: bool = False,
+            warmup: int = 20) -> dict:
     """Lifecycles/s of bare SpiffWorkflow on the calling thread (one core)."""
     spec, subs = parse()
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     for _ in range(warmup):
-        one_lifecycle(spec, subs, serializer, round_trip=round_trip)
+        one_lifecycle(spec, subs, serializer, round_trip=round_trip, serialize_only=serialize_only)
     t0, c0 = time.perf_counter(), time.process_time()
     tasks = size = 0
     for _ in range(lifecycles):
-        n, size = one_lifecycle(spec, subs, serializer, round_trip=round_trip)
+        n, size = one_lifecycle(spec, subs, serializer, round_trip=round_trip, serialize_only=serialize_only)
         tasks += n
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"lifecycles": lifecycles, "tasks": tasks, "wall": wall, "cpu": cpu,
