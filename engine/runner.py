@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from engine.definitions import ModelCache, ProcessModel
@@ -70,6 +70,13 @@ class StepOutcome:
     incident: Incident | None = None
     pending_services: list[dict] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
+    subscriptions: tuple[bool, list] | None = None  # (delete old rows?, new subscriptions) when changed
+
+    @property
+    def only_step_write(self) -> bool:
+        """Nothing to write but the instance row, its task rows and audit events (engine.step_write)."""
+        return (not self.closed_task_ids and self.subscriptions is None and not self.outbox
+                and self.incident is None)
 
 
 class Runner:
@@ -89,11 +96,12 @@ class Runner:
 
     # ------------------------------------------------------------------ loading
 
-    def model_for(self, session: Session, definition_id: int) -> ProcessModel:
-        """The parsed model of a definition (parsed once per process)."""
+    def model_for(self, session, definition_id: int) -> ProcessModel:
+        """The parsed model of a definition (parsed once per process); ``session`` is an
+        ORM session or a Core connection, read only when the model is not cached yet."""
         def load():
-            d = session.get(ProcessDefinition, definition_id)
-            return d.key, d.bundle
+            return tuple(session.execute(select(ProcessDefinition.key, ProcessDefinition.bundle)
+                                         .where(ProcessDefinition.id == definition_id)).one())
         return self.models.get(definition_id, load)
 
     def new_workflow(self, model: ProcessModel, variables: dict) -> BpmnWorkflow:
@@ -161,6 +169,21 @@ class Runner:
         read from the workflow now, which is right when the caller changed nothing
         yet. With ``defer_task_rows`` the caller writes ``outcome.new_tasks`` itself
         (:func:`engine.step_write.write_step`) after its own versioned UPDATE of the instance.
+        This is :meth:`step` followed by :meth:`persist`.
+        """
+        outcome = self.step(instance, wf, model, ready_before=ready_before, refresh_timers=refresh_timers)
+        self.persist(session, instance, wf, outcome, defer_task_rows=defer_task_rows)
+        return outcome
+
+    def step(self, instance, wf: BpmnWorkflow, model: ProcessModel, *, ready_before: set[str] | None = None,
+             refresh_timers: bool = False) -> StepOutcome:
+        """Run engine steps and work out what they changed, without touching the database.
+
+        Sets the instance's written columns (state, status, variables, next timer,
+        subscription fingerprint, …); the outcome lists the task rows to insert and to
+        cancel, subscriptions to rewrite, outbox entries and an incident, which
+        :meth:`persist` writes. ``outcome.only_step_write`` tells a caller that the
+        instance row, the task rows and the audit events are all there is to write.
         """
         if ready_before is None:
             ready_before = self.ready_task_ids(wf)
@@ -185,8 +208,8 @@ class Runner:
         outcome, ready_now = self._sync_tasks(instance, wf, model, ready_before, live)
         setattr(wf, _READY_ROWS, frozenset(ready_now))
         outcome.incident = incident
-        outbox = self._service_jobs(live) + self._thrown_messages(instance, wf)
-        outcome.pending_services = [e.payload for e in outbox if e.kind == "service_task"]
+        outcome.outbox = self._service_jobs(live) + self._thrown_messages(instance, wf)
+        outcome.pending_services = [e.payload for e in outcome.outbox if e.kind == "service_task"]
         if incident is not None:
             status = "error"
         elif wf.is_completed():
@@ -197,6 +220,14 @@ class Runner:
             status = "waiting"
         outcome.status = status
         self.save(instance, wf, status, error=incident.message if incident else None, live=live)
+        outcome.subscriptions = self._subscriptions_change(instance, wf)
+        return outcome
+
+    def persist(self, session: Session, instance, wf: BpmnWorkflow, outcome: StepOutcome, *,
+                defer_task_rows: bool = False) -> None:
+        """Write what :meth:`step` found, in ``session`` (no commit), and :meth:`remember`
+        ``wf`` once it commits. The instance row itself: the ORM's versioned flush, or the
+        caller's :func:`engine.step_write.write_step`."""
         if instance.id is None:
             session.add(instance)
             session.flush()
@@ -210,20 +241,19 @@ class Runner:
             session.execute(update(TaskRecord).where(
                 TaskRecord.id.in_(outcome.closed_task_ids), TaskRecord.state == "ready",
             ).values(state="cancelled", completed_at=utcnow()).execution_options(synchronize_session="fetch"))
-        self.sync_subscriptions(session, instance, wf)
-        if outbox:
+        if outcome.subscriptions is not None:
+            self._write_subscriptions(session, instance, *outcome.subscriptions)
+        if outcome.outbox:
             session.info["anjian_outbox"] = True
-        for entry in outbox:
+        for entry in outcome.outbox:
             entry.payload["instance_id"] = instance.id
             if entry.kind == "service_task":
                 entry.dedupe_key = f"svc:{instance.id}:{entry.payload['task_id']}:{entry.payload['attempt']}"
             session.add(entry)
-        outcome.outbox = outbox
-        if incident is not None:
-            incident.instance_id = instance.id
-            session.add(incident)
+        if outcome.incident is not None:
+            outcome.incident.instance_id = instance.id
+            session.add(outcome.incident)
         self.remember_after_commit(session, instance, wf)
-        return outcome
 
     def remember(self, instance, wf: BpmnWorkflow) -> None:
         """After a commit: keep ``wf`` for the instance's next step (see engine/workflow_cache.py),
@@ -327,11 +357,24 @@ class Runner:
         return sorted(out, key=lambda x: (x[0], x[1]))
 
     def sync_subscriptions(self, session, instance, wf) -> None:
+        """Rewrite the instance's message subscriptions if the waiting catch events changed."""
+        change = self._subscriptions_change(instance, wf)
+        if change is not None:
+            self._write_subscriptions(session, instance, *change)
+
+    def _subscriptions_change(self, instance, wf) -> tuple[bool, list] | None:
+        """(old rows to delete?, new subscriptions) when they changed, else None; sets the fingerprint."""
         subs = self.subscriptions(instance, wf) if instance.status in ACTIVE_STATUSES else []
         fp = hashlib.sha256(json.dumps(subs, sort_keys=True).encode()).hexdigest() if subs else None
         if fp == instance.subscriptions_fp:
-            return
-        if instance.subscriptions_fp is not None:
+            return None
+        had_rows = instance.subscriptions_fp is not None
+        instance.subscriptions_fp = fp
+        return had_rows, subs
+
+    @staticmethod
+    def _write_subscriptions(session, instance, had_rows: bool, subs: list) -> None:
+        if had_rows:
             session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
         rows = []
         for task_id, name, corr in subs:
@@ -341,7 +384,6 @@ class Runner:
                 rows.append(MessageSubscription(instance_id=instance.id, task_id=task_id, message_name=name,
                                                 corr_key=key, corr_value=value[:300]))
         session.add_all(rows)
-        instance.subscriptions_fp = fp
 
     @staticmethod
     def _service_jobs(live: list) -> list[OutboxEntry]:
