@@ -68,6 +68,8 @@ class Database:
             )
             _ping_when_idle(self.write_engine, ping_after_idle_seconds)
             self.read_engine = self.write_engine
+            # Same pool; a connection checked out through it is in autocommit until returned.
+            self._autocommit_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -111,6 +113,25 @@ class Database:
             except BaseException:
                 conn.rollback()
                 raise
+
+    @property
+    def has_atomic_step_writes(self) -> bool:
+        """Whether a step's writes can be one self-committing statement (PostgreSQL:
+        engine.step_write's combined statement), so :meth:`autocommit` may carry a step."""
+        return not self.is_sqlite
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A Core connection on which every statement commits by itself (PostgreSQL).
+
+        For a read followed by one atomic write: no BEGIN and COMMIT round trips, which
+        cost a task completion as much CPU as the read itself (bench/stack_floor.py).
+        Anything that must commit together with something else belongs in :meth:`session`.
+        """
+        if not self.has_atomic_step_writes:
+            raise RuntimeError("autocommit steps need PostgreSQL")
+        with self._autocommit_engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         """Close pooled connections (tests, forked workers)."""

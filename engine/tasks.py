@@ -6,6 +6,7 @@ request in DESIGN.md: check → validate the form → load → run → one trans
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from uuid import UUID
@@ -224,58 +225,80 @@ class TaskService:
             raise Invalid("data must be an object", errors=[{"field": "data", "message": "must be an object"}])
         if not _is_uuid(task_id):
             raise NotFound(f"no task {task_id}")
+        if self.db.has_atomic_step_writes:
+            # PostgreSQL: read, step and write on a connection without a transaction.
+            # The write is one statement guarded by the instance version, so it commits
+            # all or nothing by itself; only a step that also cancels tasks, rewrites
+            # message subscriptions, queues jobs or opens an incident needs a transaction.
+            with self.db.autocommit() as conn:
+                done = self._step(conn, principal, task_id, data)
+                if done.outcome.only_step_write:
+                    self._write(conn, done)
+                    self.runner.remember(done.inst, done.wf)
+                    return done.result()
+            with self.db.session() as s:
+                self._write(s.connection(), done)
+                self.runner.persist(s, done.inst, done.wf, done.outcome, defer_task_rows=True)
+                return done.result()
         with self.db.session() as s:
-            # The hot path of the platform: prebuilt Core statements, no ORM unit of work
-            # (one SELECT with a join, one versioned UPDATE; bench/README.md).
-            conn = s.connection()
-            found = _LOAD_FOR_COMPLETE.first(conn, {"p_task_id": task_id, "p_user": principal.username})
-            if found is None:
-                raise NotFound(f"no task {task_id}")
-            split = len(_TASK_COLUMN_NAMES)
-            row = SimpleNamespace(**dict(zip(_TASK_COLUMN_NAMES, found[:split])))
-            inst = SimpleNamespace(**dict(zip(_INSTANCE_READ_NAMES, found[split:-1])))
-            done_by_caller = set(found[-1].split(",")) if found[-1] else set()
-            self._check_visible(principal, row)
-            if row.state != "ready":
-                raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
-            self._check_can_work(principal, row)
-            if row.assignee and row.assignee != principal.username:
-                raise Conflict(f"task is claimed by {row.assignee}")
-            self._check_segregation(row, done_by_caller)
-            model = self.runner.model_for(s, inst.definition_id)
-            if row.form:
-                self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
-            if inst.status not in ("running", "waiting"):
-                raise Conflict(f"instance {inst.id} is {inst.status}")
-            wf = self.runner.load(inst, model)
-            task = wf.get_task_from_id(UUID(row.id))
-            if task is None or task.state != TaskState.READY:
-                raise Conflict("task is no longer ready", retryable=False)
-            ready_before = self.runner.ready_task_ids(wf) - {row.id}
-            task.data.update(data)
-            task.run()
-            now = utcnow()
-            version = inst.row_version
-            with s.no_autoflush:
-                # The versioned UPDATE of the instance is the first write: concurrent
-                # completions of one task queue on its row lock and lose with a 409,
-                # before any task row or audit event of theirs is written.
-                outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before, defer_task_rows=True)
-                events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
-                                        data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
-                if outcome.incident is not None:
-                    events.append(audit.prepare(inst, actor="engine", kind="incident", data={
-                        "kind": outcome.incident.kind, "message": outcome.incident.message}))
-                written = write_step(conn, inst, version, new_tasks=[vars(t) for t in outcome.new_tasks],
-                                     events=events, close_task={"id": row.id, "completed_at": now,
-                                                                "completed_by": principal.username})
-                if not written.instance_saved:
-                    raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-                if not written.task_closed:
-                    raise Conflict("task is no longer ready", retryable=False)
-            row.state, row.completed_at, row.completed_by = "completed", now, principal.username
-        return {"task": task_summary(row), "instance": {"id": inst.id, "status": inst.status},
-                "next_tasks": [task_summary(t) for t in outcome.new_tasks]}
+            done = self._step(s.connection(), principal, task_id, data)
+            self._write(s.connection(), done)
+            self.runner.persist(s, done.inst, done.wf, done.outcome, defer_task_rows=True)
+            return done.result()
+
+    def _step(self, conn, principal: Principal, task_id: str, data: dict) -> "_Completion":
+        """Read the task and its instance, check who may complete it, validate the form,
+        run the task and the engine steps after it; nothing is written."""
+        # The hot path of the platform: prebuilt Core statements, no ORM unit of work
+        # (one SELECT with a join, one versioned write; bench/README.md).
+        found = _LOAD_FOR_COMPLETE.first(conn, {"p_task_id": task_id, "p_user": principal.username})
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        split = len(_TASK_COLUMN_NAMES)
+        row = SimpleNamespace(**dict(zip(_TASK_COLUMN_NAMES, found[:split])))
+        inst = SimpleNamespace(**dict(zip(_INSTANCE_READ_NAMES, found[split:-1])))
+        done_by_caller = set(found[-1].split(",")) if found[-1] else set()
+        self._check_visible(principal, row)
+        if row.state != "ready":
+            raise Conflict(f"task is {row.state}, no longer ready", retryable=False)
+        self._check_can_work(principal, row)
+        if row.assignee and row.assignee != principal.username:
+            raise Conflict(f"task is claimed by {row.assignee}")
+        self._check_segregation(row, done_by_caller)
+        model = self.runner.model_for(conn, inst.definition_id)
+        if row.form:
+            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
+        if inst.status not in ("running", "waiting"):
+            raise Conflict(f"instance {inst.id} is {inst.status}")
+        wf = self.runner.load(inst, model)
+        task = wf.get_task_from_id(UUID(row.id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("task is no longer ready", retryable=False)
+        ready_before = self.runner.ready_task_ids(wf) - {row.id}
+        version = inst.row_version
+        task.data.update(data)
+        task.run()
+        outcome = self.runner.step(inst, wf, model, ready_before=ready_before)
+        events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
+                                data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
+        if outcome.incident is not None:
+            events.append(audit.prepare(inst, actor="engine", kind="incident", data={
+                "kind": outcome.incident.kind, "message": outcome.incident.message}))
+        return _Completion(row, inst, wf, outcome, events, version, utcnow(), principal.username)
+
+    @staticmethod
+    def _write(conn, done: "_Completion") -> None:
+        # The versioned UPDATE of the instance is the first write: concurrent
+        # completions of one task queue on its row lock and lose with a 409,
+        # before any task row or audit event of theirs is written.
+        written = write_step(conn, done.inst, done.version, new_tasks=[vars(t) for t in done.outcome.new_tasks],
+                             events=done.events, close_task={"id": done.row.id, "completed_at": done.now,
+                                                             "completed_by": done.user})
+        if not written.instance_saved:
+            raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
+        if not written.task_closed:
+            raise Conflict("task is no longer ready", retryable=False)
+        done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
 
     # ------------------------------------------------------------------ checks
 
@@ -354,3 +377,20 @@ def _is_uuid(value: str) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
 
+
+@dataclass
+class _Completion:
+    """A task completion worked out in memory, waiting to be written."""
+
+    row: SimpleNamespace
+    inst: SimpleNamespace
+    wf: object
+    outcome: object
+    events: list
+    version: int
+    now: datetime
+    user: str
+
+    def result(self) -> dict:
+        return {"task": task_summary(self.row), "instance": {"id": self.inst.id, "status": self.inst.status},
+                "next_tasks": [task_summary(t) for t in self.outcome.new_tasks]}
