@@ -92,11 +92,11 @@ class TaskService:
         params = {f"p_{k}": filters[k] for k in used}
         params.update(p_user=principal.username, p_roles=sorted(principal.roles), p_dept=principal.department,
                       p_offset=(page - 1) * page_size, p_limit=page_size)
-        with self.db.connect() as conn:
+        with self.db.reader() as conn:
             rows = conn.execute(stmt, params).all()
             if rows:
                 total = rows[0].total
-            else:  # an empty page: the window count had no row to ride on
+            else:  # an empty page: the window count had no row to ride on (a second snapshot is fine)
                 total = conn.execute(count_stmt, params).scalar() if page > 1 else 0
             return {"items": [task_summary(r) for r in rows], "total": total, "page": page, "page_size": page_size}
 
