@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -242,6 +243,17 @@ class CpuMeter:
 
 
 # ---------------------------------------------------------------- HTTP
+
+
+def run_threads(target, n: int) -> float:
+    """Run ``target(i)`` for i in range(n) on n threads at once; returns the wall seconds until all end."""
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 class HttpError(Exception):

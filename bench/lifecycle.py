@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (Client, CpuMeter, HttpError, PgActivitySampler, backend_pids, deploy, fmt_ms,  # noqa: E402
-                      login, percentile, running_server)
+                      login, percentile, run_threads, running_server)
 import bare_spiff  # noqa: E402
 
 from tests.processes import permit_files  # noqa: E402
@@ -143,13 +143,7 @@ def drive(port: int, tokens: dict, key: str, clients: int, lifecycles: int, tag:
         finally:
             client.close()
 
-    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0
+    return run_threads(worker, clients)
 
 
 def _log_stats(path):
@@ -317,7 +311,7 @@ def main(argv=None) -> int:
     bare_cpu_ms = 1000 / bare["lifecycles_per_cpu_s"]
     print(f"floor: PostgreSQL alone used {pg_cpu / n_ok * 1000:.1f} ms CPU per lifecycle; a ratio of 0.5 allows "
           f"{2 * bare_cpu_ms:.1f} ms for gunicorn + PostgreSQL together (2 x bare {bare_cpu_ms:.1f} ms)")
-    print(f"ratio platform/bare per core:")
+    print("ratio platform/bare per core:")
     print(f"  nominal  = ({lps:.1f} lifecycles/s / {ncpu} cores) / {bare['lifecycles_per_s']:.1f} "
           f"= {per_core_nominal / bare['lifecycles_per_s']:.2f}   (target >= 0.5)")
     print(f"  measured = ({n_ok} lifecycles / {server_cpu + pg_cpu:.1f} CPU-s of gunicorn+postgres) / "

@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (Client, CpuMeter, backend_pids, children, create_database, db_url,  # noqa: E402
-                      drop_database, free_port)
+                      drop_database, free_port, run_threads)
 import bare_spiff  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -59,13 +58,7 @@ def _drive(port: int, clients: int, per_client: int) -> float:
             c.call("POST", f"/step/{i}", {"n": n, "data": {"content": "动火作业 (bench)", "workers": 2}})
         c.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0
+    return run_threads(run, clients)
 
 
 def measure(mode: str, dbname: str, clients: int, requests: int) -> dict:

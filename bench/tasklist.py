@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg  # noqa: E402
 
 from _harness import (Client, CpuMeter, backend_pids, db_url, deploy, fmt_ms, login, percentile,  # noqa: E402
-                      running_server)
+                      run_threads, running_server)
 
 from tests.processes import permit_files  # noqa: E402
 
@@ -270,13 +270,8 @@ def measure(port: int, token: str, n: int, clients: int) -> tuple[list[float], f
         with lock:
             lat.extend(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, time.perf_counter() - t0, totals[0] if totals else -1
+    wall = run_threads(lambda _i: worker(), clients)
+    return lat, wall, totals[0] if totals else -1
 
 
 def main(argv=None) -> int:
