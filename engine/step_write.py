@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, func, insert, select, union_all, update
+from sqlalchemy import bindparam, func, insert, select, true, union_all, update
 from sqlalchemy.engine import Connection
 
 from engine.models import AuditEvent, ProcessInstance, TaskRecord
@@ -52,10 +52,12 @@ _INSERT_EVENTS = Prepared(insert(EVENT_TABLE), column_keys=EVENT_COLUMNS)
 
 @dataclass(frozen=True)
 class StepWritten:
-    """What a step's write found: whether its version check won, whether the task was still ready."""
+    """What a step's write found: whether its version check won and the task it closes
+    was still ready (then both are written), or which of the two failed."""
 
     instance_saved: bool
     task_closed: bool
+    task_was_ready: bool = True
 
 
 def write_step(connection: Connection, instance: Any, expected_version: int, *,
@@ -71,7 +73,9 @@ def write_step(connection: Connection, instance: Any, expected_version: int, *,
 
     When the answer is not ``instance_saved and task_closed`` (for a step that closes a
     task) the caller must roll back: on the one-by-one path earlier statements of the
-    step may have run.
+    step may have run. The combined statement writes nothing at all then, also when
+    the task is no longer ready (the instance update requires it), so on PostgreSQL the
+    step may run on an autocommit connection (:meth:`engine.db.Database.autocommit`).
     """
     if (connection.dialect.name == "postgresql" and len(new_tasks) <= MAX_COMBINED_TASKS
             and len(events) <= MAX_COMBINED_EVENTS):
@@ -85,8 +89,8 @@ def write_step(connection: Connection, instance: Any, expected_version: int, *,
             params.update(zip(names, [row[k] for k in TASK_COLUMNS]))
         for names, event in zip(_EVENT_NAMES, events):
             params.update(zip(names, [event[k] for k in EVENT_COLUMNS]))
-        saved, closed = statement.first(connection, params)
-        written = StepWritten(saved == 1, close_task is None or closed == 1)
+        saved, closed, was_ready = statement.first(connection, params)
+        written = StepWritten(saved == 1, close_task is None or closed == 1, bool(was_ready))
     else:
         params = {"p_id": instance.id, "p_version": expected_version, "row_version": expected_version + 1,
                   **{f: getattr(instance, f) for f in INSTANCE_WRITTEN}}
@@ -102,7 +106,7 @@ def _one_by_one(connection, params, new_tasks, events, close_task) -> StepWritte
     if close_task is not None and _CLOSE_READY_TASK.execute(connection, {
             "p_id": close_task["id"], "state": "completed", "completed_at": close_task["completed_at"],
             "completed_by": close_task["completed_by"]}) != 1:
-        return StepWritten(True, False)
+        return StepWritten(True, False, False)
     _INSERT_TASKS.executemany(connection, list(new_tasks))
     _INSERT_EVENTS.executemany(connection, list(events))
     return StepWritten(True, True)
@@ -124,8 +128,14 @@ def _combined(n_tasks: int, n_events: int, closes: bool) -> Prepared:
 
 
 def _build_combined(n_tasks: int, n_events: int, closes: bool):
+    conditions = [INSTANCE_TABLE.c.id == bindparam("i_p_id"), INSTANCE_TABLE.c.row_version == bindparam("i_p_version")]
+    task_ready = (select(TASK_TABLE.c.id).where(TASK_TABLE.c.id == bindparam("c_id"), TASK_TABLE.c.state == "ready")
+                  .exists())
+    if closes:
+        # A task that is no longer ready stops the whole step, instance row included.
+        conditions.append(task_ready)
     written = (update(INSTANCE_TABLE)
-               .where(INSTANCE_TABLE.c.id == bindparam("i_p_id"), INSTANCE_TABLE.c.row_version == bindparam("i_p_version"))
+               .where(*conditions)
                .values({name: bindparam(f"i_{name}") for name in ("row_version", *INSTANCE_WRITTEN)})
                .returning(INSTANCE_TABLE.c.id)
                .cte("written_instance"))
@@ -137,9 +147,9 @@ def _build_combined(n_tasks: int, n_events: int, closes: bool):
                   .values({name: bindparam(f"c_{name}") for name in CLOSE_COLUMNS})
                   .returning(TASK_TABLE.c.id)
                   .cte("closed_task"))
-        counts.append(select(func.count()).select_from(closed).scalar_subquery())
+        counts += [select(func.count()).select_from(closed).scalar_subquery(), task_ready]
     else:
-        counts.append(select(func.count()).select_from(written).scalar_subquery())
+        counts += [select(func.count()).select_from(written).scalar_subquery(), true()]
     inserts = []
     for table, columns, prefix, n in ((TASK_TABLE, TASK_COLUMNS, "t", n_tasks),
                                       (EVENT_TABLE, EVENT_COLUMNS, "e", n_events)):

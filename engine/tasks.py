@@ -294,10 +294,10 @@ class TaskService:
         written = write_step(conn, done.inst, done.version, new_tasks=[vars(t) for t in done.outcome.new_tasks],
                              events=done.events, close_task={"id": done.row.id, "completed_at": done.now,
                                                              "completed_by": done.user})
+        if not written.task_was_ready or (written.instance_saved and not written.task_closed):
+            raise Conflict("task is no longer ready", retryable=False)
         if not written.instance_saved:
             raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-        if not written.task_closed:
-            raise Conflict("task is no longer ready", retryable=False)
         done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
 
     # ------------------------------------------------------------------ checks

@@ -79,8 +79,31 @@ def test_a_step_whose_task_is_no_longer_ready_says_so_and_the_caller_rolls_it_ba
                                  events=[audit.prepare(row, actor="prod1", kind="complete")],
                                  close_task={"id": str(uuid.uuid4()), "completed_at": utcnow(),
                                              "completed_by": "prod1"})
-            assert (written.instance_saved, written.task_closed) == (True, False)
+            assert not written.task_was_ready and not written.task_closed
             raise RuntimeError("roll back, as TaskService.complete does with a 409")
+    assert _stored(platform, inst_id) == before
+
+
+def test_on_postgresql_a_step_needs_no_transaction_to_write_all_or_nothing(platform):
+    # TaskService.complete writes on an autocommit connection on PostgreSQL: a step
+    # whose task is no longer ready must leave the instance row as it was, with no
+    # rollback to help. SQLite has no such connection.
+    if not platform.db.has_atomic_step_writes:
+        with pytest.raises(RuntimeError):
+            with platform.db.autocommit():
+                pass
+        return
+    inst_id = _started(platform)
+    before = _stored(platform, inst_id)
+    with platform.db.autocommit() as conn:
+        with platform.db.session(write=False) as s:
+            row, ready = _loaded(s, inst_id)
+            new_rows = _new_rows(inst_id, ready, 1)
+        _changed(row)
+        written = write_step(conn, row, row.row_version, new_tasks=new_rows,
+                             events=[audit.prepare(row, actor="prod1", kind="complete")],
+                             close_task={"id": str(uuid.uuid4()), "completed_at": utcnow(), "completed_by": "prod1"})
+    assert (written.instance_saved, written.task_closed, written.task_was_ready) == (False, False, False)
     assert _stored(platform, inst_id) == before
 
 
