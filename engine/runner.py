@@ -68,7 +68,6 @@ class StepOutcome:
     new_tasks: list[SimpleNamespace] = field(default_factory=list)  # the new ``tasks`` rows, as written
     closed_task_ids: list[str] = field(default_factory=list)
     incident: Incident | None = None
-    pending_services: list[dict] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     subscriptions: tuple[bool, list] | None = None  # (delete old rows?, new subscriptions) when changed
 
@@ -209,7 +208,6 @@ class Runner:
         setattr(wf, _READY_ROWS, frozenset(ready_now))
         outcome.incident = incident
         outcome.outbox = self._service_jobs(live) + self._thrown_messages(instance, wf)
-        outcome.pending_services = [e.payload for e in outcome.outbox if e.kind == "service_task"]
         if incident is not None:
             status = "error"
         elif wf.is_completed():
