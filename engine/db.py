@@ -138,12 +138,8 @@ class Database:
         """A connection for a read that is one statement: autocommit on PostgreSQL (a
         statement is its own snapshot, so no BEGIN and ROLLBACK round trips are needed),
         a read transaction on SQLite."""
-        if self.is_sqlite:
-            with self.connect() as conn:
-                yield conn
-        else:
-            with self._autocommit_engine.connect() as conn:
-                yield conn
+        with self.connect() if self.is_sqlite else self.autocommit() as conn:
+            yield conn
 
     def dispose(self) -> None:
         """Close pooled connections (tests, forked workers)."""

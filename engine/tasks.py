@@ -237,14 +237,15 @@ class TaskService:
                     self.runner.remember(done.inst, done.wf)
                     return done.result()
             with self.db.session() as s:
-                self._write(s.connection(), done)
-                self.runner.persist(s, done.inst, done.wf, done.outcome, defer_task_rows=True)
-                return done.result()
+                return self._write_in(s, done)
         with self.db.session() as s:
-            done = self._step(s.connection(), principal, task_id, data)
-            self._write(s.connection(), done)
-            self.runner.persist(s, done.inst, done.wf, done.outcome, defer_task_rows=True)
-            return done.result()
+            return self._write_in(s, self._step(s.connection(), principal, task_id, data))
+
+    def _write_in(self, s, done: "_Completion") -> dict:
+        """The step write and everything else the step changed, in the transaction of ``s``."""
+        self._write(s.connection(), done)
+        self.runner.persist(s, done.inst, done.wf, done.outcome, defer_task_rows=True)
+        return done.result()
 
     def _step(self, conn, principal: Principal, task_id: str, data: dict) -> "_Completion":
         """Read the task and its instance, check who may complete it, validate the form,
