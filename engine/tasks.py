@@ -21,10 +21,10 @@ from engine import audit
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
-from engine.models import ProcessInstance, TaskRecord, utcnow
+from engine.models import ProcessInstance, TaskRecord, User, UserRole, utcnow
 from engine.prepared import Prepared, csv_agg
 from engine.principal import Principal
-from engine.roles import ASSIGNER_ROLES
+from engine.roles import ASSIGNER_ROLES, GLOBAL_SCOPE_ROLES
 from engine.runner import Runner
 from engine.step_write import INSTANCE_WRITTEN, write_step
 from engine.values import json_data
@@ -201,19 +201,58 @@ class TaskService:
             return task_summary(row)
 
     def assign(self, principal: Principal, task_id: str, username: str) -> dict:
-        """Department heads and supervisors hand a task to someone."""
+        """Department heads and supervisors hand a task to someone who may work on it.
+
+        The assignee must be an active user who holds the task's lane role, is inside its
+        department (or holds a plant-wide role), and is not barred by segregation of duties
+        from this instance's tasks they completed; otherwise 403 with ``reason`` ``role``,
+        ``department`` or ``segregation_of_duties``. A department head assigns only tasks
+        of their own department.
+        """
         if not principal.has_any(ASSIGNER_ROLES):
             raise Forbidden(f"assigning needs one of the roles {sorted(ASSIGNER_ROLES)}")
         if not username or not self._user_exists(username):
             raise Invalid("unknown user", errors=[{"field": "user", "message": f"no active user '{username}'"}])
         with _conflict_on_stale(), self.db.session() as s:
-            row = self._visible_row(s, principal, task_id)
+            row = s.get(TaskRecord, task_id) if _is_uuid(task_id) else None
+            if row is None:
+                raise NotFound(f"no task {task_id}")
+            if not principal.in_scope(row.department):
+                # Also when it is assigned to them (and so visible): not theirs to hand on.
+                raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'; you assign only "
+                                f"tasks of '{principal.department}'", reason="department")
+            self._check_visible(principal, row)
             if row.state != "ready":
                 raise Conflict(f"task is {row.state}")
+            self._check_assignee(s, row, username)
             row.assignee = username
             audit.append(s, actor=principal.username, kind="assign", instance_id=row.instance_id,
                          task_id=task_id, data={"assignee": username})
             return task_summary(row)
+
+    @staticmethod
+    def _check_assignee(s, row: TaskRecord, username: str) -> None:
+        """403 unless ``username`` (its current roles and department) may work on ``row``."""
+        facts = s.execute(select(User.id, User.department, User.active)
+                          .where(User.username == username)).one_or_none()
+        if facts is None or not facts.active:
+            raise Invalid("unknown user", errors=[{"field": "user", "message": f"no active user '{username}'"}])
+        roles = set(s.scalars(select(UserRole.role).where(UserRole.user_id == facts.id)))
+        if row.candidate_role and row.candidate_role not in roles:
+            raise Forbidden(f"{username} does not hold the role '{row.candidate_role}' task '{row.name}' is for",
+                            reason="role")
+        if row.department is not None and facts.department != row.department and not roles & GLOBAL_SCOPE_ROLES:
+            raise Forbidden(f"{username} belongs to department '{facts.department}', task '{row.name}' to "
+                            f"'{row.department}'", reason="department")
+        refs = {r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()}
+        if refs:
+            done = set(s.scalars(select(TaskRecord.bpmn_id).where(
+                TaskRecord.instance_id == row.instance_id, TaskRecord.state == "completed",
+                TaskRecord.completed_by == username, TaskRecord.bpmn_id.in_(sorted(refs)))))
+            if done:
+                raise Forbidden(f"segregation of duties: {username} completed '{', '.join(sorted(done))}' of this "
+                                f"instance and may not also complete '{row.bpmn_id}'",
+                                reason="segregation_of_duties")
 
     # ------------------------------------------------------------------ completing
 
