@@ -52,6 +52,15 @@ class Settings:
     mes_sync_days: int = 1
     mes_sync_areas: tuple[str, ...] = ()
     analytics_at: time | None = None
+    # Authorization reads the user's current facts (active, roles, department, token epoch),
+    # each process keeping them this many seconds at most (engine/users.py); 0 reads every request.
+    auth_refresh_seconds: float = 5.0
+    # HMAC keys of the audit chain {key id: key} and the id new events are sealed with (engine/audit.py).
+    audit_keys: dict = field(default_factory=dict)
+    audit_key_id: str = ""
+    # Organisation import (engine/organisation.py): largest file and number of rows accepted.
+    org_import_max_bytes: int = 5 * 1024 * 1024
+    org_import_max_rows: int = 10_000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -66,6 +75,7 @@ class Settings:
         data_dir = Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anjian.db'}"
         secret = env.get("ANJIAN_SECRET_KEY") or _embedded_secret(data_dir)
+        audit_keys, audit_key_id = _audit_keys(env, data_dir)
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(database_url),
@@ -85,6 +95,11 @@ class Settings:
             mes_sync_areas=tuple(a.strip() for a in (env.get("ANJIAN_MES_SYNC_AREAS") or "").split(",")
                                  if a.strip()),
             analytics_at=_env_time(env, "ANJIAN_ANALYTICS_AT"),
+            auth_refresh_seconds=_env_number(env, "ANJIAN_AUTH_REFRESH_SECONDS", 5.0, minimum=0.0, maximum=10.0),
+            audit_keys=audit_keys,
+            audit_key_id=audit_key_id,
+            org_import_max_bytes=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)),
+            org_import_max_rows=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_ROWS", 10_000, minimum=1)),
         )
 
     def with_(self, **changes) -> "Settings":
@@ -92,7 +107,7 @@ class Settings:
         return replace(self, **changes)
 
 
-def _env_number(env, name: str, default: float, *, minimum: float) -> float:
+def _env_number(env, name: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
     """A number from the environment; a bad value stops start-up naming the variable."""
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -103,6 +118,8 @@ def _env_number(env, name: str, default: float, *, minimum: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be ≥ {minimum:g}, got {raw!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be ≤ {maximum:g}, got {raw!r}")
     return value
 
 
@@ -127,13 +144,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _embedded_secret(data_dir: Path) -> str:
+def _embedded_secret(data_dir: Path, name: str = "secret.key") -> str:
     """A per-installation signing key kept in the data folder.
 
     Embedded installs have no secret manager; generating one on first start
     keeps tokens valid across restarts without a hard-coded key.
     """
-    path = data_dir / "secret.key"
+    path = data_dir / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -142,3 +159,46 @@ def _embedded_secret(data_dir: Path) -> str:
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+AUDIT_KEY_MIN_LENGTH = 32
+
+
+def audit_key_fingerprint(key: str) -> str:
+    """The id of a key given without one: ``k`` and 8 hex digits of its sha256 (never the key)."""
+    import hashlib
+
+    return "k" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+
+
+def _audit_keys(env, data_dir: Path) -> tuple[dict, str]:
+    """The audit chain's HMAC keyring and the id of the key new events are sealed with.
+
+    ``ANJIAN_AUDIT_KEYS=id:key,id:key`` (rotation: old keys stay listed so old events
+    verify; ``ANJIAN_AUDIT_KEY_ID`` names the current one, required with more than one),
+    else ``ANJIAN_AUDIT_KEY`` (one key, its id derived from its fingerprint), else a key
+    generated into the data folder like the JWT secret. The keys never enter the database.
+    """
+    listed = (env.get("ANJIAN_AUDIT_KEYS") or "").strip()
+    if listed:
+        keys = {}
+        for part in listed.split(","):
+            key_id, sep, key = part.strip().partition(":")
+            key_id, key = key_id.strip(), key.strip()
+            if not sep or not key_id or len(key_id) > 32:
+                raise ValueError("ANJIAN_AUDIT_KEYS must be id:key,id:key (ids of 1 to 32 characters)")
+            if len(key) < AUDIT_KEY_MIN_LENGTH:
+                raise ValueError(f"ANJIAN_AUDIT_KEYS: key {key_id!r} is shorter than {AUDIT_KEY_MIN_LENGTH} characters")
+            keys[key_id] = key
+        current = (env.get("ANJIAN_AUDIT_KEY_ID") or "").strip()
+        if not current and len(keys) == 1:
+            current = next(iter(keys))
+        if current not in keys:
+            raise ValueError("ANJIAN_AUDIT_KEY_ID must name one of the ids in ANJIAN_AUDIT_KEYS "
+                             f"(required with more than one key), got {current!r}")
+        return keys, current
+    key = (env.get("ANJIAN_AUDIT_KEY") or "").strip() or _embedded_secret(data_dir, "audit.key")
+    if len(key) < AUDIT_KEY_MIN_LENGTH:
+        raise ValueError(f"ANJIAN_AUDIT_KEY must be at least {AUDIT_KEY_MIN_LENGTH} characters")
+    key_id = audit_key_fingerprint(key)
+    return {key_id: key}, key_id

@@ -86,6 +86,8 @@ class User(Base):
     department: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Tokens carry the epoch they were issued under; a password reset or deactivation bumps it.
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserRole(Base):
@@ -216,6 +218,8 @@ class AuditEvent(Base):
     data_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Id of the HMAC key that sealed ``hash`` (engine/audit.py); NULL: plain sha256 before 0012.
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class AuditHead(Base):

@@ -35,7 +35,8 @@ class Platform:
         self.models = ModelCache()
         self.runner = Runner(self.models, max_task_depth=settings.max_task_depth,
                              workflow_cache=WorkflowCache(settings.workflow_cache_size))
-        self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds)
+        self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds,
+                                 settings.auth_refresh_seconds)
         self._wire_scripts()
         self.deployments = DeploymentService(self.db, settings.library_dir, self.connectors.operators)
         self.instances = InstanceService(self.db, self.runner)

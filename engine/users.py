@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.db import Database
 from engine.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -20,22 +21,62 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("anjian-dummy-password")
 TOKEN_ALGORITHM = "HS256"
 _VERIFIED_TOKENS_KEPT = 4096
+_FACTS_KEPT = 4096
+# One indexed read (users.username is unique) per user and refresh period: a row per role.
+_FACTS = (select(User.active, User.department, User.token_epoch, UserRole.role)
+          .select_from(User).outerjoin(UserRole, UserRole.user_id == User.id)
+          .where(User.username == bindparam("p_username")))
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` is the one ``password_hash`` was made from."""
+    try:
+        return bool(password_hash) and _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of ``password``."""
+    return _HASHER.hash(password)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What authorization needs to know about a user now, and when it was read."""
+
+    principal: Principal | None  # None: no such user, or deactivated
+    epoch: int
+    read_at: float
 
 
 class UserService:
-    """Creates users and turns credentials into signed bearer tokens."""
+    """Creates users and turns credentials into signed bearer tokens.
 
-    def __init__(self, db: Database, secret_key: str, token_ttl_seconds: int):
+    A token proves who signed in, not what they may do: every request's Principal is
+    built from the user's current facts (active, roles, department, token epoch), which
+    each process keeps for at most ``refresh_seconds`` (``ANJIAN_AUTH_REFRESH_SECONDS``).
+    A deactivated or demoted user, or a token issued before a password reset, stops
+    working on every process within that time, whatever tokens are out.
+    """
+
+    def __init__(self, db: Database, secret_key: str, token_ttl_seconds: int, refresh_seconds: float = 5.0):
         self.db = db
         self.secret_key = secret_key
         self.token_ttl = token_ttl_seconds
-        # token -> (Principal, exp): a client sends the same token with every request, and an
+        self.refresh_seconds = refresh_seconds
+        # token -> (username, epoch, exp): a client sends the same token with every request, and an
         # HMAC check plus claim parsing was 4 % of a request's CPU. Only verified tokens are kept.
-        self._verified: dict[str, tuple[Principal, int]] = {}
+        self._verified: dict[str, tuple[str, int, int]] = {}
+        # username -> _Facts: one indexed query per user and refresh period in this process.
+        self._facts: dict[str, _Facts] = {}
 
     def add_user(self, username: str, password: str, roles: list[str], department: str | None = None,
                  display_name: str = "", *, replace: bool = False) -> User:
-        """Create (or with ``replace`` update) a user with the given roles."""
+        """Create (or with ``replace`` update) a user with the given roles.
+
+        Replacing with another password (or reactivating) revokes the user's tokens.
+        """
         errors = []
         if not username or len(username) > 100:
             errors.append({"field": "username", "message": "1 to 100 characters"})
@@ -54,9 +95,12 @@ class UserService:
             if user is not None and not replace:
                 raise Conflict(f"user '{username}' exists")
             if user is None:
-                user = User(username=username)
+                user = User(username=username, token_epoch=0)
                 s.add(user)
-            user.password_hash = _HASHER.hash(password)
+                user.password_hash = _HASHER.hash(password)
+            elif not password_matches(user.password_hash, password) or not user.active:
+                user.password_hash = _HASHER.hash(password)
+                user.token_epoch = (user.token_epoch or 0) + 1
             user.department = department
             user.display_name = display_name or username
             user.active = True
@@ -64,7 +108,8 @@ class UserService:
             s.query(UserRole).filter(UserRole.user_id == user.id).delete()
             for role in sorted(set(roles)):
                 s.add(UserRole(user_id=user.id, role=role))
-            return user
+        self.forget(username)
+        return user
 
     def ensure_department(self, code: str, name: str, kind: str = "production") -> None:
         """Create a department if it does not exist."""
@@ -92,34 +137,65 @@ class UserService:
                 raise Unauthorized("wrong username or password")
             roles = sorted(s.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
             now = utcnow()
+            # roles and dept are for the client's information; the server reads current facts.
             claims = {
-                "sub": user.username, "roles": roles, "dept": user.department,
+                "sub": user.username, "roles": roles, "dept": user.department, "ep": user.token_epoch or 0,
                 "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=self.token_ttl)).timestamp()),
             }
         token = jwt.encode(claims, self.secret_key, algorithm=TOKEN_ALGORITHM)
         return {"access_token": token, "token_type": "bearer", "expires_in": self.token_ttl}
 
     def principal_from_token(self, token: str) -> Principal:
-        """Verify a bearer token; roles and department travel in its claims.
+        """Verify a bearer token and answer who is acting, with their current roles and department.
 
-        A token verified before is answered from memory until its ``exp``; tokens are
-        immutable, so the answer is the one a fresh verification would give.
+        The signature is checked once per token (then remembered until its ``exp``); the
+        user's facts come from :meth:`facts`, at most ``refresh_seconds`` old. 401 when the
+        user is gone or deactivated, or the token predates a password reset (its epoch).
         """
+        now = time.time()
         known = self._verified.get(token)
-        if known is not None and time.time() < known[1]:
-            return known[0]
-        try:
-            claims = jwt.decode(token, self.secret_key, algorithms=[TOKEN_ALGORITHM],
-                                options={"require": ["sub", "exp"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("token expired; log in again")
-        except jwt.PyJWTError:
-            raise Unauthorized("invalid bearer token")
-        found = Principal(claims["sub"], frozenset(claims.get("roles") or ()), claims.get("dept"))
-        if len(self._verified) >= _VERIFIED_TOKENS_KEPT:
-            self._verified.clear()  # bounded; the next requests simply verify again
-        self._verified[token] = (found, claims["exp"])
-        return found
+        if known is None or now >= known[2]:
+            try:
+                claims = jwt.decode(token, self.secret_key, algorithms=[TOKEN_ALGORITHM],
+                                    options={"require": ["sub", "exp"]})
+                known = (str(claims["sub"]), int(claims.get("ep") or 0), int(claims["exp"]))
+            except jwt.ExpiredSignatureError:
+                raise Unauthorized("token expired; log in again")
+            except (jwt.PyJWTError, TypeError, ValueError):
+                raise Unauthorized("invalid bearer token")
+            if len(self._verified) >= _VERIFIED_TOKENS_KEPT:
+                self._verified.clear()  # bounded; the next requests simply verify again
+            self._verified[token] = known
+        username, epoch, _ = known
+        facts = self.facts(username, now)
+        if facts.principal is None:
+            raise Unauthorized(f"user '{username}' is deactivated or no longer exists")
+        if epoch != facts.epoch:
+            raise Unauthorized("token revoked (password reset or deactivation since it was issued); log in again")
+        return facts.principal
+
+    def facts(self, username: str, now: float | None = None) -> _Facts:
+        """The user's current facts, read at most ``refresh_seconds`` ago in this process."""
+        now = time.time() if now is None else now
+        known = self._facts.get(username)
+        if known is not None and now - known.read_at < self.refresh_seconds:
+            return known
+        with self.db.reader() as conn:
+            rows = conn.execute(_FACTS, {"p_username": username}).all()
+        if not rows or not rows[0].active:
+            fresh = _Facts(None, rows[0].token_epoch if rows else -1, now)
+        else:
+            first = rows[0]
+            roles = frozenset(r.role for r in rows if r.role is not None)
+            fresh = _Facts(Principal(username, roles, first.department), first.token_epoch or 0, now)
+        if len(self._facts) >= _FACTS_KEPT:
+            self._facts.clear()
+        self._facts[username] = fresh
+        return fresh
+
+    def forget(self, username: str) -> None:
+        """Drop this process's facts of a user it just changed (others refresh within the period)."""
+        self._facts.pop(username, None)
 
     def get(self, username: str) -> dict:
         """A user's public profile."""
