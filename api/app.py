@@ -75,9 +75,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     for module in (auth, deployments, instances, tasks, messages, incidents, connectors, iot, audit):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
-    from api.blueprints import analytics, assessments, diagrams, duties, hub, reports
+    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, reports
 
-    for module in (hub, analytics, reports, assessments, duties, diagrams):
+    for module in (hub, analytics, reports, assessments, duties, diagrams, organisation):
         api.register_blueprint(module.blp)
 
     app.before_request(metrics.before)

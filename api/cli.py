@@ -97,9 +97,107 @@ def bpmn_validate(paths):
         click.echo(f"ok  {proc.key}  ({proc.name})")
 
 
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+def _as_option(fn):
+    """``--as``: who the audit chain records as having made an organisation change."""
+    return click.option("--as", "actor", default=_cli_actor, show_default="cli:<login name>",
+                        help="recorded in the audit chain as the actor")(fn)
+
+
+def _org(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except AnjianError as err:
+        _fail(err)
+
+
+@main.group()
+def department():
+    """Manage departments (every change is in the audit chain)."""
+
+
+@department.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--kind", default="production", show_default=True,
+              help="production, supervision, maintenance, emergency, leadership or other")
+@_as_option
+def department_add(code, name, kind, actor):
+    """Create a department."""
+    _org(_platform().organisation.add_department, actor, code, name, kind)
+    click.echo(f"department {code} created")
+
+
+@department.command("set")
+@click.argument("code")
+@click.option("--name", default=None)
+@click.option("--kind", default=None)
+@_as_option
+def department_set(code, name, kind, actor):
+    """Change a department's name or kind."""
+    changes = {k: v for k, v in {"name": name, "kind": kind}.items() if v is not None}
+    _org(_platform().organisation.update_department, actor, code, **changes)
+    click.echo(f"department {code} saved")
+
+
+@department.command("list")
+def department_list():
+    """Every department."""
+    for d in _platform().organisation.departments():
+        click.echo(f"{d['code']:20} {d['kind']:12} {d['name']}")
+
+
+@main.group()
+def area():
+    """Manage areas and their hazard classification (every change is in the audit chain)."""
+
+
+@area.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--classification", required=True,
+              help="fire_explosion, major_hazard_tank_farm, pipe_rack or general")
+@click.option("--department", default=None)
+@_as_option
+def area_add(code, name, classification, department, actor):
+    """Create an area."""
+    _org(_platform().organisation.add_area, actor, code, name, department, classification)
+    click.echo(f"area {code} created")
+
+
+@area.command("set")
+@click.argument("code")
+@click.option("--name", default=None)
+@click.option("--classification", default=None)
+@click.option("--department", default=None, help="'-' for none")
+@_as_option
+def area_set(code, name, classification, department, actor):
+    """Change an area's name, department or classification."""
+    changes = {k: v for k, v in {"name": name, "classification": classification}.items() if v is not None}
+    if department is not None:
+        changes["department"] = None if department == "-" else department
+    _org(_platform().organisation.update_area, actor, code, **changes)
+    click.echo(f"area {code} saved")
+
+
+@area.command("list")
+def area_list():
+    """Every area."""
+    for a in _platform().organisation.areas():
+        click.echo(f"{a['code']:20} {a['classification']:24} {a['department'] or '-':14} {a['name']}")
+
+
 @main.group()
 def user():
-    """Manage users."""
+    """Manage users (every change is in the audit chain)."""
 
 
 @user.command("add")
@@ -108,15 +206,99 @@ def user():
 @click.option("--role", "roles", multiple=True, required=True)
 @click.option("--department", default=None)
 @click.option("--name", "display_name", default="")
-@click.option("--replace", is_flag=True, help="update the user if it exists")
-def user_add(username, password, roles, department, display_name, replace):
+@click.option("--replace", is_flag=True, help="update the user if it exists (a new password revokes its tokens)")
+@_as_option
+def user_add(username, password, roles, department, display_name, replace, actor):
     """Add a user with one or more roles."""
-    p = _platform()
-    try:
-        p.users.add_user(username, password, list(roles), department, display_name, replace=replace)
-    except AnjianError as err:
-        _fail(err)
+    org = _platform().organisation
+    if replace:
+        _org(org.put_user, actor, username, password, list(roles), department, display_name)
+    else:
+        _org(org.add_user, actor, username, password, list(roles), department, display_name)
     click.echo(f"user {username} ({', '.join(roles)}) saved")
+
+
+@user.command("set")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, help="replaces the user's roles (repeat for several)")
+@click.option("--department", default=None, help="'-' for none")
+@click.option("--name", "display_name", default=None)
+@click.option("--active/--inactive", default=None)
+@_as_option
+def user_set(username, roles, department, display_name, active, actor):
+    """Change a user's roles, department, display name or whether active."""
+    changes = {}
+    if roles:
+        changes["roles"] = list(roles)
+    if department is not None:
+        changes["department"] = None if department == "-" else department
+    if display_name is not None:
+        changes["display_name"] = display_name
+    if active is not None:
+        changes["active"] = active
+    u = _org(_platform().organisation.update_user, actor, username, **changes)
+    click.echo(f"user {username} saved: roles {','.join(u['roles'])}, department {u['department'] or '-'}, "
+               f"{'active' if u['active'] else 'inactive'}")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@_as_option
+def user_deactivate(username, actor):
+    """Deactivate a user: their tokens stop working on every server within seconds."""
+    _org(_platform().organisation.update_user, actor, username, active=False)
+    click.echo(f"user {username} deactivated")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@_as_option
+def user_reset_password(username, password, actor):
+    """Set a new password; tokens issued before stop working."""
+    _org(_platform().organisation.reset_password, actor, username, password)
+    click.echo(f"password of {username} reset")
+
+
+@user.command("list")
+@click.option("--department", default=None)
+def user_list(department):
+    """Users with roles and department."""
+    for u in _platform().organisation.list_users(department=department):
+        state = "" if u["active"] else "  (inactive)"
+        click.echo(f"{u['username']:16} {','.join(u['roles']):24} {u['department'] or '-':14} "
+                   f"{u['display_name']}{state}")
+
+
+@main.group("org")
+def org_group():
+    """The organisation as a whole."""
+
+
+@org_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--sheet", default=None, help="Excel sheet (default: the first)")
+@click.option("--json", "as_json", is_flag=True, help="print the per-row report as JSON")
+@_as_option
+def org_import(file, sheet, as_json, actor):
+    """Import departments, areas and users from CSV or Excel (README "Organisation import")."""
+    org = _platform().organisation
+    path = Path(file)
+    with path.open("rb") as fh:
+        data = fh.read(org.max_import_bytes + 1)
+    report = _org(org.import_file, actor, path.name, data, sheet=sheet)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for r in report["rows"]:
+            line = f"row {r['row']:<5} {r['record']:10} {r['code'] or '-':20} {r['result']}"
+            for e in r.get("errors", []):
+                line += f"  [{e['field']}: {e['message']}]"
+            click.echo(line)
+        click.echo(f"created {report['created']}, updated {report['updated']}, unchanged {report['unchanged']}, "
+                   f"rejected {report['rejected']}")
+    if report["rejected"]:
+        sys.exit(1)
 
 
 @main.command()

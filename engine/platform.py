@@ -14,6 +14,7 @@ from engine.incidents import IncidentService
 from engine.instances import InstanceService
 from engine.iot.service import IotService
 from engine.messages import MessageService
+from engine.organisation import OrganisationService
 from engine.runner import Runner
 from engine.workflow_cache import WorkflowCache
 from engine.tasks import TaskService
@@ -37,6 +38,8 @@ class Platform:
                              workflow_cache=WorkflowCache(settings.workflow_cache_size))
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds,
                                  settings.auth_refresh_seconds)
+        self.organisation = OrganisationService(self.db, self.users, max_import_bytes=settings.org_import_max_bytes,
+                                                max_import_rows=settings.org_import_max_rows)
         self._wire_scripts()
         self.deployments = DeploymentService(self.db, settings.library_dir, self.connectors.operators)
         self.instances = InstanceService(self.db, self.runner)

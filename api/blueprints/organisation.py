@@ -1,0 +1,282 @@
+"""Organisation management (admin only): departments, areas, users, file import."""
+from flask import request
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from api.auth import require_roles
+from api.blueprint import Blueprint
+from api.schemas import Base
+from api.services import platform
+from engine.errors import Invalid
+from engine.organisation import AREA_CLASSIFICATIONS, DEPARTMENT_KINDS
+from engine.roles import ROLES
+
+blp = Blueprint("organisation", __name__, url_prefix="/api/v1/org",
+                description="Organisation: departments, areas and users (admin only)")
+ADMIN = frozenset({"admin"})
+PROBLEM = "application/problem+json"
+CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="1 to 64 letters, digits, '.', '_' or '-'")
+USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$",
+                           error="1 to 100 letters, digits, '.', '_', '@' or '-'")
+NAME = validate.Length(min=1, max=200)
+PASSWORD = validate.Length(min=8, max=1000)
+
+
+class ProblemSchema(Base):
+    """An error (RFC 9457 problem+json)."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    reason = fields.String()
+    errors = fields.List(fields.Dict(), metadata={"description": "[{field, message}] of a 422"})
+
+
+class DepartmentSchema(Base):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=NAME)
+    kind = fields.String(load_default="production", validate=validate.OneOf(DEPARTMENT_KINDS))
+
+
+class DepartmentPatchSchema(Base):
+    name = fields.String(validate=NAME)
+    kind = fields.String(validate=validate.OneOf(DEPARTMENT_KINDS))
+
+
+class DepartmentListSchema(Base):
+    items = fields.List(fields.Nested(DepartmentSchema))
+
+
+class AreaSchema(Base):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=NAME)
+    department = fields.String(load_default=None, allow_none=True, validate=CODE)
+    classification = fields.String(required=True, validate=validate.OneOf(AREA_CLASSIFICATIONS))
+
+
+class AreaPatchSchema(Base):
+    name = fields.String(validate=NAME)
+    department = fields.String(allow_none=True, validate=CODE)
+    classification = fields.String(validate=validate.OneOf(AREA_CLASSIFICATIONS))
+
+
+class AreaListSchema(Base):
+    items = fields.List(fields.Nested(AreaSchema))
+
+
+class UserSchema(Base):
+    username = fields.String(validate=USERNAME)
+    display_name = fields.String()
+    department = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class UserCreateSchema(Base):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    display_name = fields.String(load_default="", validate=validate.Length(max=200))
+    department = fields.String(load_default=None, allow_none=True, validate=CODE)
+    roles = fields.List(fields.String(validate=validate.OneOf(list(ROLES))), required=True,
+                        validate=validate.Length(min=1, max=len(ROLES)))
+    active = fields.Boolean(load_default=True)
+
+
+class UserPatchSchema(Base):
+    display_name = fields.String(validate=NAME)
+    department = fields.String(allow_none=True, validate=CODE)
+    roles = fields.List(fields.String(validate=validate.OneOf(list(ROLES))), validate=validate.Length(min=1, max=len(ROLES)))
+    active = fields.Boolean()
+
+
+class UserListArgs(Base):
+    department = fields.String(validate=CODE)
+    active = fields.Boolean()
+
+
+class UserListSchema(Base):
+    items = fields.List(fields.Nested(UserSchema))
+
+
+class PasswordSchema(Base):
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+
+
+class ImportRowSchema(Base):
+    row = fields.Integer(metadata={"description": "row number in the file (CSV line, Excel sheet row)"})
+    record = fields.String()
+    code = fields.String(allow_none=True)
+    result = fields.String(validate=validate.OneOf(["created", "updated", "unchanged", "rejected"]))
+    changes = fields.List(fields.String())
+    errors = fields.List(fields.Dict(), metadata={"description": "[{field, message}] of a rejected row"})
+
+
+class ImportReportSchema(Base):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+class ImportFormSchema(Base):
+    sheet = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class ImportFileSchema(Base):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+def _errors(*codes):
+    """Document the problem+json answers of an endpoint."""
+    texts = {401: "no or invalid bearer token", 403: "not an admin", 404: "no such record",
+             409: "the code or username exists", 422: "invalid input; `errors` names each field, nothing stored"}
+
+    def wrap(fn):
+        for code in codes:
+            fn = blp.alt_response(code, schema=ProblemSchema, content_type=PROBLEM, description=texts[code])(fn)
+        return fn
+    return wrap
+
+
+def _admin(action: str) -> str:
+    return require_roles(ADMIN, action).username
+
+
+@blp.before_request
+def _admins_only():
+    # Before the body is parsed: a non-admin learns nothing from a 422 about a request they may not make.
+    if request.method != "OPTIONS":
+        _admin("managing the organisation")
+
+
+@blp.route("/departments")
+class Departments(MethodView):
+    @blp.response(200, DepartmentListSchema)
+    @_errors(401, 403)
+    def get(self):
+        """Every department."""
+        _admin("listing departments")
+        return {"items": platform().organisation.departments()}
+
+    @blp.arguments(DepartmentSchema)
+    @blp.response(201, DepartmentSchema)
+    @_errors(401, 403, 409, 422)
+    def post(self, body):
+        """Create a department."""
+        return platform().organisation.add_department(_admin("creating departments"), **body)
+
+
+@blp.route("/departments/<string:code>")
+class DepartmentOne(MethodView):
+    @blp.response(200, DepartmentSchema)
+    @_errors(401, 403, 404)
+    def get(self, code):
+        """One department."""
+        _admin("reading departments")
+        return platform().organisation.department(code)
+
+    @blp.arguments(DepartmentPatchSchema)
+    @blp.response(200, DepartmentSchema)
+    @_errors(401, 403, 404, 422)
+    def patch(self, body, code):
+        """Change a department's name or kind."""
+        return platform().organisation.update_department(_admin("changing departments"), code, **body)
+
+
+@blp.route("/areas")
+class Areas(MethodView):
+    @blp.response(200, AreaListSchema)
+    @_errors(401, 403)
+    def get(self):
+        """Every area with its department and hazard classification."""
+        _admin("listing areas")
+        return {"items": platform().organisation.areas()}
+
+    @blp.arguments(AreaSchema)
+    @blp.response(201, AreaSchema)
+    @_errors(401, 403, 409, 422)
+    def post(self, body):
+        """Create an area."""
+        return platform().organisation.add_area(_admin("creating areas"), **body)
+
+
+@blp.route("/areas/<string:code>")
+class AreaOne(MethodView):
+    @blp.response(200, AreaSchema)
+    @_errors(401, 403, 404)
+    def get(self, code):
+        """One area."""
+        _admin("reading areas")
+        return platform().organisation.area(code)
+
+    @blp.arguments(AreaPatchSchema)
+    @blp.response(200, AreaSchema)
+    @_errors(401, 403, 404, 422)
+    def patch(self, body, code):
+        """Change an area's name, department or hazard classification."""
+        return platform().organisation.update_area(_admin("changing areas"), code, **body)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.arguments(UserListArgs, location="query")
+    @blp.response(200, UserListSchema)
+    @_errors(401, 403, 422)
+    def get(self, args):
+        """Users, optionally of one department or only (in)active ones."""
+        _admin("listing users")
+        return {"items": platform().organisation.list_users(**args)}
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    @_errors(401, 403, 409, 422)
+    def post(self, body):
+        """Create a user."""
+        return platform().organisation.add_user(_admin("creating users"), **body)
+
+
+@blp.route("/users/<string:username>")
+class UserOne(MethodView):
+    @blp.response(200, UserSchema)
+    @_errors(401, 403, 404)
+    def get(self, username):
+        """One user."""
+        _admin("reading users")
+        return platform().organisation.user(username)
+
+    @blp.arguments(UserPatchSchema)
+    @blp.response(200, UserSchema)
+    @_errors(401, 403, 404, 422)
+    def patch(self, body, username):
+        """Change roles, department, display name or active (deactivating revokes the user's tokens)."""
+        return platform().organisation.update_user(_admin("changing users"), username, **body)
+
+
+@blp.route("/users/<string:username>/password")
+class UserPassword(MethodView):
+    @blp.arguments(PasswordSchema)
+    @blp.response(200, UserSchema)
+    @_errors(401, 403, 404, 422)
+    def post(self, body, username):
+        """Reset a user's password; every token issued before stops working."""
+        return platform().organisation.reset_password(_admin("resetting passwords"), username, body["password"])
+
+
+@blp.route("/import")
+class Import(MethodView):
+    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(200, ImportReportSchema)
+    @_errors(401, 403, 422)
+    def post(self, form, files):
+        """Import departments, areas and users from a CSV or Excel file (multipart 'file'; README
+        "Organisation import"): per-row results, bad rows rejected and not stored, idempotent."""
+        actor = _admin("importing the organisation")
+        upload = files.get("file") if files else request.files.get("file")
+        if upload is None or not getattr(upload, "filename", None):
+            raise Invalid("no file", errors=[{"field": "file", "message": "send the file as multipart field 'file'"}])
+        org = platform().organisation
+        data = upload.stream.read(org.max_import_bytes + 1)
+        return org.import_file(actor, upload.filename, data, sheet=form.get("sheet"))
