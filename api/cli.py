@@ -331,6 +331,17 @@ def audit_verify():
     sys.exit(1)
 
 
+@audit.command("reseal")
+def audit_reseal():
+    """Seal events written before the audit key existed with the current key (after checking them)."""
+    r = _platform().audit.reseal()
+    click.echo(f"resealed {r.events} events in {r.chains} chains")
+    for refused in r.refused or ():
+        click.echo(f"NOT resealed: chain {refused['chain']} at seq {refused['seq']}: {refused['reason']}", err=True)
+    if r.refused:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--interval", default=0.5, show_default=True, help="seconds between polls")
 def scheduler(interval):

@@ -9,11 +9,24 @@ already holds, so writers to different instances never queue on the audit.
 Events outside any instance (deployments) form the ``global`` chain, whose tip
 is the single ``audit_head`` row. ``seq`` orders all events (a sequence);
 ``chain_seq`` numbers each chain without gaps, so a removed event is detected.
+
+The link is keyed: ``hash = HMAC-SHA256(key, prev_hash + canonical JSON)`` with a
+key kept outside the database (``ANJIAN_AUDIT_KEY``/``ANJIAN_AUDIT_KEYS`` or the
+data folder; engine/config.py), and each event records the id of its key. Someone
+who can write the database but not read the key can edit an event and recompute
+a plain hash, but not the HMAC: :func:`verify` names that event. Keys rotate
+through a keyring: new events are sealed with the current key, older ones verify
+with theirs. Events written before keys existed (``key_id`` NULL) are resealed by
+:func:`reseal` (``Platform.migrate()``, ``anjian audit reseal``) after their plain
+hashes check out; :func:`verify` refuses any unsealed event, so downgrading an event
+to a plain hash is detected too.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,13 +48,80 @@ def digest(obj) -> str:
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
 
 
-def _link_hash(prev_hash: str, at: datetime, actor: str, kind: str, instance_id, task_id,
-               data_digest: str, chain: str, chain_seq: int) -> str:
+class Keyring:
+    """The HMAC keys of this process: every key installed (old events verify with
+    theirs) and the current one new events are sealed with."""
+
+    def __init__(self):
+        self._keys: dict[str, bytes] = {}
+        self._bases: dict[str, "hmac.HMAC"] = {}
+        self.current_id: str | None = None
+        self._lock = threading.Lock()
+
+    def install(self, keys: dict[str, str], current_id: str, *, replace: bool = False) -> None:
+        """Add ``keys`` ({id: key}) and seal from now on with ``current_id``.
+
+        Keys are kept across installs (one process may hold several Platforms, as the
+        tests do): a key someone had is never needed less. ``replace`` drops the others.
+        """
+        if current_id not in keys:
+            raise ValueError(f"audit key id {current_id!r} is not among the keys given")
+        with self._lock:
+            if replace:
+                self._keys, self._bases = {}, {}
+            for key_id, key in keys.items():
+                raw = key.encode("utf-8")
+                if self._keys.get(key_id, raw) != raw:
+                    raise ValueError(f"audit key id {key_id!r} is already in use for another key")
+                self._keys[key_id] = raw
+                # Keyed once; each link copies it (half the cost of a fresh HMAC on a short message).
+                self._bases[key_id] = hmac.new(raw, digestmod=hashlib.sha256)
+            self.current_id = current_id
+
+    def snapshot(self) -> tuple[dict, str | None]:
+        """The installed keys and current id (tests restore them)."""
+        return {k: v.decode("utf-8") for k, v in self._keys.items()}, self.current_id
+
+    def has(self, key_id: str | None) -> bool:
+        return key_id in self._bases
+
+    def seal(self, key_id: str, message: bytes) -> str:
+        mac = self._bases[key_id].copy()
+        mac.update(message)
+        return mac.hexdigest()
+
+
+KEYRING = Keyring()
+
+
+def install_keys(keys: dict[str, str], current_id: str, *, replace: bool = False) -> None:
+    """Install the audit keyring of this process (Platform does, from Settings)."""
+    KEYRING.install(keys, current_id, replace=replace)
+
+
+def _link_message(prev_hash: str, at: datetime, actor: str, kind: str, instance_id, task_id,
+                  data_digest: str, chain: str, chain_seq: int) -> bytes:
     body = {
         "at": at.isoformat(), "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
         "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
     }
-    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
+    return (prev_hash + canonical_json(body)).encode("utf-8")
+
+
+def plain_link_hash(*link) -> str:
+    """The unkeyed sha256 link of events written before 0012 (anyone can compute it)."""
+    return hashlib.sha256(_link_message(*link)).hexdigest()
+
+
+def _current_key() -> str:
+    key_id = KEYRING.current_id
+    if key_id is None:
+        raise RuntimeError("no audit key installed: build a Platform (engine/platform.py) first")
+    return key_id
+
+
+def _link_hash(*link, key_id: str) -> str:
+    return KEYRING.seal(key_id, _link_message(*link))
 
 
 def chain_of(instance_id) -> str:
@@ -61,11 +141,12 @@ def prepare(instance, *, actor: str, kind: str, task_id: str | None = None, data
     chain = chain_of(instance.id)
     chain_seq = (instance.audit_seq or 0) + 1
     prev_hash = instance.audit_hash or GENESIS_HASH
-    h = _link_hash(prev_hash, at, actor, kind, instance.id, task_id, data_digest, chain, chain_seq)
+    key_id = _current_key()
+    h = _link_hash(prev_hash, at, actor, kind, instance.id, task_id, data_digest, chain, chain_seq, key_id=key_id)
     instance.audit_seq, instance.audit_hash = chain_seq, h
     return {"at": at, "actor": actor, "kind": kind, "instance_id": instance.id, "task_id": task_id,
             "data": data, "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
-            "prev_hash": prev_hash, "hash": h}
+            "prev_hash": prev_hash, "hash": h, "key_id": key_id}
 
 
 def insert_event(session: Session, event: dict) -> dict:
@@ -96,11 +177,12 @@ def append(session: Session, *, actor: str, kind: str, instance=None, instance_i
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
         .returning(AuditHead.seq, AuditHead.hash)
     ).one()
-    h = _link_hash(prev_hash, at, actor, kind, None, task_id, data_digest, chain, chain_seq)
+    key_id = _current_key()
+    h = _link_hash(prev_hash, at, actor, kind, None, task_id, data_digest, chain, chain_seq, key_id=key_id)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
     event = {"at": at, "actor": actor, "kind": kind, "instance_id": instance_id, "task_id": task_id,
              "data": data, "data_digest": data_digest, "chain": chain, "chain_seq": chain_seq,
-             "prev_hash": prev_hash, "hash": h}
+             "prev_hash": prev_hash, "hash": h, "key_id": key_id}
     event["seq"] = session.execute(insert(AuditEvent).values(**event).returning(AuditEvent.seq)).scalar_one()
     return event
 
@@ -139,10 +221,17 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, ev.seq, "prev_hash does not match the chain's previous event")
             if digest(ev.data or {}) != ev.data_digest:
                 return VerifyResult(False, checked, ev.seq, "data does not match data_digest")
+            if ev.key_id is None:
+                return VerifyResult(False, checked, ev.seq, "event is not sealed with an audit key (written before "
+                                    "keys existed, or downgraded): run `anjian audit reseal` if it predates 0012")
+            if not KEYRING.has(ev.key_id):
+                return VerifyResult(False, checked, ev.seq, f"event is sealed with audit key '{ev.key_id}', which "
+                                    "is not in the keyring (ANJIAN_AUDIT_KEYS)")
             h = _link_hash(ev.prev_hash, ev.at, ev.actor, ev.kind, ev.instance_id, ev.task_id, ev.data_digest,
-                           ev.chain, ev.chain_seq)
-            if h != ev.hash:
-                return VerifyResult(False, checked, ev.seq, "hash does not match the event's content")
+                           ev.chain, ev.chain_seq, key_id=ev.key_id)
+            if not hmac.compare_digest(h, ev.hash):
+                return VerifyResult(False, checked, ev.seq, f"hash does not match the event's content under audit "
+                                    f"key '{ev.key_id}' (edited, or rehashed without the key)")
             tips[ev.chain] = (ev.hash, ev.chain_seq)
             checked += 1
             last = ev.seq
@@ -158,6 +247,87 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             return VerifyResult(False, checked, None,
                                 f"instance {iid}'s chain tip does not match its last event (events removed)")
     return VerifyResult(True, checked)
+
+
+@dataclass
+class ResealResult:
+    """Outcome of :func:`reseal`: chains and events resealed, chains refused (plain hash broken)."""
+
+    chains: int = 0
+    events: int = 0
+    refused: list[dict] | None = None
+
+
+def reseal(db) -> ResealResult:
+    """Seal with the current key every chain that still holds events without a key id.
+
+    Each such chain is walked in order; every link is first checked as it was written
+    (plain sha256 for unkeyed events, its own key otherwise), then it and every later
+    event are re-linked under the current key, and the chain's tip (instance row, or
+    the global head) moves with them, all in one transaction per chain. A chain whose
+    links do not check out is left as it is and reported (resealing would launder an
+    edit). The instance's ``row_version`` moves on, so a step computed on the old tip
+    loses with a 409 instead of linking to a hash that no longer exists.
+    """
+    from engine.models import ProcessInstance
+
+    key_id = _current_key()
+    result = ResealResult(refused=[])
+    with db.session(write=False) as s:
+        chains = [c for (c,) in s.execute(select(AuditEvent.chain).where(AuditEvent.key_id.is_(None)).distinct())]
+    for chain in sorted(chains):
+        with db.session() as s:
+            if chain == "global":
+                head = s.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+                tip = (head.hash, head.seq)
+            else:
+                iid = int(chain[2:])
+                inst = s.execute(select(ProcessInstance.audit_hash, ProcessInstance.audit_seq)
+                                 .where(ProcessInstance.id == iid)).one_or_none()
+                tip = ((inst.audit_hash or GENESIS_HASH), inst.audit_seq or 0) if inst is not None else None
+            events = s.scalars(select(AuditEvent).where(AuditEvent.chain == chain)
+                               .order_by(AuditEvent.chain_seq)).all()
+            problem = None
+            old_prev, new_prev, changed = GENESIS_HASH, GENESIS_HASH, 0
+            for i, ev in enumerate(events, start=1):
+                link = (ev.at, ev.actor, ev.kind, ev.instance_id, ev.task_id, ev.data_digest, ev.chain, ev.chain_seq)
+                if ev.chain_seq != i or ev.prev_hash != old_prev or digest(ev.data or {}) != ev.data_digest:
+                    problem = {"chain": chain, "seq": ev.seq, "reason": "link or data does not match"}
+                    break
+                if ev.key_id is None:
+                    as_written = plain_link_hash(ev.prev_hash, *link)
+                elif KEYRING.has(ev.key_id):
+                    as_written = _link_hash(ev.prev_hash, *link, key_id=ev.key_id)
+                else:
+                    as_written = None
+                if as_written is None or not hmac.compare_digest(as_written, ev.hash):
+                    problem = {"chain": chain, "seq": ev.seq, "reason": "hash does not match the event's content"}
+                    break
+                old_prev = ev.hash
+                if ev.key_id is None or new_prev != ev.prev_hash:
+                    ev.prev_hash, ev.hash, ev.key_id = new_prev, _link_hash(new_prev, *link, key_id=key_id), key_id
+                    changed += 1
+                new_prev = ev.hash
+            if problem is None and tip is not None and tip != (old_prev, len(events)):
+                problem = {"chain": chain, "seq": None, "reason": "chain tip does not match its last event"}
+            if problem is not None:
+                s.rollback()
+                result.refused.append(problem)
+                continue
+            if chain == "global":
+                head.hash = new_prev
+            elif tip is not None:
+                moved = s.execute(update(ProcessInstance.__table__)
+                                  .where(ProcessInstance.id == iid, ProcessInstance.audit_hash == tip[0],
+                                         ProcessInstance.audit_seq == tip[1])
+                                  .values(audit_hash=new_prev, row_version=ProcessInstance.row_version + 1))
+                if moved.rowcount != 1:  # the instance took a step meanwhile: try again later
+                    s.rollback()
+                    result.refused.append({"chain": chain, "seq": None, "reason": "instance changed meanwhile"})
+                    continue
+            result.chains += 1
+            result.events += changed
+    return result
 
 
 class AuditService:
@@ -189,3 +359,18 @@ class AuditService:
         """Walk the chain (see :func:`verify`)."""
         with self.db.session(write=False) as s:
             return verify(s)
+
+    def reseal(self) -> ResealResult:
+        """Seal events written before audit keys existed (see :func:`reseal`)."""
+        import logging
+
+        result = reseal(self.db)
+        for refused in result.refused or ():
+            logging.getLogger(__name__).warning("audit chain %s not resealed (event seq %s): %s", refused["chain"],
+                                                refused["seq"], refused["reason"])
+        return result
+
+    def has_unsealed(self) -> bool:
+        """True when some event has no key id (a database from before migration 0012)."""
+        with self.db.session(write=False) as s:
+            return s.scalar(select(AuditEvent.seq).where(AuditEvent.key_id.is_(None)).limit(1)) is not None

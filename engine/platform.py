@@ -5,6 +5,7 @@ import os
 
 from sqlalchemy import event
 
+from engine import audit
 from engine.audit import AuditService
 from engine.config import Settings
 from engine.db import Database
@@ -30,6 +31,8 @@ class Platform:
 
         self.settings = settings
         self.db = database or Database(settings.database_url)
+        if settings.audit_keys:  # the audit chain's HMAC keys, kept outside the database
+            audit.install_keys(settings.audit_keys, settings.audit_key_id)
         # Connectors see the platform's own database and data folder, not whatever the process env says.
         self.connectors = discover(environ={**os.environ, "DATABASE_URL": settings.database_url,
                                             "ANJIAN_DATA_DIR": str(settings.data_dir)})
@@ -99,6 +102,8 @@ class Platform:
         from engine import migrate
 
         migrate.upgrade(self.db)
+        if self.audit.has_unsealed():  # events from before audit keys: seal them with the current key
+            self.audit.reseal()
 
     def close(self) -> None:
         """Stop background work and release database connections."""

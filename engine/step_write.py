@@ -33,7 +33,7 @@ INSTANCE_WRITTEN = ("state", "status", "variables", "next_timer_at", "ended_at",
                     "subscriptions_fp", "audit_hash", "audit_seq")
 TASK_COLUMNS = tuple(c.key for c in TASK_TABLE.c)
 EVENT_COLUMNS = ("chain", "chain_seq", "at", "actor", "kind", "instance_id", "task_id", "data", "data_digest",
-                 "prev_hash", "hash")
+                 "prev_hash", "hash", "key_id")
 CLOSE_COLUMNS = ("state", "completed_at", "completed_by")
 # Statement shapes kept per (new tasks, events, closes a task): a step beyond these
 # bounds is rare and runs statement by statement rather than growing the cache.
