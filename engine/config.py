@@ -155,10 +155,18 @@ def _embedded_secret(data_dir: Path, name: str = "secret.key") -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        # Written aside and linked into place: processes starting together (gunicorn workers)
+        # all end up with the one key that won, never each with its own.
+        tmp = data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
 
 
 AUDIT_KEY_MIN_LENGTH = 32

@@ -120,12 +120,12 @@ class ImportReportSchema(Base):
     rows = fields.List(fields.Nested(ImportRowSchema))
 
 
-class ImportFormSchema(Base):
-    sheet = fields.String(validate=validate.Length(min=1, max=100))
-
-
 class ImportFileSchema(Base):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "a .csv (UTF-8) or .xlsx file"})
+    # Documented here, read from the form by the view: webargs' "files" location holds files only,
+    # and a second (form) schema would be a second request body, which OpenAPI 3 cannot express.
+    sheet = fields.String(metadata={"description": "Excel sheet to read (default: the first)"})
 
 
 def _errors(*codes):
@@ -266,17 +266,19 @@ class UserPassword(MethodView):
 
 @blp.route("/import")
 class Import(MethodView):
-    @blp.arguments(ImportFormSchema, location="form")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
     @_errors(401, 403, 422)
-    def post(self, form, files):
+    def post(self, files):
         """Import departments, areas and users from a CSV or Excel file (multipart 'file'; README
         "Organisation import"): per-row results, bad rows rejected and not stored, idempotent."""
         actor = _admin("importing the organisation")
         upload = files.get("file") if files else request.files.get("file")
         if upload is None or not getattr(upload, "filename", None):
             raise Invalid("no file", errors=[{"field": "file", "message": "send the file as multipart field 'file'"}])
+        sheet = request.form.get("sheet") or None
+        if sheet is not None and len(sheet) > 100:
+            raise Invalid("invalid sheet", errors=[{"field": "sheet", "message": "at most 100 characters"}])
         org = platform().organisation
         data = upload.stream.read(org.max_import_bytes + 1)
-        return org.import_file(actor, upload.filename, data, sheet=form.get("sheet"))
+        return org.import_file(actor, upload.filename, data, sheet=sheet)
