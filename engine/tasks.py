@@ -237,9 +237,14 @@ class TaskService:
                     self.runner.remember(done.inst, done.wf)
                     return done.result()
             with self.db.session() as s:
-                return self._write_in(s, done)
-        with self.db.session() as s:
-            return self._write_in(s, self._step(s.connection(), principal, task_id, data))
+                result = self._write_in(s, done)
+        else:
+            with self.db.session() as s:
+                done = self._step(s.connection(), principal, task_id, data)
+                result = self._write_in(s, done)
+        if done.outcome.discarded:
+            _refuse_discarded(done)
+        return result
 
     def _write_in(self, s, done: "_Completion") -> dict:
         """The step write and everything else the step changed, in the transaction of ``s``."""
@@ -280,8 +285,9 @@ class TaskService:
         task.data.update(data)
         task.run()
         outcome = self.runner.step(inst, wf, model, ready_before=ready_before)
-        events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
-                                data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
+        events = [] if outcome.discarded else [audit.prepare(
+            inst, actor=principal.username, kind="complete", task_id=row.id,
+            data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
         if outcome.incident is not None:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))
@@ -292,14 +298,17 @@ class TaskService:
         # The versioned UPDATE of the instance is the first write: concurrent
         # completions of one task queue on its row lock and lose with a 409,
         # before any task row or audit event of theirs is written.
+        # A discarded step (engine.runner.StepOutcome.discarded) leaves the task ready.
+        close = None if done.outcome.discarded else {"id": done.row.id, "completed_at": done.now,
+                                                     "completed_by": done.user}
         written = write_step(conn, done.inst, done.version, new_tasks=[vars(t) for t in done.outcome.new_tasks],
-                             events=done.events, close_task={"id": done.row.id, "completed_at": done.now,
-                                                             "completed_by": done.user})
+                             events=done.events, close_task=close)
         if not written.task_was_ready or (written.instance_saved and not written.task_closed):
             raise Conflict("task is no longer ready", retryable=False)
         if not written.instance_saved:
             raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-        done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
+        if close is not None:
+            done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
 
     # ------------------------------------------------------------------ checks
 
@@ -369,6 +378,15 @@ def _conflict_on_stale():
         yield
     except StaleDataError:
         raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True) from None
+
+
+def _refuse_discarded(done: "_Completion") -> None:
+    """The step after the completion was thrown away (and its incident committed): say so."""
+    incident = done.outcome.incident
+    raise Conflict(f"the submission was not stored: {incident.message}. The instance is in error "
+                   f"(incident {incident.id}); the task stays ready once the incident is retried",
+                   retryable=False, incident_id=incident.id, incident_kind=incident.kind,
+                   element_id=(incident.details or {}).get("bpmn_id"))
 
 
 def _is_uuid(value: str) -> bool:
