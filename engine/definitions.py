@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
-from engine import decision_checks
+from engine import call_graph, decision_checks, form_schema
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
@@ -230,6 +230,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
     dmn_docs: dict[str, etree._ElementTree] = {}
     texts: dict[str, str] = {}
     forms: dict[str, dict] = {}
+    form_sizes: dict[str, int] = {}
 
     for name, raw in files.items():
         if len(raw) > MAX_FILE_BYTES:
@@ -248,6 +249,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             form = _load_form(name, text, errors)
             if form is not None:
                 forms[name] = form
+                form_sizes[name] = len(raw)
             continue
         try:
             doc = etree.ElementTree(etree.fromstring(raw, _parser_safe()))
@@ -293,12 +295,18 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             errors.extend(found)
 
     all_forms = {**library_forms, **forms}
+    for name, schema in forms.items():
+        if not _is_ui_schema(name):
+            errors.extend(DeployError(name, message) for message in
+                          form_schema.problems(name, schema, form_sizes[name], all_forms))
     processes: list[ParsedProcess] = []
+    call_problems, unbuildable = call_graph.problems(bpmn_docs)
+    errors.extend(DeployError(p.call.file, p.message, p.call.line, p.call.element_id) for p in call_problems)
     for name, doc in bpmn_docs.items():
         for process_el in doc.getroot().iter(f"{BPMN}process"):
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
-            if process_el.get("isExecutable", "true").lower() == "false":
+            if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable:
                 continue
             try:
                 parser.get_spec(pid)
@@ -347,15 +355,21 @@ def _calls_unusable_decision(process_el, decision_files: dict[str, str], broken:
 
 
 def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:
+    if len(text) > form_schema.MAX_FORM_BYTES:
+        errors.append(DeployError(name, f"form is larger than {form_schema.MAX_FORM_BYTES} bytes"))
+        return None
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
         errors.append(DeployError(name, f"invalid JSON: {exc.msg}", exc.lineno))
         return None
+    except RecursionError:
+        errors.append(DeployError(name, f"form is nested more than {form_schema.MAX_FORM_DEPTH} levels deep"))
+        return None
     if not isinstance(schema, dict):
         errors.append(DeployError(name, "a form must be a JSON Schema object"))
         return None
-    if name.lower().endswith((".uischema.json", "-uischema.json", "_uischema.json")):
+    if _is_ui_schema(name):
         return schema  # UI schemas (react-jsonschema-form) are not JSON Schemas
     try:
         validator_for(schema).check_schema(schema)
@@ -367,6 +381,10 @@ def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:
         errors.append(DeployError(name, f"not a valid JSON Schema: {exc}"))
         return None
     return schema
+
+
+def _is_ui_schema(name: str) -> bool:
+    return name.lower().endswith((".uischema.json", "-uischema.json", "_uischema.json"))
 
 
 def _xsd_errors(name: str, doc, errors: list[DeployError]) -> bool:
@@ -533,6 +551,9 @@ def _bundle(pid, file, subs, bpmn_docs, texts, decision_files, forms, parser) ->
         for el in root.iter(f"{SPIFF}property"):
             if el.get("name") in (FORM_PROPERTY, UI_FORM_PROPERTY) and el.get("value") in forms:
                 bundle["forms"][el.get("value")] = forms[el.get("value")]
+    # the forms those reach through $ref travel with them (nothing is fetched at run time)
+    for name in form_schema.referenced_forms(set(bundle["forms"]), forms) - set(bundle["forms"]):
+        bundle["forms"][name] = forms[name]
     return bundle
 
 

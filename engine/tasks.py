@@ -11,13 +11,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from uuid import UUID
 
-from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
+from referencing.exceptions import Unresolvable
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, form_schema
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -273,7 +272,7 @@ class TaskService:
         self._check_segregation(row, done_by_caller)
         model = self.runner.model_for(conn, inst.definition_id)
         if row.form:
-            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
+            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data, model.forms)
         if inst.status not in ("running", "waiting"):
             raise Conflict(f"instance {inst.id} is {inst.status}")
         wf = self.runner.load(inst, model)
@@ -349,17 +348,22 @@ class TaskService:
                             f"instance and may not also complete '{row.bpmn_id}'",
                             reason="segregation_of_duties")
 
-    def _validate_form(self, definition_id: int, form_name: str, schema: dict | None, data: dict) -> None:
+    def _validate_form(self, definition_id: int, form_name: str, schema: dict | None, data: dict,
+                       forms: dict | None = None) -> None:
         if schema is None:
             return
         key = (definition_id, form_name)
         validator = self._validators.get(key)
         if validator is None:
-            cls = validator_for(schema, default=Draft202012Validator)
-            validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+            validator = form_schema.validator(schema, forms or {})  # RE2 patterns, $ref inside the deployment
             self._validators[key] = validator
         errors = []
-        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        try:
+            found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        except Unresolvable as exc:  # a version stored before deployment checked every $ref
+            raise Invalid(f"form '{form_name}' has a $ref that does not resolve inside its deployment",
+                          errors=[{"field": "(form)", "message": str(exc)}]) from None
+        for err in found:
             path = "/".join(str(p) for p in err.absolute_path)
             if err.validator == "required" and isinstance(err.validator_value, list):
                 missing = [f for f in err.validator_value if f not in (err.instance or {})]
