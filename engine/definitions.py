@@ -22,7 +22,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
-from engine import call_graph, decision_checks, form_schema
+from engine import call_graph, decision_checks, expression_lint, form_schema
+from engine.deploy_locate import locate
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
@@ -266,15 +267,18 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
 
     parser = AnjianParser()
     added: dict[str, str] = {}
+    unparsed: set[str] = set()  # files SpiffWorkflow refused: their processes are not built (no follow-on errors)
     for name, doc in bpmn_docs.items():
         try:
             parser.add_bpmn_xml(doc.getroot(), filename=name)
             for pid in parser.get_process_ids():
                 added.setdefault(pid, name)
         except ValidationException as exc:
-            errors.append(_from_validation(exc, name))
+            errors.append(_from_validation(exc, name, doc.getroot()))
+            unparsed.add(name)
         except Exception as exc:
-            errors.append(DeployError(name, f"parse error: {exc}"))
+            errors.append(DeployError(name, f"parse error: {exc}", *reversed(locate(doc.getroot(), str(exc)))))
+            unparsed.add(name)
     decision_files: dict[str, str] = {}
     broken_dmn: set[str] = set()
     for name, doc in dmn_docs.items():
@@ -300,13 +304,17 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             errors.extend(DeployError(name, message) for message in
                           form_schema.problems(name, schema, form_sizes[name], all_forms))
     processes: list[ParsedProcess] = []
+    for name, doc in bpmn_docs.items():
+        errors.extend(DeployError(name, message, el.sourceline, _element_id(el))
+                      for el, message in expression_lint.problems(doc.getroot()))
     call_problems, unbuildable = call_graph.problems(bpmn_docs)
     errors.extend(DeployError(p.call.file, p.message, p.call.line, p.call.element_id) for p in call_problems)
     for name, doc in bpmn_docs.items():
         for process_el in doc.getroot().iter(f"{BPMN}process"):
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
-            if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable:
+            if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable \
+                    or name in unparsed:
                 continue
             try:
                 parser.get_spec(pid)
@@ -315,7 +323,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             # missing, that is already reported (at the table's file, or by the lint above).
             except ValidationException as exc:
                 if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
-                    errors.append(_from_validation(exc, name))
+                    errors.append(_from_validation(exc, name, doc.getroot()))
                 continue
             except Exception as exc:
                 if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
@@ -339,7 +347,7 @@ def _parse_dmn(parser, name: str, root) -> DeployError | None:
         parser.add_dmn_xml(root, filename=name)
         parser.dmn_parsers[decision.get("id")].parse()
     except ValidationException as exc:
-        return _from_validation(exc, name)
+        return _from_validation(exc, name, root)
     except Exception as exc:
         return DeployError(name, f"DMN parse error: {type(exc).__name__}: {exc}")
     return None
@@ -407,10 +415,14 @@ def _xsd_errors(name: str, doc, errors: list[DeployError]) -> bool:
     return True
 
 
-def _from_validation(exc: ValidationException, fallback_file: str) -> DeployError:
+def _from_validation(exc: ValidationException, fallback_file: str, root=None) -> DeployError:
     line = exc.line_number if isinstance(exc.line_number, int) else None
     msg = str(exc.args[0]) if exc.args else str(exc)
-    return DeployError(exc.file_name or fallback_file, msg, line, getattr(exc, "id", None) or None)
+    element_id = getattr(exc, "id", None) or None
+    if element_id is None and (not exc.file_name or exc.file_name == fallback_file):
+        element_id, found_line = locate(root, msg)  # SpiffWorkflow raised it without the node
+        line = line or found_line
+    return DeployError(exc.file_name or fallback_file, msg, line, element_id)
 
 
 def _lint_process(file, process_el, forms, operators, decision_files, errors) -> None:
