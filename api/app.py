@@ -1,11 +1,11 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from api import metrics, problems
@@ -38,7 +38,29 @@ class FastJSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)  # indent (debug pretty-printing) and the like
 
     def loads(self, s, **kwargs):
-        return jsoncodec.loads(s) if not kwargs else super().loads(s, **kwargs)
+        # Everything Flask parses is a request body: strict and bounded (jsoncodec.MalformedJSON is a
+        # ValueError, which Flask answers with 400; problems.from_http keeps its reason).
+        settings = self._app.extensions["anjian"].settings
+        return jsoncodec.loads_bounded(s, max_depth=settings.request_max_depth,
+                                       max_number_chars=settings.request_max_number_chars)
+
+
+def _parse_body_first():
+    # Every endpoint, also those that read the body with get_json(silent=True) or not at all: a
+    # malformed JSON body is a 400 naming what is wrong before any view runs (Flask's own answer
+    # drops the reason). The parsed body is Flask's cached one, so no view parses it again.
+    if not request.is_json or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    raw = request.get_data(cache=True)
+    if not raw:
+        return
+    settings = current_app.extensions["anjian"].settings
+    try:
+        value = jsoncodec.loads_bounded(raw, max_depth=settings.request_max_depth,
+                                        max_number_chars=settings.request_max_number_chars)
+    except jsoncodec.MalformedJSON as exc:
+        raise BadRequest(f"Failed to decode JSON object: {exc}") from None
+    request._cached_json = (value, value)  # what Request.get_json(cache=True) keeps
 
 
 class ProblemApi(Api):
@@ -81,6 +103,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         api.register_blueprint(module.blp)
 
     app.before_request(metrics.before)
+    app.before_request(_parse_body_first)
     app.before_request(authenticate_request)
     app.after_request(metrics.after)
     app.register_error_handler(AnjianError, problems.from_domain)

@@ -2,6 +2,18 @@
 from __future__ import annotations
 
 import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser reading JSON bodies through Flask, so through api/app.py's strict and
+    bounded provider: one parse per request instead of a second one by the standard library."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return req.get_json(cache=True)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -12,6 +24,8 @@ class Blueprint(flask_smorest.Blueprint):
     reused as is, and a marshmallow schema keeps no state between loads. The OpenAPI
     document is the same either way.
     """
+
+    ARGUMENTS_PARSER = BodyParser()
 
     def arguments(self, schema, *args, **kwargs):
         if isinstance(schema, type):

@@ -56,7 +56,9 @@ def from_http(err: HTTPException) -> Response:
     code = err.code or 500
     detail = err.description if code != 500 else "internal error"
     if code == 400 and "JSON" in (err.description or ""):
-        detail = "the request body is not valid JSON"
+        # Flask's "Failed to decode JSON object: <reason>": keep the reason (engine.jsoncodec.loads_bounded).
+        reason = (err.description or "").partition("Failed to decode JSON object: ")[2]
+        detail = f"the request body is not valid JSON: {reason}" if reason else "the request body is not valid JSON"
     return problem(code, err.name, detail)
 
 

@@ -38,6 +38,16 @@ class Settings:
     # Depth at which an instance is failed loudly; SpiffWorkflow's TaskIterator
     # silently stops at 1000 (see DESIGN.md), so stay well below it.
     max_task_depth: int = 900
+    # Wall-clock budget of one engine step (start, completion, timer, message, job): a script loop or
+    # a call activity that does not end within it becomes a `step_budget` incident (engine/budget.py).
+    step_budget_seconds: float = 5.0
+    # The values a step leaves in process variables (engine/value_domain.py): JSON types, str keys,
+    # 64-bit integers, nested at most this deep, at most this many bytes as JSON.
+    value_max_depth: int = 32
+    value_max_bytes: int = 1_000_000
+    # Request bodies (api/app.py): nesting depth and length of one number literal.
+    request_max_depth: int = 64
+    request_max_number_chars: int = 100
     # A job sent to a worker but not done after this long is sent again.
     job_lease_seconds: float = 60.0
     # Live workflows kept per process to skip deserializing the next step (engine/workflow_cache.py); 0 = off.
@@ -88,6 +98,11 @@ class Settings:
             mqtt_topic=env.get("ANJIAN_MQTT_TOPIC") or "anjian/+/+/+/+",
             alert_rules_path=Path(env["ANJIAN_ALERT_RULES"]) if env.get("ANJIAN_ALERT_RULES") else None,
             max_task_depth=int(env.get("ANJIAN_MAX_TASK_DEPTH", 900)),
+            step_budget_seconds=_env_number(env, "ANJIAN_STEP_BUDGET_SECONDS", 5.0, minimum=0.1),
+            value_max_depth=int(_env_number(env, "ANJIAN_VALUE_MAX_DEPTH", 32, minimum=1)),
+            value_max_bytes=int(_env_number(env, "ANJIAN_VALUE_MAX_BYTES", 1_000_000, minimum=1024)),
+            request_max_depth=int(_env_number(env, "ANJIAN_REQUEST_MAX_DEPTH", 64, minimum=2)),
+            request_max_number_chars=int(_env_number(env, "ANJIAN_REQUEST_MAX_NUMBER_CHARS", 100, minimum=20)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
             workflow_cache_size=int(_env_number(env, "ANJIAN_WORKFLOW_CACHE", 256, minimum=0)),
             mes_sync_seconds=_env_number(env, "ANJIAN_MES_SYNC_SECONDS", 0.0, minimum=0.0),

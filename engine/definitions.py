@@ -22,7 +22,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
-from engine import decision_checks
+from engine import call_graph, decision_checks, expression_lint, form_schema
+from engine.deploy_locate import locate
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
@@ -230,6 +231,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
     dmn_docs: dict[str, etree._ElementTree] = {}
     texts: dict[str, str] = {}
     forms: dict[str, dict] = {}
+    form_sizes: dict[str, int] = {}
 
     for name, raw in files.items():
         if len(raw) > MAX_FILE_BYTES:
@@ -248,6 +250,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             form = _load_form(name, text, errors)
             if form is not None:
                 forms[name] = form
+                form_sizes[name] = len(raw)
             continue
         try:
             doc = etree.ElementTree(etree.fromstring(raw, _parser_safe()))
@@ -264,15 +267,18 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
 
     parser = AnjianParser()
     added: dict[str, str] = {}
+    unparsed: set[str] = set()  # files SpiffWorkflow refused: their processes are not built (no follow-on errors)
     for name, doc in bpmn_docs.items():
         try:
             parser.add_bpmn_xml(doc.getroot(), filename=name)
             for pid in parser.get_process_ids():
                 added.setdefault(pid, name)
         except ValidationException as exc:
-            errors.append(_from_validation(exc, name))
+            errors.append(_from_validation(exc, name, doc.getroot()))
+            unparsed.add(name)
         except Exception as exc:
-            errors.append(DeployError(name, f"parse error: {exc}"))
+            errors.append(DeployError(name, f"parse error: {exc}", *reversed(locate(doc.getroot(), str(exc)))))
+            unparsed.add(name)
     decision_files: dict[str, str] = {}
     broken_dmn: set[str] = set()
     for name, doc in dmn_docs.items():
@@ -293,12 +299,22 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             errors.extend(found)
 
     all_forms = {**library_forms, **forms}
+    for name, schema in forms.items():
+        if not _is_ui_schema(name):
+            errors.extend(DeployError(name, message) for message in
+                          form_schema.problems(name, schema, form_sizes[name], all_forms))
     processes: list[ParsedProcess] = []
+    for name, doc in bpmn_docs.items():
+        errors.extend(DeployError(name, message, el.sourceline, _element_id(el))
+                      for el, message in expression_lint.problems(doc.getroot()))
+    call_problems, unbuildable = call_graph.problems(bpmn_docs)
+    errors.extend(DeployError(p.call.file, p.message, p.call.line, p.call.element_id) for p in call_problems)
     for name, doc in bpmn_docs.items():
         for process_el in doc.getroot().iter(f"{BPMN}process"):
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
-            if process_el.get("isExecutable", "true").lower() == "false":
+            if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable \
+                    or name in unparsed:
                 continue
             try:
                 parser.get_spec(pid)
@@ -307,7 +323,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             # missing, that is already reported (at the table's file, or by the lint above).
             except ValidationException as exc:
                 if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
-                    errors.append(_from_validation(exc, name))
+                    errors.append(_from_validation(exc, name, doc.getroot()))
                 continue
             except Exception as exc:
                 if not _calls_unusable_decision(process_el, decision_files, broken_dmn):
@@ -331,7 +347,7 @@ def _parse_dmn(parser, name: str, root) -> DeployError | None:
         parser.add_dmn_xml(root, filename=name)
         parser.dmn_parsers[decision.get("id")].parse()
     except ValidationException as exc:
-        return _from_validation(exc, name)
+        return _from_validation(exc, name, root)
     except Exception as exc:
         return DeployError(name, f"DMN parse error: {type(exc).__name__}: {exc}")
     return None
@@ -347,15 +363,21 @@ def _calls_unusable_decision(process_el, decision_files: dict[str, str], broken:
 
 
 def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:
+    if len(text) > form_schema.MAX_FORM_BYTES:
+        errors.append(DeployError(name, f"form is larger than {form_schema.MAX_FORM_BYTES} bytes"))
+        return None
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
         errors.append(DeployError(name, f"invalid JSON: {exc.msg}", exc.lineno))
         return None
+    except RecursionError:
+        errors.append(DeployError(name, f"form is nested more than {form_schema.MAX_FORM_DEPTH} levels deep"))
+        return None
     if not isinstance(schema, dict):
         errors.append(DeployError(name, "a form must be a JSON Schema object"))
         return None
-    if name.lower().endswith((".uischema.json", "-uischema.json", "_uischema.json")):
+    if _is_ui_schema(name):
         return schema  # UI schemas (react-jsonschema-form) are not JSON Schemas
     try:
         validator_for(schema).check_schema(schema)
@@ -367,6 +389,10 @@ def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:
         errors.append(DeployError(name, f"not a valid JSON Schema: {exc}"))
         return None
     return schema
+
+
+def _is_ui_schema(name: str) -> bool:
+    return name.lower().endswith((".uischema.json", "-uischema.json", "_uischema.json"))
 
 
 def _xsd_errors(name: str, doc, errors: list[DeployError]) -> bool:
@@ -389,10 +415,14 @@ def _xsd_errors(name: str, doc, errors: list[DeployError]) -> bool:
     return True
 
 
-def _from_validation(exc: ValidationException, fallback_file: str) -> DeployError:
+def _from_validation(exc: ValidationException, fallback_file: str, root=None) -> DeployError:
     line = exc.line_number if isinstance(exc.line_number, int) else None
     msg = str(exc.args[0]) if exc.args else str(exc)
-    return DeployError(exc.file_name or fallback_file, msg, line, getattr(exc, "id", None) or None)
+    element_id = getattr(exc, "id", None) or None
+    if element_id is None and (not exc.file_name or exc.file_name == fallback_file):
+        element_id, found_line = locate(root, msg)  # SpiffWorkflow raised it without the node
+        line = line or found_line
+    return DeployError(exc.file_name or fallback_file, msg, line, element_id)
 
 
 def _lint_process(file, process_el, forms, operators, decision_files, errors) -> None:
@@ -533,6 +563,9 @@ def _bundle(pid, file, subs, bpmn_docs, texts, decision_files, forms, parser) ->
         for el in root.iter(f"{SPIFF}property"):
             if el.get("name") in (FORM_PROPERTY, UI_FORM_PROPERTY) and el.get("value") in forms:
                 bundle["forms"][el.get("value")] = forms[el.get("value")]
+    # the forms those reach through $ref travel with them (nothing is fetched at run time)
+    for name in form_schema.referenced_forms(set(bundle["forms"]), forms) - set(bundle["forms"]):
+        bundle["forms"][name] = forms[name]
     return bundle
 
 

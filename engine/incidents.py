@@ -17,6 +17,9 @@ from engine.runner import Runner
 OPERATOR_ROLES = frozenset({"admin", "supervision", "designer"})
 
 
+DISCARDED_KINDS = ("step_budget", "invalid_value")
+
+
 def incident_view(i: Incident) -> dict:
     """An incident as operators see it."""
     return {"id": i.id, "instance_id": i.instance_id, "task_id": i.task_id, "kind": i.kind, "message": i.message,
@@ -66,16 +69,18 @@ class IncidentService:
                 model = self.runner.model_for(s, inst.definition_id)
                 ready_before = self.runner.ready_task_ids(wf)
                 task = wf.get_task_from_id(UUID(inc.task_id)) if inc.task_id else None
-                if task is None:
+                # A discarded step (step_budget, invalid_value) names no task: its instance kept the
+                # state before the step, and a retry runs the engine steps from there again.
+                if task is None and inc.kind not in DISCARDED_KINDS:
                     raise Conflict("the failed task is no longer in the instance")
-                if variables:
+                if variables and task is not None:
                     task.data.update(variables)
                 if inc.kind == "service_task":
                     if task.state != TaskState.STARTED:
                         raise Conflict("the service task is no longer waiting")
                     task.internal_data["anjian_attempt"] = task.internal_data.get("anjian_attempt", 1) + 1
                     task.internal_data.pop("anjian_queued", None)
-                elif task.state == TaskState.ERROR:
+                elif task is not None and task.state == TaskState.ERROR:
                     task._set_state(TaskState.READY)  # SpiffWorkflow has no public "retry" for an errored task
                 inst.status = "running"
                 outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)

@@ -53,3 +53,79 @@ def loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+class MalformedJSON(ValueError):
+    """A request body that is not JSON within the platform's bounds (the API answers 400)."""
+
+
+def loads_bounded(text: str | bytes, *, max_depth: int, max_number_chars: int) -> Any:
+    """Parse untrusted JSON strictly: RFC 8259 only (no NaN, no lone surrogates, UTF-8),
+    nesting at most ``max_depth`` deep, no number literal longer than ``max_number_chars``.
+
+    Raises :class:`MalformedJSON` saying what is wrong. orjson does the work; text with a run
+    of 19+ digits goes to the standard library with bounded number hooks (orjson would round
+    a big integer to a float, or call a long one infinity).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedJSON(f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    if not _LONG_DIGITS.search(text):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            if "depth" in str(exc):
+                raise MalformedJSON(f"JSON nested deeper than {max_depth} levels") from None
+            raise MalformedJSON(str(exc)) from None
+        _check_depth(value, max_depth, strings=False)
+        return value
+
+    def number(literal: str, convert):
+        if len(literal) > max_number_chars:
+            raise MalformedJSON(f"a number has {len(literal)} characters; at most {max_number_chars} are accepted")
+        return convert(literal)
+
+    def constant(name: str):
+        raise MalformedJSON(f"{name} is not JSON")
+
+    try:
+        value = json.loads(text, parse_int=lambda s: number(s, int), parse_float=lambda s: number(s, float),
+                           parse_constant=constant)
+    except MalformedJSON:
+        raise
+    except RecursionError:
+        raise MalformedJSON(f"JSON nested deeper than {max_depth} levels") from None
+    except ValueError as exc:
+        raise MalformedJSON(str(exc)) from None
+    _check_depth(value, max_depth, strings=True)
+    return value
+
+
+def _check_depth(value: Any, max_depth: int, *, strings: bool) -> None:
+    """Walk ``value`` without recursion: nesting within ``max_depth``, and (``strings``) no
+    string or key with a lone surrogate (the standard library decodes ``"\\ud800"``)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                raise MalformedJSON(f"JSON nested deeper than {max_depth} levels")
+            for key, child in item.items():
+                if strings:
+                    _check_text(key)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > max_depth:
+                raise MalformedJSON(f"JSON nested deeper than {max_depth} levels")
+            stack.extend((child, depth + 1) for child in item)
+        elif strings and isinstance(item, str):
+            _check_text(item)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedJSON("a string contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text") from None

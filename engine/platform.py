@@ -38,7 +38,9 @@ class Platform:
                                             "ANJIAN_DATA_DIR": str(settings.data_dir)})
         self.models = ModelCache()
         self.runner = Runner(self.models, max_task_depth=settings.max_task_depth,
-                             workflow_cache=WorkflowCache(settings.workflow_cache_size))
+                             workflow_cache=WorkflowCache(settings.workflow_cache_size),
+                             step_budget_seconds=settings.step_budget_seconds,
+                             value_max_depth=settings.value_max_depth, value_max_bytes=settings.value_max_bytes)
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds,
                                  settings.auth_refresh_seconds)
         self.organisation = OrganisationService(self.db, self.users, max_import_bytes=settings.org_import_max_bytes,

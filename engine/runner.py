@@ -33,10 +33,14 @@ from engine.models import (
     TaskRecord,
     utcnow,
 )
+from engine import budget, value_domain
+from engine.budget import StepBudgetExceeded
 from engine.prepared import Prepared
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine import spiff
 from engine.spiff import DeferredServiceTask
+from engine import jsoncodec
+from engine.value_domain import ValueRejected
 from engine.values import json_data, text_or_none
 from engine.workflow_cache import WorkflowCache
 
@@ -70,6 +74,9 @@ class StepOutcome:
     incident: Incident | None = None
     outbox: list[OutboxEntry] = field(default_factory=list)
     subscriptions: tuple[bool, list] | None = None  # (delete old rows?, new subscriptions) when changed
+    # The step was thrown away (time budget, a value that cannot be stored): the instance keeps
+    # its last committed state, goes to ``error`` with ``incident``, and no task row changes.
+    discarded: bool = False
 
     @property
     def only_step_write(self) -> bool:
@@ -87,9 +94,13 @@ class Runner:
     timer_set = None
 
     def __init__(self, models: ModelCache, *, max_task_depth: int = 900,
-                 workflow_cache: WorkflowCache | None = None):
+                 workflow_cache: WorkflowCache | None = None, step_budget_seconds: float = 5.0,
+                 value_max_depth: int = 32, value_max_bytes: int = 1_000_000):
         self.models = models
         self.max_task_depth = max_task_depth
+        self.step_budget_seconds = step_budget_seconds
+        self.value_max_depth = value_max_depth
+        self.value_max_bytes = value_max_bytes
         self.workflow_cache = workflow_cache or WorkflowCache(0)
         self.script_engine = RestrictedScriptEngine()
 
@@ -186,6 +197,20 @@ class Runner:
         """
         if ready_before is None:
             ready_before = self.ready_task_ids(wf)
+        # A new instance has no committed state yet: its last good state is the one it starts with.
+        first_state = spiff.dumps(wf) if not instance.state else None
+        try:
+            with budget.step_budget(self.step_budget_seconds):
+                return self._step(instance, wf, model, ready_before, refresh_timers)
+        except StepBudgetExceeded as exc:
+            return self._discard(instance, wf, first_state, "step_budget", str(exc), {
+                "bpmn_id": exc.element, "budget_seconds": exc.seconds})
+        except ValueRejected as exc:
+            exc.element = exc.element or _producer(wf, exc.variable)
+            return self._discard(instance, wf, first_state, "invalid_value", exc.describe(), {
+                "bpmn_id": exc.element, "variable": exc.variable})
+
+    def _step(self, instance, wf, model, ready_before, refresh_timers) -> StepOutcome:
         incident = None
         try:
             if refresh_timers:
@@ -195,11 +220,21 @@ class Runner:
         except DepthExceeded as exc:
             incident = self._incident(instance, "depth_limit", str(exc), {})
         except (SpiffWorkflowException, ScriptRejected, ValueError, TypeError, KeyError,
-                ZeroDivisionError, NameError, AttributeError) as exc:
+                ZeroDivisionError, NameError, AttributeError, RecursionError, OverflowError,
+                MemoryError) as exc:
+            tripped = budget.tripped()
+            if tripped is not None:  # a script caught the budget's exception and failed otherwise
+                element = getattr(getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
+                raise StepBudgetExceeded(tripped.seconds, tripped.element or element) from exc
             task = getattr(exc, "task", None)
             bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+            if isinstance(getattr(exc, "__cause__", None), StepBudgetExceeded) or \
+                    isinstance(getattr(exc, "error", None), StepBudgetExceeded):
+                raise StepBudgetExceeded(self.step_budget_seconds, bpmn_id) from exc
             incident = self._incident(instance, "script_error", _error_text(exc),
                                       {"bpmn_id": bpmn_id, "task_id": str(task.id) if task else None})
+        if budget.tripped() is not None:  # caught inside a script that then ended normally
+            raise StepBudgetExceeded(budget.tripped().seconds, budget.tripped().element)
 
         # One walk of the tree (SpiffWorkflow's depth-limited iterator) serves the task
         # rows, the service jobs and the variables: each walk is ~3 % of a completion.
@@ -219,6 +254,24 @@ class Runner:
         outcome.status = status
         self.save(instance, wf, status, error=incident.message if incident else None, live=live)
         outcome.subscriptions = self._subscriptions_change(instance, wf)
+        return outcome
+
+    def _discard(self, instance, wf, first_state: str | None, kind: str, message: str,
+                 details: dict) -> StepOutcome:
+        """Throw the step away: the instance keeps its last committed state (for a new one, the
+        state it started with) and variables, goes to ``error`` with an incident, and waits for
+        no timer (a timer step would otherwise fire again for ever); task rows stay as they are."""
+        log.warning("instance %s: step discarded (%s): %s", instance.id, kind, message)
+        if first_state is not None:
+            instance.state = first_state
+        instance.status = "error"
+        instance.error = message
+        instance.next_timer_at = None
+        instance.ended_at = None
+        outcome = StepOutcome(status="error", discarded=True)
+        outcome.incident = self._incident(instance, kind, message, details)
+        outcome.subscriptions = self._subscriptions_change(instance, wf)
+        setattr(wf, _READY_ROWS, None)
         return outcome
 
     def persist(self, session: Session, instance, wf: BpmnWorkflow, outcome: StepOutcome, *,
@@ -289,9 +342,20 @@ class Runner:
              live: list | None = None) -> None:
         """Write serialized state, status, variables and next timer due onto the row
         (``live``: the workflow's tasks in ``LIVE_STATES``, when the caller has them)."""
-        instance.state = spiff.dumps(wf)
+        variables = self.variables(wf, live)
+        value_domain.check(variables, max_depth=self.value_max_depth)
+        try:
+            text = jsoncodec.dumps(variables, default=str)
+            value_domain.check_size(len(text), max_bytes=self.value_max_bytes)
+            state = spiff.dumps(wf)
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            if isinstance(exc, ValueRejected):
+                raise
+            # A value the variables do not show (data of a finished task) that JSON cannot hold.
+            raise ValueRejected("(state)", f"the workflow state cannot be written as JSON: {exc}") from None
+        instance.state = state
         instance.status = status
-        instance.variables = json_data(self.variables(wf, live))
+        instance.variables = jsoncodec.loads(text)
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
         if status in ("completed", "cancelled", "error"):
             instance.ended_at = utcnow() if status != "error" else None
@@ -421,6 +485,7 @@ class Runner:
     # ------------------------------------------------------------------ guards
 
     def _guard_depth(self, task) -> None:
+        budget.check(task.task_spec.bpmn_id or task.task_spec.name)
         depth = task.depth
         if depth >= self.max_task_depth:
             raise DepthExceeded(
@@ -533,6 +598,28 @@ class Runner:
             return int(self.script_engine.environment.evaluate(raw, dict(task.data)))
         except Exception:
             return 50
+
+
+def _producer(wf: BpmnWorkflow, variable: str) -> str | None:
+    """The element that set ``variable`` last: the latest finished task holding it whose parent
+    does not hold the same value (only asked on the failure path)."""
+    best = None
+    for task in wf.get_tasks():
+        if variable not in task.data or not task.task_spec.bpmn_id:
+            continue
+        parent = task.parent
+        if parent is not None and variable in parent.data and _same(parent.data[variable], task.data[variable]):
+            continue
+        if best is None or task.last_state_change >= best.last_state_change:
+            best = task
+    return best.task_spec.bpmn_id if best is not None else None
+
+
+def _same(a, b) -> bool:
+    try:
+        return a is b or bool(a == b)
+    except Exception:
+        return False
 
 
 def _error_text(exc: Exception) -> str:

@@ -15,6 +15,7 @@ import copy
 import math
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+import operator
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -26,8 +27,11 @@ from RestrictedPython.Guards import (
     safer_getattr,
 )
 from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine import budget
 
 FORBIDDEN_NAMES = frozenset({
     "open", "exec", "eval", "compile", "globals", "locals", "vars", "getattr", "setattr",
@@ -64,9 +68,114 @@ def _parse_datetime(value) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+# One C call must not run for minutes: results of **, *, << and range() are bounded, so only a
+# loop can take long, and every loop checks the step's time budget (engine/budget.py).
+MAX_INT_BITS = 100_000       # about 30,000 decimal digits
+MAX_SEQUENCE = 1_000_000     # items of a range, items or characters of a repeated sequence
+
+
+def _int_bits(value) -> int:
+    return abs(value).bit_length() if isinstance(value, int) else 0
+
+
+def _bounded_pow(base, exp, mod=None):
+    if mod is None and isinstance(base, int) and isinstance(exp, int) and exp > 0 and abs(base) > 1:
+        if _int_bits(base) * exp > MAX_INT_BITS:
+            raise ScriptRejected(f"{base}**{exp} would have more than {MAX_INT_BITS} bits")
+    return pow(base, exp) if mod is None else pow(base, exp, mod)
+
+
+def _bounded_mul(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        if _int_bits(a) + _int_bits(b) > MAX_INT_BITS:
+            raise ScriptRejected(f"a product of more than {MAX_INT_BITS} bits")
+    elif isinstance(b, int) and hasattr(a, "__len__") and len(a) * b > MAX_SEQUENCE:
+        raise ScriptRejected(f"a repeated sequence of more than {MAX_SEQUENCE} items")
+    elif isinstance(a, int) and hasattr(b, "__len__") and len(b) * a > MAX_SEQUENCE:
+        raise ScriptRejected(f"a repeated sequence of more than {MAX_SEQUENCE} items")
+    return a * b
+
+
+def _bounded_lshift(a, b):
+    if isinstance(a, int) and isinstance(b, int) and a and _int_bits(a) + b > MAX_INT_BITS:
+        raise ScriptRejected(f"a shift to more than {MAX_INT_BITS} bits")
+    return a << b
+
+
+def _bounded_range(*args):
+    r = range(*args)
+    if len(r) > MAX_SEQUENCE:
+        raise ScriptRejected(f"range of {len(r)} items; at most {MAX_SEQUENCE}")
+    return r
+
+
+# datetime's C code imports these when a script formats or parses a date (strftime, strptime);
+# `import` statements and the name __import__ stay refused by the compiler.
+_DATETIME_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _datetime_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if name not in _DATETIME_IMPORTS or level:
+        raise ImportError(f"import of {name!r} is not allowed in BPMN scripts")
+    return __import__(name, globals, locals, fromlist, level)
+
+
+_GUARD = "_budget_guard_"
+_BINOPS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
+
+
+def _guard_call() -> ast.Call:
+    return ast.Call(func=ast.Name(id=_GUARD, ctx=ast.Load()), args=[], keywords=[])
+
+
+def _located(new, old):
+    ast.copy_location(new, old)
+    for child in ast.walk(new):  # the inserted nodes; the script's own keep their lines
+        if not hasattr(child, "lineno") and "lineno" in child._attributes:
+            ast.copy_location(child, old)
+    return new
+
+
+class _BoundedTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's checks, then the bounds: a budget check at the top of every loop body,
+    function body and comprehension, and bounded ``**``, ``*`` and ``<<``. The inserted names start
+    with ``_``, which scripts cannot name, and are added after the checks ran."""
+
+    def _guard_body(self, node):
+        node.body.insert(0, _located(ast.Expr(value=_guard_call()), node))
+        return node
+
+    def visit_While(self, node):
+        return self._guard_body(super().visit_While(node))
+
+    def visit_For(self, node):
+        return self._guard_body(super().visit_For(node))
+
+    def visit_FunctionDef(self, node):
+        return self._guard_body(super().visit_FunctionDef(node))
+
+    def visit_Lambda(self, node):
+        node = super().visit_Lambda(node)
+        node.body = _located(ast.BoolOp(op=ast.And(), values=[_guard_call(), node.body]), node.body)
+        return node
+
+    def visit_comprehension(self, node):
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _located(_guard_call(), node.iter))
+        return node
+
+    def visit_BinOp(self, node):
+        node = super().visit_BinOp(node)
+        helper = _BINOPS.get(type(node.op))
+        if helper is None:
+            return node
+        return _located(ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[node.left, node.right],
+                                 keywords=[]), node)
+
+
 def _inplacevar(op, x, y):
     ops = {
-        "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
+        "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": _bounded_mul,
         "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b,
         "|=": lambda a, b: a | b, "&=": lambda a, b: a & b,
     }
@@ -90,6 +199,7 @@ def _base_globals() -> dict:
     builtins = dict(safe_builtins)
     for name in FORBIDDEN_NAMES:
         builtins.pop(name, None)
+    builtins.update(range=_bounded_range, pow=_bounded_pow, __import__=_datetime_import)
     return {
         "__builtins__": builtins,
         "_getattr_": safer_getattr,
@@ -100,6 +210,7 @@ def _base_globals() -> dict:
         "_write_": full_write_guard,
         "_inplacevar_": _inplacevar,
         "_print_": PrintCollector,
+        _GUARD: budget.check, "_pow_": _bounded_pow, "_mul_": _bounded_mul, "_lshift_": _bounded_lshift,
         **HELPERS,
     }
 
@@ -126,7 +237,7 @@ def _compile(source: str, mode: str):
     if errors:
         raise ScriptRejected("; ".join(errors))
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source, "<bpmn>")
+    result = compiler(source, "<bpmn>", policy=_BoundedTransformer)
     if result.errors:
         raise ScriptRejected("; ".join(result.errors))
     return result.code

@@ -11,13 +11,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from uuid import UUID
 
-from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
+from referencing.exceptions import Unresolvable
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, form_schema
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -276,9 +275,14 @@ class TaskService:
                     self.runner.remember(done.inst, done.wf)
                     return done.result()
             with self.db.session() as s:
-                return self._write_in(s, done)
-        with self.db.session() as s:
-            return self._write_in(s, self._step(s.connection(), principal, task_id, data))
+                result = self._write_in(s, done)
+        else:
+            with self.db.session() as s:
+                done = self._step(s.connection(), principal, task_id, data)
+                result = self._write_in(s, done)
+        if done.outcome.discarded:
+            _refuse_discarded(done)
+        return result
 
     def _write_in(self, s, done: "_Completion") -> dict:
         """The step write and everything else the step changed, in the transaction of ``s``."""
@@ -307,7 +311,7 @@ class TaskService:
         self._check_segregation(row, done_by_caller)
         model = self.runner.model_for(conn, inst.definition_id)
         if row.form:
-            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
+            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data, model.forms)
         if inst.status not in ("running", "waiting"):
             raise Conflict(f"instance {inst.id} is {inst.status}")
         wf = self.runner.load(inst, model)
@@ -319,8 +323,9 @@ class TaskService:
         task.data.update(data)
         task.run()
         outcome = self.runner.step(inst, wf, model, ready_before=ready_before)
-        events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
-                                data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
+        events = [] if outcome.discarded else [audit.prepare(
+            inst, actor=principal.username, kind="complete", task_id=row.id,
+            data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
         if outcome.incident is not None:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))
@@ -331,14 +336,17 @@ class TaskService:
         # The versioned UPDATE of the instance is the first write: concurrent
         # completions of one task queue on its row lock and lose with a 409,
         # before any task row or audit event of theirs is written.
+        # A discarded step (engine.runner.StepOutcome.discarded) leaves the task ready.
+        close = None if done.outcome.discarded else {"id": done.row.id, "completed_at": done.now,
+                                                     "completed_by": done.user}
         written = write_step(conn, done.inst, done.version, new_tasks=[vars(t) for t in done.outcome.new_tasks],
-                             events=done.events, close_task={"id": done.row.id, "completed_at": done.now,
-                                                             "completed_by": done.user})
+                             events=done.events, close_task=close)
         if not written.task_was_ready or (written.instance_saved and not written.task_closed):
             raise Conflict("task is no longer ready", retryable=False)
         if not written.instance_saved:
             raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True)
-        done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
+        if close is not None:
+            done.row.state, done.row.completed_at, done.row.completed_by = "completed", done.now, done.user
 
     # ------------------------------------------------------------------ checks
 
@@ -379,17 +387,22 @@ class TaskService:
                             f"instance and may not also complete '{row.bpmn_id}'",
                             reason="segregation_of_duties")
 
-    def _validate_form(self, definition_id: int, form_name: str, schema: dict | None, data: dict) -> None:
+    def _validate_form(self, definition_id: int, form_name: str, schema: dict | None, data: dict,
+                       forms: dict | None = None) -> None:
         if schema is None:
             return
         key = (definition_id, form_name)
         validator = self._validators.get(key)
         if validator is None:
-            cls = validator_for(schema, default=Draft202012Validator)
-            validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+            validator = form_schema.validator(schema, forms or {})  # RE2 patterns, $ref inside the deployment
             self._validators[key] = validator
         errors = []
-        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        try:
+            found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        except Unresolvable as exc:  # a version stored before deployment checked every $ref
+            raise Invalid(f"form '{form_name}' has a $ref that does not resolve inside its deployment",
+                          errors=[{"field": "(form)", "message": str(exc)}]) from None
+        for err in found:
             path = "/".join(str(p) for p in err.absolute_path)
             if err.validator == "required" and isinstance(err.validator_value, list):
                 missing = [f for f in err.validator_value if f not in (err.instance or {})]
@@ -408,6 +421,15 @@ def _conflict_on_stale():
         yield
     except StaleDataError:
         raise Conflict("the instance changed meanwhile; reload the task and retry", retryable=True) from None
+
+
+def _refuse_discarded(done: "_Completion") -> None:
+    """The step after the completion was thrown away (and its incident committed): say so."""
+    incident = done.outcome.incident
+    raise Conflict(f"the submission was not stored: {incident.message}. The instance is in error "
+                   f"(incident {incident.id}); the task stays ready once the incident is retried",
+                   retryable=False, incident_id=incident.id, incident_kind=incident.kind,
+                   element_id=(incident.details or {}).get("bpmn_id"))
 
 
 def _is_uuid(value: str) -> bool:
