@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, submission
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -267,8 +267,10 @@ class TaskService:
             raise Conflict(f"task is claimed by {row.assignee}")
         self._check_segregation(row, done_by_caller)
         model = self.runner.model_for(conn, inst.definition_id)
+        schema = model.forms.get(row.form) if row.form else None
+        submission.check_declared(row.form, schema, data)
         if row.form:
-            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data)
+            self._validate_form(inst.definition_id, row.form, schema, data)
         if inst.status not in ("running", "waiting"):
             raise Conflict(f"instance {inst.id} is {inst.status}")
         wf = self.runner.load(inst, model)
@@ -277,11 +279,14 @@ class TaskService:
             raise Conflict("task is no longer ready", retryable=False)
         ready_before = self.runner.ready_task_ids(wf) - {row.id}
         version = inst.row_version
+        data, overrides = submission.written_data(principal, row.form, schema, row.properties, task.data, data)
         task.data.update(data)
         task.run()
         outcome = self.runner.step(inst, wf, model, ready_before=ready_before)
-        events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id,
-                                data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
+        completed = {"bpmn_id": row.bpmn_id, "data": json_data(data)}
+        if overrides:
+            completed["overrides"] = overrides
+        events = [audit.prepare(inst, actor=principal.username, kind="complete", task_id=row.id, data=completed)]
         if outcome.incident is not None:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))
