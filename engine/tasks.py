@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, form_schema
+from engine import audit, form_schema, submission
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -310,8 +310,10 @@ class TaskService:
             raise Conflict(f"task is claimed by {row.assignee}")
         self._check_segregation(row, done_by_caller)
         model = self.runner.model_for(conn, inst.definition_id)
+        schema = model.forms.get(row.form) if row.form else None
+        submission.check_declared(row.form, schema, data)
         if row.form:
-            self._validate_form(inst.definition_id, row.form, model.forms.get(row.form), data, model.forms)
+            self._validate_form(inst.definition_id, row.form, schema, data, model.forms)
         if inst.status not in ("running", "waiting"):
             raise Conflict(f"instance {inst.id} is {inst.status}")
         wf = self.runner.load(inst, model)
@@ -320,12 +322,15 @@ class TaskService:
             raise Conflict("task is no longer ready", retryable=False)
         ready_before = self.runner.ready_task_ids(wf) - {row.id}
         version = inst.row_version
+        data, overrides = submission.written_data(principal, row.form, schema, row.properties, task.data, data)
         task.data.update(data)
         task.run()
         outcome = self.runner.step(inst, wf, model, ready_before=ready_before)
+        completed = {"bpmn_id": row.bpmn_id, "data": json_data(data)}
+        if overrides:
+            completed["overrides"] = overrides
         events = [] if outcome.discarded else [audit.prepare(
-            inst, actor=principal.username, kind="complete", task_id=row.id,
-            data={"bpmn_id": row.bpmn_id, "data": json_data(data)})]
+            inst, actor=principal.username, kind="complete", task_id=row.id, data=completed)]
         if outcome.incident is not None:
             events.append(audit.prepare(inst, actor="engine", kind="incident", data={
                 "kind": outcome.incident.kind, "message": outcome.incident.message}))

@@ -7,7 +7,7 @@ RECTIFIED = {"measures_taken": "更换机械密封并清理地面", "completed_a
 
 
 def classify(level="general", fixable=True, stop=False, deadline="2026-03-05T09:00:00+00:00"):
-    return {"hazard_level": level, "responsible_department": "workshop-1", "deadline": deadline,
+    return {"hazard_level": level, "responsible_department": "workshop-1", "rectification_deadline": deadline,
             "fixable_at_once": fixable, "production_stop_required": stop}
 
 

@@ -207,11 +207,12 @@ FORMS["hazard_classification.json"] = form("隐患分级与指派", {
     "hazard_level": choice("隐患等级", [("general", "一般隐患：能立即或由基层单位整改"),
                                        ("major", "重大隐患：需停产或较长时间整改、或企业自身难以排除")]),
     "responsible_department": text("责任部门（编码）", examples=["workshop-1", "storage", "maintenance"]),
-    "deadline": when("整改期限"),
+    "rectification_deadline": when("整改期限", description="重大隐患以批准的治理方案时限为准"),
     "fixable_at_once": flag("能否立即整改"),
     "production_stop_required": flag("是否需要停产整改"),
     "basis": text("分级依据", min_length=0),
-}, ["hazard_level", "responsible_department", "deadline", "fixable_at_once", "production_stop_required"])
+}, ["hazard_level", "responsible_department", "rectification_deadline", "fixable_at_once",
+    "production_stop_required"])
 
 FORMS["major_hazard_plan.json"] = form("重大隐患治理方案", {
     "goal": text("治理的目标和任务", min_length=2),
@@ -253,6 +254,8 @@ def hazard_rectification() -> str:
            props={"due": "PT24H", "priority": "70"})
     b.script("assign", "指派责任部门", (
         "department = responsible_department\n"
+        # The deadline in force: the classifier's, until an approved major-hazard plan sets its own.
+        "deadline = rectification_deadline\n"
         "duty_type = 'hazard_rectification'\n"
         "duty_title = '隐患整改：' + location\n"
         "hazard_status = 'assigned'"), lane=SUPERVISION)
@@ -326,12 +329,12 @@ FORMS["work_plan.json"] = form("作业计划", {
     "window_start": when("作业开始时间"),
     "window_end": when("作业结束时间"),
     "risk_points": {"type": "array", "title": "风险点", "minItems": 1, "items": text("风险点描述")},
-    "special_operations": {"type": "array", "title": "计划中的特殊作业", "uniqueItems": True,
+    "special_operations": {"type": "array", "title": "计划中的特殊作业（没有则为空）", "uniqueItems": True,
                            "items": choice("特殊作业类别", SPECIAL_OPERATIONS)},
     "at_night": flag("夜间作业"),
     "on_holiday": flag("节假日或休息日作业"),
 }, ["plan_period", "content", "operation_kind", "area_class", "workers", "window_start", "window_end",
-    "risk_points", "at_night", "on_holiday"])
+    "risk_points", "special_operations", "at_night", "on_holiday"])
 
 FORMS["plan_execution.json"] = form("作业计划执行", {
     "action": choice("执行结果", [("complete", "作业已完成，关闭计划"), ("change", "作业计划变更")]),
@@ -413,17 +416,18 @@ NEXT_CHECK = (
 # helper's 200-row cap however many permits run (a plan without a number reads none). Links are
 # kept once made (a closed permit still covered its work).
 PERMIT_LINKS = (
+    "try:\n    linked_no = plan_no\nexcept NameError:\n    linked_no = ''\n"   # the planner's, optional
     "known = [l['instance_id'] for l in permit_links]\n"
     "for key, kind in (('hot_work_permit', 'hot_work'), ('confined_space_permit', 'confined_space')):\n"
     "    for p in (active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose'),\n"
-    "                               {'work_plan_ref': plan_no}) if plan_no else []):\n"
+    "                               {'work_plan_ref': linked_no}) if linked_no else []):\n"
     "        v = p['variables']\n"
-    "        if plan_no and v.get('work_plan_ref') == plan_no and p['id'] not in known:\n"
+    "        if linked_no and v.get('work_plan_ref') == linked_no and p['id'] not in known:\n"
     "            permit_links = permit_links + [{'instance_id': p['id'], 'process_key': key, 'operation_kind': kind,\n"
     "                                            'content': v.get('work_content') or v.get('purpose'),\n"
     "                                            'linked_at': now().isoformat()}]\n"
     "            known = known + [p['id']]\n"
-    "del known, key, kind\n"
+    "del known, key, kind, linked_no\n"
     "try:\n    del p, v\nexcept NameError:\n    pass\n")
 # Which planned special operations have an applied-for permit linked to the plan, and which not.
 PERMIT_COVERAGE = (
@@ -436,12 +440,11 @@ def work_plan() -> str:
     b = ProcessBuilder("work_plan", "作业计划与监督计划")
     b.lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "编制作业计划")
-    b.script("init", "计划登记", "plan_revision = 0\npermit_links = []\nplan_no = ''", lane=PRODUCTION)
+    b.script("init", "计划登记", "plan_revision = 0\npermit_links = []", lane=PRODUCTION)
     b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
     b.script("prepare", "校验作业时间窗", (
         "if parse_datetime(window_end) <= parse_datetime(window_start):\n"
         "    raise ValueError('作业结束时间必须晚于开始时间')\n"
-        "try:\n    special_operations\nexcept NameError:\n    special_operations = []\n"
         "time_upgrade = bool(at_night or on_holiday)\n"
         "plan_revision = plan_revision + 1"), lane=PRODUCTION)
     b.business_rule("grade", "作业风险分级", "work_risk_grading", lane=PRODUCTION)
@@ -629,6 +632,10 @@ ANALYSIS_VALID_UNTIL = (
     "del plant_local, plant_day\n")
 
 
+# The applicant's entry overrules the checked reference the process keeps (it clears a wrong number):
+# declared on the application task, for the applicant's role, and audited with old and new value.
+APPLICANT_OVERRIDES = {"overrides": "work_plan_ref", "override_roles": "worker"}
+
 # A permit may name a work plan (work_plan_ref); a number that matches no running work_plan is a
 # typing error and would link nothing (or, later, the wrong plan), so the application goes back to
 # the applicant with the reason and the wrong number is not kept as the permit's reference.
@@ -692,7 +699,8 @@ def review_form(title, extra=None, required=None):
 FORMS["permit_review.json"] = review_form("作业票审批")
 FORMS["hot_work_unit_review.json"] = review_form("作业单位审核（含交叉作业检查）", {
     "nearby_operations": {"type": "array", "title": "周边同时进行的作业", "items": {
-        "type": "object", "title": "交叉作业", "required": ["kind", "distance_m"], "properties": {
+        "type": "object", "title": "交叉作业", "required": ["kind", "distance_m"], "additionalProperties": False,
+        "properties": {
             "kind": choice("作业类别", SIMOPS_KINDS),
             "distance_m": number("与动火点距离", "米", minimum=0),
             "permit_ref": text("作业票编号", min_length=0)}}},
@@ -785,11 +793,12 @@ def hot_work_permit() -> str:
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
     b.start("start", "申请动火")
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
-                                 "analysis_purpose = 'start'\nsimops_conflicts = []\nnearby_operations = []\n"
-                                 "coordinator = ''\ngas_results = []\nequipment_id = ''\nactive_permits_in_area = []\n"
+                                 "analysis_purpose = 'start'\nsimops_conflicts = []\n"
+                                 "gas_results = []\nactive_permits_in_area = []\n"
                                  "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False",
                                  lane=WORKER)
-    b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json")
+    b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
+           props=APPLICANT_OVERRIDES)
     b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
     b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
@@ -800,16 +809,19 @@ def hot_work_permit() -> str:
     b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
     b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "70"})
+    # nearby_operations and coordinator are the reviewer's (optional) entries: read, never written here.
     b.script("simops_check", "交叉作业冲突检查", (
+        "try:\n    reported_operations = nearby_operations\nexcept NameError:\n    reported_operations = []\n"
+        "try:\n    coordinated = bool(coordinator)\nexcept NameError:\n    coordinated = False\n"
         "limits = {}\n"
         "for i in range(len(simops_kinds)):\n"
         "    limits[simops_kinds[i]] = simops_min_m[i]\n"
-        "simops_conflicts = [op for op in nearby_operations\n"
+        "simops_conflicts = [op for op in reported_operations\n"
         "                    if op['kind'] in limits and op['distance_m'] < limits[op['kind']]]\n"
         + SIMOPS_LOOKUP +  # again at decision time: a permit may have started during the review
         "simops_conflicts = simops_conflicts + active_permits_in_area\n"
-        "simops_blocked = len(simops_conflicts) > 0 and not coordinator\n"
-        "del limits"), lane=PRODUCTION)
+        "simops_blocked = len(simops_conflicts) > 0 and not coordinated\n"
+        "del limits, reported_operations, coordinated"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
     b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
     b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
@@ -1031,10 +1043,10 @@ FORMS["confined_space_entry_log.json"] = form("人员和工器具进出登记", 
 }, ["action", "people_inside", "tools_inside"])
 
 FORMS["evacuation.json"] = form("撤离与处置", {
-    "all_out": {"type": "boolean", "const": True, "title": "人员已全部撤出"},
+    "all_evacuated": {"type": "boolean", "const": True, "title": "人员已全部撤出"},
     "people_counted": number("清点撤出人数", "人", minimum=0, integer=True),
     "treatment": text("处置措施（通风、隔离等）", min_length=2),
-}, ["all_out", "people_counted", "treatment"])
+}, ["all_evacuated", "people_counted", "treatment"])
 
 FORMS["confined_space_acceptance.json"] = form("受限空间作业完工验收", {
     "people_out": {"type": "boolean", "const": True, "title": "人员已全部撤出并清点"},
@@ -1055,9 +1067,10 @@ def confined_space_permit() -> str:
     b.start("start", "申请进入受限空间")
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
-        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\nequipment_id = ''\n"
+        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
         "work_plan_ref = ''\nwork_plan_linked = False"), lane=WORKER)
-    b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json")
+    b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
+           props=APPLICANT_OVERRIDES)
     b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
     b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
@@ -1089,8 +1102,11 @@ def confined_space_permit() -> str:
         "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
         "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()\n"
         "permit_status = 'active'"), lane=WORKER)
+    # The entry log states who and what is inside now: it overrules the process's tally (none at the
+    # start, emptied by an evacuation); the audit keeps each change with old and new value.
     b.user("cs_work", "受限空间作业（进出登记）", lane=WORKER, form="confined_space_entry_log.json",
-           props={"due": "parse_datetime(permit_expires_at)"})
+           props={"due": "parse_datetime(permit_expires_at)", "overrides": "people_inside,tools_inside",
+                  "override_roles": "worker"})
     b.timer_boundary("reading_due", "定时检测时间到", "cs_work", "date", "next_reading_due")
     b.timer_boundary("expired", "作业票到期", "cs_work", "date", "permit_expires_at")
     b.message_boundary("gas_alarm", "气体报警", "cs_work", "gas_alarm")
@@ -1248,7 +1264,8 @@ FORMS["alert_emergency_action.json"] = form("红色预警：应急响应", {
 FORMS["alert_review.json"] = form("预警复盘", {
     "causes": {"type": "array", "title": "原因分析", "minItems": 1, "items": text("原因")},
     "improvement_actions": {"type": "array", "title": "改进措施（将作为督办事项跟踪）", "items": {
-        "type": "object", "title": "改进措施", "required": ["action", "owner_department"], "properties": {
+        "type": "object", "title": "改进措施", "required": ["action", "owner_department"],
+        "additionalProperties": False, "properties": {
             "action": text("措施", min_length=2),
             "owner_department": text("责任部门（编码）"),
             "deadline": when("完成期限")}}},
@@ -1279,7 +1296,6 @@ def alert_response() -> str:
         "try:\n    earlier = parse_datetime(handling_deadline)\nexcept NameError:\n    earlier = None\n"
         "if earlier is not None and earlier < new_deadline:\n    new_deadline = earlier\n"
         "handling_deadline = new_deadline.isoformat()\n"
-        "handled_at = ''\n"
         "alert_status = 'open'"), lane=SUPERVISION)
     b.xor("coordinated_gw", "多部门协同?", default="Flow_alert_single")
     b.message_throw("stop_area", "停止区域内作业", "stop_work", lane=SUPERVISION,
@@ -1313,10 +1329,12 @@ def alert_response() -> str:
            pre_script="duty_type = 'alert_disposal'\nduty_title = '预警处置：' + description")
     b.xor("review_gw", "须复盘?", default="Flow_no_review")
     b.script("archive", "归档处置时间线", (
-        "handled_at = handled_at or now().isoformat()\n"
+        # handled_at is the handler's entry; escalated without one, the review starts now
+        "try:\n    handled_time = handled_at\nexcept NameError:\n    handled_time = now().isoformat()\n"
         "review_timeline = [{'at': received_at, 'event': '收到' + grade_name + '预警', 'reading': reading},\n"
         "                   {'at': handling_deadline, 'event': '处置时限'},\n"
-        "                   {'at': handled_at, 'event': '处置完成'}]"), lane=SUPERVISION)
+        "                   {'at': handled_time, 'event': '处置完成'}]\n"
+        "del handled_time"), lane=SUPERVISION)
     b.user("al_review", "预警复盘", lane=SUPERVISION, form="alert_review.json", props={"priority": "60"})
     b.xor("actions_gw", "有改进措施?", default="Flow_no_actions")
     b.script("to_duties", "改进措施转为督办事项", (

@@ -99,7 +99,10 @@ def form(title: str, properties: dict, required: list[str], description: str = "
     missing = [r for r in required if r not in properties]
     if missing:
         raise ValueError(f"form {title}: required fields without a property: {missing}")
-    schema = {"$schema": SCHEMA, "title": title, "type": "object", "properties": properties, "required": required}
+    # additionalProperties: false states in the schema what the engine enforces anyway: a completion
+    # writes only the fields its form declares (engine/form_keys.py).
+    schema = {"$schema": SCHEMA, "title": title, "type": "object", "properties": properties, "required": required,
+              "additionalProperties": False}
     if description:
         schema["description"] = description
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"

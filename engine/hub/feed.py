@@ -96,7 +96,7 @@ def sync_from_processes(platform, since: datetime | None = None) -> dict:
                 "level": cform.get("hazard_level") or form.get("reported_level") or "general",
                 "department": cform.get("responsible_department") or None,
                 "description": " — ".join(x for x in (form.get("location"), form.get("description")) if x),
-                "deadline": v.get("deadline") or cform.get("deadline"),
+                "deadline": v.get("deadline") or cform.get("rectification_deadline"),
                 "closed_at": v.get("closed_at") if closed else None,
                 "status": "closed" if closed else ("assigned" if classify else "open"),
                 "reported_by": report.actor, "rectified_by": rectify.actor if rectify else None,
