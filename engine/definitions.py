@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
-from engine import decision_checks
+from engine import decision_checks, start_contract
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
@@ -298,6 +298,8 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
         for process_el in doc.getroot().iter(f"{BPMN}process"):
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
+            errors.extend(DeployError(name, message, el.sourceline, _element_id(el))
+                          for el, message in start_contract.lint(process_el, doc.getroot(), all_forms))
             if process_el.get("isExecutable", "true").lower() == "false":
                 continue
             try:

@@ -11,13 +11,11 @@ from datetime import datetime
 from types import SimpleNamespace
 from uuid import UUID
 
-from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, form_validation
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -346,18 +344,8 @@ class TaskService:
         key = (definition_id, form_name)
         validator = self._validators.get(key)
         if validator is None:
-            cls = validator_for(schema, default=Draft202012Validator)
-            validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-            self._validators[key] = validator
-        errors = []
-        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-            path = "/".join(str(p) for p in err.absolute_path)
-            if err.validator == "required" and isinstance(err.validator_value, list):
-                missing = [f for f in err.validator_value if f not in (err.instance or {})]
-                for f in missing:
-                    errors.append({"field": f"{path}/{f}" if path else f, "message": "required"})
-                continue
-            errors.append({"field": path or "(root)", "message": err.message})
+            validator = self._validators[key] = form_validation.make_validator(schema)
+        errors = form_validation.errors(validator, data)
         if errors:
             raise Invalid(f"form '{form_name}' rejected the data", errors=errors)
 
