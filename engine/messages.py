@@ -7,6 +7,10 @@ an instance of every process whose start event catches it. Correlation values
 event may add keys with the property ``correlation`` (see bpmn/README.md).
 The same function serves ``POST /api/v1/messages``, messages thrown by
 processes (relayed through the outbox) and connectors such as IoT alerts.
+The payload lands in the catching event's message variable only (its
+``spiffworkflow:messageVariable``, default the message name; engine/spiff.py);
+a started instance takes its declared correlation values as start variables
+(engine/start_contract.py).
 """
 from __future__ import annotations
 

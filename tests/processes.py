@@ -22,11 +22,11 @@ REVIEW_FORM = json.dumps({
 }, ensure_ascii=False)
 
 
-def permit_process(key="permit", *, name="作业许可 (测试)") -> str:
+def permit_process(key="permit", *, name="作业许可 (测试)", start_variables=("area",)) -> str:
     """A permit-shaped process: apply → team leader → review → approve → accept (5 user tasks)."""
     b = ProcessBuilder(key, name)
     b.lane("production").lane("team_leader").lane("supervision").lane("plant_leader")
-    b.start(variables=["area"])
+    b.start(variables=list(start_variables))
     b.user("apply", "申请", lane="production", form="apply.json", props={"priority": "60"})
     b.user("site_check", "现场确认", lane="team_leader", props={"due": "PT2H"})
     b.user("review", "审核", lane="supervision", form="review.json",
@@ -43,8 +43,8 @@ def permit_process(key="permit", *, name="作业许可 (测试)") -> str:
     return b.to_xml()
 
 
-def permit_files(key="permit") -> dict[str, str]:
-    return {f"{key}.bpmn": permit_process(key), "apply.json": APPLY_FORM, "review.json": REVIEW_FORM}
+def permit_files(key="permit", **options) -> dict[str, str]:
+    return {f"{key}.bpmn": permit_process(key, **options), "apply.json": APPLY_FORM, "review.json": REVIEW_FORM}
 
 
 def loop_process(key="looper", passes_var="limit") -> str:
