@@ -73,9 +73,18 @@ class ProcessBuilder:
         return self
 
     def start(self, node_id="start", name="开始", *, timer: tuple[str, str] | None = None,
-              message: str | None = None) -> "ProcessBuilder":
-        body = _timer(*timer) if timer else (_message_ref(self, message) if message else "")
-        return self._add(Node(node_id, "startEvent", name, body=body))
+              message: str | None = None, variable: str | None = None, variables=None,
+              form: str | None = None, props=None) -> "ProcessBuilder":
+        """A start event. ``variables`` (names) and ``form`` (a JSON Schema file) declare what a
+        starter may pass (engine/start_contract.py); ``variable`` names where a start message's
+        payload lands (default: the message name)."""
+        props = dict(props or {})
+        if variables:
+            props["start_variables"] = ",".join(variables)
+        if form:
+            props["formJsonSchemaFilename"] = form
+        body = _timer(*timer) if timer else (_message_ref(self, message, variable=variable) if message else "")
+        return self._add(Node(node_id, "startEvent", name, body=body, ext=_props_ext(props)))
 
     def end(self, node_id="end", name="结束", *, terminate=False, lane=None) -> "ProcessBuilder":
         """An end event; ``terminate=True`` ends the whole (sub)process, cancelling open tasks."""
@@ -154,8 +163,9 @@ class ProcessBuilder:
     def timer_catch(self, node_id, name, kind, expression, *, lane=None) -> "ProcessBuilder":
         return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _timer(kind, expression)))
 
-    def message_catch(self, node_id, name, message, *, lane=None, props=None) -> "ProcessBuilder":
-        return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _message_ref(self, message),
+    def message_catch(self, node_id, name, message, *, lane=None, props=None, variable=None) -> "ProcessBuilder":
+        """A message catch event; the payload lands in ``variable`` (default: the message name)."""
+        return self._add(Node(node_id, "intermediateCatchEvent", name, lane, _message_ref(self, message, variable=variable),
                               ext=_props_ext(props)))
 
     def message_throw(self, node_id, name, message, *, lane=None, payload=None, props=None) -> "ProcessBuilder":
@@ -167,8 +177,10 @@ class ProcessBuilder:
         return self._add(Node(node_id, "boundaryEvent", name, body=_timer(kind, expression), attached_to=attached_to,
                               attrs={"cancelActivity": "true" if cancel else "false"}))
 
-    def message_boundary(self, node_id, name, attached_to, message, *, cancel=True, props=None) -> "ProcessBuilder":
-        return self._add(Node(node_id, "boundaryEvent", name, body=_message_ref(self, message),
+    def message_boundary(self, node_id, name, attached_to, message, *, cancel=True, props=None,
+                         variable=None) -> "ProcessBuilder":
+        """A message boundary event; the payload lands in ``variable`` (default: the message name)."""
+        return self._add(Node(node_id, "boundaryEvent", name, body=_message_ref(self, message, variable=variable),
                               attached_to=attached_to, attrs={"cancelActivity": "true" if cancel else "false"},
                               ext=_props_ext(props)))
 
@@ -353,10 +365,15 @@ def _props_ext(props: dict | None) -> str:
     return f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties></bpmn:extensionElements>"
 
 
-def _message_ref(builder: ProcessBuilder, message: str, payload: str | None = None) -> str:
+def _message_ref(builder: ProcessBuilder, message: str, payload: str | None = None, *,
+                 variable: str | None = None) -> str:
     mid = builder.messages.setdefault(message, f"Message_{message}")
+    ext = ""
     if payload:
-        return (f'<bpmn:messageEventDefinition messageRef="{mid}"><bpmn:extensionElements>'
-                f'<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>'
+        ext += f"<spiffworkflow:messagePayload>{escape(payload)}</spiffworkflow:messagePayload>"
+    if variable:
+        ext += f"<spiffworkflow:messageVariable>{escape(variable)}</spiffworkflow:messageVariable>"
+    if ext:
+        return (f'<bpmn:messageEventDefinition messageRef="{mid}"><bpmn:extensionElements>{ext}'
                 f'</bpmn:extensionElements></bpmn:messageEventDefinition>')
     return f'<bpmn:messageEventDefinition messageRef="{mid}" />'

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
-from engine import call_graph, computed_fields, decision_checks, expression_lint, form_schema
+from engine import call_graph, computed_fields, decision_checks, expression_lint, form_schema, start_contract
 from engine.deploy_locate import locate
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
@@ -314,6 +314,8 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
             computed_fields.check_process(name, process_el, all_forms, dmn_docs, errors)
+            errors.extend(DeployError(name, message, el.sourceline, _element_id(el))
+                          for el, message in start_contract.lint(process_el, doc.getroot(), all_forms))
             if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable \
                     or name in unparsed:
                 continue

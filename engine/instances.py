@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, start_contract
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Incident, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
@@ -63,11 +63,15 @@ class InstanceService:
 
     def start(self, principal: Principal, process_key: str, business_key: str | None = None,
               variables: dict | None = None, *, version: int | None = None,
-              definition_id: int | None = None, start_message: tuple[str, dict] | None = None) -> dict:
+              definition_id: int | None = None, start_message: tuple[str, dict] | None = None,
+              correlation: dict | None = None) -> dict:
         """Start the latest (or a given) version of ``process_key``; 409 on a running business key.
 
-        ``start_message`` = (name, payload) delivers that message to the new
-        instance's message start event before the first engine steps.
+        ``variables`` must be declared by the process (engine/start_contract.py: 422 naming each
+        undeclared one, 403 for another department without a plant-wide role). ``start_message``
+        = (name, payload) delivers that message to the new instance's message start event before
+        the first engine steps; of its ``correlation`` values those the process declares become
+        start variables.
         """
         try:
             with self.db.session() as s:
@@ -84,22 +88,31 @@ class InstanceService:
                     raise NotFound(f"no process definition '{process_key}'"
                                    + (f" version {version}" if version else ""))
                 d = SimpleNamespace(id=found[0], key=found[1], version=found[2])
-                return self.start_in(s, principal, d, business_key, variables, start_message=start_message)
+                return self.start_in(s, principal, d, business_key, variables, start_message=start_message,
+                                     correlation=correlation)
         except IntegrityError:
             raise Conflict(f"an instance of '{process_key}' with business key '{business_key}' is running",
                            retryable=False) from None
 
     def start_in(self, s, principal: Principal, d, business_key: str | None,
                  variables: dict | None, *, start_message: tuple[str, dict] | None = None,
-                 start_timer: bool = False) -> dict:
-        """Start an instance of definition ``d`` (id, key, version) inside the caller's transaction."""
-        variables = dict(variables or {})
+                 start_timer: bool = False, correlation: dict | None = None,
+                 engine_variables: dict | None = None) -> dict:
+        """Start an instance of definition ``d`` (id, key, version) inside the caller's transaction.
+
+        ``variables`` (and the declared ``correlation`` values of a start message) are checked
+        against the process's start declaration before anything is written;
+        ``engine_variables`` are the engine's own values (a timer start's ``scheduled_at``),
+        set last so no starter value replaces them.
+        """
         conn = s.connection()
+        model = self.runner.model_for(s, d.id)
+        given = {**start_contract.from_correlation(model, correlation), **(variables or {})}
+        variables = {**start_contract.admit(conn, principal, model, given), **(engine_variables or {})}
         if business_key is not None and _RUNNING_BUSINESS_KEY.first(
                 conn, {"p_key": d.key, "p_business_key": business_key}) is not None:
             raise Conflict(f"an instance of '{d.key}' with business key '{business_key}' is running",
                            retryable=False)
-        model = self.runner.model_for(s, d.id)
         wf = self.runner.new_workflow(model, variables)
         if start_message is not None:
             self.runner.catch_start_message(wf, *start_message)

@@ -7,6 +7,10 @@ an instance of every process whose start event catches it. Correlation values
 event may add keys with the property ``correlation`` (see bpmn/README.md).
 The same function serves ``POST /api/v1/messages``, messages thrown by
 processes (relayed through the outbox) and connectors such as IoT alerts.
+The payload lands in the catching event's message variable only (its
+``spiffworkflow:messageVariable``, default the message name; engine/spiff.py);
+a started instance takes its declared correlation values as start variables
+(engine/start_contract.py).
 """
 from __future__ import annotations
 
@@ -114,9 +118,10 @@ class MessageService:
             if entry is not None:
                 reached.append(entry)
         for definition_id, key in self._start_definitions(name):
-            variables = {**payload, **{k: v for k, v in correlation.items() if k not in payload}}
-            started = self.instances.start(principal, key, business_key, variables, start_message=(name, payload),
-                                           definition_id=definition_id)
+            # The payload lands in the start event's message variable; the correlation values the
+            # process declares as start variables (its scope, area/department) are its start variables.
+            started = self.instances.start(principal, key, business_key, None, start_message=(name, payload),
+                                           definition_id=definition_id, correlation=correlation)
             reached.append({"id": started["id"], "process_key": key, "status": started["status"], "started": True})
         if not reached:
             raise NotFound(f"no instance is waiting for message '{name}' with correlation {keys or '{}'} "
@@ -158,8 +163,8 @@ class MessageService:
                     if not waiting:
                         return None
                     ready_before = self.runner.ready_task_ids(wf)
-                    for task in waiting:
-                        task.data.update(payload)
+                    # The payload lands in the catching event's message variable (engine/spiff.py),
+                    # never merged over the instance's variables.
                     wf.catch(BpmnEvent(waiting[0].task_spec.event_definition, payload=dict(payload)))
                     outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                     audit.append(s, actor=principal.username, kind="message", instance_id=inst.id,

@@ -130,11 +130,11 @@ class Runner:
                 and (task_ids is None or str(task.id) in task_ids)]
 
     def catch_start_message(self, wf: BpmnWorkflow, name: str, payload: dict) -> None:
-        """Deliver a message to a fresh workflow's message start event."""
+        """Deliver a message to a fresh workflow's message start event; the payload lands in the
+        event's message variable only (engine/spiff.py), never merged over the start data."""
         wf.do_engine_steps()
         catchers = self.message_catchers(wf, name)
         if catchers:
-            catchers[0].data.update(payload)
             wf.catch(BpmnEvent(catchers[0].task_spec.event_definition, payload=dict(payload)))
 
     def fire_start_timer(self, wf: BpmnWorkflow) -> None:

@@ -38,14 +38,41 @@ def _inclusive_timer_parsers() -> dict:
     return out
 
 
-class AnjianParser(SpiffBpmnParser):
-    """SpiffWorkflow's parser with Anjian's service task and inclusive timers; XSD checks run separately."""
+class MessageVariableParserMixin:
+    """A catching message event whose diagram names no ``spiffworkflow:messageVariable``
+    puts the payload in a variable named like the message (bpmn/README.md, "Messages").
 
-    OVERRIDE_PARSER_CLASSES = {
+    SpiffWorkflow's own default drops the payload; merging it over the task data (what
+    the engine once did) let a message overwrite any variable. With one named variable
+    the payload can only land where the diagram reads it (engine/start_contract.py
+    checks that name at deployment).
+    """
+
+    def parse_message_event(self, message_event):
+        definition = super().parse_message_event(message_event)
+        if getattr(definition, "message_var", None) is None and definition.name:
+            definition.message_var = definition.name
+        return definition
+
+
+def _catching_parsers(base: dict) -> dict:
+    out = dict(base)
+    for tag in ("startEvent", "boundaryEvent", "intermediateCatchEvent", "receiveTask"):
+        parser_class, spec_class = base[full_tag(tag)]
+        out[full_tag(tag)] = (type(parser_class.__name__, (MessageVariableParserMixin, parser_class), {}),
+                              spec_class)
+    return out
+
+
+class AnjianParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with Anjian's service task, inclusive timers and message variables;
+    XSD checks run separately."""
+
+    OVERRIDE_PARSER_CLASSES = _catching_parsers({
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ServiceTaskParser, DeferredServiceTask),
         **_inclusive_timer_parsers(),
-    }
+    })
 
     def __init__(self):
         super().__init__(validator=None)

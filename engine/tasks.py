@@ -11,12 +11,11 @@ from datetime import datetime
 from types import SimpleNamespace
 from uuid import UUID
 
-from referencing.exceptions import Unresolvable
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, form_schema, submission
+from engine import audit, form_validation, submission
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -399,22 +398,9 @@ class TaskService:
         key = (definition_id, form_name)
         validator = self._validators.get(key)
         if validator is None:
-            validator = form_schema.validator(schema, forms or {})  # RE2 patterns, $ref inside the deployment
-            self._validators[key] = validator
-        errors = []
-        try:
-            found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        except Unresolvable as exc:  # a version stored before deployment checked every $ref
-            raise Invalid(f"form '{form_name}' has a $ref that does not resolve inside its deployment",
-                          errors=[{"field": "(form)", "message": str(exc)}]) from None
-        for err in found:
-            path = "/".join(str(p) for p in err.absolute_path)
-            if err.validator == "required" and isinstance(err.validator_value, list):
-                missing = [f for f in err.validator_value if f not in (err.instance or {})]
-                for f in missing:
-                    errors.append({"field": f"{path}/{f}" if path else f, "message": "required"})
-                continue
-            errors.append({"field": path or "(root)", "message": err.message})
+            # RE2 patterns, $ref only inside the deployment (engine/form_schema.py)
+            validator = self._validators[key] = form_validation.make_validator(schema, forms)
+        errors = form_validation.errors(validator, data)
         if errors:
             raise Invalid(f"form '{form_name}' rejected the data", errors=errors)
 

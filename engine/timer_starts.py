@@ -93,8 +93,9 @@ class TimerStartService:
                 return None
             definition = s.get(ProcessDefinition, row.definition_id)
             business_key = f"{definition.key}@{due.isoformat(timespec='minutes')}"
-            return self.instances.start_in(s, SYSTEM, definition, business_key,
-                                           {"scheduled_at": due.isoformat()}, start_timer=True)
+            # scheduled_at is the engine's value (the occurrence), not starter input: no declaration needed.
+            return self.instances.start_in(s, SYSTEM, definition, business_key, None, start_timer=True,
+                                           engine_variables={"scheduled_at": due.isoformat()})
 
     def fire_due(self, now: datetime | None = None) -> int:
         """Fire every due occurrence (embedded mode and tests); returns how many started."""

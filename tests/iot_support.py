@@ -23,7 +23,7 @@ def gas_permit_process(key="test_hot_work_permit") -> str:
     """A permit-like process: the work task has an interrupting gas_alarm boundary → stop-work task."""
     b = ProcessBuilder(key, "动火作业 (测试)")
     b.lane("production").lane("supervision")
-    b.start().user("work", "动火作业进行中", lane="production")
+    b.start(variables=["area"]).user("work", "动火作业进行中", lane="production")
     b.message_boundary("gas_alarm", "气体报警", "work", "gas_alarm")
     b.user("stop_work", "停止作业并撤离", lane="supervision")
     b.end("end").end("end2", "已停工")

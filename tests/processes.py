@@ -22,11 +22,11 @@ REVIEW_FORM = json.dumps({
 }, ensure_ascii=False)
 
 
-def permit_process(key="permit", *, name="作业许可 (测试)") -> str:
+def permit_process(key="permit", *, name="作业许可 (测试)", start_variables=("area",)) -> str:
     """A permit-shaped process: apply → team leader → review → approve → accept (5 user tasks)."""
     b = ProcessBuilder(key, name)
     b.lane("production").lane("team_leader").lane("supervision").lane("plant_leader")
-    b.start()
+    b.start(variables=list(start_variables))
     b.user("apply", "申请", lane="production", form="apply.json", props={"priority": "60"})
     b.user("site_check", "现场确认", lane="team_leader", props={"due": "PT2H"})
     b.user("review", "审核", lane="supervision", form="review.json",
@@ -43,15 +43,15 @@ def permit_process(key="permit", *, name="作业许可 (测试)") -> str:
     return b.to_xml()
 
 
-def permit_files(key="permit") -> dict[str, str]:
-    return {f"{key}.bpmn": permit_process(key), "apply.json": APPLY_FORM, "review.json": REVIEW_FORM}
+def permit_files(key="permit", **options) -> dict[str, str]:
+    return {f"{key}.bpmn": permit_process(key, **options), "apply.json": APPLY_FORM, "review.json": REVIEW_FORM}
 
 
 def loop_process(key="looper", passes_var="limit") -> str:
     """A script-only loop of three nodes per pass (the DESIGN.md depth hazard)."""
     b = ProcessBuilder(key, "循环")
     b.lane("production")
-    b.start().script("init", "初始化", "n = 0").script("inc", "加一", "n = n + 1")
+    b.start(variables=[passes_var]).script("init", "初始化", "n = 0").script("inc", "加一", "n = n + 1")
     b.script("note", "记录", "last = n")
     b.xor("more", "继续?", default="Flow_done").end()
     b.chain("start", "init", "inc", "note", "more")
@@ -77,7 +77,7 @@ def suspendable_process(key="suspendable") -> str:
     """Work with an interrupting stop_work boundary → suspended task; waits for restart after."""
     b = ProcessBuilder(key, "可停工作业")
     b.lane("production").lane("supervision")
-    b.start().user("work", "作业", lane="production")
+    b.start(variables=["area"]).user("work", "作业", lane="production")
     b.message_boundary("stopped", "停工", "work", "stop_work")
     b.user("handle_stop", "停工处置", lane="supervision")
     b.message_catch("wait_restart", "等待复工", "restart")
@@ -89,10 +89,11 @@ def suspendable_process(key="suspendable") -> str:
 
 
 def message_started_process(key="on_alert") -> str:
-    """Started by an 'alert' message; the payload lands in the variables."""
+    """Started by an 'alert' message; the payload lands in the variable ``alert``, the declared
+    correlation values (area, department) are its start variables."""
     b = ProcessBuilder(key, "预警处置 (测试)")
     b.lane("supervision")
-    b.start("start", "收到预警", message="alert").user("handle", "处置", lane="supervision").end()
+    b.start("start", "收到预警", message="alert", variables=["area", "department"]).user("handle", "处置", lane="supervision").end()
     b.chain("start", "handle", "end")
     return b.to_xml()
 

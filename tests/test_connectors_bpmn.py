@@ -15,7 +15,7 @@ def mes_at_sim(platform, sim):
 
 def _process() -> str:
     b = ProcessBuilder("mes_check", "作业前查询 MES 工单与设备负荷")
-    b.start()
+    b.start(variables=["area"])
     b.service("orders", "查询工单", "mes/work_orders", {"area": "area", "date": "'2025-06-01'"},
               result_variable="orders")
     b.service("load", "查询设备负荷", "mes/area_equipment", {"area": "area"}, result_variable="load", retries=0)

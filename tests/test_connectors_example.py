@@ -106,7 +106,7 @@ def gas(installed, platform):
 
 def _gas_process(params: dict) -> str:
     b = ProcessBuilder("gas_test", "动火前气体检测")
-    b.start().service("analyse", "气体分析", "gas/analyse", params, result_variable="gas").end()
+    b.start(variables=["readings"]).service("analyse", "气体分析", "gas/analyse", params, result_variable="gas").end()
     b.chain("start", "analyse", "end")
     return b.to_xml()
 

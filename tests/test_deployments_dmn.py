@@ -40,7 +40,7 @@ def table(rules: list[tuple[list[str], list[str]]], inputs=("gas", "colour"), hi
 def process() -> str:
     b = ProcessBuilder("risk_check", "风险判定")
     b.lane("production")
-    b.start().business_rule("decide", "判定", "risk", lane="production")
+    b.start(variables=["gas", "colour"]).business_rule("decide", "判定", "risk", lane="production")
     b.user("look", "查看", lane="production").end(lane="production")
     return b.chain("start", "decide", "look", "end").to_xml()
 

@@ -55,7 +55,7 @@ def test_a_timer_due_exactly_at_the_poll_instant_fires_in_that_poll(api, platfor
 def _assignee_process(expression: str) -> str:
     b = ProcessBuilder("assigned", "指派")
     b.lane("supervision")
-    b.start().user("check", "监督检查", lane="supervision", props={"assignee": expression}).end()
+    b.start(variables=["plan"]).user("check", "监督检查", lane="supervision", props={"assignee": expression}).end()
     b.chain("start", "check", "end")
     return b.to_xml()
 
@@ -86,7 +86,7 @@ def test_an_assignee_that_is_not_an_expression_is_rejected_at_deployment(api):
 def _looker() -> str:
     b = ProcessBuilder("looker", "查看区域内作业")
     b.lane("production")
-    b.start().script("look", "查询", (
+    b.start(variables=["area"]).script("look", "查询", (
         "found = active_instances('target', area)\n"
         "found_ids = [f['id'] for f in found]\n"
         "found_status = [f['variables'].get('permit_status') for f in found]\n"
@@ -99,7 +99,7 @@ def _looker() -> str:
 def _target() -> str:
     b = ProcessBuilder("target", "作业票")
     b.lane("production")
-    b.start().script("init", "登记", "permit_status = 'active'\nsecret = {'a': 1}", lane="production")
+    b.start(variables=["area", "plan_no", "seq", "urgent", "note"]).script("init", "登记", "permit_status = 'active'\nsecret = {'a': 1}", lane="production")
     b.user("work", "作业", lane="production").end()
     b.chain("start", "init", "work", "end")
     return b.to_xml()

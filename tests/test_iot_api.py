@@ -102,7 +102,8 @@ def test_one_alert_escalates_yellow_to_orange_and_starts_the_response_process(ap
     assert [e["kind"] for e in a["events"]][:3] == ["opened", "process", "escalated"]
     # the alert_response instance carries the alert
     inst = api.get(f"/api/v1/process-instances/{a['process_instance_id']}", "safety1").json
-    assert inst["variables"]["alert_id"] == a["id"] and inst["variables"]["grade"] == "yellow"
+    assert inst["variables"]["alert"]["alert_id"] == a["id"] and inst["variables"]["alert"]["grade"] == "yellow"
+    assert (inst["area"], inst["department"]) == ("tank-farm-3", "storage")   # scope from the correlation
     assert inst["business_key"] == f"alert-{a['id']}"
     assert len([x for x in api.get("/api/v1/alerts?status=active", "safety1").json["items"]
                 if x["rule"] == "gas_threshold"]) == 1
@@ -131,7 +132,9 @@ def test_breach_of_permit_pass_suspends_the_permit_in_that_area_only(api, iot, p
     gas_event = [e for e in api.get(f"/api/v1/alerts/{red['id']}", "safety1").json["events"] if e["kind"] == "gas_alarm"]
     assert gas_event[0]["data"]["instances"][0]["id"] == here
     inst = api.get(f"/api/v1/process-instances/{here}", "safety1").json
-    assert inst["variables"]["alert_id"] == red["id"] and "0.6 %vol" in inst["variables"]["reason"]
+    alarm = inst["variables"]["gas_alarm"]            # the payload, in the message's variable only
+    assert alarm["alert_id"] == red["id"] and "0.6 %vol" in alarm["reason"]
+    assert "alert_id" not in inst["variables"]
 
 
 def test_same_reading_without_a_permit_is_not_red(api, iot, platform):

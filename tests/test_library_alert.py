@@ -10,10 +10,12 @@ DISPOSAL = {"measures": "关闭根部阀，检漏", "result": "eliminated", "han
 
 
 def alert(plant, grade, n=1, business_key=None, **extra):
-    payload = {"alert_grade": grade, "area": "unit-1", "department": "workshop-1",
-               "description": "GD-101 可燃气体报警", "reading": {"lel_pct": 30, "detector": "GD-101"}, **extra}
+    payload = {"alert_grade": grade, "description": "GD-101 可燃气体报警",
+               "reading": {"lel_pct": 30, "detector": "GD-101"}, **extra}
+    # the scope comes from the correlation values (declared start variables), the rest is payload
     r = plant.api.post("/api/v1/messages", "safety1",
                        json={"name": "alert", "message_id": f"ALERT-{grade}-{n}", "payload": payload,
+                             "correlation": {"area": "unit-1", "department": "workshop-1"},
                              "business_key": business_key})
     assert r.status_code == 200, r.json
     started = [i for i in r.json["instances"] if i.get("started")]

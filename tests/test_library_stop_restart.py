@@ -26,7 +26,7 @@ def test_stop_reaches_permits_in_scope_and_restart_releases_them(plant, platform
     run_jobs(platform)
     # Every permit of the area is suspended at once; the other area keeps working.
     assert plant.variables(hot)["permit_status"] == "suspended"
-    assert plant.variables(hot)["stop_reason"] == "合成装置区可燃气体泄漏"
+    assert plant.variables(hot)["stop_work"]["stop_reason"] == "合成装置区可燃气体泄漏"
     assert plant.sees("worker1", hot) == []
     assert plant.sees("leader1", confined) == ["撤离人员并处置"]
     assert plant.sees("worker1", elsewhere) == ["动火作业"]

@@ -20,7 +20,8 @@ def test_stop_work_reaches_only_the_area_and_interrupts_the_task(api):
     # The work task of A is gone and supervision has a stop task carrying the payload.
     inst_a = api.get(f"/api/v1/process-instances/{a['id']}", "safety1").json
     assert [t["bpmn_id"] for t in inst_a["active_tasks"]] == ["handle_stop"]
-    assert inst_a["variables"]["reason"] == "H2S 超标"
+    assert inst_a["variables"]["stop_work"] == {"reason": "H2S 超标"}   # in the message's variable only
+    assert "reason" not in inst_a["variables"]
     inst_b = api.get(f"/api/v1/process-instances/{b['id']}", "safety1").json
     assert [t["bpmn_id"] for t in inst_b["active_tasks"]] == ["work"]
     # prod1 no longer sees the interrupted work task.
@@ -62,5 +63,6 @@ def test_message_start_event_and_idempotent_delivery(api):
     listed = api.get("/api/v1/process-instances?process_key=on_alert", "safety1").json
     assert listed["total"] == 1
     inst = api.get(f"/api/v1/process-instances/{listed['items'][0]['id']}", "safety1").json
-    assert inst["variables"]["grade"] == "red"
+    assert inst["variables"]["alert"] == {"grade": "red", "area": "unit-1"}
+    assert "grade" not in inst["variables"]
     assert [t["bpmn_id"] for t in inst["active_tasks"]] == ["handle"]

@@ -80,7 +80,7 @@ def test_instance_diagram_colours_completed_active_suspended_and_error(api, hub_
 
     b = ProcessBuilder("broken", "脚本出错")
     b.lane("production")
-    b.start().user("fill", "填写", lane="production").script("calc", "计算", "ratio = 1 / zero").end()
+    b.start(variables=["zero"]).user("fill", "填写", lane="production").script("calc", "计算", "ratio = 1 / zero").end()
     b.chain("start", "fill", "calc", "end")
     assert api.deploy({"broken.bpmn": b.to_xml()}).status_code == 201
     bid = api.post("/api/v1/process-instances", "prod1",

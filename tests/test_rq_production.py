@@ -25,7 +25,7 @@ def one_call_process(key="one_call") -> str:
     """start → one rq_probe/echo call (value 'v-<n>', sleeping sleep_s) → end."""
     b = ProcessBuilder(key, "一次服务调用")
     b.lane("production")
-    b.start().service("call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)", "sleep_s": "sleep_s"},
+    b.start(variables=["n", "sleep_s"]).service("call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)", "sleep_s": "sleep_s"},
                       result_variable="reply", lane="production")
     b.end("end", lane="production")
     b.chain("start", "call", "end")
@@ -36,7 +36,7 @@ def report_then_call_process(key="report_call") -> str:
     """start → user task 'report' → rq_probe/echo → end: completing the task produces the service job."""
     b = ProcessBuilder(key, "上报后调用")
     b.lane("production")
-    b.start().user("report", "上报", lane="production")
+    b.start(variables=["n"]).user("report", "上报", lane="production")
     b.service("call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)"}, result_variable="reply",
               lane="production")
     b.end("end", lane="production")

@@ -75,7 +75,8 @@ DMN["escalation_intervals.dmn"] = dmn(
 def three_level_supervision() -> str:
     b = ProcessBuilder("three_level_supervision", "三级督办")
     b.lane(PRODUCTION).lane(HEAD).lane(SUPERVISION)
-    b.start("start", "事项逾期")
+    # Started directly by supervision (or called by other diagrams, which hand their data down).
+    b.start("start", "事项逾期", variables=["duty_type", "duty_title", "department", "area"])
     # Called once per element of a collection (multi-instance), the item arrives as `duty`.
     b.script("receive", "接收督办事项", (
         "try:\n    duty\nexcept NameError:\n    duty = None\n"
@@ -138,7 +139,8 @@ FORMS["restart_acceptance.json"] = form("复工现场验收", {
 
 
 # Thrown stop_work/restart reach every permit of the area, or only those on the equipment.
-# Payload keys are merged into the receiving permit's data, so they carry a stop_ prefix.
+# A receiving permit finds the payload in its variable `stop_work` (`restart`), never merged
+# over its own data; the keys keep their stop_ prefix so the payload reads the same everywhere.
 STOP_PAYLOAD = ("{'stop_area': area, 'stop_scope': stop_scope, 'stop_equipment_id': equipment_id, %s"
                 "'correlation': {'area': area, 'equipment_id': equipment_id} if stop_scope == 'equipment' "
                 "else {'area': area}}")
@@ -156,7 +158,7 @@ DMN["stop_notification.dmn"] = dmn(
 def stop_restart() -> str:
     b = ProcessBuilder("stop_restart", "停工复工")
     b.lane(SUPERVISION).lane(PRODUCTION)
-    b.start("start", "一键停工")
+    b.start("start", "一键停工", variables=["area", "department", "stop_scope", "equipment_id", "stop_reason"])
     b.script("register", "停工登记", (
         "if stop_scope not in ('area', 'equipment'):\n"
         "    raise ValueError('stop_scope must be area or equipment')\n"
@@ -248,7 +250,7 @@ FORMS["rectification_verification.json"] = form("整改验收", {
 def hazard_rectification() -> str:
     b = ProcessBuilder("hazard_rectification", "隐患整改")
     b.lane(WORKER).lane(SUPERVISION).lane(PRODUCTION).lane(LEADER_IN_CHARGE)
-    b.start("start", "发现隐患")
+    b.start("start", "发现隐患", variables=["area"])
     b.user("report", "隐患上报", lane=WORKER, form="hazard_report.json")
     b.user("classify", "隐患分级与指派", lane=SUPERVISION, form="hazard_classification.json",
            props={"due": "PT24H", "priority": "70"})
@@ -439,7 +441,7 @@ PERMIT_COVERAGE = (
 def work_plan() -> str:
     b = ProcessBuilder("work_plan", "作业计划与监督计划")
     b.lane(PRODUCTION).lane(SUPERVISION)
-    b.start("start", "编制作业计划")
+    b.start("start", "编制作业计划", variables=["area"])
     b.script("init", "计划登记", "plan_revision = 0\npermit_links = []", lane=PRODUCTION)
     b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
     b.script("prepare", "校验作业时间窗", (
@@ -791,7 +793,7 @@ HW_WAITING_STATES = [("paused", "hw_resume_request"), ("analysis", "hw_gas_analy
 def hot_work_permit() -> str:
     b = ProcessBuilder("hot_work_permit", "动火安全作业票")
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
-    b.start("start", "申请动火")
+    b.start("start", "申请动火", variables=["area"])
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\n"
                                  "gas_results = []\nactive_permits_in_area = []\n"
@@ -1064,7 +1066,7 @@ CS_PAUSED_STATES = [("paused", "cs_resume_request"), ("retest", "cs_gas_test"), 
 def confined_space_permit() -> str:
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
-    b.start("start", "申请进入受限空间")
+    b.start("start", "申请进入受限空间", variables=["area"])
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
         "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
@@ -1281,15 +1283,23 @@ RED_TASKS = [("al_production", "红色预警：生产处置", PRODUCTION, "alert
 def alert_response() -> str:
     b = ProcessBuilder("alert_response", "预警处置")
     b.lane(PRODUCTION).lane(MAINTENANCE).lane(SUPERVISION).lane(EMERGENCY)
-    b.start("start", "收到预警", message="alert")
+    # The alert's payload lands in the variable `alert`; its scope (area, department) comes from the
+    # message's correlation values, which the start event declares as its start variables.
+    b.start("start", "收到预警", message="alert", variables=["area", "department"])
+    # What the process uses of the payload, copied here where the diagram says so.
+    b.script("receive", "接收预警", (
+        "alert_grade = alert['alert_grade']\n"
+        "alert_id = alert.get('alert_id')\n"
+        "description = alert.get('description') or ''\n"
+        "reading = alert.get('reading')\n"
+        "source = alert.get('source') or ''\n"
+        "try:\n    department\nexcept NameError:\n    department = None\n"
+        "area_department = alert.get('area_department') or department"), lane=SUPERVISION)
     b.business_rule("policy", "按等级确定处置要求", "alert_policy", lane=SUPERVISION)
     # Also entered again when the alert escalates (al_regrade): the first receipt time is kept and the
     # deadline only ever moves earlier (the alert row does the same).
     b.script("register", "登记预警", (
-        "try:\n    reading\nexcept NameError:\n    reading = None\n"
-        "try:\n    source\nexcept NameError:\n    source = ''\n"
-        "try:\n    description\nexcept NameError:\n    description = grade_name + '预警'\n"
-        "try:\n    area_department\nexcept NameError:\n    area_department = department\n"
+        "if not description:\n    description = grade_name + '预警'\n"
         "if owner_department == '@area':\n    owner_department = area_department\n"
         "try:\n    received_at\nexcept NameError:\n    received_at = now().isoformat()\n"
         "new_deadline = now() + minutes(deadline_minutes)\n"
@@ -1313,17 +1323,15 @@ def alert_response() -> str:
     b.user("al_handle", "预警处置", lane=PRODUCTION, form="alert_disposal.json",
            props={"due": "parse_datetime(handling_deadline)", "priority": "80"})
     b.timer_boundary("al_overdue", "处置超时", "al_handle", "date", "handling_deadline")
-    # The alert's grade rose while it is being handled: the payload carries the new alert_grade; the
-    # policy table gives the new deadline and owner, and a red grade raises the coordinated tasks.
+    # The alert's grade rose while it is being handled: the payload (in the variable alert_escalated)
+    # carries the new grade; the policy table gives the new deadline and owner, and a red grade raises
+    # the coordinated tasks.
     b.message_boundary("al_regrade", "预警升级", "al_handle", "alert_escalated")
-    # The payload names the new grade escalated_grade: a payload key the instance already has (alert_grade)
-    # would be overwritten again by the parent task's data when the boundary event fires; for the same
-    # reason the script deletes it after use.
     b.script("regrade", "按新等级重新登记", (
         "try:\n    escalations\nexcept NameError:\n    escalations = []\n"
-        "escalations = escalations + [{'at': now().isoformat(), 'from': alert_grade, 'to': escalated_grade}]\n"
-        "alert_grade = escalated_grade\n"
-        "del escalated_grade  # gone from the data, so the next escalation's payload is not overwritten"),
+        "escalations = escalations + [{'at': now().isoformat(), 'from': alert_grade,\n"
+        "                              'to': alert_escalated['escalated_grade']}]\n"
+        "alert_grade = alert_escalated['escalated_grade']"),
              lane=SUPERVISION)
     b.call("al_escalate", "预警处置督办", "three_level_supervision", lane=PRODUCTION,
            pre_script="duty_type = 'alert_disposal'\nduty_title = '预警处置：' + description")
@@ -1344,7 +1352,7 @@ def alert_response() -> str:
     b.script("close", "关闭预警", "alert_status = 'closed'\nclosed_at = now().isoformat()", lane=SUPERVISION)
     b.end("end", "预警关闭", terminate=True, lane=SUPERVISION)
 
-    b.chain("start", "policy", "register", "coordinated_gw")
+    b.chain("start", "receive", "policy", "register", "coordinated_gw")
     b.flow("coordinated_gw", "stop_area", condition="coordinated", flow_id="Flow_alert_red", name="红色：协同处置")
     b.flow("coordinated_gw", "al_handle", flow_id="Flow_alert_single", name="归属部门处置")
     b.chain("stop_area", "fork")

@@ -54,7 +54,8 @@ def recommendation_files() -> dict[str, bytes]:
 
     b = ProcessBuilder(RECOMMENDATION_PROCESS, "融合分析建议落实")
     b.lane("生产单位 (production)")
-    b.start("start", "收到分析建议")
+    b.start("start", "收到分析建议", variables=["department", "area", "recommendation", "recommendation_kind",
+                                               "target", "analysis", "period"])
     b.user("implement", "落实分析建议", lane="生产单位 (production)", form=RECOMMENDATION_FORM,
            props={"due": "P7D", "priority": "60"})
     b.end("end", "已落实")

@@ -210,7 +210,11 @@ class AlertService:
                    # the names bpmn/alert_response.bpmn reads
                    "alert_grade": r["grade"], "description": r["title"],
                    "reading": {"device": r["device_id"], "value": r["value"], "unit": r["unit"]}}
-        data = self._deliver(name, business_key=f"alert-{r['id']}", payload=payload, message_id=f"alert-{r['id']}")
+        # The scope of the response process comes from the correlation values (its declared start
+        # variables); the payload lands in the start event's message variable (bpmn/README.md).
+        scope = {k: v for k, v in (("area", r["area"]), ("department", payload["department"])) if v}
+        data = self._deliver(name, correlation=scope, business_key=f"alert-{r['id']}", payload=payload,
+                             message_id=f"alert-{r['id']}")
         started = [i for i in data.get("instances", []) if i.get("started")]
         # started | no_process (no deployed process starts on the message) | failed
         status = "started" if started else ("no_process" if data["status"] == "nothing_waiting" else data["status"])

@@ -1,0 +1,37 @@
+"""JSON Schema validation of submitted data: task forms and start forms share it.
+
+One code path, so a start form (``formJsonSchemaFilename`` on a start event) is
+checked exactly as a task form is: the same validator class choice, format
+checking, and the same ``{field, message}`` list a 422 carries.
+"""
+from __future__ import annotations
+
+from referencing.exceptions import Unresolvable
+
+from engine import form_schema
+
+
+def make_validator(schema: dict, forms: dict[str, dict] | None = None):
+    """A validator for ``schema`` (its ``$schema`` or draft 2020-12) with format checking, RE2
+    patterns and ``$ref`` resolved only among ``forms`` (engine/form_schema.py)."""
+    return form_schema.validator(schema, forms or {})
+
+
+def errors(validator, data: dict, *, prefix: str = "") -> list[dict]:
+    """Every way ``data`` fails ``validator``, as ``{field, message}``; a missing required
+    field is named itself (``prefix`` + path), not the object that lacks it."""
+    out = []
+    try:
+        found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except Unresolvable as exc:  # a version stored before deployment checked every $ref
+        return [{"field": prefix.rstrip(".") or "(form)",
+                 "message": f"the form has a $ref that does not resolve inside its deployment: {exc}"}]
+    for err in found:
+        path = "/".join(str(p) for p in err.absolute_path)
+        if err.validator == "required" and isinstance(err.validator_value, list):
+            missing = [f for f in err.validator_value if f not in (err.instance or {})]
+            for f in missing:
+                out.append({"field": prefix + (f"{path}/{f}" if path else f), "message": "required"})
+            continue
+        out.append({"field": prefix + path if path else (prefix.rstrip(".") or "(root)"), "message": err.message})
+    return out
