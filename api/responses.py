@@ -662,3 +662,60 @@ XML = {"type": "string", "description": "BPMN 2.0 XML"}
 SVG = {"type": "string", "description": "SVG image"}
 HTML = {"type": "string", "description": "HTML page"}
 PDF = {"type": "string", "format": "binary"}
+
+
+# --- request bodies read by the operation itself (no webargs schema: documented here, checked in the engine)
+def json_body(schema: dict) -> dict:
+    """A required JSON ``requestBody`` document."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_NUMBER = {"type": "number"}
+DEVICE_FIELDS = {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+    "type": {"type": "string", "enum": ["co", "combustible_lel", "combustible_vol", "current", "h2s", "load",
+                                       "o2", "pressure", "temperature", "video"]},
+    "area": {"type": "string"},
+    "name": {"type": "string"},
+    "equipment": {"type": "string", "nullable": True},
+    "gas": {"type": "string", "nullable": True},
+    "lel_vol": {**_NUMBER, "nullable": True},
+    "metric": {"type": "string"},
+    "unit": {"type": "string"},
+    "setpoints": {"type": "object", "properties": {k: _NUMBER for k in ("high1", "high2", "low1", "low2")}},
+    "range": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
+}
+DEVICE_IN = {"type": "object", "required": ["id", "type", "area"], "properties": DEVICE_FIELDS}
+DEVICE_CHANGES = {"type": "object", "properties": {**DEVICE_FIELDS, "active": {"type": "boolean"}}}
+DEVICE_ROWS = {"oneOf": [{"type": "array", "items": DEVICE_IN},
+                         {"type": "object", "required": ["devices"],
+                          "properties": {"devices": {"type": "array", "items": DEVICE_IN}}}]}
+READING_IN = {"type": "object", "required": ["device", "value"], "properties": {
+    "device": {"type": "string"}, "value": _NUMBER, "unit": {"type": "string"},
+    "ts": {"type": "string", "description": "ISO 8601 time (default: when received)"},
+    "quality": {"type": "string"}, "metric": {"type": "string"}, "area": {"type": "string"}}}
+TELEMETRY_IN = {"oneOf": [READING_IN, {"type": "array", "items": READING_IN, "minItems": 1},
+                          {"type": "object", "required": ["readings"],
+                           "properties": {"readings": {"type": "array", "items": READING_IN, "minItems": 1}}}]}
+HUB_RECORD_IN = {"type": "object", "description": "the kind's fields (GET /hub/kinds), natural key included",
+                 "additionalProperties": True}
+DUTY_LIST_IN = {"type": "object", "required": ["title", "duties"], "properties": {
+    "title": {"type": "string", "minLength": 1}, "note": {"type": "string"},
+    "department": {"type": "string", "nullable": True},
+    "duties": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["code", "title"], "properties": {
+        "code": {"type": "string", "minLength": 1, "maxLength": 64}, "title": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "tasks": {"type": "array", "items": {"type": "object", "properties": {
+            "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}}}}
+FILES_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+FILE_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "CSV, JSON, JSON lines or Excel"},
+        "sheet": {"type": "string", "description": "Excel sheet (default: the first)"}}}}}}
+DEVICE_IMPORT = {"required": True, "content": {
+    "application/json": {"schema": DEVICE_ROWS},
+    "text/csv": {"schema": {"type": "string", "description": "CSV with a header row of device fields"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}

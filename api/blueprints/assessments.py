@@ -41,6 +41,7 @@ class Assessments(MethodView):
 
 @blp.route("/records")
 class Records(MethodView):
+    @blp.problems(404)
     @blp.arguments(RecordsArgs, location="query")
     @blp.documents(200, R.AssessmentRecords)
     def get(self, args):

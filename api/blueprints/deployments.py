@@ -48,6 +48,7 @@ class Deployments(MethodView):
 
 @blp.route("/deployments/validate")
 class ValidateDeployment(MethodView):
+    @blp.doc(requestBody=R.FILES_UPLOAD)
     @blp.documents(200, R.Validation)
     def post(self):
         """Validate files without storing them (same checks as a deployment)."""

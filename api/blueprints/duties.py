@@ -32,6 +32,7 @@ class MyDuties(MethodView):
 
 @blp.route("/duties/lanes")
 class Lanes(MethodView):
+    @blp.problems(404)
     @blp.arguments(LaneArgs, location="query")
     @blp.documents(200, R.Lanes)
     def get(self, args):
@@ -48,6 +49,7 @@ class DutyList(MethodView):
         """The list of a post in force (a department's own list, else the plant-wide one)."""
         return platform().responsibility.current(role, args.get("department"), args.get("version"))
 
+    @blp.doc(requestBody=R.json_body(R.DUTY_LIST_IN))
     @blp.documents(201, R.DutyList)
     def put(self, role):
         """Publish a new version of a post's list ({title, note?, department?, duties: [...]})."""

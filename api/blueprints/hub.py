@@ -96,6 +96,7 @@ class Records(MethodView):
                                     time_to=request.args.get("to"), page=_int_arg("page", 1),
                                     page_size=_int_arg("page_size", 50))
 
+    @blp.doc(requestBody=R.json_body(R.HUB_RECORD_IN))
     @blp.documents(201, R.HubUpsert, description="Inserted")
     @blp.documents(200, R.HubUpsert, description="Updated or unchanged")
     def post(self, kind):
@@ -110,6 +111,7 @@ class Records(MethodView):
 
 @blp.route("/<string:kind>/import")
 class Import(MethodView):
+    @blp.doc(requestBody=R.FILE_UPLOAD)
     @blp.documents(200, R.ImportReport)
     def post(self, kind):
         """Bulk import a CSV/JSON/Excel file (multipart 'file'): valid rows stored, rejected rows reported."""

@@ -91,6 +91,7 @@ class Devices(MethodView):
         """Devices (filters: area, type; decommissioned ones with include_inactive=true)."""
         return platform().iot.devices.list(**args)
 
+    @blp.doc(requestBody=R.json_body(R.DEVICE_IN))
     @blp.documents(201, R.Device)
     def post(self):
         """Register a device: {id, type, area, name?, equipment?, gas?/lel_vol?, setpoints?, range?}.
@@ -106,6 +107,7 @@ class Devices(MethodView):
 
 @blp.route("/devices/import")
 class DeviceImport(MethodView):
+    @blp.doc(requestBody=R.DEVICE_IMPORT)
     @blp.documents(200, R.DeviceImport)
     def post(self):
         """Create or update many devices from JSON (list or {devices}), a CSV body or a multipart file.
@@ -133,6 +135,7 @@ class DeviceOne(MethodView):
         """One device with its set-points and when it was last heard from."""
         return platform().iot.devices.get(device_id)
 
+    @blp.doc(requestBody=R.json_body(R.DEVICE_CHANGES))
     @blp.documents(200, R.Device)
     def patch(self, device_id):
         """Change fields of a device (set-points, area, equipment …); all checks apply again."""
@@ -169,6 +172,7 @@ class ReadingsDownsampled(MethodView):
 
 @blp.route("/telemetry")
 class Telemetry(MethodView):
+    @blp.doc(requestBody=R.json_body(R.TELEMETRY_IN))
     @blp.documents(200, R.TelemetryResult)
     def post(self):
         """Readings from a gateway without MQTT: one {device, value, unit?, ts?, quality?, metric?, area?},
