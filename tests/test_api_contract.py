@@ -7,7 +7,8 @@ without one. Every answer must pass schemathesis' checks: no 5xx, a documented s
 content type, a body matching the documented schema (problem+json for errors) and the documented headers.
 
 First a fixed set of valid requests (so each 2xx body is checked against real data), then generated
-ones: ``ANJIAN_CONTRACT_EXAMPLES`` per operation (default 8), derandomized so a run is repeatable.
+ones: ``ANJIAN_CONTRACT_EXAMPLES`` valid-by-schema examples per operation (default 15) and
+``ANJIAN_CONTRACT_NEGATIVE_EXAMPLES`` invalid ones (default 5), derandomized so a run is repeatable.
 Nothing is skipped: without schemathesis, or when the server does not come up, the test fails.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,7 +42,12 @@ PASSWORD = "anjian-demo"
 ROLES = ("admin", "safety1", "worker1", "designer1", None)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
-EXAMPLES = int(os.environ.get("ANJIAN_CONTRACT_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("ANJIAN_CONTRACT_EXAMPLES", "15"))
+NEGATIVE_EXAMPLES = int(os.environ.get("ANJIAN_CONTRACT_NEGATIVE_EXAMPLES", "5"))
+# Bodies no JSON parser should turn into a 500: cut short, nested past any recursion limit, a lone
+# surrogate, a number too long to convert, not JSON at all.
+MALFORMED = (b'{"a": ', b"[" * 2000 + b"]" * 2000, b'{"a": "\\ud800"}',
+             b'{"a": ' + b"9" * 5000 + b"}", b"\xff\xfe not json")
 
 
 def _free_port() -> int:
@@ -185,6 +192,11 @@ def _valid_requests(w) -> list[tuple]:
     ]
 
 
+def _any_value(parameter):
+    """A value of the right type for a path parameter (malformed bodies need a route that matches)."""
+    return 1 if parameter.definition.get("schema", {}).get("type") == "integer" else "x"
+
+
 def _describe(exc: BaseException) -> str:
     inner = getattr(exc, "exceptions", None)
     if inner:
@@ -194,53 +206,87 @@ def _describe(exc: BaseException) -> str:
     return f"{title}: {message[:600]}"
 
 
-def test_openapi_document_matches_the_server(server, world):
-    started = time.monotonic()
-    schema = schemathesis.openapi.from_url(f"{server}/api/v1/openapi.json")
-    operations = [r.ok() for r in schema.get_all_operations()]
-    tokens = {**world["tokens"], None: None}
-    failures: list[str] = []
-    counts = {"valid": 0, "generated": 0}
+class Contract:
+    """Calls operations of the server's own document and collects every failed check."""
 
-    def check(case, user, expect_2xx=False):
-        headers = {"Authorization": f"Bearer {tokens[user]}"} if user else {}
-        response = case.call(base_url=server, headers=headers, timeout=60)
+    def __init__(self, server, tokens):
+        self.server = server
+        self.tokens = {**tokens, None: None}
+        schema = schemathesis.openapi.from_url(f"{server}/api/v1/openapi.json")
+        self.operations = [r.ok() for r in schema.get_all_operations()]
+        self.by_label = {op.label: op for op in self.operations}
+        self.failures: list[str] = []
+        self.calls = 0
+
+    def check(self, case, user, expect_2xx=False, extra_headers=None, **call):
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        headers.update(extra_headers or {})
+        response = case.call(base_url=self.server, headers=headers, timeout=60, **call)
+        self.calls += 1
         label = f"{case.operation.label} as {user or 'no token'} -> {response.status_code}"
         if expect_2xx and not 200 <= response.status_code < 300:
-            failures.append(f"{label}: expected 2xx for a valid request: {response.text[:300]}")
+            self.failures.append(f"{label}: expected 2xx for a valid request: {response.text[:300]}")
         try:
             case.validate_response(response, checks=CHECKS)
         except BaseException as exc:  # noqa: BLE001 - schemathesis raises a group of check failures
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            failures.append(f"{label}: {_describe(exc)}\n    {case.as_curl_command(headers=headers)[:400]}")
+            shown = {**headers, "Authorization": "Bearer …"} if user else headers
+            self.failures.append(f"{label}: {_describe(exc)}\n    {case.as_curl_command(headers=shown)[:400]}")
 
-    by_label = {op.label: op for op in operations}
+    def assert_clean(self, what: str, started: float) -> None:
+        print(f"\n{what}: {len(self.operations)} operations, {self.calls} requests, {len(self.failures)} failures, "
+              f"{time.monotonic() - started:.1f} s")
+        assert not self.failures, f"{len(self.failures)} mismatch(es) between the server and its OpenAPI " \
+            f"document:\n" + "\n".join(self.failures)
+
+
+def test_openapi_document_matches_the_server(server, world):
+    started = time.monotonic()
+    contract = Contract(server, world["tokens"])
+    assert len(contract.operations) >= 60
     for method, path, path_parameters, query, body, user in _valid_requests(world):
-        op = by_label.get(f"{method} {path}")
+        op = contract.by_label.get(f"{method} {path}")
         assert op is not None, f"{method} {path} is not in the OpenAPI document"
         kwargs = {"path_parameters": path_parameters, "query": query}
         if body is not None:
             kwargs.update(body=body, media_type="application/json")
-        check(op.Case(**kwargs), user, expect_2xx=True)
-        counts["valid"] += 1
+        contract.check(op.Case(**kwargs), user, expect_2xx=True)
 
-    for op in operations:
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=op.as_strategy(), user=st.sampled_from(ROLES))
-        def run(case, user):
-            counts["generated"] += 1
-            check(case, user)
+    generated = 0
+    for op in contract.operations:
+        for mode, examples in ((GenerationMode.POSITIVE, EXAMPLES), (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
+            try:
+                strategy = op.as_strategy(generation_mode=mode)
+            except Exception:  # noqa: BLE001 - nothing to negate (no parameters, no body)
+                continue
 
-        run()
+            @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @given(case=strategy, user=st.sampled_from(ROLES))
+            def run(case, user):
+                contract.check(case, user)
 
-    seconds = time.monotonic() - started
-    print(f"\ncontract run: {len(operations)} operations, {counts['valid']} valid requests, "
-          f"{counts['generated']} generated examples, {len(failures)} failures, {seconds:.1f} s")
-    assert len(operations) >= 60
-    assert not failures, f"{len(failures)} mismatch(es) between the server and its OpenAPI document:\n" + \
-        "\n".join(failures)
+            run()
+    contract.assert_clean(f"contract run ({EXAMPLES} positive + {NEGATIVE_EXAMPLES} negative examples per "
+                          f"operation, {len(_valid_requests(world))} valid requests)", started)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 section 3: a 2,000-deep array or a 5,000-digit number in a "
+                   "JSON body answers 500 (webargs' and the app's JSON parsing); fixed on the branch that owns "
+                   "body parsing (api/app.py). strict: this test passes once that fix is merged; drop the mark then")
+def test_malformed_json_bodies_answer_documented_problems(server, world):
+    """Every operation that takes JSON answers a documented problem+json 4xx to a body no parser can take."""
+    started = time.monotonic()
+    contract = Contract(server, world["tokens"])
+    for op in contract.operations:
+        if "application/json" not in [b.media_type for b in op.body]:
+            continue
+        path_parameters = {p.name: _any_value(p) for p in op.path_parameters}
+        for raw in MALFORMED:
+            contract.check(op.Case(path_parameters=path_parameters), "admin",
+                           extra_headers={"Content-Type": "application/json"}, data=raw)
+    contract.assert_clean("malformed bodies", started)
 
 
 def test_every_error_status_is_problem_json(server):
