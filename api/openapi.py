@@ -111,6 +111,9 @@ class DocumentedApi(Api):
             response = {"description": DESCRIPTIONS.get(status.value, status.phrase)}
             if status >= 400:
                 response["schema"] = "Problem"
+                if status == 503:
+                    response["headers"] = {"Retry-After": {
+                        "description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
                 prepare_response(response, self.spec, PROBLEM_JSON)
             else:
                 prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)

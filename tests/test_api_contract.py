@@ -315,3 +315,37 @@ def test_every_error_status_is_problem_json(server):
                         if body.get("schema") in (None, {}):
                             wrong.append(f"{method} {path} {status} {media}: no schema")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_blueprint_added_later_documents_its_errors_as_problems():
+    """The mechanism is the Api's, not a decorator's: any flask-smorest blueprint registered gets it."""
+    import flask_smorest
+    from flask import Flask
+    from flask.views import MethodView
+    from marshmallow import Schema, fields
+
+    from api.openapi import DocumentedApi
+
+    app = Flask("later")
+    app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = DocumentedApi(app)
+    blp = flask_smorest.Blueprint("org", __name__, url_prefix="/api/v1/org")
+
+    class Body(Schema):
+        code = fields.String(required=True)
+
+    @blp.route("/departments/<string:code>")
+    class Department(MethodView):
+        @blp.arguments(Body)
+        def put(self, body, code):
+            return {}
+
+        def get(self, code):
+            return {}
+
+    api.register_blueprint(blp)
+    ops = api.spec.to_dict()["paths"]["/api/v1/org/departments/{code}"]
+    assert sorted(ops["put"]["responses"]) == ["400", "401", "403", "404", "409", "413", "422", "503"]
+    assert sorted(ops["get"]["responses"]) == ["401", "403", "404", "503"]
+    forbidden = api.spec.to_dict()["components"]["responses"]["FORBIDDEN"]
+    assert forbidden["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

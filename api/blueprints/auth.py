@@ -22,6 +22,7 @@ class Login(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
+    @blp.problems(404)
     @blp.documents(200, R.Me)
     def get(self):
         """The authenticated user's profile, roles and department."""
