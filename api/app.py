@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from api import metrics, problems
+from api.openapi import DocumentedApi
 from api.auth import authenticate_request
 from engine import jsoncodec
 from engine.config import Settings
@@ -63,8 +63,8 @@ def _parse_body_first():
     request._cached_json = (value, value)  # what Request.get_json(cache=True) keeps
 
 
-class ProblemApi(Api):
-    """flask-smorest Api whose errors are problem+json."""
+class ProblemApi(DocumentedApi):
+    """flask-smorest Api whose errors are problem+json, and documented so (api/openapi.py)."""
 
     def handle_http_exception(self, error):
         return problems.from_http(error)

@@ -1,5 +1,6 @@
 """Fusion analytics: run (a job), stored runs, latest result per analysis and period."""
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
@@ -31,6 +32,7 @@ class PeriodArgs(Base):
 @blp.route("/runs")
 class Runs(MethodView):
     @blp.arguments(RunSchema)
+    @blp.documents(201, R.RunResults)
     def post(self, body):
         """Run analyses for a month now (the same job `anjian analytics run` runs); stores and pushes."""
         p = require_roles(RUNNER_ROLES, "running analyses")
@@ -39,6 +41,7 @@ class Runs(MethodView):
         return {"runs": runs}, 201
 
     @blp.arguments(RunsArgs, location="query")
+    @blp.documents(200, R.AnalysisRuns)
     def get(self, args):
         """Stored runs, newest first."""
         principal()
@@ -48,6 +51,7 @@ class Runs(MethodView):
 @blp.route("/<string:analysis>")
 class Latest(MethodView):
     @blp.arguments(PeriodArgs, location="query")
+    @blp.documents(200, R.AnalysisResult)
     def get(self, args, analysis):
         """The latest stored result of an analysis for a month."""
         return platform().analytics.latest(analysis, args["period"])

@@ -1,5 +1,6 @@
 """Integrated assessment per department or person per period, traceable to records."""
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
@@ -31,6 +32,7 @@ def _check(level: str, subject: str | None = None) -> None:
 @blp.route("")
 class Assessments(MethodView):
     @blp.arguments(AssessArgs, location="query")
+    @blp.documents(200, R.Assessment)
     def get(self, args):
         """Scores, ranking and indicators (month YYYY-MM or quarter YYYY-Qn) with weights from configuration."""
         _check(args["level"])
@@ -39,7 +41,9 @@ class Assessments(MethodView):
 
 @blp.route("/records")
 class Records(MethodView):
+    @blp.problems(404)
     @blp.arguments(RecordsArgs, location="query")
+    @blp.documents(200, R.AssessmentRecords)
     def get(self, args):
         """The records behind one indicator of one department or person."""
         _check(args["level"], args["subject"])

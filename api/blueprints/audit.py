@@ -1,5 +1,6 @@
 """The audit chain."""
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 
 from api.auth import principal
@@ -12,7 +13,9 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit chai
 
 @blp.route("/audit")
 class Audit(MethodView):
+    @blp.problems(404)
     @blp.arguments(AuditArgs, location="query")
+    @blp.documents(200, R.AuditPage)
     def get(self, args):
         """Audit events (optionally of one instance) with their hashes."""
         p = principal()
@@ -29,6 +32,7 @@ class Audit(MethodView):
 
 @blp.route("/audit/verify")
 class AuditVerify(MethodView):
+    @blp.documents(200, R.AuditVerification)
     def get(self):
         """Walk the chain and report the first broken link."""
         p = principal()

@@ -1,5 +1,6 @@
 """Login and the caller's own profile."""
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 
 from api.auth import principal
@@ -11,6 +12,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authenticat
 
 @blp.route("/auth/login")
 class Login(MethodView):
+    @blp.problems(401)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     def post(self, body):
@@ -20,6 +22,8 @@ class Login(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
+    @blp.problems(404)
+    @blp.documents(200, R.Me)
     def get(self):
         """The authenticated user's profile, roles and department."""
         return platform().users.get(principal().username)

@@ -4,6 +4,7 @@ Any authenticated user may read it (the bearer token is checked globally by
 ``api.auth``); configuration values marked ``writeOnly`` (secrets) are never listed.
 """
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 
 from api.services import platform
@@ -14,6 +15,7 @@ blp = Blueprint("connectors", __name__, url_prefix="/api/v1", description="Conne
 
 @blp.route("/connectors")
 class Connectors(MethodView):
+    @blp.documents(200, R.Connectors)
     def get(self):
         """Every connector with version, kind, operations and parameters, and every connector that failed to load."""
         return platform().connectors.describe()
@@ -21,6 +23,7 @@ class Connectors(MethodView):
 
 @blp.route("/connectors/<name>")
 class ConnectorOne(MethodView):
+    @blp.documents(200, R.Connector)
     def get(self, name):
         """One connector's declaration (404 naming the known connectors, or why it failed to load)."""
         registry = platform().connectors

@@ -1,6 +1,7 @@
 """Deployments and process definitions."""
 from flask import Response, request
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 
 from api.auth import require_roles
@@ -35,6 +36,8 @@ def _uploaded_files() -> dict[str, bytes]:
 class Deployments(MethodView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
         "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
+    @blp.documents(201, R.Deployment, description="A new version of at least one process")
+    @blp.documents(200, R.Deployment, description="Every process unchanged (same content already latest)")
     def post(self):
         """Deploy .bpmn, .dmn and form .json files (multipart, field 'files'). Designers and admins only."""
         p = require_roles(DEPLOYER_ROLES, "deploying")
@@ -45,6 +48,8 @@ class Deployments(MethodView):
 
 @blp.route("/deployments/validate")
 class ValidateDeployment(MethodView):
+    @blp.doc(requestBody=R.FILES_UPLOAD)
+    @blp.documents(200, R.Validation)
     def post(self):
         """Validate files without storing them (same checks as a deployment)."""
         require_roles(DEPLOYER_ROLES, "validating a deployment")
@@ -54,6 +59,7 @@ class ValidateDeployment(MethodView):
 
 @blp.route("/process-definitions")
 class Definitions(MethodView):
+    @blp.documents(200, R.DefinitionList)
     def get(self):
         """Latest version of every process definition."""
         items = platform().deployments.list_definitions()
@@ -62,6 +68,7 @@ class Definitions(MethodView):
 
 @blp.route("/process-definitions/<string:key>")
 class DefinitionVersions(MethodView):
+    @blp.documents(200, R.DefinitionVersions)
     def get(self, key):
         """All versions of one process key."""
         return platform().deployments.versions(key)
@@ -69,7 +76,7 @@ class DefinitionVersions(MethodView):
 
 @blp.route("/process-definitions/<string:key>/<int:version>/xml")
 class DefinitionXml(MethodView):
-    @blp.doc(responses={"200": {"content": {"application/xml": {}}}})
+    @blp.documents(200, R.XML, content_type="application/xml")
     def get(self, key, version):
         """The BPMN XML of one version."""
         return Response(platform().deployments.xml(key, version), mimetype="application/xml")

@@ -1,6 +1,7 @@
 """The data hub: production and supervision records, filtered and paged; bulk import; pushed findings."""
 from flask import request
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
@@ -40,6 +41,7 @@ class RecommendationArgs(Base):
 
 @blp.route("/kinds")
 class Kinds(MethodView):
+    @blp.documents(200, R.HubKinds)
     def get(self):
         """The record kinds, their fields, natural keys and filters."""
         return {"kinds": [{"kind": k.name, "title": k.title, "key": list(k.key), "time_field": k.time_field,
@@ -51,6 +53,7 @@ class Kinds(MethodView):
 @blp.route("/focus-items")
 class FocusItems(MethodView):
     @blp.arguments(FocusArgs, location="query")
+    @blp.documents(200, R.FocusItems)
     def get(self, args):
         """Supervision focus items pushed by the analyses (the work plan reads them)."""
         status = args.get("status")
@@ -62,6 +65,7 @@ class FocusItems(MethodView):
 @blp.route("/recommendations")
 class Recommendations(MethodView):
     @blp.arguments(RecommendationArgs, location="query")
+    @blp.documents(200, R.Recommendations)
     def get(self, args):
         """Recommendations pushed to production (reduce load, training) with their process instance."""
         status = args.get("status")
@@ -72,6 +76,7 @@ class Recommendations(MethodView):
 
 @blp.route("/sync-processes")
 class SyncProcesses(MethodView):
+    @blp.documents(200, R.HUB_SYNC)
     def post(self):
         """Feed supervision records produced by the processes into the hub (idempotent)."""
         require_roles({"admin", "supervision"}, "syncing process data into the hub")
@@ -82,6 +87,8 @@ class SyncProcesses(MethodView):
 
 @blp.route("/<string:kind>")
 class Records(MethodView):
+    @blp.problems(422)
+    @blp.documents(200, R.HubPage)
     def get(self, kind):
         """Records of a kind: ?page=&page_size=&from=&to= (time field) and equality filters by field name."""
         filters = {k: v for k, v in request.args.items() if k not in PAGING}
@@ -89,6 +96,9 @@ class Records(MethodView):
                                     time_to=request.args.get("to"), page=_int_arg("page", 1),
                                     page_size=_int_arg("page_size", 50))
 
+    @blp.doc(requestBody=R.json_body(R.HUB_RECORD_IN))
+    @blp.documents(201, R.HubUpsert, description="Inserted")
+    @blp.documents(200, R.HubUpsert, description="Updated or unchanged")
     def post(self, kind):
         """Insert or update one record by its natural key (422 naming every bad field; nothing stored)."""
         require_roles(WRITER_ROLES, "writing hub records")
@@ -101,6 +111,8 @@ class Records(MethodView):
 
 @blp.route("/<string:kind>/import")
 class Import(MethodView):
+    @blp.doc(requestBody=R.FILE_UPLOAD)
+    @blp.documents(200, R.ImportReport)
     def post(self, kind):
         """Bulk import a CSV/JSON/Excel file (multipart 'file'): valid rows stored, rejected rows reported."""
         require_roles(WRITER_ROLES, "importing hub records")
@@ -118,6 +130,8 @@ class Import(MethodView):
 
 @blp.route("/<string:kind>/<int:record_id>")
 class Record(MethodView):
+    @blp.problems(422)
+    @blp.documents(200, R.HubRecord)
     def get(self, kind, record_id):
         """One record by id."""
         principal()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -85,11 +86,13 @@ def _json_body():
 @blp.route("/devices")
 class Devices(MethodView):
     @blp.arguments(DeviceListArgs, location="query")
+    @blp.documents(200, R.DevicePage)
     def get(self, args):
         """Devices (filters: area, type; decommissioned ones with include_inactive=true)."""
         return platform().iot.devices.list(**args)
 
-    @blp.response(201)
+    @blp.doc(requestBody=R.json_body(R.DEVICE_IN))
+    @blp.documents(201, R.Device)
     def post(self):
         """Register a device: {id, type, area, name?, equipment?, gas?/lel_vol?, setpoints?, range?}.
 
@@ -99,11 +102,13 @@ class Devices(MethodView):
         body = _json_body()
         if not isinstance(body, dict):
             raise Invalid("a device is a JSON object", errors=[{"field": "(body)", "message": "must be an object"}])
-        return platform().iot.devices.create(principal(), body)
+        return platform().iot.devices.create(principal(), body), 201
 
 
 @blp.route("/devices/import")
 class DeviceImport(MethodView):
+    @blp.doc(requestBody=R.DEVICE_IMPORT)
+    @blp.documents(200, R.DeviceImport)
     def post(self):
         """Create or update many devices from JSON (list or {devices}), a CSV body or a multipart file.
 
@@ -125,10 +130,13 @@ class DeviceImport(MethodView):
 
 @blp.route("/devices/<string:device_id>")
 class DeviceOne(MethodView):
+    @blp.documents(200, R.Device)
     def get(self, device_id):
         """One device with its set-points and when it was last heard from."""
         return platform().iot.devices.get(device_id)
 
+    @blp.doc(requestBody=R.json_body(R.DEVICE_CHANGES))
+    @blp.documents(200, R.Device)
     def patch(self, device_id):
         """Change fields of a device (set-points, area, equipment …); all checks apply again."""
         body = _json_body()
@@ -138,6 +146,7 @@ class DeviceOne(MethodView):
             raise Invalid("a device id cannot change", errors=[{"field": "id", "message": "cannot be changed"}])
         return platform().iot.devices.update(principal(), device_id, body)
 
+    @blp.documents(200, R.Device)
     def delete(self, device_id):
         """Decommission a device: its readings are kept, new telemetry from it is dead-lettered."""
         return platform().iot.devices.decommission(principal(), device_id)
@@ -146,6 +155,7 @@ class DeviceOne(MethodView):
 @blp.route("/devices/<string:device_id>/readings")
 class Readings(MethodView):
     @blp.arguments(ReadingArgs, location="query")
+    @blp.documents(200, R.Readings)
     def get(self, args, device_id):
         """Raw readings in [from, to) (default: the last hour), oldest first."""
         return platform().iot.readings.readings(device_id, args["start"], args["end"], limit=args["limit"])
@@ -154,6 +164,7 @@ class Readings(MethodView):
 @blp.route("/devices/<string:device_id>/readings/downsampled")
 class ReadingsDownsampled(MethodView):
     @blp.arguments(DownsampleArgs, location="query")
+    @blp.documents(200, R.Downsampled)
     def get(self, args, device_id):
         """min/avg/max/count per bucket of [from, to) for charts (default 200 buckets)."""
         return platform().iot.readings.downsampled(device_id, args["start"], args["end"], args["buckets"])
@@ -161,6 +172,8 @@ class ReadingsDownsampled(MethodView):
 
 @blp.route("/telemetry")
 class Telemetry(MethodView):
+    @blp.doc(requestBody=R.json_body(R.TELEMETRY_IN))
+    @blp.documents(200, R.TelemetryResult)
     def post(self):
         """Readings from a gateway without MQTT: one {device, value, unit?, ts?, quality?, metric?, area?},
         a list of them, or {readings: [...]}. Any invalid reading → 422 naming it; nothing is stored."""
@@ -182,6 +195,7 @@ class Telemetry(MethodView):
 @blp.route("/alerts")
 class Alerts(MethodView):
     @blp.arguments(AlertListArgs, location="query")
+    @blp.documents(200, R.AlertPage)
     def get(self, args):
         """Alerts, newest first (filters: grade, area, status incl. 'active', device, rule, from/to on opening time)."""
         args["device_id"] = args.pop("device", None)
@@ -190,6 +204,7 @@ class Alerts(MethodView):
 
 @blp.route("/alerts/<int:alert_id>")
 class AlertOne(MethodView):
+    @blp.documents(200, R.AlertDetail)
     def get(self, alert_id):
         """One alert with its history (opened, escalated, messages, acknowledged, closed)."""
         return platform().iot.alerts.get(principal(), alert_id)
@@ -198,6 +213,7 @@ class AlertOne(MethodView):
 @blp.route("/alerts/<int:alert_id>/acknowledge")
 class Acknowledge(MethodView):
     @blp.arguments(AcknowledgeSchema)
+    @blp.documents(200, R.Alert)
     def post(self, body, alert_id):
         """Acknowledge an alert (its owner department, or supervision)."""
         return platform().iot.alerts.acknowledge(principal(), alert_id, body.get("comment"))
@@ -206,6 +222,7 @@ class Acknowledge(MethodView):
 @blp.route("/alerts/<int:alert_id>/dispose")
 class Dispose(MethodView):
     @blp.arguments(DisposalSchema)
+    @blp.documents(200, R.Alert)
     def post(self, body, alert_id):
         """Close an alert with its disposal record: cause, action taken, measures, false alarm or not."""
         return platform().iot.alerts.dispose(principal(), alert_id, body)
@@ -214,6 +231,7 @@ class Dispose(MethodView):
 @blp.route("/dead-letters")
 class DeadLetters(MethodView):
     @blp.arguments(DeadLetterArgs, location="query")
+    @blp.documents(200, R.DeadLetterPage)
     def get(self, args):
         """Telemetry that could not be stored as a reading, with the reason and the raw payload."""
         require_roles(DEVICE_ADMIN_ROLES, "reading dead letters")

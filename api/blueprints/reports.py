@@ -1,6 +1,7 @@
 """The fusion report: HTML with inline SVG charts, the same data as JSON, or a PDF for printing."""
 from flask import Response, request
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 from marshmallow import fields, validate
 
@@ -18,6 +19,9 @@ class ReportArgs(Base):
 @blp.route("/fusion")
 class Fusion(MethodView):
     @blp.arguments(ReportArgs, location="query")
+    @blp.documents(200, R.FusionReport, content_type="application/json")
+    @blp.documents(200, R.HTML, content_type="text/html")
+    @blp.documents(200, R.PDF, content_type="application/pdf")
     def get(self, args):
         """Fusion report of a month: HTML (default), JSON (?format=json or Accept: application/json)
         or PDF (?format=pdf or Accept: application/pdf)."""

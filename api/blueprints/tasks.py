@@ -1,5 +1,6 @@
 """User tasks."""
 from flask.views import MethodView
+from api import responses as R
 from api.blueprint import Blueprint
 
 from api.auth import principal
@@ -12,6 +13,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="User tasks
 @blp.route("/tasks")
 class Tasks(MethodView):
     @blp.arguments(TaskListArgs, location="query")
+    @blp.documents(200, R.TaskPage)
     def get(self, args):
         """Tasks with filters (mine=true: assigned to me or claimable by my roles in my scope)."""
         return platform().tasks.list(principal(), **args)
@@ -19,6 +21,7 @@ class Tasks(MethodView):
 
 @blp.route("/tasks/<string:task_id>")
 class Task(MethodView):
+    @blp.documents(200, R.TaskDetail)
     def get(self, task_id):
         """One task with its form JSON Schema and current data."""
         return platform().tasks.get(principal(), task_id)
@@ -26,6 +29,7 @@ class Task(MethodView):
 
 @blp.route("/tasks/<string:task_id>/claim")
 class Claim(MethodView):
+    @blp.documents(200, R.Task)
     def post(self, task_id):
         """Claim a ready task (409 if someone else holds it)."""
         return platform().tasks.claim(principal(), task_id)
@@ -33,6 +37,7 @@ class Claim(MethodView):
 
 @blp.route("/tasks/<string:task_id>/unclaim")
 class Unclaim(MethodView):
+    @blp.documents(200, R.Task)
     def post(self, task_id):
         """Release a claimed task."""
         return platform().tasks.unclaim(principal(), task_id)
@@ -41,6 +46,7 @@ class Unclaim(MethodView):
 @blp.route("/tasks/<string:task_id>/assign")
 class Assign(MethodView):
     @blp.arguments(AssignSchema)
+    @blp.documents(200, R.Task)
     def post(self, body, task_id):
         """Assign a task to a user (department heads and supervisors)."""
         return platform().tasks.assign(principal(), task_id, body["user"])
@@ -49,6 +55,7 @@ class Assign(MethodView):
 @blp.route("/tasks/<string:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteSchema)
+    @blp.documents(200, R.Completion)
     def post(self, body, task_id):
         """Complete a task with form data (validated against the task's JSON Schema)."""
         return platform().tasks.complete(principal(), task_id, body.get("data"))

@@ -383,7 +383,12 @@ class DeviceRegistry:
 
 def read_device_file(name: str, content: bytes) -> list[dict]:
     """Rows of a CSV (header row) or JSON (a list, or ``{"devices": [...]}``) device file."""
-    text = content.decode("utf-8-sig")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # a binary upload (an image, an Excel file) is the client's mistake
+        raise Invalid(f"{name} is not UTF-8 text", errors=[{"field": "file", "message":
+                                                              f"expected CSV or JSON in UTF-8: {exc.reason} "
+                                                              f"at byte {exc.start}"}]) from None
     if name.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
         import json
 

@@ -1,0 +1,721 @@
+"""marshmallow schemas of the success bodies, for the OpenAPI document only.
+
+Operations return plain dicts built by the engine; these schemas describe them (``Blueprint.documents``)
+and never marshal them, so a field added in the engine shows up in the answer at once and the contract
+test (tests/test_api_contract.py) tells when the document no longer matches. Objects stay open to
+further members (``unknown = INCLUDE`` leaves ``additionalProperties`` unset); what a schema lists, it
+lists with its real type and nullability. Times are ISO 8601 strings.
+"""
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+
+class Out(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+def Str(**kw):  # noqa: N802 - reads like a field type
+    return fields.String(**kw)
+
+
+def NStr(**kw):  # noqa: N802
+    return fields.String(allow_none=True, **kw)
+
+
+def NInt(**kw):  # noqa: N802
+    return fields.Integer(allow_none=True, **kw)
+
+
+def NFloat(**kw):  # noqa: N802
+    return fields.Float(allow_none=True, **kw)
+
+
+def Obj(**kw):  # noqa: N802 - a JSON object whose members depend on the process, form or analysis
+    return fields.Dict(keys=fields.String(), **kw)
+
+
+def ListOf(schema, **kw):  # noqa: N802
+    return fields.List(fields.Nested(schema), **kw)
+
+
+def page_of(item, name: str):
+    """A page of items: ``{items, total, page, page_size}``."""
+    return type(name, (Out,), {"items": ListOf(item), "total": fields.Integer(), "page": fields.Integer(),
+                               "page_size": fields.Integer()})
+
+
+def items_of(item, name: str):
+    """An unpaged list: ``{items}``."""
+    return type(name, (Out,), {"items": ListOf(item)})
+
+
+# --- users -------------------------------------------------------------------------------------------
+class Me(Out):
+    username = Str()
+    display_name = NStr()
+    department = NStr()
+    roles = fields.List(fields.String())
+
+
+# --- definitions and deployments ---------------------------------------------------------------------
+class DefinitionSummary(Out):
+    id = fields.Integer()
+    key = Str()
+    version = fields.Integer()
+    name = NStr()
+    deployed_at = Str()
+    deployed_by = NStr()
+    content_hash = Str()
+
+
+DefinitionList = type("DefinitionList", (Out,), {"items": ListOf(DefinitionSummary), "total": fields.Integer()})
+
+
+class DefinitionVersions(Out):
+    key = Str()
+    name = NStr()
+    versions = ListOf(DefinitionSummary)
+
+
+class DeployedProcess(Out):
+    key = Str()
+    version = fields.Integer()
+    created = fields.Boolean(metadata={"description": "false when the same content was already the latest"})
+    definition_id = fields.Integer()
+
+
+class Deployment(Out):
+    id = fields.Integer()
+    processes = ListOf(DeployedProcess)
+
+
+class ValidatedProcess(Out):
+    key = Str()
+    name = NStr()
+
+
+class Validation(Out):
+    valid = fields.Boolean()
+    processes = ListOf(ValidatedProcess)
+
+
+# --- instances and tasks -----------------------------------------------------------------------------
+class Task(Out):
+    id = Str()
+    bpmn_id = Str()
+    name = NStr()
+    instance_id = fields.Integer()
+    process_key = Str()
+    business_key = NStr()
+    candidate_roles = fields.List(fields.String())
+    assignee = NStr()
+    state = Str(metadata={"enum": ["ready", "completed", "cancelled"]})
+    department = NStr()
+    area = NStr()
+    due_at = NStr()
+    priority = fields.Integer()
+    created_at = Str()
+    completed_at = NStr()
+    completed_by = NStr()
+
+
+class TaskDetail(Task):
+    form = Obj(allow_none=True, metadata={"description": "the form's JSON Schema (null: the task takes no data)"})
+    ui_schema = Obj(allow_none=True)
+    properties = Obj(metadata={"description": "the task's extension properties from the BPMN"})
+    data = Obj(metadata={"description": "the task's current data"})
+
+
+TaskPage = page_of(Task, "TaskPage")
+
+
+class Instance(Out):
+    id = fields.Integer()
+    process_key = Str()
+    version = fields.Integer()
+    business_key = NStr()
+    status = Str(metadata={"enum": ["running", "waiting", "completed", "cancelled", "error"]})
+    department = NStr()
+    area = NStr()
+    started_at = Str()
+    started_by = NStr()
+    ended_at = NStr()
+    next_timer_at = NStr()
+    error = NStr()
+    row_version = fields.Integer()
+
+
+class StartedInstance(Instance):
+    active_tasks = ListOf(Task)
+
+
+class TimelineEvent(Out):
+    seq = fields.Integer()
+    at = Str()
+    actor = NStr()
+    kind = Str()
+    task_id = NStr()
+    data = Obj(allow_none=True)
+
+
+class Incident(Out):
+    id = fields.Integer()
+    instance_id = NInt()
+    task_id = NStr()
+    kind = Str()
+    message = NStr()
+    details = Obj()
+    status = Str(metadata={"enum": ["open", "retried", "resolved"]})
+    created_at = Str()
+    resolved_at = NStr()
+    resolved_by = NStr()
+
+
+class InstanceDetail(StartedInstance):
+    variables = Obj()
+    timeline = ListOf(TimelineEvent)
+    incidents = ListOf(Incident)
+
+
+InstancePage = page_of(Instance, "InstancePage")
+
+
+class InstanceState(Out):
+    id = fields.Integer()
+    status = Str()
+
+
+class Completion(Out):
+    task = fields.Nested(Task)
+    instance = fields.Nested(InstanceState)
+    next_tasks = ListOf(Task)
+
+
+IncidentPage = page_of(Incident, "IncidentPage")
+
+
+class Retried(Out):
+    incident = fields.Nested(Incident)
+    instance = fields.Nested(InstanceState)
+
+
+# --- messages ----------------------------------------------------------------------------------------
+class Reached(Out):
+    id = fields.Integer()
+    process_key = Str()
+    status = Str()
+    started = fields.Boolean()
+
+
+class Delivery(Out):
+    name = Str()
+    correlation = Obj()
+    instances = ListOf(Reached)
+    duplicate = fields.Boolean(metadata={"description": "true when message_id was delivered before"})
+
+
+# --- connectors --------------------------------------------------------------------------------------
+class ConnectorParam(Out):
+    name = Str()
+    type = NStr()
+    required = fields.Boolean()
+    description = NStr()
+    default = fields.Raw(allow_none=True)
+    choices = fields.List(fields.Raw())
+
+
+class ConnectorOperation(Out):
+    name = Str()
+    description = NStr()
+    params = ListOf(ConnectorParam)
+    result_schema = Obj(allow_none=True)
+
+
+class Connector(Out):
+    name = Str()
+    version = NStr()
+    kind = NStr()
+    description = NStr()
+    config_schema = Obj(allow_none=True)
+    config = Obj(metadata={"description": "configuration in force; writeOnly values (secrets) are left out"})
+    operations = ListOf(ConnectorOperation)
+
+
+class ConnectorFailure(Out):
+    name = Str()
+    error = NStr()
+
+
+class Connectors(Out):
+    connectors = ListOf(Connector)
+    failures = fields.List(fields.Raw(), metadata={"description": "connectors that failed to load, with why"})
+
+
+# --- IoT ---------------------------------------------------------------------------------------------
+class Device(Out):
+    id = Str()
+    name = NStr()
+    type = Str()
+    metric = NStr()
+    unit = NStr()
+    area = NStr()
+    equipment = NStr()
+    gas = NStr()
+    lel_vol = NFloat()
+    setpoints = fields.Dict(keys=fields.String(), values=fields.Float())
+    range = fields.List(fields.Float(allow_none=True))
+    active = fields.Boolean()
+    last_seen_at = NStr()
+    created_at = NStr()
+
+
+DevicePage = page_of(Device, "DevicePage")
+
+
+class DeviceImport(Out):
+    created = fields.Integer()
+    updated = fields.Integer()
+    total = fields.Integer()
+
+
+class Reading(Out):
+    ts = Str()
+    value = fields.Float()
+    quality = NStr()
+
+
+class Readings(Out):
+    device_id = Str()
+    start = Str(data_key="from")
+    end = Str(data_key="to")
+    truncated = fields.Boolean()
+    items = ListOf(Reading)
+
+
+class Bucket(Out):
+    start = Str()
+    min = NFloat()
+    avg = NFloat()
+    max = NFloat()
+    count = fields.Integer()
+
+
+class Downsampled(Out):
+    device_id = Str()
+    start = Str(data_key="from")
+    end = Str(data_key="to")
+    bucket_seconds = fields.Float()
+    items = ListOf(Bucket)
+
+
+class AlertOutcome(Out):
+    id = fields.Integer()
+    outcome = Str()
+    grade = NStr()
+    rule = NStr()
+    device_id = NStr()
+    area = NStr()
+
+
+class TelemetryResult(Out):
+    received = fields.Integer()
+    stored = fields.Integer()
+    dead_lettered = fields.Integer()
+    duplicates = fields.Integer()
+    alerts = ListOf(AlertOutcome)
+
+
+class Alert(Out):
+    id = fields.Integer()
+    grade = Str()
+    status = Str()
+    rule = NStr()
+    kind = NStr()
+    title = NStr()
+    device_id = NStr()
+    area = NStr()
+    level = NInt()
+    value = NFloat()
+    peak_value = NFloat()
+    unit = NStr()
+    owner_department = NStr()
+    opened_at = Str()
+    last_seen_at = NStr()
+    deadline_at = NStr()
+    escalations = fields.Integer()
+    occurrences = fields.Integer()
+    process_status = NStr()
+    process_instance_id = NInt()
+    acknowledged_at = NStr()
+    acknowledged_by = NStr()
+    closed_at = NStr()
+    closed_by = NStr()
+    disposal = Obj(allow_none=True, metadata={"description": "cause, action, measures, false_alarm, recorded_at/by"})
+    details = Obj(allow_none=True)
+
+
+class AlertEvent(Out):
+    at = Str()
+    actor = NStr()
+    kind = Str()
+    data = Obj(allow_none=True)
+
+
+class AlertDetail(Alert):
+    events = ListOf(AlertEvent)
+
+
+AlertPage = page_of(Alert, "AlertPage")
+
+
+class DeadLetter(Out):
+    id = fields.Integer()
+    received_at = Str()
+    source = NStr()
+    topic = NStr()
+    device_id = NStr()
+    reason = NStr()
+    detail = NStr()
+    payload = fields.Raw(allow_none=True, metadata={"description": "the raw payload as received"})
+
+
+DeadLetterPage = page_of(DeadLetter, "DeadLetterPage")
+
+
+# --- audit -------------------------------------------------------------------------------------------
+class AuditEvent(Out):
+    seq = fields.Integer()
+    at = Str()
+    actor = NStr()
+    kind = Str()
+    instance_id = NInt()
+    task_id = NStr()
+    data_digest = NStr()
+    prev_hash = NStr()
+    hash = Str()
+    data = Obj(allow_none=True)
+
+
+AuditPage = page_of(AuditEvent, "AuditPage")
+
+
+class AuditVerification(Out):
+    ok = fields.Boolean()
+    checked = fields.Integer()
+    broken_seq = NInt()
+    reason = NStr()
+
+
+# --- data hub ----------------------------------------------------------------------------------------
+class KindField(Out):
+    name = Str()
+    type = Str()
+    required = fields.Boolean()
+    filter = fields.Boolean()
+    choices = fields.List(fields.Raw())
+
+
+class HubKind(Out):
+    kind = Str()
+    title = NStr()
+    key = fields.List(fields.String())
+    time_field = NStr()
+    fields_ = ListOf(KindField, data_key="fields")
+
+
+class HubKinds(Out):
+    kinds = ListOf(HubKind)
+
+
+class HubRecord(Out):
+    id = fields.Integer()
+    source = NStr()
+    updated_at = NStr()
+
+
+class HubPage(Out):
+    kind = Str()
+    items = ListOf(HubRecord)
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class HubUpsert(Out):
+    record = fields.Nested(HubRecord)
+    created = fields.Boolean()
+
+
+class Rejected(Out):
+    row = NInt()
+    key = fields.Raw(allow_none=True)
+    errors = fields.List(fields.Raw())
+
+
+class ImportReport(Out):
+    kind = Str()
+    received = fields.Integer()
+    inserted = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected_count = fields.Integer()
+    rejected = ListOf(Rejected)
+    batches = fields.Integer()
+
+
+# One import report per record kind fed from the processes, keyed by kind.
+HUB_SYNC = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/ImportReport"}}
+
+
+class FocusItem(Out):
+    id = fields.Integer()
+    analysis = Str()
+    period = Str()
+    run_id = NInt()
+    target_kind = NStr()
+    target = NStr()
+    area = NStr()
+    department = NStr()
+    reason = NStr()
+    evidence = fields.Raw(allow_none=True)
+    status = Str()
+    created_at = NStr()
+
+
+FocusItems = items_of(FocusItem, "FocusItems")
+
+
+class Recommendation(Out):
+    id = fields.Integer()
+    analysis = Str()
+    period = Str()
+    run_id = NInt()
+    kind = NStr()
+    target_kind = NStr()
+    target = NStr()
+    department = NStr()
+    text = NStr()
+    evidence = fields.Raw(allow_none=True)
+    instance_id = NInt()
+    status = Str()
+    created_at = NStr()
+
+
+Recommendations = items_of(Recommendation, "Recommendations")
+
+
+# --- analytics, assessment, duties ------------------------------------------------------------------
+class AnalysisRun(Out):
+    id = fields.Integer()
+    analysis = Str()
+    period = Str()
+    params = Obj()
+    input_digest = Str()
+    result_digest = Str()
+    started_at = Str()
+    duration_ms = NInt()
+    run_by = NStr()
+
+
+class AnalysisResult(AnalysisRun):
+    result = Obj(metadata={"description": "the analysis' own result (see the analysis' documentation)"})
+
+
+AnalysisRuns = items_of(AnalysisRun, "AnalysisRuns")
+RunResults = type("RunResults", (Out,), {"runs": ListOf(AnalysisResult)})
+
+
+class Indicator(Out):
+    value = NFloat()
+    score = NFloat()
+    numerator = NFloat()
+    denominator = NFloat()
+    definition = NStr()
+    weight = NFloat()
+    records = NStr()
+
+
+class AssessedSubject(Out):
+    subject = Str()
+    score = NFloat()
+    rank = NInt()
+    indicators = fields.Dict(keys=fields.String(), values=fields.Nested(Indicator))
+    weights_used = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class Assessment(Out):
+    period = Str()
+    start = Str(data_key="from")
+    end = Str(data_key="to")
+    level = Str()
+    weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    scales = Obj()
+    method = NStr()
+    items = ListOf(AssessedSubject)
+
+
+class AssessmentRecords(Out):
+    period = Str()
+    level = Str()
+    subject = Str()
+    indicator = Str()
+    value = NFloat()
+    numerator = NFloat()
+    denominator = NFloat()
+    definition = NStr()
+    records = fields.List(fields.Raw())
+
+
+class DutyTask(Out):
+    process_key = Str()
+    bpmn_id = Str()
+
+
+class Duty(Out):
+    code = Str()
+    title = Str()
+    description = NStr()
+    tasks = ListOf(DutyTask)
+
+
+class DutyListVersion(Out):
+    id = fields.Integer()
+    role = Str()
+    scope = Str()
+    version = fields.Integer()
+    title = Str()
+    note = NStr()
+    created_at = Str()
+    created_by = NStr()
+
+
+class DutyList(DutyListVersion):
+    role_name = NStr()
+    duties = ListOf(Duty)
+
+
+DutyVersions = items_of(DutyListVersion, "DutyVersions")
+
+
+class MyDuty(Duty):
+    open_tasks = ListOf(Task)
+    open_count = fields.Integer()
+
+
+class MyDutyList(DutyList):
+    duties = ListOf(MyDuty)
+
+
+class MyDuties(Out):
+    user = Str()
+    department = NStr()
+    roles = fields.List(fields.String())
+    lists = ListOf(MyDutyList)
+    unassigned_tasks = ListOf(Task)
+    open_total = fields.Integer()
+
+
+class DutyRef(Out):
+    code = Str()
+    title = Str()
+
+
+class LaneTask(Out):
+    bpmn_id = Str()
+    name = NStr()
+    duties = ListOf(DutyRef)
+
+
+class Lane(Out):
+    lane = NStr()
+    role = NStr()
+    list_version = NInt()
+    duties = ListOf(Duty)
+    tasks = ListOf(LaneTask)
+
+
+class ProcessLanes(Out):
+    process_key = Str()
+    version = fields.Integer()
+    name = NStr()
+    lanes = ListOf(Lane)
+
+
+Lanes = type("Lanes", (Out,), {"processes": ListOf(ProcessLanes)})
+
+
+class FusionReport(Out):
+    period = Str()
+    generated_at = Str()
+    indicators = Obj()
+    trend = fields.List(Obj())
+    analyses = Obj()
+    findings = fields.List(fields.Raw())
+    recommendations = fields.List(fields.Raw())
+    focus_items = fields.List(fields.Raw())
+
+
+# Binary and text answers: the body is not JSON.
+XML = {"type": "string", "description": "BPMN 2.0 XML"}
+SVG = {"type": "string", "description": "SVG image"}
+HTML = {"type": "string", "description": "HTML page"}
+PDF = {"type": "string", "format": "binary"}
+
+
+# --- request bodies read by the operation itself (no webargs schema: documented here, checked in the engine)
+def json_body(schema: dict) -> dict:
+    """A required JSON ``requestBody`` document."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_NUMBER = {"type": "number"}
+DEVICE_FIELDS = {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+    "type": {"type": "string", "enum": ["co", "combustible_lel", "combustible_vol", "current", "h2s", "load",
+                                       "o2", "pressure", "temperature", "video"]},
+    "area": {"type": "string"},
+    "name": {"type": "string"},
+    "equipment": {"type": "string", "nullable": True},
+    "gas": {"type": "string", "nullable": True},
+    "lel_vol": {**_NUMBER, "nullable": True},
+    "metric": {"type": "string"},
+    "unit": {"type": "string"},
+    "setpoints": {"type": "object", "properties": {k: _NUMBER for k in ("high1", "high2", "low1", "low2")}},
+    "range": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
+}
+DEVICE_IN = {"type": "object", "required": ["id", "type", "area"], "properties": DEVICE_FIELDS}
+DEVICE_CHANGES = {"type": "object", "properties": {**DEVICE_FIELDS, "active": {"type": "boolean"}}}
+DEVICE_ROWS = {"oneOf": [{"type": "array", "items": DEVICE_IN},
+                         {"type": "object", "required": ["devices"],
+                          "properties": {"devices": {"type": "array", "items": DEVICE_IN}}}]}
+READING_IN = {"type": "object", "required": ["device", "value"], "properties": {
+    "device": {"type": "string"}, "value": _NUMBER, "unit": {"type": "string"},
+    "ts": {"type": "string", "description": "ISO 8601 time (default: when received)"},
+    "quality": {"type": "string"}, "metric": {"type": "string"}, "area": {"type": "string"}}}
+TELEMETRY_IN = {"oneOf": [READING_IN, {"type": "array", "items": READING_IN, "minItems": 1},
+                          {"type": "object", "required": ["readings"],
+                           "properties": {"readings": {"type": "array", "items": READING_IN, "minItems": 1}}}]}
+HUB_RECORD_IN = {"type": "object", "description": "the kind's fields (GET /hub/kinds), natural key included",
+                 "additionalProperties": True}
+DUTY_LIST_IN = {"type": "object", "required": ["title", "duties"], "properties": {
+    "title": {"type": "string", "minLength": 1}, "note": {"type": "string"},
+    "department": {"type": "string", "nullable": True},
+    "duties": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["code", "title"], "properties": {
+        "code": {"type": "string", "minLength": 1, "maxLength": 64}, "title": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "tasks": {"type": "array", "items": {"type": "object", "properties": {
+            "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}}}}
+FILES_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+FILE_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "CSV, JSON, JSON lines or Excel"},
+        "sheet": {"type": "string", "description": "Excel sheet (default: the first)"}}}}}}
+DEVICE_IMPORT = {"required": True, "content": {
+    "application/json": {"schema": DEVICE_ROWS},
+    "text/csv": {"schema": {"type": "string", "description": "CSV with a header row of device fields"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}
