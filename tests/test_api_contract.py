@@ -353,3 +353,18 @@ def test_a_blueprint_added_later_documents_its_errors_as_problems():
     assert sorted(ops["get"]["responses"]) == ["401", "403", "404", "414", "431", "503"]
     forbidden = api.spec.to_dict()["components"]["responses"]["FORBIDDEN"]
     assert forbidden["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def test_a_binary_device_file_is_a_422_naming_the_file(api):
+    """Found by the contract run: an image uploaded as the device file answered 500 (UnicodeDecodeError)."""
+    from io import BytesIO
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
+    r = api.post("/api/v1/devices/import", "admin", data={"file": (BytesIO(png), "devices.png")},
+                 content_type="multipart/form-data")
+    assert r.status_code == 422, r.data
+    assert r.mimetype == "application/problem+json"
+    assert r.json["errors"][0]["field"] == "file"
+    r = api.post("/api/v1/devices/import", "admin", data=png, content_type="text/csv")
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "file"
+    assert api.get("/api/v1/devices", "admin").json["total"] == 0
