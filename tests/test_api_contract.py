@@ -133,7 +133,22 @@ def world(server):
     ok("POST", "/api/v1/analytics/runs", json={"period": "2026-11"})
     ok("PUT", "/api/v1/duties/worker", json={"title": "作业人员职责", "duties": [
         {"code": "W1", "title": "申请作业", "tasks": [{"process_key": "hot_work_permit", "bpmn_id": "hw_apply"}]}]})
-    return {"tokens": tokens, "hot": hot, "hazard": hazard, "cancelled": cancelled,
+    # An instance whose first step fails: an incident to read and resolve.
+    from engine.bpmn_builder import ProcessBuilder
+
+    b = ProcessBuilder("contract_incident", "契约测试 (脚本错误)")
+    b.lane("production")
+    b.start().script("boom", "除零", "ratio = 1 / 0").user("see", "查看", lane="production").end()
+    b.chain("start", "boom", "see", "end")
+    ok("POST", "/api/v1/deployments", "designer1", files={"files": ("contract_incident.bpmn", b.to_xml())})
+    failed = ok("POST", "/api/v1/process-instances", "prod1", json={"process_key": "contract_incident"})
+    incidents = ok("GET", f"/api/v1/incidents?instance_id={failed['id']}")["items"]
+    assert incidents, f"no incident for the failing script: {failed}"
+    # A completion with a valid form, so the completion's answer is checked too.
+    report = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹", "found_at": "2026-11-03T08:00:00+00:00",
+              "reported_level": "general"}
+    return {"tokens": tokens, "hot": hot, "hazard": hazard, "cancelled": cancelled, "failed": failed,
+            "incident": incidents[0]["id"], "report": report,
             "task": hot["active_tasks"][0]["id"], "hazard_task": hazard["active_tasks"][0]["id"],
             "alerts": [a["id"] for a in telemetry["alerts"]]}
 
@@ -157,7 +172,14 @@ def _valid_requests(w) -> list[tuple]:
         ("GET", "/api/v1/tasks/{task_id}", {"task_id": task}, None, None, "worker1"),
         ("POST", "/api/v1/tasks/{task_id}/claim", {"task_id": task}, None, None, "worker1"),
         ("POST", "/api/v1/tasks/{task_id}/unclaim", {"task_id": task}, None, None, "worker1"),
+        ("POST", "/api/v1/tasks/{task_id}/assign", {"task_id": task}, None, {"user": "worker1"}, "admin"),
+        ("POST", "/api/v1/tasks/{task_id}/complete", {"task_id": w["hazard_task"]}, None, {"data": w["report"]},
+         "worker1"),
         ("GET", "/api/v1/incidents", {}, None, None, "admin"),
+        ("GET", "/api/v1/incidents/{incident_id}", {"incident_id": w["incident"]}, None, None, "admin"),
+        ("GET", "/api/v1/process-instances/{instance_id}", {"instance_id": w["failed"]["id"]}, None, None, "admin"),
+        ("POST", "/api/v1/incidents/{incident_id}/resolve", {"incident_id": w["incident"]}, None,
+         {"comment": "handled outside the process"}, "admin"),
         ("GET", "/api/v1/connectors", {}, None, None, "admin"),
         ("GET", "/api/v1/connectors/{name}", {"name": "mes"}, None, None, "admin"),
         ("GET", "/api/v1/devices", {}, None, None, "admin"),
