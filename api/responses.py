@@ -738,14 +738,16 @@ TELEMETRY_IN = {"oneOf": [READING_IN, {"type": "array", "items": READING_IN, "mi
                            "properties": {"readings": {"type": "array", "items": READING_IN, "minItems": 1}}}]}
 HUB_RECORD_IN = {"type": "object", "description": "the kind's fields (GET /hub/kinds), natural key included",
                  "additionalProperties": True}
+DUTY_IN = {"type": "object", "required": ["code", "title"], "properties": {
+    "code": {"type": "string", "minLength": 1, "maxLength": 64},
+    "title": {"type": "string", "minLength": 1},
+    "description": {"type": "string"},
+    "tasks": {"type": "array", "items": {"type": "object", "properties": {
+        "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}
 DUTY_LIST_IN = {"type": "object", "required": ["title", "duties"], "properties": {
     "title": {"type": "string", "minLength": 1}, "note": {"type": "string"},
     "department": {"type": "string", "nullable": True},
-    "duties": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["code", "title"], "properties": {
-        "code": {"type": "string", "minLength": 1, "maxLength": 64}, "title": {"type": "string", "minLength": 1},
-        "description": {"type": "string"},
-        "tasks": {"type": "array", "items": {"type": "object", "properties": {
-            "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}}}}
+    "duties": {"type": "array", "minItems": 1, "items": DUTY_IN}}}
 FILES_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}

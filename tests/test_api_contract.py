@@ -150,8 +150,8 @@ def world(server):
     incidents = ok("GET", f"/api/v1/incidents?instance_id={failed['id']}")["items"]
     assert incidents, f"no incident for the failing script: {failed}"
     # A completion with a valid form, so the completion's answer is checked too.
-    report = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹", "found_at": "2026-11-03T08:00:00+00:00",
-              "reported_level": "general"}
+    report = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹",
+              "found_at": "2026-11-03T08:00:00+00:00", "reported_level": "general"}
     return {"tokens": tokens, "hot": hot, "hazard": hazard, "cancelled": cancelled, "failed": failed,
             "incident": incidents[0]["id"], "report": report, "message_bpmn": m.to_xml().encode(),
             "task": hot["active_tasks"][0]["id"], "hazard_task": hazard["active_tasks"][0]["id"],
@@ -241,8 +241,8 @@ def _valid_requests(w) -> list[tuple]:
         ("POST", "/api/v1/hub/{kind}/import", {"kind": "equipment"}, None,
          Upload("file", [("equipment.csv", "code,area,name\nP-103,unit-1,回流泵\n".encode())]),
          "admin"),
-        ("POST", "/api/v1/deployments/validate", {}, None, Upload("files", [("contract_message.bpmn", w["message_bpmn"])]),
-         "designer1"),
+        ("POST", "/api/v1/deployments/validate", {}, None,
+         Upload("files", [("contract_message.bpmn", w["message_bpmn"])]), "designer1"),
     ]
 
 
