@@ -397,7 +397,13 @@ def serve(host, port, workers, threads):
             self.cfg.set("timeout", 60)
 
         def load(self):
+            import gunicorn.util
+
             from api.app import create_app
+            from api.problems import write_http_server_error
+
+            # Requests gunicorn refuses itself (URI or headers too long) answer problem+json like the rest.
+            gunicorn.util.write_error = write_http_server_error
 
             app = create_app(settings)
             if settings.embedded:

@@ -72,14 +72,16 @@ DESCRIPTIONS = {
     404: "Nothing with this id or name, or not visible to the caller.",
     409: "A conflict with the current state (`retryable` says whether to try again).",
     413: "The request body is larger than the server accepts.",
+    414: "The request line (path and query) is longer than the HTTP server accepts (4094 bytes).",
     422: "The request is well-formed but invalid: `errors` names every failing field.",
+    431: "The request headers are more or larger than the HTTP server accepts.",
     503: "The database is not reachable right now; nothing was changed (`retryable: true`, `Retry-After`).",
 }
 
 
 def shared_statuses(path: str, method: str, operation: dict) -> list[int]:
     """The error statuses the platform's shared machinery can answer for one operation."""
-    statuses = [503]
+    statuses = [414, 431, 503]  # 414/431: refused by the HTTP server (gunicorn) before the application
     if path not in PUBLIC_PATHS:
         statuses += [401, 403]
     if "{" in path:

@@ -1,6 +1,7 @@
 """problem+json (RFC 9457) answers for every error."""
 from __future__ import annotations
 
+import json as std_json
 import logging
 
 from flask import Response, json
@@ -85,6 +86,21 @@ def database_unavailable(err: Exception) -> Response:
                        "changed, try again", retryable=True)
     response.headers["Retry-After"] = "1"
     return response
+
+
+def write_http_server_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it refuses before the app sees it, as problem+json.
+
+    Replaces ``gunicorn.util.write_error`` (an HTML page) in ``anjian serve``: a request line over
+    4094 bytes (414), too many or too large headers (431), a malformed request line or header (400).
+    """
+    from gunicorn.util import write_nonblock
+
+    body = std_json.dumps({"type": "about:blank", "title": reason, "status": status_int,
+                           "detail": mesg or reason}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def unexpected(err: Exception) -> Response:

@@ -250,7 +250,7 @@ class ConnectorFailure(Out):
 
 class Connectors(Out):
     connectors = ListOf(Connector)
-    failures = fields.List(fields.Raw(), metadata={"description": "connectors that failed to load, with why"})
+    failures = ListOf(ConnectorFailure, metadata={"description": "connectors that failed to load, with why"})
 
 
 # --- IoT ---------------------------------------------------------------------------------------------
@@ -646,15 +646,54 @@ class ProcessLanes(Out):
 Lanes = type("Lanes", (Out,), {"processes": ListOf(ProcessLanes)})
 
 
+class FusionIndicators(Out):
+    hazards_found = fields.Integer()
+    major_hazards_found = fields.Integer()
+    hazards_due = fields.Integer()
+    hazards_closed_on_time = fields.Integer()
+    on_time_rectification_rate = NFloat()
+    inspections = fields.Integer()
+    violations = fields.Integer()
+    worked_hours = fields.Float()
+    violations_per_1000h = NFloat()
+    permits = fields.Integer()
+    alerts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "count per grade"})
+
+
+class FusionTrendMonth(Out):
+    period = Str()
+    hazards_found = fields.Integer()
+    on_time_rectification_rate = NFloat()
+    violations_per_1000h = NFloat()
+    inspections = fields.Integer()
+
+
+class FusionAnalysis(Out):
+    run_id = fields.Integer()
+    run_at = Str()
+    params = Obj()
+    input_digest = Str()
+    result_digest = Str()
+    result = Obj()
+
+
+class Finding(Out):
+    analysis = Str()
+    target = NStr()
+    area = NStr()
+    summary = Str()
+
+
 class FusionReport(Out):
     period = Str()
     generated_at = Str()
-    indicators = Obj()
-    trend = fields.List(Obj())
-    analyses = Obj()
-    findings = fields.List(fields.Raw())
-    recommendations = fields.List(fields.Raw())
-    focus_items = fields.List(fields.Raw())
+    indicators = fields.Nested(FusionIndicators)
+    trend = ListOf(FusionTrendMonth, metadata={"description": "the 12 months up to the period"})
+    analyses = fields.Dict(keys=fields.String(), values=fields.Nested(FusionAnalysis, allow_none=True),
+                           metadata={"description": "latest run per analysis; null when not run for the period"})
+    findings = ListOf(Finding)
+    recommendations = ListOf(Recommendation)
+    focus_items = ListOf(FocusItem)
 
 
 # Binary and text answers: the body is not JSON.
@@ -699,14 +738,16 @@ TELEMETRY_IN = {"oneOf": [READING_IN, {"type": "array", "items": READING_IN, "mi
                            "properties": {"readings": {"type": "array", "items": READING_IN, "minItems": 1}}}]}
 HUB_RECORD_IN = {"type": "object", "description": "the kind's fields (GET /hub/kinds), natural key included",
                  "additionalProperties": True}
+DUTY_IN = {"type": "object", "required": ["code", "title"], "properties": {
+    "code": {"type": "string", "minLength": 1, "maxLength": 64},
+    "title": {"type": "string", "minLength": 1},
+    "description": {"type": "string"},
+    "tasks": {"type": "array", "items": {"type": "object", "properties": {
+        "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}
 DUTY_LIST_IN = {"type": "object", "required": ["title", "duties"], "properties": {
     "title": {"type": "string", "minLength": 1}, "note": {"type": "string"},
     "department": {"type": "string", "nullable": True},
-    "duties": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["code", "title"], "properties": {
-        "code": {"type": "string", "minLength": 1, "maxLength": 64}, "title": {"type": "string", "minLength": 1},
-        "description": {"type": "string"},
-        "tasks": {"type": "array", "items": {"type": "object", "properties": {
-            "process_key": {"type": "string"}, "bpmn_id": {"type": "string"}}}}}}}}}
+    "duties": {"type": "array", "minItems": 1, "items": DUTY_IN}}}
 FILES_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
