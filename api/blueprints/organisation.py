@@ -14,23 +14,11 @@ from engine.roles import ROLES
 blp = Blueprint("organisation", __name__, url_prefix="/api/v1/org",
                 description="Organisation: departments, areas and users (admin only)")
 ADMIN = frozenset({"admin"})
-PROBLEM = "application/problem+json"
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="1 to 64 letters, digits, '.', '_' or '-'")
 USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$",
                            error="1 to 100 letters, digits, '.', '_', '@' or '-'")
 NAME = validate.Length(min=1, max=200)
 PASSWORD = validate.Length(min=8, max=1000)
-
-
-class ProblemSchema(Base):
-    """An error (RFC 9457 problem+json)."""
-
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    reason = fields.String()
-    errors = fields.List(fields.Dict(), metadata={"description": "[{field, message}] of a 422"})
 
 
 class DepartmentSchema(Base):
@@ -103,7 +91,7 @@ class PasswordSchema(Base):
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
 
 
-class ImportRowSchema(Base):
+class OrgImportRowSchema(Base):
     row = fields.Integer(metadata={"description": "row number in the file (CSV line, Excel sheet row)"})
     record = fields.String()
     code = fields.String(allow_none=True)
@@ -112,12 +100,12 @@ class ImportRowSchema(Base):
     errors = fields.List(fields.Dict(), metadata={"description": "[{field, message}] of a rejected row"})
 
 
-class ImportReportSchema(Base):
+class OrgImportReportSchema(Base):
     created = fields.Integer()
     updated = fields.Integer()
     unchanged = fields.Integer()
     rejected = fields.Integer()
-    rows = fields.List(fields.Nested(ImportRowSchema))
+    rows = fields.List(fields.Nested(OrgImportRowSchema))
 
 
 class ImportFileSchema(Base):
@@ -129,15 +117,8 @@ class ImportFileSchema(Base):
 
 
 def _errors(*codes):
-    """Document the problem+json answers of an endpoint."""
-    texts = {401: "no or invalid bearer token", 403: "not an admin", 404: "no such record",
-             409: "the code or username exists", 422: "invalid input; `errors` names each field, nothing stored"}
-
-    def wrap(fn):
-        for code in codes:
-            fn = blp.alt_response(code, schema=ProblemSchema, content_type=PROBLEM, description=texts[code])(fn)
-        return fn
-    return wrap
+    """Document the problem+json answers of an endpoint (api/openapi.py's shared Problem schema)."""
+    return blp.problems(*codes)
 
 
 def _admin(action: str) -> str:
@@ -267,7 +248,7 @@ class UserPassword(MethodView):
 @blp.route("/import")
 class Import(MethodView):
     @blp.arguments(ImportFileSchema, location="files")
-    @blp.response(200, ImportReportSchema)
+    @blp.response(200, OrgImportReportSchema)
     @_errors(401, 403, 422)
     def post(self, files):
         """Import departments, areas and users from a CSV or Excel file (multipart 'file'; README
