@@ -218,6 +218,18 @@ def test_deployment_refuses_a_form_field_the_process_computes(api, platform, fie
         assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == 0
 
 
+def test_deployment_refuses_a_field_a_called_process_computes(api):
+    child = ProcessBuilder("child", "子流程")
+    child.lane("production")
+    child.start().script("calc", "计算", "ratio = 2", lane="production").end()
+    child.chain("start", "calc", "end")
+    b, forms = _one_task(["note", "ratio"], before=lambda b: b.call("before", "调用", "child", lane="production"))
+    r = _deploy(api, b, forms, {"child.bpmn": child.to_xml()})
+    assert r.status_code == 422, r.json
+    [err] = r.json["errors"]
+    assert err["element_id"] == "review" and "process 'child', called by 'before'" in err["message"], err
+
+
 def test_deployment_accepts_an_override_or_read_only_display_of_a_computed_variable(api):
     def before(b):
         b.script("before", "计算", "grade = 'special'\nscore = 3", lane="production")
