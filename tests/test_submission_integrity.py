@@ -313,3 +313,29 @@ def test_override_roles_name_who_may_overrule(api, platform):
     r = _complete(api, task, "prod1", {"grade": "special"})
     assert r.status_code == 200, r.json
     assert _complete_event(api, iid)["overrides"] == [{"field": "grade", "old": "first", "new": "special"}]
+
+
+# ------------------------------------------------------------------ the walk itself (no database)
+
+
+def test_the_key_walk_follows_local_refs_prefix_items_and_deep_data_without_recursion():
+    from engine.form_keys import declared_fields, undeclared_keys
+
+    schema = {"$defs": {"node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}, "v": {}}}},
+              "$ref": "#/$defs/root",
+              "properties": {"tree": {"$ref": "#/$defs/node"},
+                             "pair": {"type": "array", "prefixItems": [{"properties": {"a": {}}}],
+                                      "items": {"properties": {"b": {}}}}}}
+    schema["$defs"]["root"] = {"properties": {"from_ref": {}}}
+    assert declared_fields(schema) == {"tree", "pair", "from_ref"}
+    deep = leaf = {}
+    for _ in range(5000):                                  # far deeper than Python's recursion limit
+        leaf["child"] = {}
+        leaf = leaf["child"]
+    leaf["x"] = 1
+    errors = undeclared_keys(schema, {"tree": deep, "pair": [{"a": 1, "b": 1}, {"b": 1, "a": 1}], "a/b": 0})
+    fields = [e["field"] for e in errors]
+    assert "a~1b" in fields                                # a '/' in a key cannot pose as a path
+    assert "pair/0/b" in fields and "pair/1/a" in fields
+    assert [f for f in fields if f.startswith("tree/")] == ["tree" + "/child" * 5000 + "/x"]
+    assert undeclared_keys(None, {}) == []
