@@ -22,7 +22,8 @@ a user task whose form declares a field named like a variable the process comput
   database helpers scripts get (engine.script_queries).
 
 Computed variables are those of the process that holds the task (embedded subprocesses
-included); a called process's data is its own.
+included) and of every process it calls in the same deployment, transitively: a call
+activity copies the called process's data back into the caller.
 
 Two ways through, both explicit in the files:
 
@@ -73,12 +74,16 @@ def override_roles(properties: dict | None) -> frozenset[str]:
     return frozenset(given) if given else DEFAULT_OVERRIDE_ROLES
 
 
-def check_process(file: str, process_el, forms: dict[str, dict], dmn_docs: dict, errors: list) -> None:
+def check_process(file: str, process_el, forms: dict[str, dict], dmn_docs: dict, errors: list,
+                  bpmn_docs: dict | None = None) -> None:
     """Append a DeployError for every form field of a human task of ``process_el`` that writes a
-    computed variable, and for every malformed ``overrides``/``override_roles`` property."""
+    computed variable, and for every malformed ``overrides``/``override_roles`` property.
+
+    ``bpmn_docs`` (file -> parsed document) lets a call activity's process count: its data is
+    copied back into the caller, so what it computes the caller computes."""
     from engine.definitions import BPMN, FORM_PROPERTY, HUMAN_TASKS, DeployError, _properties  # (a cycle at import)
 
-    computed = computed_variables(process_el, dmn_docs)
+    computed = computed_variables(process_el, dmn_docs, _process_index(bpmn_docs or {}))
     reserved = reserved_names()
     for kind in HUMAN_TASKS:
         for el in process_el.iter(f"{BPMN}{kind}"):
@@ -120,12 +125,44 @@ def _why(name: str, computed: dict[str, str], reserved: frozenset[str]) -> str |
     return computed.get(name)
 
 
-def computed_variables(process_el, dmn_docs: dict) -> dict[str, str]:
-    """Variable name -> what computes it, for a process element (see the module rules)."""
-    from engine.definitions import BPMN, SPIFF, _element_id  # (a cycle at import)
+def computed_variables(process_el, dmn_docs: dict, processes: dict | None = None) -> dict[str, str]:
+    """Variable name -> what computes it, for a process element (see the module rules).
+
+    ``processes`` (process id -> element) adds what the processes it calls compute, transitively."""
+    from engine.definitions import BPMN
 
     out: dict[str, str] = {}
     outputs = decision_outputs(dmn_docs)
+    todo, seen = [(process_el, None)], set()
+    while todo:
+        el, via = todo.pop()
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        for name, why in _computed_in(el, outputs).items():
+            out.setdefault(name, why if via is None else f"{why} in process '{el.get('id')}', called by '{via}'")
+        for call in el.iter(f"{BPMN}callActivity"):
+            called = (processes or {}).get(call.get("calledElement") or "")
+            if called is not None:
+                todo.append((called, call.get("id") if via is None else via))
+    return out
+
+
+def _process_index(bpmn_docs: dict) -> dict:
+    from engine.definitions import BPMN
+
+    index = {}
+    for doc in bpmn_docs.values():
+        root = doc.getroot() if hasattr(doc, "getroot") else doc
+        for el in root.iter(f"{BPMN}process"):
+            index.setdefault(el.get("id"), el)
+    return index
+
+
+def _computed_in(process_el, outputs: dict[str, list[str]]) -> dict[str, str]:
+    from engine.definitions import BPMN, SPIFF, _element_id  # (a cycle at import)
+
+    out: dict[str, str] = {}
     for el in process_el.iter(f"{BPMN}businessRuleTask"):
         ref = el.find(f"{BPMN}extensionElements/{SPIFF}calledDecisionId")
         decision = (ref.text or "").strip() if ref is not None else ""

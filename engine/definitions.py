@@ -313,7 +313,7 @@ def _analyse(files, library_forms, operators, errors) -> list[ParsedProcess]:
         for process_el in doc.getroot().iter(f"{BPMN}process"):
             pid = process_el.get("id")
             _lint_process(name, process_el, all_forms, operators, decision_files, errors)
-            computed_fields.check_process(name, process_el, all_forms, dmn_docs, errors)
+            computed_fields.check_process(name, process_el, all_forms, dmn_docs, errors, bpmn_docs)
             errors.extend(DeployError(name, message, el.sourceline, _element_id(el))
                           for el, message in start_contract.lint(process_el, doc.getroot(), all_forms))
             if process_el.get("isExecutable", "true").lower() == "false" or pid in unbuildable \

@@ -83,13 +83,15 @@ def test_a_loop_of_400_passes_fails_loudly_instead_of_completing(api):
     assert ok["status"] == "completed"
 
 
-def test_script_error_becomes_an_incident_and_keeps_the_submission(api):
+def test_script_error_becomes_an_incident_and_keeps_the_submission(api, form_file):
     b = ProcessBuilder("calc", "计算")
     b.lane("production")
-    b.start().user("enter", "录入", lane="production").script("div", "除法", "ratio = total / count").user(
-        "see", "查看", lane="production").end()
+    b.start().user("enter", "录入", lane="production", form="calc.json").script(
+        "div", "除法", "ratio = total / count").user("see", "查看", lane="production").end()
     b.chain("start", "enter", "div", "see", "end")
-    api.deploy({"calc.bpmn": b.to_xml()})
+    # A completion writes only what its form declares (tests/test_submission_integrity.py).
+    api.deploy({"calc.bpmn": b.to_xml(),
+                "calc.json": form_file({"total": {"type": "number"}, "count": {"type": "number"}})})
     inst = _start(api, key="calc").json
     task = inst["active_tasks"][0]["id"]
     r = api.post(f"/api/v1/tasks/{task}/complete", "prod1", json={"data": {"total": 10, "count": 0}})

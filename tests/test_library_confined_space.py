@@ -99,7 +99,7 @@ def test_failed_reading_or_gas_alarm_evacuates_and_needs_a_passing_retest(plant)
     plant.complete("leader1", iid, "cs_reading", reading(plant, o2=18.5, minutes_ago=0))
     assert plant.sees("leader1", iid) == ["撤离人员并处置"]
     assert plant.variables(iid)["permit_status"] == "suspended"
-    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "加强通风"})
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 2, "treatment": "加强通风"})
     assert plant.variables(iid)["people_inside"] == []
     plant.complete("leader1", iid, "cs_gas_test", reading(plant))
     plant.complete("leader1", iid, "cs_site_check", SITE)
@@ -108,14 +108,14 @@ def test_failed_reading_or_gas_alarm_evacuates_and_needs_a_passing_retest(plant)
     assert r.status_code == 200
     assert plant.sees("worker1", iid) == []
     assert plant.sees("leader1", iid) == ["撤离人员并处置"]
-    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "查漏"})
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 2, "treatment": "查漏"})
     assert plant.sees("leader1", iid) == ["进入前气体检测"]
 
 
 def test_stop_work_evacuates_and_waits_for_restart(plant):
     iid = inside(plant)
     assert plant.message("safety1", "stop_work", {"area": "unit-1"}).status_code == 200
-    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "停工"})
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 2, "treatment": "停工"})
     assert plant.status(iid) == "waiting"
     assert plant.message("safety1", "restart", {"area": "unit-1"}).status_code == 200
     assert plant.sees("leader1", iid) == ["进入前气体检测"]
@@ -141,7 +141,7 @@ def test_permit_expires_after_24_hours(plant):
     plant.later(hours=1, minutes=50)                                     # 24 h 1 min after the entry
     assert plant.sees("worker1", iid) == []
     assert plant.sees("leader1", iid) == ["撤离人员并处置"]
-    plant.complete("leader1", iid, "cs_evacuate", {"all_out": True, "people_counted": 2, "treatment": "收票"})
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 2, "treatment": "收票"})
     assert plant.status(iid) == "completed"
     assert plant.variables(iid)["permit_status"] == "expired"
 
@@ -159,7 +159,7 @@ def test_unit_can_send_back_or_reject(plant):
     assert plant.variables(iid)["permit_status"] == "rejected"
 
 
-EVACUATED = {"all_out": True, "people_counted": 2, "treatment": "通风、查明原因"}
+EVACUATED = {"all_evacuated": True, "people_counted": 2, "treatment": "通风、查明原因"}
 
 
 def test_gas_alarm_reaches_a_paused_permit_and_one_waiting_for_its_retest(plant):
