@@ -13,7 +13,9 @@ Start variables
     a 422 naming it and nothing is stored. The scope variables are checked too:
     ``department`` must be a known department and, for a starter without a
     plant-wide role (engine/principal.py ``sees_all_departments``), their own (403);
-    ``area`` must be a known area (422). An area of another department is allowed:
+    ``area`` must be a known area (422); the engine's own starts (the SYSTEM principal: IoT
+    alerts, the data hub's analyses, thrown messages) pass codes read from plant data and are
+    checked for declarations only. An area of another department is allowed:
     a work crew applies for work in the area it works in, whoever owns that area
     (GB 30871: the work unit applies, the area's unit approves), and the instance
     stays in the starter's department. The engine's own values (the business key,
@@ -43,7 +45,7 @@ from engine import form_validation
 from engine.errors import Forbidden, Invalid
 from engine.models import Area, Department
 from engine.prepared import Prepared
-from engine.principal import Principal
+from engine.principal import SYSTEM, Principal
 from engine.scripting import HELPERS
 
 START_VARIABLES = "start_variables"
@@ -111,7 +113,9 @@ def admit(conn, principal: Principal, model, variables: dict) -> dict:
         value = variables[key]
         if not isinstance(value, str) or not value.strip():
             errors.append({"field": f"variables.{key}", "message": f"must be the code of a known {key}"})
-        elif table.first(conn, {"p_code": value}) is None:
+        # The engine's own starts carry codes read from the plant's data (IoT devices, the data hub,
+        # process data), which may name areas the organisation tables do not list yet.
+        elif principal != SYSTEM and table.first(conn, {"p_code": value}) is None:
             errors.append({"field": f"variables.{key}", "message": f"unknown {key} '{value}'"})
     if errors:
         raise Invalid(f"process '{model.key}' does not accept these start variables", errors=errors)
