@@ -32,7 +32,7 @@ def permit_bpmn() -> str:
 
     b = ProcessBuilder("bench_hot_work_permit", "动火作业 (基准)")
     b.lane("production").lane("supervision")
-    b.start().user("hw_work", "动火作业", lane="production")
+    b.start(variables=["area"]).user("hw_work", "动火作业", lane="production")
     b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
     b.user("stop_work", "停止作业并撤离", lane="supervision")
     b.end("end").end("end2", "已停工")
@@ -46,7 +46,7 @@ def alert_bpmn() -> str:
 
     b = ProcessBuilder("alert_response", "预警处置 (基准)")
     b.lane("supervision")
-    b.start("start", "收到预警", message="alert").user("handle", "处置", lane="supervision").end()
+    b.start("start", "收到预警", message="alert", variables=["area", "department"]).user("handle", "处置", lane="supervision").end()
     b.chain("start", "handle", "end")
     return b.to_xml()
 

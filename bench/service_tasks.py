@@ -56,7 +56,7 @@ TABLES = ["outbox", "message_deliveries", "message_subscriptions", "incidents", 
 def call_process() -> str:
     b = ProcessBuilder("bench_call", "一次连接器调用 (bench)")
     b.lane("production")
-    b.start().service("call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)"}, result_variable="reply")
+    b.start(variables=["n"]).service("call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)"}, result_variable="reply")
     b.end()
     b.chain("start", "call", "end")
     return b.to_xml()
@@ -65,7 +65,7 @@ def call_process() -> str:
 def timer_process() -> str:
     b = ProcessBuilder("bench_timer", "定时 (bench)")
     b.lane("production")
-    b.start().timer_catch("wait", "等到 due_at", "date", "due_at").end()
+    b.start(variables=["due_at"]).timer_catch("wait", "等到 due_at", "date", "due_at").end()
     b.chain("start", "wait", "end")
     return b.to_xml()
 

@@ -13,7 +13,9 @@ Start variables
     a 422 naming it and nothing is stored. The scope variables are checked too:
     ``department`` must be a known department and, for a starter without a
     plant-wide role (engine/principal.py ``sees_all_departments``), their own (403);
-    ``area`` must be a known area (422). An area of another department is allowed:
+    ``area`` must be a known area (422); the engine's own starts (the SYSTEM principal: IoT
+    alerts, the data hub's analyses, thrown messages) pass codes read from plant data and are
+    checked for declarations only. An area of another department is allowed:
     a work crew applies for work in the area it works in, whoever owns that area
     (GB 30871: the work unit applies, the area's unit approves), and the instance
     stays in the starter's department. The engine's own values (the business key,
@@ -43,12 +45,13 @@ from engine import form_validation
 from engine.errors import Forbidden, Invalid
 from engine.models import Area, Department
 from engine.prepared import Prepared
-from engine.principal import Principal
+from engine.principal import SYSTEM, Principal
 from engine.scripting import HELPERS
 
 START_VARIABLES = "start_variables"
 FORM_PROPERTY = "formJsonSchemaFilename"
 SCOPE = ("department", "area")
+MAX_NAMED = 100  # undeclared names listed one by one in a 422
 # Names the engine provides or computes: a starter, message or connector never writes them.
 RESERVED = frozenset({"now", "business_key", "active_instances", *HELPERS})
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -99,9 +102,12 @@ def admit(conn, principal: Principal, model, variables: dict) -> dict:
     contract = contract_for(model)
     errors = []
     declared = ", ".join(sorted(contract.names)) or "none"
-    for name in sorted(k for k in variables if k not in contract.names):
+    undeclared = sorted(str(k) for k in variables if k not in contract.names)
+    for name in undeclared[:MAX_NAMED]:
         errors.append({"field": f"variables.{name}",
                        "message": f"not a start variable of process '{model.key}' (it declares: {declared})"})
+    if len(undeclared) > MAX_NAMED:  # a bounded answer to an unbounded request
+        errors.append({"field": "variables", "message": f"and {len(undeclared) - MAX_NAMED} more undeclared names"})
     if contract.validator is not None:
         submitted = {k: v for k, v in variables.items() if k in contract.form_fields}
         errors += form_validation.errors(contract.validator, submitted, prefix="variables.")
@@ -111,7 +117,9 @@ def admit(conn, principal: Principal, model, variables: dict) -> dict:
         value = variables[key]
         if not isinstance(value, str) or not value.strip():
             errors.append({"field": f"variables.{key}", "message": f"must be the code of a known {key}"})
-        elif table.first(conn, {"p_code": value}) is None:
+        # The engine's own starts carry codes read from the plant's data (IoT devices, the data hub,
+        # process data), which may name areas the organisation tables do not list yet.
+        elif principal != SYSTEM and table.first(conn, {"p_code": value}) is None:
             errors.append({"field": f"variables.{key}", "message": f"unknown {key} '{value}'"})
     if errors:
         raise Invalid(f"process '{model.key}' does not accept these start variables", errors=errors)
@@ -126,7 +134,7 @@ def admit(conn, principal: Principal, model, variables: dict) -> dict:
 
 def from_correlation(model, correlation: dict) -> dict:
     """The values of a start message's correlation that its process declares as start variables
-    (its scope, typically); the other correlation values only chose the receivers."""
+    (its scope, typically); the other correlation values only choose the receivers."""
     names = contract_for(model).names
     return {k: v for k, v in (correlation or {}).items() if k in names}
 
@@ -151,8 +159,13 @@ def _properties(el) -> dict:
             el.findall(f"{_BPMN}extensionElements/{_SPIFF}properties/{_SPIFF}property") if p.get("name")}
 
 
-def _message_names(root) -> dict[str, str]:
-    return {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{_BPMN}message")}
+def _messages(root) -> dict[str, object]:
+    return {m.get("id"): m for m in root.iter(f"{_BPMN}message")}
+
+
+def _message_variable(el) -> str:
+    found = el.find(f".//{_SPIFF}messageVariable") if el is not None else None
+    return (found.text or "").strip() if found is not None else ""
 
 
 def lint(process_el, root, forms: dict) -> list[tuple[object, str]]:
@@ -183,16 +196,17 @@ def lint(process_el, root, forms: dict) -> list[tuple[object, str]]:
     if len(start_forms) > 1:
         out.append((process_el, f"start events name different start forms {sorted(start_forms)}: one start "
                                 f"form per process"))
-    messages = _message_names(root)
+    messages = _messages(root)
     catchers = [(el, el.find(f"{_BPMN}messageEventDefinition")) for tag in _CATCHING
                 for el in process_el.iter(f"{_BPMN}{tag}")]
     catchers += [(el, el) for el in process_el.iter(f"{_BPMN}receiveTask")]
     for el, definition in catchers:
         if definition is None or not (definition.get("messageRef") or el.tag == f"{_BPMN}receiveTask"):
             continue
-        var_el = definition.find(f"{_BPMN}extensionElements/{_SPIFF}messageVariable")
-        explicit = (var_el.text or "").strip() if var_el is not None else ""
-        name = explicit or messages.get(definition.get("messageRef") or "", "")
+        message = messages.get(definition.get("messageRef") or "")
+        # SpiffWorkflow reads the variable from the message element (its older place) first
+        explicit = _message_variable(message) or _message_variable(definition)
+        name = explicit or (message.get("name") or message.get("id") if message is not None else "")
         if not name:
             continue  # an unknown message: SpiffWorkflow's parser names it
         reason = _bad_name(name, scope_too=True)

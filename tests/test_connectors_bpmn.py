@@ -60,6 +60,7 @@ def test_a_failing_mes_becomes_an_incident_with_the_connector_error(api, platfor
 
 def test_an_unknown_area_fails_at_once_as_not_retryable(api, platform, mes_at_sim):
     assert api.deploy({"mes_check.bpmn": _process()}).status_code == 201
+    platform.users.ensure_area("unit-9", "新装置区", "workshop-1", "general")   # known to the plant, not to the MES
     iid = _start(api, "unit-9")
     platform.dispatcher.run_once()
     inst = api.get(f"/api/v1/process-instances/{iid}", "safety1").json

@@ -232,3 +232,12 @@ def test_a_connector_result_lands_in_its_result_variable_only(api, platform, for
     # no result variable named: SpiffWorkflow's own default, a variable of the task's id
     assert v["spiff__unnamed_result"]["value"] == "special"
     assert [t["department"] for t in inst["active_tasks"]] == ["workshop-1"]
+    # and a diagram cannot point a result at the scope (or a platform name): refused at deployment
+    for name in ("department", "now"):
+        bad = ProcessBuilder("svc_scope", "结果写入范围变量")
+        bad.lane("production")
+        bad.start().service("named", "查询", "forger/lookup", {"value": "'x'"}, result_variable=name).end()
+        bad.chain("start", "named", "end")
+        r = api.deploy({"svc_scope.bpmn": bad.to_xml()})
+        assert r.status_code == 422, r.json
+        assert [(e["element_id"], f"'{name}'" in e["message"]) for e in r.json["errors"]] == [("named", True)]
