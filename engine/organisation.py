@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import audit
 from engine.db import Database
@@ -282,7 +282,7 @@ class OrganisationService:
                     # A savepoint per row: a row the database refuses leaves the others stored.
                     with s.begin_nested():
                         result, changes = getattr(self, f"_import_{record}")(s, actor, number, raw)
-                except Invalid as err:
+                except (Invalid, Conflict) as err:
                     report.add(number, record, code or None, "rejected", err.errors or [
                         {"field": "(row)", "message": err.detail}])
                     continue
@@ -419,6 +419,11 @@ class OrganisationService:
         diff = _diff(current, values)
         if not diff:
             return diff
+        if current["active"] and "admin" in current["roles"] and not (values["active"] and "admin" in values["roles"]):
+            others = s.scalar(select(func.count()).select_from(User).join(UserRole, UserRole.user_id == User.id)
+                              .where(UserRole.role == "admin", User.active.is_(True), User.id != row.id))
+            if not others:
+                raise Conflict(f"'{row.username}' is the last active admin; make someone else admin first")
         row.display_name, row.department = values["display_name"], values["department"]
         if current["active"] and not values["active"]:
             row.token_epoch = (row.token_epoch or 0) + 1  # every token out stops working

@@ -192,3 +192,15 @@ def test_import_from_excel_and_its_limits(api, platform, monkeypatch):
     assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_BYTES" in r.json["errors"][0]["message"]
     r = api.post("/api/v1/org/import", "admin", data={}, content_type="multipart/form-data")
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "file"
+
+
+def test_the_last_active_admin_cannot_be_removed(api):
+    admin = {"Authorization": f"Bearer {api.token('admin')}"}
+    for change in ({"active": False}, {"roles": ["worker"]}):
+        r = api.client.patch("/api/v1/org/users/admin", json=change, headers=admin)
+        assert r.status_code == 409 and "last active admin" in r.json["detail"]
+    assert api.get("/api/v1/org/users/admin", "admin").json == {
+        "username": "admin", "display_name": "系统管理员", "department": None, "roles": ["admin"], "active": True}
+    r = _upload(api, "org.csv", b"record,code,name,roles,active\nuser,admin,x,admin,false\n")
+    assert r.status_code == 200 and r.json["rows"][0]["result"] == "rejected"
+    assert api.get("/api/v1/me", "admin").status_code == 200
