@@ -352,7 +352,7 @@ class AuditService:
                              .offset((page - 1) * page_size).limit(page_size)).all()
             items = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
                       "instance_id": e.instance_id, "task_id": e.task_id, "data_digest": e.data_digest,
-                      "prev_hash": e.prev_hash, "hash": e.hash, "data": e.data} for e in rows]
+                      "prev_hash": e.prev_hash, "hash": e.hash, "key_id": e.key_id, "data": e.data} for e in rows]
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
     def verify(self) -> VerifyResult:
@@ -372,5 +372,6 @@ class AuditService:
 
     def has_unsealed(self) -> bool:
         """True when some event has no key id (a database from before migration 0012)."""
-        with self.db.session(write=False) as s:
-            return s.scalar(select(AuditEvent.seq).where(AuditEvent.key_id.is_(None)).limit(1)) is not None
+        with self.db.session(write=False) as s:  # served by the partial index ix_audit_unsealed
+            return s.scalar(select(AuditEvent.seq).where(AuditEvent.key_id.is_(None))
+                            .order_by(AuditEvent.seq).limit(1)) is not None

@@ -72,7 +72,7 @@ def _rehash_plain(platform, ev, data=None, key_id="keep"):
 
 def test_an_event_edited_and_rehashed_without_the_key_is_named(api, platform, permit_done, cli):
     start, complete = _events(platform, permit_done["id"])
-    assert start.key_id == complete.key_id == platform.settings.audit_key_id
+    assert start.key_id == complete.key_id == audit.KEYRING.current_id
     assert api.get("/api/v1/audit/verify", "safety1").json["ok"] is True  # with the key it verifies
     assert cli("audit", "verify").exit_code == 0
 
@@ -140,7 +140,7 @@ def test_reseal_seals_unkeyed_chains_after_checking_them(api, platform, permit_d
         s.execute(update(AuditEvent).where(AuditEvent.seq == tampered.seq).values(actor="boss1"))
     out = cli("audit", "reseal")
     assert out.exit_code == 1 and f"i:{other['id']}" in out.output
-    assert {e.key_id for e in _events(platform, permit_done["id"])} == {platform.settings.audit_key_id}
+    assert {e.key_id for e in _events(platform, permit_done["id"])} == {audit.KEYRING.current_id}
     assert _events(platform, other["id"])[0].key_id is None
     r = api.get("/api/v1/audit/verify", "safety1").json
     assert r["ok"] is False and r["broken_seq"] == tampered.seq
@@ -174,3 +174,42 @@ def test_audit_keys_come_from_outside_the_database(tmp_path):
         Settings.from_env({**base, "ANJIAN_AUDIT_KEYS": f"2025:{'a' * 40},2026:{'b' * 40}"})
     with pytest.raises(ValueError, match="shorter"):
         Settings.from_env({**base, "ANJIAN_AUDIT_KEYS": "2025:short"})
+
+
+def test_migrating_a_database_from_before_audit_keys_seals_its_chain(tmp_path, keyring):
+    """0011 → 0012 on a database holding plain sha256 events: after migrate, no unkeyed
+    event remains and the chain verifies under the key."""
+    from sqlalchemy import insert
+
+    from engine import migrate
+    from engine.db import Database
+    from engine.models import AuditHead
+    from engine.platform import Platform
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    migrate.upgrade(old, "0011")
+    prev = audit.GENESIS_HASH
+    with old.session() as s:
+        for n, kind in enumerate(("deploy", "deploy"), start=1):
+            at, data = audit.utcnow(), {"deployment_id": n}
+            d = audit.digest(data)
+            h = audit.plain_link_hash(prev, at, "designer1", kind, None, None, d, "global", n)
+            s.execute(insert(AuditEvent.__table__).values(chain="global", chain_seq=n, at=at, actor="designer1",
+                                                          kind=kind, instance_id=None, task_id=None, data=data,
+                                                          data_digest=d, prev_hash=prev, hash=h))
+            prev = h
+        head = s.get(AuditHead, 1)
+        head.seq, head.hash = 2, prev
+    old.dispose()
+
+    settings = Settings.from_env({"ANJIAN_DATA_DIR": str(tmp_path), "DATABASE_URL": url,
+                                  "ANJIAN_SECRET_KEY": "test-secret-key-with-enough-length-0123456789"})
+    p = Platform(settings)
+    try:
+        p.migrate()
+        assert not p.audit.has_unsealed()
+        assert p.audit.verify().ok and p.audit.verify().checked == 2
+        assert {e["key_id"] for e in p.audit.list()["items"]} == {settings.audit_key_id}
+    finally:
+        p.close()
