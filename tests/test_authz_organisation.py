@@ -204,3 +204,25 @@ def test_the_last_active_admin_cannot_be_removed(api):
     r = _upload(api, "org.csv", b"record,code,name,roles,active\nuser,admin,x,admin,false\n")
     assert r.status_code == 200 and r.json["rows"][0]["result"] == "rejected"
     assert api.get("/api/v1/me", "admin").status_code == 200
+
+
+def test_cli_import_and_password_reset(cli, api, tmp_path):
+    f = tmp_path / "org.csv"
+    f.write_text("record,code,name,kind,department,classification,roles,password\n"
+                 "department,cli-dept,命令行部门,maintenance,,,,\n"
+                 "user,cli_fitter,钳工,,cli-dept,,maintenance,fitter-password\n"
+                 "user,cli_bad,坏,,cli-dept,,plumber,fitter-password\n", encoding="utf-8")
+    r = cli("org", "import", str(f), "--as", "cli:hr")
+    assert r.exit_code == 1 and "rejected 1" in r.output and "roles" in r.output
+    r = cli("org", "import", str(f), "--json")
+    report = json.loads(r.output[:r.output.rindex("}") + 1])
+    assert [row["result"] for row in report["rows"]] == ["unchanged", "unchanged", "rejected"]
+    old = api.client.post("/api/v1/auth/login", json={"username": "cli_fitter", "password": "fitter-password"})
+    assert old.status_code == 200
+    r = cli("user", "reset-password", "cli_fitter", "--password", "new-fitter-password")
+    assert r.exit_code == 0, r.output
+    assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {old.json['access_token']}"}
+                          ).status_code == 401
+    [reset] = _audit(api, "org_user_password_reset")
+    assert reset["data"] == {"username": "cli_fitter"}
+    assert {e["actor"] for e in _audit(api, "org_user_created")} == {"cli:hr"}
