@@ -56,7 +56,7 @@ class Settings:
     # each process keeping them this many seconds at most (engine/users.py); 0 reads every request.
     auth_refresh_seconds: float = 5.0
     # HMAC keys of the audit chain {key id: key} and the id new events are sealed with (engine/audit.py).
-    audit_keys: dict = field(default_factory=dict)
+    audit_keys: dict = field(default_factory=dict, repr=False)  # never in a log line
     audit_key_id: str = ""
     # Organisation import (engine/organisation.py): largest file and number of rows accepted.
     org_import_max_bytes: int = 5 * 1024 * 1024
