@@ -279,14 +279,16 @@ def org_group():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--sheet", default=None, help="Excel sheet (default: the first)")
 @click.option("--json", "as_json", is_flag=True, help="print the per-row report as JSON")
+@click.option("--max-new-users", type=click.IntRange(min=0), default=None,
+              help="allow this many new users (default: ANJIAN_ORG_IMPORT_MAX_NEW_USERS), e.g. for a first load")
 @_as_option
-def org_import(file, sheet, as_json, actor):
+def org_import(file, sheet, as_json, max_new_users, actor):
     """Import departments, areas and users from CSV or Excel (README "Organisation import")."""
     org = _platform().organisation
     path = Path(file)
     with path.open("rb") as fh:
         data = fh.read(org.max_import_bytes + 1)
-    report = _org(org.import_file, actor, path.name, data, sheet=sheet)
+    report = _org(org.import_file, actor, path.name, data, sheet=sheet, max_new_users=max_new_users)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

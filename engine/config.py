@@ -61,6 +61,7 @@ class Settings:
     # Organisation import (engine/organisation.py): largest file and number of rows accepted.
     org_import_max_bytes: int = 5 * 1024 * 1024
     org_import_max_rows: int = 10_000
+    org_import_max_new_users: int = 200
     extra: dict = field(default_factory=dict)
 
     @property
@@ -100,6 +101,7 @@ class Settings:
             audit_key_id=audit_key_id,
             org_import_max_bytes=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)),
             org_import_max_rows=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_ROWS", 10_000, minimum=1)),
+            org_import_max_new_users=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_NEW_USERS", 200, minimum=0)),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -78,11 +78,14 @@ class ImportReport:
 class OrganisationService:
     """Departments, areas and users, changed by an admin; knows nothing of HTTP."""
 
-    def __init__(self, db: Database, users: UserService, *, max_import_bytes: int, max_import_rows: int):
+    def __init__(self, db: Database, users: UserService, *, max_import_bytes: int, max_import_rows: int,
+                 max_import_new_users: int = 200):
         self.db = db
         self.users = users
         self.max_import_bytes = max_import_bytes
         self.max_import_rows = max_import_rows
+        # Each new user costs one argon2 hash (0.05 to 0.5 s of CPU): this bounds an import's time.
+        self.max_import_new_users = max_import_new_users
 
     # ------------------------------------------------------------------ reading
 
@@ -237,12 +240,14 @@ class OrganisationService:
 
     # ------------------------------------------------------------------ import
 
-    def import_file(self, actor: str, filename: str, data: bytes, *, sheet: str | None = None) -> dict:
+    def import_file(self, actor: str, filename: str, data: bytes, *, sheet: str | None = None,
+                    max_new_users: int | None = None) -> dict:
         """Import departments, areas and users from CSV or Excel (see the module docstring).
 
         Valid rows are stored in one transaction, each change an audit event; a bad row is
         rejected with its row number, field and message and stores nothing. 422 for an
-        unreadable file or one past the size or row limits.
+        unreadable file or one past the size, row or new-user limits (``max_new_users``
+        overrides the last for this call).
         """
         from engine.hub.importer import detect_format, read_rows
 
@@ -262,6 +267,7 @@ class OrganisationService:
             if unknown:
                 raise Invalid("unknown columns", errors=[{"field": c, "message": f"not a column; the columns are "
                                                           f"{list(IMPORT_COLUMNS)}"} for c in unknown])
+        self._check_new_users(rows, self.max_import_new_users if max_new_users is None else max_new_users)
         report = ImportReport()
         order = {name: i for i, name in enumerate(RECORDS)}
         keyed = sorted(rows, key=lambda nr: order.get(_cell(nr[1].get("record")).lower(), len(RECORDS)))
@@ -292,6 +298,21 @@ class OrganisationService:
             if entry["record"] == "user" and entry["result"] == "updated":
                 self.users.forget(entry["code"])
         return report.as_dict()
+
+    def _check_new_users(self, rows, limit: int) -> None:
+        names = {_cell(r.get("code")) for _, r in rows if _cell(r.get("record")).lower() == "user"}
+        if len(names) <= limit:
+            return
+        with self.db.session(write=False) as s:
+            known = set()
+            batch = sorted(names)
+            for i in range(0, len(batch), 500):
+                known.update(s.scalars(select(User.username).where(User.username.in_(batch[i:i + 500]))))
+        new = len(names - known)
+        if new > limit:
+            raise Invalid("too many new users", errors=[{"field": "file", "message": (
+                f"{new} new users; at most {limit} per import (ANJIAN_ORG_IMPORT_MAX_NEW_USERS): each costs "
+                "a password hash. Split the file, or raise the limit for a first load from the CLI")}])
 
     def _import_department(self, s, actor, number, raw):
         values = self._check_department({"code": _cell(raw.get("code")), "name": _cell(raw.get("name")),

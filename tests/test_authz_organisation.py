@@ -184,6 +184,11 @@ def test_import_from_excel_and_its_limits(api, platform, monkeypatch):
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "file"
     r = _upload(api, "org.csv", b"record,code,colour\ndepartment,d1,red\n")
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "colour"
+    monkeypatch.setattr(platform.organisation, "max_import_new_users", 1)
+    two_new = b"record,code,name,roles,password\nuser,xl_a,a,worker,xl-password\nuser,xl_b,b,worker,xl-password\n"
+    r = _upload(api, "org.csv", two_new)
+    assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_NEW_USERS" in r.json["errors"][0]["message"]
+    assert api.get("/api/v1/org/users/xl_a", "admin").status_code == 404
     monkeypatch.setattr(platform.organisation, "max_import_rows", 3)
     r = _upload(api, "org.csv", ORG_CSV.encode())
     assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_ROWS" in r.json["errors"][0]["message"]
