@@ -4,6 +4,7 @@ An attacker here can write the database and knows the algorithm, but not the key
 they edit an event and recompute its sha256 hash (and the chain tip), as would make
 an unkeyed chain verify.
 """
+import json
 import uuid
 from types import SimpleNamespace
 
@@ -213,3 +214,27 @@ def test_migrating_a_database_from_before_audit_keys_seals_its_chain(tmp_path, k
         assert {e["key_id"] for e in p.audit.list()["items"]} == {settings.audit_key_id}
     finally:
         p.close()
+
+
+def test_a_checkpoint_kept_outside_the_database_detects_a_truncated_chain(api, platform, permit_done, cli, tmp_path):
+    taken = cli("audit", "checkpoint")
+    assert taken.exit_code == 0, taken.output
+    cp_file = tmp_path / "checkpoint.json"
+    cp_file.write_text(taken.output)
+    assert cli("audit", "verify", "--checkpoint", str(cp_file)).exit_code == 0
+    # Someone who can write the database removes the completion and moves the tip back to the start event:
+    # every remaining link is validly sealed, so the key alone cannot tell.
+    start, complete = _events(platform, permit_done["id"])
+    with platform.db.session() as s:
+        s.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == complete.seq))
+        s.execute(update(ProcessInstance).where(ProcessInstance.id == permit_done["id"])
+                  .values(audit_hash=start.hash, audit_seq=1).execution_options(synchronize_session=False))
+    assert cli("audit", "verify").exit_code == 0
+    out = cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert out.exit_code == 1 and f"i:{permit_done['id']} had 2 events" in out.output
+    # A checkpoint edited to match the cut chain is refused.
+    cp = json.loads(cp_file.read_text())
+    cp["tips"][f"i:{permit_done['id']}"] = [1, start.hash]
+    cp_file.write_text(json.dumps(cp))
+    out = cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert out.exit_code == 1 and "signature" in out.output
