@@ -279,14 +279,16 @@ def org_group():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--sheet", default=None, help="Excel sheet (default: the first)")
 @click.option("--json", "as_json", is_flag=True, help="print the per-row report as JSON")
+@click.option("--max-new-users", type=click.IntRange(min=0), default=None,
+              help="allow this many new users (default: ANJIAN_ORG_IMPORT_MAX_NEW_USERS), e.g. for a first load")
 @_as_option
-def org_import(file, sheet, as_json, actor):
+def org_import(file, sheet, as_json, max_new_users, actor):
     """Import departments, areas and users from CSV or Excel (README "Organisation import")."""
     org = _platform().organisation
     path = Path(file)
     with path.open("rb") as fh:
         data = fh.read(org.max_import_bytes + 1)
-    report = _org(org.import_file, actor, path.name, data, sheet=sheet)
+    report = _org(org.import_file, actor, path.name, data, sheet=sheet, max_new_users=max_new_users)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -320,15 +322,33 @@ def audit():
 
 
 @audit.command("verify")
-def audit_verify():
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="a file from `anjian audit checkpoint`: also detect events removed since")
+def audit_verify(checkpoint_file):
     """Walk the chain and name the first broken link."""
-    r = _platform().audit.verify()
+    cp = None
+    if checkpoint_file:
+        try:
+            cp = json.loads(Path(checkpoint_file).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.UsageError(f"{checkpoint_file}: not JSON ({exc})")
+    try:
+        r = _platform().audit.verify(checkpoint=cp)
+    except ValueError as exc:
+        click.echo(f"audit checkpoint refused: {exc}", err=True)
+        sys.exit(1)
     if r.ok:
         click.echo(f"audit chain intact: {r.checked} events")
         return
     click.echo(f"audit chain BROKEN at seq {r.broken_seq}: {r.reason} ({r.checked} events verified before it)",
                err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint():
+    """Print the signed tips of every chain (JSON); keep it outside the database for `verify --checkpoint`."""
+    click.echo(json.dumps(_platform().audit.checkpoint(), ensure_ascii=False))
 
 
 @audit.command("reseal")

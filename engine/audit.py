@@ -197,10 +197,16 @@ class VerifyResult:
     reason: str | None = None
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk every chain in ``seq`` order and report the first broken link, if any."""
+def verify(session: Session, batch: int = 5000, checkpoint: dict | None = None) -> VerifyResult:
+    """Walk every chain in ``seq`` order and report the first broken link, if any.
+
+    With a ``checkpoint`` (:func:`checkpoint`, kept outside the database) every chain
+    it names must still hold the event it recorded as the tip: a chain cut back to an
+    earlier event, or removed with its instance, is reported too.
+    """
     from engine.models import ProcessInstance
 
+    expected = _checkpoint_tips(checkpoint) if checkpoint is not None else {}
     tips: dict[str, tuple[str, int]] = {}
     checked = 0
     last = 0
@@ -232,6 +238,12 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             if not hmac.compare_digest(h, ev.hash):
                 return VerifyResult(False, checked, ev.seq, f"hash does not match the event's content under audit "
                                     f"key '{ev.key_id}' (edited, or rehashed without the key)")
+            want = expected.get(ev.chain)
+            if want is not None and want[0] == ev.chain_seq:
+                if not hmac.compare_digest(want[1], ev.hash):
+                    return VerifyResult(False, checked, ev.seq, f"{ev.chain} event {ev.chain_seq} differs from the "
+                                        f"checkpoint of {checkpoint['at']}")
+                del expected[ev.chain]
             tips[ev.chain] = (ev.hash, ev.chain_seq)
             checked += 1
             last = ev.seq
@@ -246,7 +258,47 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         if (a_seq or 0) != t_seq or (a_hash or GENESIS_HASH) != t_hash:
             return VerifyResult(False, checked, None,
                                 f"instance {iid}'s chain tip does not match its last event (events removed)")
+    if expected:
+        chain, (seq, _) = min(expected.items())
+        return VerifyResult(False, checked, None, f"{chain} had {seq} events at the checkpoint of {checkpoint['at']} "
+                            f"and now has {tips.get(chain, (None, 0))[1]} (events removed since)")
     return VerifyResult(True, checked)
+
+
+def checkpoint(session: Session) -> dict:
+    """The tip of every chain, signed with the current audit key, to keep outside the database.
+
+    ``verify(..., checkpoint=...)`` then detects what the key alone cannot: the newest
+    events of a chain removed with its tip moved back, or a chain removed altogether.
+    """
+    from engine.models import ProcessInstance
+
+    key_id = _current_key()
+    tips = {}
+    head = session.get(AuditHead, 1)
+    if head is not None and head.seq:
+        tips["global"] = [head.seq, head.hash]
+    for iid, a_hash, a_seq in session.execute(select(ProcessInstance.id, ProcessInstance.audit_hash,
+                                                     ProcessInstance.audit_seq).where(ProcessInstance.audit_seq > 0)):
+        tips[chain_of(iid)] = [a_seq, a_hash]
+    body = {"version": 1, "at": utcnow().isoformat(), "key_id": key_id, "tips": tips}
+    return {**body, "mac": KEYRING.seal(key_id, canonical_json(body).encode("utf-8"))}
+
+
+def _checkpoint_tips(cp) -> dict[str, tuple[int, str]]:
+    """The tips of a checkpoint whose signature checks out (ValueError otherwise)."""
+    if not isinstance(cp, dict) or cp.get("version") != 1 or not isinstance(cp.get("tips"), dict):
+        raise ValueError("not an audit checkpoint (version 1)")
+    body = {k: cp.get(k) for k in ("version", "at", "key_id", "tips")}
+    if not KEYRING.has(cp.get("key_id")):
+        raise ValueError(f"checkpoint is signed with audit key {cp.get('key_id')!r}, which is not in the keyring")
+    mac = KEYRING.seal(cp["key_id"], canonical_json(body).encode("utf-8"))
+    if not isinstance(cp.get("mac"), str) or not hmac.compare_digest(mac, cp["mac"]):
+        raise ValueError("checkpoint signature does not match its content (edited)")
+    try:
+        return {str(chain): (int(seq), str(h)) for chain, (seq, h) in cp["tips"].items()}
+    except (TypeError, ValueError):
+        raise ValueError("checkpoint tips must be {chain: [seq, hash]}") from None
 
 
 @dataclass
@@ -352,13 +404,18 @@ class AuditService:
                              .offset((page - 1) * page_size).limit(page_size)).all()
             items = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
                       "instance_id": e.instance_id, "task_id": e.task_id, "data_digest": e.data_digest,
-                      "prev_hash": e.prev_hash, "hash": e.hash, "data": e.data} for e in rows]
+                      "prev_hash": e.prev_hash, "hash": e.hash, "key_id": e.key_id, "data": e.data} for e in rows]
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
-    def verify(self) -> VerifyResult:
-        """Walk the chain (see :func:`verify`)."""
+    def verify(self, checkpoint: dict | None = None) -> VerifyResult:
+        """Walk the chain (see :func:`verify`), optionally against a signed checkpoint."""
         with self.db.session(write=False) as s:
-            return verify(s)
+            return verify(s, checkpoint=checkpoint)
+
+    def checkpoint(self) -> dict:
+        """Signed tips of every chain (see :func:`checkpoint`)."""
+        with self.db.session(write=False) as s:
+            return checkpoint(s)
 
     def reseal(self) -> ResealResult:
         """Seal events written before audit keys existed (see :func:`reseal`)."""
@@ -372,5 +429,6 @@ class AuditService:
 
     def has_unsealed(self) -> bool:
         """True when some event has no key id (a database from before migration 0012)."""
-        with self.db.session(write=False) as s:
-            return s.scalar(select(AuditEvent.seq).where(AuditEvent.key_id.is_(None)).limit(1)) is not None
+        with self.db.session(write=False) as s:  # served by the partial index ix_audit_unsealed
+            return s.scalar(select(AuditEvent.seq).where(AuditEvent.key_id.is_(None))
+                            .order_by(AuditEvent.seq).limit(1)) is not None

@@ -66,11 +66,12 @@ class Settings:
     # each process keeping them this many seconds at most (engine/users.py); 0 reads every request.
     auth_refresh_seconds: float = 5.0
     # HMAC keys of the audit chain {key id: key} and the id new events are sealed with (engine/audit.py).
-    audit_keys: dict = field(default_factory=dict)
+    audit_keys: dict = field(default_factory=dict, repr=False)  # never in a log line
     audit_key_id: str = ""
     # Organisation import (engine/organisation.py): largest file and number of rows accepted.
     org_import_max_bytes: int = 5 * 1024 * 1024
     org_import_max_rows: int = 10_000
+    org_import_max_new_users: int = 200
     extra: dict = field(default_factory=dict)
 
     @property
@@ -115,6 +116,7 @@ class Settings:
             audit_key_id=audit_key_id,
             org_import_max_bytes=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)),
             org_import_max_rows=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_ROWS", 10_000, minimum=1)),
+            org_import_max_new_users=int(_env_number(env, "ANJIAN_ORG_IMPORT_MAX_NEW_USERS", 200, minimum=0)),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -204,6 +204,8 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_instance", "instance_id", "seq"),
         Index("uq_audit_chain_seq", "chain", "chain_seq", unique=True),
+        # Events from before audit keys (migration 0012), until resealed; new events never enter it.
+        Index("ix_audit_unsealed", "seq", postgresql_where=text("key_id IS NULL"), sqlite_where=text("key_id IS NULL")),
     )
     # Global order (a sequence); links are per chain: "i:<instance id>" or "global".
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import audit
 from engine.db import Database
@@ -78,11 +78,14 @@ class ImportReport:
 class OrganisationService:
     """Departments, areas and users, changed by an admin; knows nothing of HTTP."""
 
-    def __init__(self, db: Database, users: UserService, *, max_import_bytes: int, max_import_rows: int):
+    def __init__(self, db: Database, users: UserService, *, max_import_bytes: int, max_import_rows: int,
+                 max_import_new_users: int = 200):
         self.db = db
         self.users = users
         self.max_import_bytes = max_import_bytes
         self.max_import_rows = max_import_rows
+        # Each new user costs one argon2 hash (0.05 to 0.5 s of CPU): this bounds an import's time.
+        self.max_import_new_users = max_import_new_users
 
     # ------------------------------------------------------------------ reading
 
@@ -177,15 +180,17 @@ class OrganisationService:
     def add_user(self, actor: str, username: str, password: str, roles, department: str | None = None,
                  display_name: str = "", active: bool = True) -> dict:
         """Create a user (409 when the username exists)."""
+        errors = _password_errors(password)
+        # Hashed before the write transaction: argon2 takes 0.05-0.5 s, too long to hold SQLite's write lock.
+        password_hash = None if errors else hash_password(password)
         with self.db.session() as s:
             values = self._check_user(s, {"username": username, "display_name": display_name or username,
                                           "department": department or None, "roles": roles, "active": active})
-            errors = _password_errors(password)
             if errors:
                 raise Invalid("invalid user", errors=errors)
             if s.scalar(select(User.id).where(User.username == values["username"])) is not None:
                 raise Conflict(f"user '{username}' exists")
-            self._insert_user(s, values, password)
+            self._insert_user(s, values, password_hash)
             audit.append(s, actor=actor, kind="org_user_created", data={"user": values})
         self.users.forget(values["username"])
         return values
@@ -227,9 +232,10 @@ class OrganisationService:
         errors = _password_errors(password)
         if errors:
             raise Invalid("invalid password", errors=errors)
+        password_hash = hash_password(password)  # outside the write transaction (see add_user)
         with self.db.session() as s:
             row = self._user_row(s, username)
-            row.password_hash = hash_password(password)
+            row.password_hash = password_hash
             row.token_epoch = (row.token_epoch or 0) + 1
             audit.append(s, actor=actor, kind="org_user_password_reset", data={"username": username})
         self.users.forget(username)
@@ -237,12 +243,14 @@ class OrganisationService:
 
     # ------------------------------------------------------------------ import
 
-    def import_file(self, actor: str, filename: str, data: bytes, *, sheet: str | None = None) -> dict:
+    def import_file(self, actor: str, filename: str, data: bytes, *, sheet: str | None = None,
+                    max_new_users: int | None = None) -> dict:
         """Import departments, areas and users from CSV or Excel (see the module docstring).
 
         Valid rows are stored in one transaction, each change an audit event; a bad row is
         rejected with its row number, field and message and stores nothing. 422 for an
-        unreadable file or one past the size or row limits.
+        unreadable file or one past the size, row or new-user limits (``max_new_users``
+        overrides the last for this call).
         """
         from engine.hub.importer import detect_format, read_rows
 
@@ -262,6 +270,7 @@ class OrganisationService:
             if unknown:
                 raise Invalid("unknown columns", errors=[{"field": c, "message": f"not a column; the columns are "
                                                           f"{list(IMPORT_COLUMNS)}"} for c in unknown])
+        hashes = self._hash_new_passwords(rows, self.max_import_new_users if max_new_users is None else max_new_users)
         report = ImportReport()
         order = {name: i for i, name in enumerate(RECORDS)}
         keyed = sorted(rows, key=lambda nr: order.get(_cell(nr[1].get("record")).lower(), len(RECORDS)))
@@ -281,8 +290,8 @@ class OrganisationService:
                 try:
                     # A savepoint per row: a row the database refuses leaves the others stored.
                     with s.begin_nested():
-                        result, changes = getattr(self, f"_import_{record}")(s, actor, number, raw)
-                except Invalid as err:
+                        result, changes = getattr(self, f"_import_{record}")(s, actor, number, raw, hashes)
+                except (Invalid, Conflict) as err:
                     report.add(number, record, code or None, "rejected", err.errors or [
                         {"field": "(row)", "message": err.detail}])
                     continue
@@ -293,7 +302,27 @@ class OrganisationService:
                 self.users.forget(entry["code"])
         return report.as_dict()
 
-    def _import_department(self, s, actor, number, raw):
+    def _hash_new_passwords(self, rows, limit: int) -> dict[str, str]:
+        """Password hashes of the users the file creates, worked out before the write
+        transaction (argon2 is slow by design); 422 past ``limit`` new users."""
+        wanted = {}
+        for _, r in rows:
+            name, password = _cell(r.get("code")), _cell(r.get("password"))
+            if _cell(r.get("record")).lower() == "user" and name not in wanted:
+                wanted[name] = password
+        known = set()
+        with self.db.session(write=False) as s:
+            names = sorted(wanted)
+            for i in range(0, len(names), 500):
+                known.update(s.scalars(select(User.username).where(User.username.in_(names[i:i + 500]))))
+        new = {name: pw for name, pw in wanted.items() if name not in known}
+        if len(new) > limit:
+            raise Invalid("too many new users", errors=[{"field": "file", "message": (
+                f"{len(new)} new users; at most {limit} per import (ANJIAN_ORG_IMPORT_MAX_NEW_USERS): each costs "
+                "a password hash. Split the file, or raise the limit for a first load from the CLI")}])
+        return {name: hash_password(pw) for name, pw in new.items() if not _password_errors(pw)}
+
+    def _import_department(self, s, actor, number, raw, hashes):
         values = self._check_department({"code": _cell(raw.get("code")), "name": _cell(raw.get("name")),
                                          "kind": _cell(raw.get("kind")) or "production"}, create=True)
         row = s.scalar(select(Department).where(Department.code == values["code"]))
@@ -311,7 +340,7 @@ class OrganisationService:
                      data={"code": values["code"], "changes": diff, "import_row": number})
         return "updated", diff
 
-    def _import_area(self, s, actor, number, raw):
+    def _import_area(self, s, actor, number, raw, hashes):
         values = self._check_area(s, {"code": _cell(raw.get("code")), "name": _cell(raw.get("name")),
                                       "department": _cell(raw.get("department")) or None,
                                       "classification": _cell(raw.get("classification"))})
@@ -329,7 +358,7 @@ class OrganisationService:
                      data={"code": values["code"], "changes": diff, "import_row": number})
         return "updated", diff
 
-    def _import_user(self, s, actor, number, raw):
+    def _import_user(self, s, actor, number, raw, hashes):
         username = _cell(raw.get("code"))
         active = _bool(raw.get("active"), "active", default=True)
         values = self._check_user(s, {"username": username, "display_name": _cell(raw.get("name")) or username,
@@ -337,12 +366,11 @@ class OrganisationService:
                                       "roles": _split_roles(raw.get("roles")), "active": active})
         row = s.scalar(select(User).where(User.username == values["username"]))
         if row is None:
-            password = _cell(raw.get("password"))
-            errors = _password_errors(password)
-            if errors:
+            errors = _password_errors(_cell(raw.get("password")))
+            if errors or values["username"] not in hashes:
                 raise Invalid("invalid user", errors=[{**e, "message": e["message"] + " (needed to create a user)"}
-                                                      for e in errors])
-            self._insert_user(s, values, password)
+                                                      for e in errors or _password_errors(None)])
+            self._insert_user(s, values, hashes[values["username"]])
             audit.append(s, actor=actor, kind="org_user_created", data={"user": values, "import_row": number})
             return "created", None
         current = _user(row, _roles_of(s, [row.id]).get(row.id, []))
@@ -405,10 +433,10 @@ class OrganisationService:
                 "department": values.get("department"), "roles": sorted(set(roles)), "active": active}
 
     @staticmethod
-    def _insert_user(s, values: dict, password: str) -> None:
+    def _insert_user(s, values: dict, password_hash: str) -> None:
         user = User(username=values["username"], display_name=values["display_name"],
                     department=values["department"], active=values["active"], token_epoch=0,
-                    password_hash=hash_password(password))
+                    password_hash=password_hash)
         s.add(user)
         s.flush()
         for role in values["roles"]:
@@ -419,6 +447,11 @@ class OrganisationService:
         diff = _diff(current, values)
         if not diff:
             return diff
+        if current["active"] and "admin" in current["roles"] and not (values["active"] and "admin" in values["roles"]):
+            others = s.scalar(select(func.count()).select_from(User).join(UserRole, UserRole.user_id == User.id)
+                              .where(UserRole.role == "admin", User.active.is_(True), User.id != row.id))
+            if not others:
+                raise Conflict(f"'{row.username}' is the last active admin; make someone else admin first")
         row.display_name, row.department = values["display_name"], values["department"]
         if current["active"] and not values["active"]:
             row.token_epoch = (row.token_epoch or 0) + 1  # every token out stops working

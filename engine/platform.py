@@ -44,7 +44,8 @@ class Platform:
         self.users = UserService(self.db, settings.secret_key, settings.token_ttl_seconds,
                                  settings.auth_refresh_seconds)
         self.organisation = OrganisationService(self.db, self.users, max_import_bytes=settings.org_import_max_bytes,
-                                                max_import_rows=settings.org_import_max_rows)
+                                                max_import_rows=settings.org_import_max_rows,
+                                                max_import_new_users=settings.org_import_max_new_users)
         self._wire_scripts()
         self.deployments = DeploymentService(self.db, settings.library_dir, self.connectors.operators)
         self.instances = InstanceService(self.db, self.runner)

@@ -4,6 +4,7 @@ An attacker here can write the database and knows the algorithm, but not the key
 they edit an event and recompute its sha256 hash (and the chain tip), as would make
 an unkeyed chain verify.
 """
+import json
 import uuid
 from types import SimpleNamespace
 
@@ -72,7 +73,7 @@ def _rehash_plain(platform, ev, data=None, key_id="keep"):
 
 def test_an_event_edited_and_rehashed_without_the_key_is_named(api, platform, permit_done, cli):
     start, complete = _events(platform, permit_done["id"])
-    assert start.key_id == complete.key_id == platform.settings.audit_key_id
+    assert start.key_id == complete.key_id == audit.KEYRING.current_id
     assert api.get("/api/v1/audit/verify", "safety1").json["ok"] is True  # with the key it verifies
     assert cli("audit", "verify").exit_code == 0
 
@@ -140,7 +141,7 @@ def test_reseal_seals_unkeyed_chains_after_checking_them(api, platform, permit_d
         s.execute(update(AuditEvent).where(AuditEvent.seq == tampered.seq).values(actor="boss1"))
     out = cli("audit", "reseal")
     assert out.exit_code == 1 and f"i:{other['id']}" in out.output
-    assert {e.key_id for e in _events(platform, permit_done["id"])} == {platform.settings.audit_key_id}
+    assert {e.key_id for e in _events(platform, permit_done["id"])} == {audit.KEYRING.current_id}
     assert _events(platform, other["id"])[0].key_id is None
     r = api.get("/api/v1/audit/verify", "safety1").json
     assert r["ok"] is False and r["broken_seq"] == tampered.seq
@@ -174,3 +175,66 @@ def test_audit_keys_come_from_outside_the_database(tmp_path):
         Settings.from_env({**base, "ANJIAN_AUDIT_KEYS": f"2025:{'a' * 40},2026:{'b' * 40}"})
     with pytest.raises(ValueError, match="shorter"):
         Settings.from_env({**base, "ANJIAN_AUDIT_KEYS": "2025:short"})
+
+
+def test_migrating_a_database_from_before_audit_keys_seals_its_chain(tmp_path, keyring):
+    """0011 → 0012 on a database holding plain sha256 events: after migrate, no unkeyed
+    event remains and the chain verifies under the key."""
+    from sqlalchemy import insert
+
+    from engine import migrate
+    from engine.db import Database
+    from engine.models import AuditHead
+    from engine.platform import Platform
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    migrate.upgrade(old, "0011")
+    prev = audit.GENESIS_HASH
+    with old.session() as s:
+        for n, kind in enumerate(("deploy", "deploy"), start=1):
+            at, data = audit.utcnow(), {"deployment_id": n}
+            d = audit.digest(data)
+            h = audit.plain_link_hash(prev, at, "designer1", kind, None, None, d, "global", n)
+            s.execute(insert(AuditEvent.__table__).values(chain="global", chain_seq=n, at=at, actor="designer1",
+                                                          kind=kind, instance_id=None, task_id=None, data=data,
+                                                          data_digest=d, prev_hash=prev, hash=h))
+            prev = h
+        head = s.get(AuditHead, 1)
+        head.seq, head.hash = 2, prev
+    old.dispose()
+
+    settings = Settings.from_env({"ANJIAN_DATA_DIR": str(tmp_path), "DATABASE_URL": url,
+                                  "ANJIAN_SECRET_KEY": "test-secret-key-with-enough-length-0123456789"})
+    p = Platform(settings)
+    try:
+        p.migrate()
+        assert not p.audit.has_unsealed()
+        assert p.audit.verify().ok and p.audit.verify().checked == 2
+        assert {e["key_id"] for e in p.audit.list()["items"]} == {settings.audit_key_id}
+    finally:
+        p.close()
+
+
+def test_a_checkpoint_kept_outside_the_database_detects_a_truncated_chain(api, platform, permit_done, cli, tmp_path):
+    taken = cli("audit", "checkpoint")
+    assert taken.exit_code == 0, taken.output
+    cp_file = tmp_path / "checkpoint.json"
+    cp_file.write_text(taken.output)
+    assert cli("audit", "verify", "--checkpoint", str(cp_file)).exit_code == 0
+    # Someone who can write the database removes the completion and moves the tip back to the start event:
+    # every remaining link is validly sealed, so the key alone cannot tell.
+    start, complete = _events(platform, permit_done["id"])
+    with platform.db.session() as s:
+        s.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == complete.seq))
+        s.execute(update(ProcessInstance).where(ProcessInstance.id == permit_done["id"])
+                  .values(audit_hash=start.hash, audit_seq=1).execution_options(synchronize_session=False))
+    assert cli("audit", "verify").exit_code == 0
+    out = cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert out.exit_code == 1 and f"i:{permit_done['id']} had 2 events" in out.output
+    # A checkpoint edited to match the cut chain is refused.
+    cp = json.loads(cp_file.read_text())
+    cp["tips"][f"i:{permit_done['id']}"] = [1, start.hash]
+    cp_file.write_text(json.dumps(cp))
+    out = cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert out.exit_code == 1 and "signature" in out.output

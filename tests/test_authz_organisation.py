@@ -184,6 +184,11 @@ def test_import_from_excel_and_its_limits(api, platform, monkeypatch):
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "file"
     r = _upload(api, "org.csv", b"record,code,colour\ndepartment,d1,red\n")
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "colour"
+    monkeypatch.setattr(platform.organisation, "max_import_new_users", 1)
+    two_new = b"record,code,name,roles,password\nuser,xl_a,a,worker,xl-password\nuser,xl_b,b,worker,xl-password\n"
+    r = _upload(api, "org.csv", two_new)
+    assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_NEW_USERS" in r.json["errors"][0]["message"]
+    assert api.get("/api/v1/org/users/xl_a", "admin").status_code == 404
     monkeypatch.setattr(platform.organisation, "max_import_rows", 3)
     r = _upload(api, "org.csv", ORG_CSV.encode())
     assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_ROWS" in r.json["errors"][0]["message"]
@@ -192,3 +197,37 @@ def test_import_from_excel_and_its_limits(api, platform, monkeypatch):
     assert r.status_code == 422 and "ANJIAN_ORG_IMPORT_MAX_BYTES" in r.json["errors"][0]["message"]
     r = api.post("/api/v1/org/import", "admin", data={}, content_type="multipart/form-data")
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "file"
+
+
+def test_the_last_active_admin_cannot_be_removed(api):
+    admin = {"Authorization": f"Bearer {api.token('admin')}"}
+    for change in ({"active": False}, {"roles": ["worker"]}):
+        r = api.client.patch("/api/v1/org/users/admin", json=change, headers=admin)
+        assert r.status_code == 409 and "last active admin" in r.json["detail"]
+    assert api.get("/api/v1/org/users/admin", "admin").json == {
+        "username": "admin", "display_name": "系统管理员", "department": None, "roles": ["admin"], "active": True}
+    r = _upload(api, "org.csv", b"record,code,name,roles,active\nuser,admin,x,admin,false\n")
+    assert r.status_code == 200 and r.json["rows"][0]["result"] == "rejected"
+    assert api.get("/api/v1/me", "admin").status_code == 200
+
+
+def test_cli_import_and_password_reset(cli, api, tmp_path):
+    f = tmp_path / "org.csv"
+    f.write_text("record,code,name,kind,department,classification,roles,password\n"
+                 "department,cli-dept,命令行部门,maintenance,,,,\n"
+                 "user,cli_fitter,钳工,,cli-dept,,maintenance,fitter-password\n"
+                 "user,cli_bad,坏,,cli-dept,,plumber,fitter-password\n", encoding="utf-8")
+    r = cli("org", "import", str(f), "--as", "cli:hr")
+    assert r.exit_code == 1 and "rejected 1" in r.output and "roles" in r.output
+    r = cli("org", "import", str(f), "--json")
+    report = json.loads(r.output[:r.output.rindex("}") + 1])
+    assert [row["result"] for row in report["rows"]] == ["unchanged", "unchanged", "rejected"]
+    old = api.client.post("/api/v1/auth/login", json={"username": "cli_fitter", "password": "fitter-password"})
+    assert old.status_code == 200
+    r = cli("user", "reset-password", "cli_fitter", "--password", "new-fitter-password")
+    assert r.exit_code == 0, r.output
+    assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {old.json['access_token']}"}
+                          ).status_code == 401
+    [reset] = _audit(api, "org_user_password_reset")
+    assert reset["data"] == {"username": "cli_fitter"}
+    assert {e["actor"] for e in _audit(api, "org_user_created")} == {"cli:hr"}

@@ -9,7 +9,9 @@ Revises: 0011
   department are no longer trusted from the token but read from the user row.
 - ``audit_events.key_id``: the id of the HMAC key an event's hash was computed with
   (engine/audit.py). NULL marks an event sealed with plain sha256 before this
-  revision; ``Platform.migrate()`` reseals those chains with the current key.
+  revision; ``Platform.migrate()`` reseals those chains with the current key. A
+  partial index finds them without reading the whole table (it is empty once they
+  are resealed, and new events, which always name their key, never enter it).
 """
 from typing import Sequence, Union
 
@@ -27,9 +29,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("token_epoch", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("audit_events") as batch:
         batch.add_column(sa.Column("key_id", sa.String(length=32), nullable=True))
+    op.create_index("ix_audit_unsealed", "audit_events", ["seq"], postgresql_where=sa.text("key_id IS NULL"),
+                    sqlite_where=sa.text("key_id IS NULL"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_unsealed", table_name="audit_events")
     with op.batch_alter_table("audit_events") as batch:
         batch.drop_column("key_id")
     with op.batch_alter_table("users") as batch:
