@@ -136,3 +136,27 @@ class DocumentedApi(Api):
                         name = http.HTTPStatus(status).name
                         responses[str(status)] = self.spec.components.get_ref("response", name)
                 operation["responses"] = dict(sorted(responses.items()))
+        for component in self.spec.components.schemas.values():
+            _strict_nullable_refs(component)
+
+
+def _strict_nullable_refs(node) -> None:
+    """``Nested(..., allow_none=True)`` as "null or that schema", not "null or any object".
+
+    apispec writes it as ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first branch
+    accepts every object and so proves nothing; ``allOf: [{$ref}]`` with ``nullable`` says what is meant.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _strict_nullable_refs(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and \
+            {"type": "object", "nullable": True} in branches and any("$ref" in b for b in branches):
+        ref = next(b for b in branches if "$ref" in b)
+        del node["anyOf"]
+        node.update(allOf=[ref], nullable=True)
+    for value in node.values():
+        _strict_nullable_refs(value)
