@@ -4,9 +4,9 @@ One mechanism for every blueprint, present and future: :class:`DocumentedApi` do
 operation a blueprint registers, the error statuses the platform's shared machinery can answer there
 (authentication, path lookups, body parsing, validation, concurrency, an unreachable database), each
 as ``application/problem+json`` with the ``Problem`` schema. An operation adds what only it answers
-with flask-smorest's own ``@blp.alt_response(status, response="NAME")`` (``NAME`` an
-``http.HTTPStatus`` name such as ``"CONFLICT"``); the defaults are only added where nothing is
-documented yet. Success bodies are not guessed here: each operation documents its own with a
+with ``@blp.problems(404)`` (api/blueprint.py; on a plain flask-smorest Blueprint
+``@blp.alt_response(404, response="NOT_FOUND")``, any ``http.HTTPStatus`` name); the shared statuses
+are only added where the operation documents nothing for that status. Success bodies are not guessed here: each operation documents its own with a
 marshmallow schema (``Blueprint.documents`` in api/blueprint.py).
 """
 from __future__ import annotations
