@@ -48,7 +48,7 @@ class Blueprint(flask_smorest.Blueprint):
         """Document error answers only this operation gives (problem+json, like every error).
 
         The statuses every operation of its kind can answer (401, 403, 404 on a path id, 400/413/422 on a
-        body, 409 on a write, 503) are documented for all blueprints by api/openapi.py.
+        body, 409 on a write, 414/431/503 anywhere) are documented for all blueprints by api/openapi.py.
         """
         def decorator(func):
             for status in statuses:

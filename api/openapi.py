@@ -4,9 +4,9 @@ One mechanism for every blueprint, present and future: :class:`DocumentedApi` do
 operation a blueprint registers, the error statuses the platform's shared machinery can answer there
 (authentication, path lookups, body parsing, validation, concurrency, an unreachable database), each
 as ``application/problem+json`` with the ``Problem`` schema. An operation adds what only it answers
-with flask-smorest's own ``@blp.alt_response(status, response="NAME")`` (``NAME`` an
-``http.HTTPStatus`` name such as ``"CONFLICT"``); the defaults are only added where nothing is
-documented yet. Success bodies are not guessed here: each operation documents its own with a
+with ``@blp.problems(404)`` (api/blueprint.py; on a plain flask-smorest Blueprint
+``@blp.alt_response(404, response="NOT_FOUND")``, any ``http.HTTPStatus`` name); the shared statuses
+are only added where the operation documents nothing for that status. Success bodies are not guessed here: each operation documents its own with a
 marshmallow schema (``Blueprint.documents`` in api/blueprint.py).
 """
 from __future__ import annotations
@@ -136,3 +136,27 @@ class DocumentedApi(Api):
                         name = http.HTTPStatus(status).name
                         responses[str(status)] = self.spec.components.get_ref("response", name)
                 operation["responses"] = dict(sorted(responses.items()))
+        for component in self.spec.components.schemas.values():
+            _strict_nullable_refs(component)
+
+
+def _strict_nullable_refs(node) -> None:
+    """``Nested(..., allow_none=True)`` as "null or that schema", not "null or any object".
+
+    apispec writes it as ``anyOf: [{type: object, nullable: true}, {$ref}]``, whose first branch
+    accepts every object and so proves nothing; ``allOf: [{$ref}]`` with ``nullable`` says what is meant.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _strict_nullable_refs(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and \
+            {"type": "object", "nullable": True} in branches and any("$ref" in b for b in branches):
+        ref = next(b for b in branches if "$ref" in b)
+        del node["anyOf"]
+        node.update(allOf=[ref], nullable=True)
+    for value in node.values():
+        _strict_nullable_refs(value)

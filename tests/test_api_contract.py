@@ -226,6 +226,7 @@ def _valid_requests(w) -> list[tuple]:
          "safety1"),
         ("GET", "/api/v1/reports/fusion", {}, {"period": "2026-11", "format": "json"}, None, "safety1"),
         ("GET", "/api/v1/reports/fusion", {}, {"period": "2026-11", "format": "html"}, None, "safety1"),
+        ("GET", "/api/v1/reports/fusion", {}, {"period": "2026-09", "format": "json"}, None, "safety1"),  # no runs
         ("GET", "/api/v1/assessments", {}, {"period": "2026-11"}, None, "safety1"),
         ("GET", "/api/v1/me/duties", {}, None, None, "worker1"),
         ("GET", "/api/v1/duties/lanes", {}, None, None, "admin"),
