@@ -229,3 +229,20 @@ def test_one_c_call_cannot_run_for_minutes(source):
     with pytest.raises(Exception):
         RestrictedEnvironment().execute(source, {})
     assert time.monotonic() - began < 0.5
+
+
+def test_an_endless_script_after_a_message_is_an_incident(api, short_budget):
+    b = ProcessBuilder("msgspin", "消息")
+    b.lane("production")
+    b.start().message_catch("wait", "等待", "go").script("work", "计算", "while True:\n    pass")
+    b.user("see", "查看", lane="production").end()
+    b.chain("start", "wait", "work", "see", "end")
+    assert api.deploy({"msgspin.bpmn": b.to_xml()}).status_code == 201
+    inst = _start(api, "msgspin", {"area": "unit-9"}).json
+    began = time.monotonic()
+    r = api.post("/api/v1/messages", "safety1", json={"name": "go", "correlation": {"area": "unit-9"}})
+    assert time.monotonic() - began < BUDGET + 3
+    assert r.status_code == 200, r.json
+    got = _instance(api, inst["id"])
+    assert got["status"] == "error" and got["incidents"][0]["kind"] == "step_budget"
+    assert got["incidents"][0]["details"]["bpmn_id"] == "work"
