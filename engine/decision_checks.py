@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from lxml import etree
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
+from engine import budget
 from engine.errors import Invalid
 from engine.iot import policy
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
@@ -189,6 +190,9 @@ def _same_meaning(a: str, b: str) -> bool:
         return True  # only a difference between two readings is reported here; compile errors are above
 
 
+DEPLOY_CHECK_SECONDS = 5.0
+
+
 def check_contracts(root, text: str, source: str) -> list[CellError]:
     """Decisions another module reads (``alert_policy``), checked with that module's own check."""
     errors: list[CellError] = []
@@ -197,7 +201,11 @@ def check_contracts(root, text: str, source: str) -> list[CellError]:
         if check is None:
             continue
         try:
-            check(text, source)
+            # the check runs the table's cells: bounded like an engine step (engine/budget.py)
+            with budget.step_budget(DEPLOY_CHECK_SECONDS):
+                check(text, source)
+        except budget.StepBudgetExceeded as exc:
+            errors.append(CellError(decision.sourceline, decision.get("id"), str(exc)))
         except Invalid as exc:
             for e in exc.errors or [{"field": decision.get("id"), "message": exc.detail}]:
                 errors.append(CellError(decision.sourceline, decision.get("id"), f"{e['field']}: {e['message']}"))

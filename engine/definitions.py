@@ -16,7 +16,6 @@ import threading
 from dataclasses import dataclass, field
 
 from jsonschema import exceptions as js_exceptions
-from jsonschema.validators import validator_for
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -383,7 +382,7 @@ def _load_form(name: str, text: str, errors: list[DeployError]) -> dict | None:
     if _is_ui_schema(name):
         return schema  # UI schemas (react-jsonschema-form) are not JSON Schemas
     try:
-        validator_for(schema).check_schema(schema)
+        form_schema.check_schema(schema)
     except js_exceptions.SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(root)"
         errors.append(DeployError(name, f"not a valid JSON Schema at {path}: {exc.message}"))

@@ -122,6 +122,11 @@ def validator(schema: dict, forms: dict[str, dict]):
 
 # --------------------------------------------------------------------------- deployment checks
 
+def check_schema(schema: dict) -> None:
+    """Raise ``jsonschema.exceptions.SchemaError`` when ``schema`` is not a valid JSON Schema of its draft."""
+    validator_for(schema, default=Draft202012Validator).check_schema(schema)
+
+
 def problems(name: str, schema: dict, size: int, forms: dict[str, dict]) -> list[str]:
     """Why the form ``name`` (``size`` bytes of JSON) cannot be deployed; [] when it can.
 

@@ -128,6 +128,22 @@ def _guard_call() -> ast.Call:
     return ast.Call(func=ast.Name(id=_GUARD, ctx=ast.Load()), args=[], keywords=[])
 
 
+def _small_constant(node, limit: int) -> bool:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)
+                                        and abs(value) <= limit)
+
+
+def _small_growth(node: ast.BinOp) -> bool:
+    """An operation whose result can be at most a small multiple of its operand (``i * 2``,
+    ``x ** 2``, ``n << 3``) runs unwrapped: the bounded helpers cost a call per operation."""
+    if isinstance(node.op, ast.Mult):
+        return _small_constant(node.left, 1024) or _small_constant(node.right, 1024)
+    if isinstance(node.op, ast.Pow):
+        return _small_constant(node.right, 8)
+    return _small_constant(node.right, 64)  # LShift
+
+
 def _located(new, old):
     ast.copy_location(new, old)
     for child in ast.walk(new):  # the inserted nodes; the script's own keep their lines
@@ -167,7 +183,7 @@ class _BoundedTransformer(RestrictingNodeTransformer):
     def visit_BinOp(self, node):
         node = super().visit_BinOp(node)
         helper = _BINOPS.get(type(node.op))
-        if helper is None:
+        if helper is None or _small_growth(node):
             return node
         return _located(ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[node.left, node.right],
                                  keywords=[]), node)

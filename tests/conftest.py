@@ -82,6 +82,7 @@ def platform(session_platform) -> Platform:
     """The session platform with all process data removed before the test."""
     _truncate(session_platform.db)
     session_platform.models.__init__()
+    session_platform.tasks._validators.clear()  # keyed by definition id, which restarts with the tables
     session_platform.runner.workflow_cache.clear()
     return session_platform
 

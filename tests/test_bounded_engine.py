@@ -229,3 +229,45 @@ def test_one_c_call_cannot_run_for_minutes(source):
     with pytest.raises(Exception):
         RestrictedEnvironment().execute(source, {})
     assert time.monotonic() - began < 0.5
+
+
+def test_an_endless_script_after_a_message_is_an_incident(api, short_budget):
+    b = ProcessBuilder("msgspin", "消息")
+    b.lane("production")
+    b.start().message_catch("wait", "等待", "go").script("work", "计算", "while True:\n    pass")
+    b.user("see", "查看", lane="production").end()
+    b.chain("start", "wait", "work", "see", "end")
+    assert api.deploy({"msgspin.bpmn": b.to_xml()}).status_code == 201
+    inst = _start(api, "msgspin", {"area": "unit-9"}).json
+    began = time.monotonic()
+    r = api.post("/api/v1/messages", "safety1", json={"name": "go", "correlation": {"area": "unit-9"}})
+    assert time.monotonic() - began < BUDGET + 3
+    assert r.status_code == 200, r.json
+    got = _instance(api, inst["id"])
+    assert got["status"] == "error" and got["incidents"][0]["kind"] == "step_budget"
+    assert got["incidents"][0]["details"]["bpmn_id"] == "work"
+
+
+def test_a_connector_result_outside_the_value_domain_is_one_incident_not_a_retry_loop(api, platform):
+    from connectors.base import Connector, Operation, Param
+    from tests.processes import service_process
+
+    class RawConnector(Connector):
+        name, version = "plant_test", "1"
+
+        def operations(self):
+            return [Operation("echo", (Param("value"),), handler=lambda value: {"serial": 10 ** 30})]
+
+    platform.connectors.register(RawConnector())
+    try:
+        assert api.deploy({"svc.bpmn": service_process()}).status_code == 201
+        inst = _start(api, "svc").json
+        assert platform.dispatcher.run_once() == 1
+        got = _instance(api, inst["id"])
+        assert got["status"] == "error", got
+        inc = got["incidents"][0]
+        assert inc["kind"] == "invalid_value" and inc["details"] == {"bpmn_id": "call", "variable": "reply"}
+        assert "64-bit" in inc["message"]
+        assert platform.dispatcher.run_once() == 0  # the job is done, not retried for ever
+    finally:
+        platform.connectors.unregister("plant_test")

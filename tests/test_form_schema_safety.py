@@ -87,8 +87,6 @@ def test_nothing_is_fetched_during_a_completion(api, platform):
         assert hits == []
     finally:
         server.shutdown()
-        platform.models._models.clear()  # ids restart after the tables are emptied
-        platform.tasks._validators.clear()
 
 
 def test_a_catastrophic_pattern_runs_in_linear_time(api):
