@@ -375,9 +375,9 @@ class TaskService:
 
     @staticmethod
     def _check_can_work(principal: Principal, row: TaskRecord) -> None:
-        if row.assignee == principal.username:
-            return
-        if row.candidate_role not in principal.roles:
+        # Being the assignee is not enough: the role and department are read now (a user assigned
+        # before a demotion or a move, or by an assignee expression, must still hold both).
+        if row.candidate_role and row.candidate_role not in principal.roles:
             raise Forbidden(f"task '{row.name}' is for role '{row.candidate_role}', which you do not hold")
         if not principal.in_scope(row.department):
             raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")

@@ -69,3 +69,19 @@ def test_a_department_head_assigns_only_tasks_of_their_department(api, permit):
     r = _assign(api, "head1", tid, "prod2")
     assert r.status_code == 403 and r.json["reason"] == "department"
     assert api.get(f"/api/v1/tasks/{tid}", "prod2").json["assignee"] is None
+
+
+def test_an_assignee_demoted_after_the_assignment_can_no_longer_complete(api, permit, platform):
+    platform.users.add_user("prod9", DEMO_PASSWORD, ["production"], "workshop-1", replace=True)
+    inst = permit()
+    tid = inst["active_tasks"][0]["id"]
+    assert _assign(api, "head1", tid, "prod9").json["assignee"] == "prod9"
+    # The assignment was right when made; then prod9 moves to maintenance (admin, org service).
+    platform.users.add_user("prod9", DEMO_PASSWORD, ["maintenance"], "workshop-1", replace=True)
+    platform.users.forget("prod9")  # this process re-reads at once (others within the refresh period)
+    r = _complete(api, "prod9", tid, {"content": "焊接", "workers": 1})
+    assert r.status_code == 403 and "production" in r.json["detail"]
+    task = api.get(f"/api/v1/tasks/{tid}", "head1").json
+    assert task["state"] == "ready"
+    kinds = [e["kind"] for e in api.get(f"/api/v1/audit?instance_id={inst['id']}", "safety1").json["items"]]
+    assert "complete" not in kinds
