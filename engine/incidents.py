@@ -13,8 +13,13 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Incident, ProcessInstance, utcnow
 from engine.principal import Principal
 from engine.runner import Runner
+from engine.scripting import HELPERS
+from engine.values import json_data
 
 OPERATOR_ROLES = frozenset({"admin", "supervision", "designer"})
+# Who may retry with corrected variables (an overrule of process data, audited with old and new values).
+CORRECTOR_ROLES = frozenset({"admin", "supervision"})
+PROTECTED_NAMES = frozenset({"department", "area", "business_key"}) | frozenset(HELPERS)
 
 
 DISCARDED_KINDS = ("step_budget", "invalid_value")
@@ -73,8 +78,7 @@ class IncidentService:
                 # state before the step, and a retry runs the engine steps from there again.
                 if task is None and inc.kind not in DISCARDED_KINDS:
                     raise Conflict("the failed task is no longer in the instance")
-                if variables and task is not None:
-                    task.data.update(variables)
+                corrections = self._corrections(principal, task, variables)
                 if inc.kind == "service_task":
                     if task.state != TaskState.STARTED:
                         raise Conflict("the service task is no longer waiting")
@@ -86,10 +90,36 @@ class IncidentService:
                 outcome = self.runner.advance(s, inst, wf, model, ready_before=ready_before)
                 inc.status, inc.resolved_at, inc.resolved_by = "retried", utcnow(), principal.username
                 audit.append(s, actor=principal.username, kind="incident_retry", instance_id=inst.id,
-                             task_id=inc.task_id, data={"incident_id": inc.id, "variables": variables or {}})
+                             task_id=inc.task_id, data={"incident_id": inc.id, "variables": variables or {},
+                                                        "overrides": corrections})
                 return {"incident": incident_view(inc), "instance": {"id": inst.id, "status": outcome.status}}
         except StaleDataError:
             raise Conflict("the instance changed meanwhile; retry", retryable=True) from None
+
+    @staticmethod
+    def _corrections(principal: Principal, task, variables: dict | None) -> list[dict]:
+        """Apply an operator's corrected variables to the failed task; ``[{field, old, new}]`` for the audit.
+
+        A retry with variables overrules what the process holds, so it is held to the trust rules:
+        only supervision or an admin may do it (a designer may retry, not rewrite plant data), never
+        the scope or the platform's reserved names, and only where there is a failed task to correct.
+        """
+        if not variables:
+            return []
+        if not principal.has_any(CORRECTOR_ROLES):
+            raise Forbidden(f"correcting variables needs one of the roles {sorted(CORRECTOR_ROLES)}",
+                            reason="override_not_entitled")
+        errors = [{"field": f"variables.{k}", "message": "the scope and the platform's reserved names "
+                   "cannot be corrected"} for k in variables if k in PROTECTED_NAMES or not isinstance(k, str)
+                  or not k.isidentifier()]
+        if task is None:
+            errors.append({"field": "variables", "message": "this incident's step was discarded and names no "
+                                                              "task; retry without variables"})
+        if errors:
+            raise Invalid("these variables cannot be corrected", errors=errors)
+        out = [{"field": k, "old": json_data(task.data.get(k)), "new": json_data(v)} for k, v in variables.items()]
+        task.data.update(variables)
+        return out
 
     def resolve(self, principal: Principal, incident_id: int, comment: str) -> dict:
         """Close an incident without retrying (the operator handled it otherwise)."""

@@ -100,7 +100,16 @@ def test_script_error_becomes_an_incident_and_keeps_the_submission(api, form_fil
     assert got["variables"]["total"] == 10  # the submission is kept
     inc = api.get(f"/api/v1/incidents?instance_id={inst['id']}", "admin").json["items"][0]
     assert inc["kind"] == "script_error" and "division" in inc["message"]
+    # Correcting variables overrules process data: a designer may not, nor may anyone touch the scope.
+    r = api.post(f"/api/v1/incidents/{inc['id']}/retry", "designer1", json={"variables": {"count": 4}})
+    assert r.status_code == 403 and r.json["reason"] == "override_not_entitled"
+    r = api.post(f"/api/v1/incidents/{inc['id']}/retry", "admin", json={"variables": {"count": 4,
+                                                                                    "department": "storage"}})
+    assert r.status_code == 422 and [e["field"] for e in r.json["errors"]] == ["variables.department"]
+    assert api.get(f"/api/v1/process-instances/{inst['id']}", "safety1").json["status"] == "error"
     r = api.post(f"/api/v1/incidents/{inc['id']}/retry", "admin", json={"variables": {"count": 4}})
     assert r.status_code == 200 and r.json["instance"]["status"] == "running"
     got = api.get(f"/api/v1/process-instances/{inst['id']}", "safety1").json
     assert got["variables"]["ratio"] == 2.5 and [t["bpmn_id"] for t in got["active_tasks"]] == ["see"]
+    retry = [e for e in got["timeline"] if e["kind"] == "incident_retry"][0]
+    assert retry["data"]["overrides"] == [{"field": "count", "old": 0, "new": 4}]
