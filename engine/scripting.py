@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 import operator
@@ -109,6 +110,68 @@ def _bounded_range(*args):
     return r
 
 
+# String methods whose result size is an argument: bounded like ``*`` (one call, one result).
+_BIG_WIDTH = re.compile(r"\d{7,}")
+
+
+def _too_big(value) -> bool:
+    return isinstance(value, int) and value > MAX_SEQUENCE
+
+
+def _check_format_text(text, values=()) -> None:
+    # a width or precision of 7+ digits, or a computed one ({:{w}}, %*d) that is too big
+    if isinstance(text, str) and (_BIG_WIDTH.search(text) or any(_too_big(v) for v in values)):
+        raise ScriptRejected(f"a formatted field wider than {MAX_SEQUENCE} characters")
+
+
+def _bounded_str_method(obj, name: str, method):
+    if name in ("ljust", "rjust", "center", "zfill"):
+        def sized(width, *args):
+            if _too_big(width):
+                raise ScriptRejected(f"{name}({width}) is wider than {MAX_SEQUENCE} characters")
+            return method(width, *args)
+        return sized
+    if name == "expandtabs":
+        def expanded(tabsize=8):
+            if isinstance(tabsize, int) and len(obj) * max(tabsize, 0) > MAX_SEQUENCE:
+                raise ScriptRejected(f"expandtabs would exceed {MAX_SEQUENCE} characters")
+            return method(tabsize)
+        return expanded
+    if name == "replace":
+        def replaced(old, new, count=-1):
+            if isinstance(old, type(obj)) and isinstance(new, type(obj)) and len(new) > len(old):
+                n = len(obj) + 1 if not old else obj.count(old)
+                n = n if count < 0 else min(n, count)
+                if len(obj) + n * (len(new) - len(old)) > MAX_SEQUENCE:
+                    raise ScriptRejected(f"replace would exceed {MAX_SEQUENCE} characters")
+            return method(old, new, count)
+        return replaced
+    return method
+
+
+# (str.format is refused by RestrictedPython itself)
+_SIZED_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace"})
+
+
+def _bounded_getattr(obj, name, default=None, getattr=getattr):
+    value = safer_getattr(obj, name, default, getattr)
+    if name in _SIZED_METHODS and isinstance(obj, (str, bytes)) and callable(value):
+        return _bounded_str_method(obj, name, value)
+    return value
+
+
+def _bounded_mod(a, b):
+    if isinstance(a, str):
+        _check_format_text(a, b if isinstance(b, tuple) else (b,) if "*" in a else ())
+    return a % b
+
+
+def _bounded_width(value):
+    if _too_big(value):
+        raise ScriptRejected(f"a formatted field wider than {MAX_SEQUENCE} characters")
+    return value
+
+
 # datetime's C code imports these when a script formats or parses a date (strftime, strptime);
 # `import` statements and the name __import__ stay refused by the compiler.
 _DATETIME_IMPORTS = frozenset({"time", "_strptime"})
@@ -121,7 +184,7 @@ def _datetime_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 
 _GUARD = "_budget_guard_"
-_BINOPS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
+_BINOPS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
 
 
 def _guard_call() -> ast.Call:
@@ -141,6 +204,8 @@ def _small_growth(node: ast.BinOp) -> bool:
         return _small_constant(node.left, 1024) or _small_constant(node.right, 1024)
     if isinstance(node.op, ast.Pow):
         return _small_constant(node.right, 8)
+    if isinstance(node.op, ast.Mod):
+        return False
     return _small_constant(node.right, 64)  # LShift
 
 
@@ -175,6 +240,18 @@ class _BoundedTransformer(RestrictingNodeTransformer):
         node.body = _located(ast.BoolOp(op=ast.And(), values=[_guard_call(), node.body]), node.body)
         return node
 
+    def visit_FormattedValue(self, node):
+        node = super().visit_FormattedValue(node)
+        spec = node.format_spec
+        if isinstance(spec, ast.JoinedStr):
+            for i, part in enumerate(spec.values):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str) and _BIG_WIDTH.search(part.value):
+                    self.error(node, "a formatted field wider than 1,000,000 characters is not allowed")
+                elif isinstance(part, ast.FormattedValue):
+                    part.value = _located(ast.Call(func=ast.Name(id="_width_", ctx=ast.Load()),
+                                                   args=[part.value], keywords=[]), part.value)
+        return node
+
     def visit_comprehension(self, node):
         node = super().visit_comprehension(node)
         node.ifs.insert(0, _located(_guard_call(), node.iter))
@@ -185,6 +262,9 @@ class _BoundedTransformer(RestrictingNodeTransformer):
         helper = _BINOPS.get(type(node.op))
         if helper is None or _small_growth(node):
             return node
+        if isinstance(node.op, ast.Mod) and not (isinstance(node.left, ast.Constant)
+                                                 and isinstance(node.left.value, str)):
+            return node  # numbers; '%' formatting is nearly always on a literal
         return _located(ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[node.left, node.right],
                                  keywords=[]), node)
 
@@ -218,7 +298,7 @@ def _base_globals() -> dict:
     builtins.update(range=_bounded_range, pow=_bounded_pow, __import__=_datetime_import)
     return {
         "__builtins__": builtins,
-        "_getattr_": safer_getattr,
+        "_getattr_": _bounded_getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -227,6 +307,7 @@ def _base_globals() -> dict:
         "_inplacevar_": _inplacevar,
         "_print_": PrintCollector,
         _GUARD: budget.check, "_pow_": _bounded_pow, "_mul_": _bounded_mul, "_lshift_": _bounded_lshift,
+        "_mod_": _bounded_mod, "_width_": _bounded_width,
         **HELPERS,
     }
 

@@ -214,6 +214,15 @@ def test_script_helpers_format_and_parse_dates():
         env.execute("x = __import__('os')", {})
 
 
+def test_bounded_operations_keep_their_everyday_results():
+    ctx = {}
+    RestrictedEnvironment().execute(
+        "a = '%d items, %.2f%%' % (3, 4.5)\nw = 6\nb = f'{1:{w}}|{2.5:.1f}'\nc = 'ab'.replace('a', 'xyz').center(9, '*')"
+        "\nd = 7 % 3\ne = 2 ** 10 * 3\nf = [0] * 5\ng = 'x' * 3\nh = sum(i * i for i in range(100))", ctx)
+    assert (ctx["a"], ctx["b"], ctx["c"], ctx["d"], ctx["e"], ctx["f"], ctx["g"], ctx["h"]) == (
+        "3 items, 4.50%", "     1|2.5", "***xyzb**", 1, 3072, [0] * 5, "xxx", 328350)
+
+
 def test_strftime_in_a_script_task(api):
     assert api.deploy({"fmt.bpmn": _after_task("fmt", "year = now().strftime('%Y')")}).status_code == 201
     inst = _start(api, "fmt").json
@@ -223,7 +232,10 @@ def test_strftime_in_a_script_task(api):
 
 
 @pytest.mark.parametrize("source", ["x = 10 ** 10 ** 8", "x = 'a' * 10 ** 9", "x = pow(10, 10 ** 9)",
-                                    "x = list(range(10 ** 9))", "x = 1 << 10 ** 9", "x = [0] * 10 ** 8"])
+                                    "x = list(range(10 ** 9))", "x = 1 << 10 ** 9", "x = [0] * 10 ** 8",
+                                    "x = 'a'.ljust(10 ** 9)", "x = '%1000000000d' % 1", "x = '%*d' % (10 ** 9, 1)",
+                                    "w = 10 ** 9\nx = f'{1:{w}}'", "s = 'a' * 1000000\nx = s.replace('a', s)",
+                                    "x = '\\t'.expandtabs(10 ** 9)"])
 def test_one_c_call_cannot_run_for_minutes(source):
     began = time.monotonic()
     with pytest.raises(Exception):
