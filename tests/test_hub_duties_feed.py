@@ -49,6 +49,7 @@ def test_hazard_process_feeds_hazards_and_escalations_into_the_hub(plant, hub_pl
     assert (done["status"], done["department"], done["area"], done["reported_by"], done["rectified_by"]) == \
         ("closed", "workshop-1", "unit-1", "worker1", "prod1")
     assert done["closed_at"] <= done["deadline"]
+    assert done["equipment_code"] == "P-101"  # the reporter's equipment code links the hazard to equipment
     assert hz[f"process:{late}"]["status"] == "assigned" and hz[f"process:{late}"]["closed_at"] is None
     esc = plant.api.get("/api/v1/hub/escalation?page_size=50", "safety1").json["items"]
     assert sorted(e["level"] for e in esc) == [1, 2]

@@ -2,6 +2,7 @@
 from tests.test_library_support import plant  # noqa: F401
 
 REPORT = {"location": "合成装置区 P-101 泵", "description": "机械密封泄漏，地面有油迹", "photo_ref": "IMG-0301",
+          "equipment_code": "P-101",
           "found_at": "2026-03-02T08:30:00+00:00", "reported_level": "general"}
 RECTIFIED = {"measures_taken": "更换机械密封并清理地面", "completed_at": "2026-03-02T15:00:00+00:00"}
 

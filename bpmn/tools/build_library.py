@@ -201,6 +201,9 @@ FORMS["hazard_report.json"] = form("隐患上报", {
     "location": text("隐患位置", min_length=2),
     "description": text("隐患描述", min_length=5),
     "photo_ref": text("照片编号或链接", min_length=0),
+    # The hub links a hazard to equipment by this code (engine/hub/feed.py); not ``equipment_id``,
+    # which the process computes for an equipment-scoped stop.
+    "equipment_code": text("设备位号（如与设备有关）", min_length=0, max_length=64),
     "found_at": when("发现时间"),
     "reported_level": choice("初判等级", [("general", "一般隐患"), ("major", "重大隐患")]),
 }, ["location", "description", "found_at", "reported_level"])

@@ -92,7 +92,7 @@ def sync_from_processes(platform, since: datetime | None = None) -> dict:
             hazards.append({
                 "ref": f"process:{iid}", "found_at": form.get("found_at") or report.at.isoformat(),
                 "area": inst.area or v.get("area") or "unknown",
-                "equipment_code": v.get("equipment_code") or form.get("equipment_id") or None,
+                "equipment_code": v.get("equipment_code") or form.get("equipment_code") or None,
                 "level": cform.get("hazard_level") or form.get("reported_level") or "general",
                 "department": cform.get("responsible_department") or None,
                 "description": " — ".join(x for x in (form.get("location"), form.get("description")) if x),
