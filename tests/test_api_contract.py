@@ -334,9 +334,6 @@ def test_openapi_document_matches_the_server(server, world):
                           f"operation, {len(_valid_requests(world))} valid requests)", started)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 section 3: a 2,000-deep array or a 5,000-digit number in a "
-                   "JSON body answers 500 (webargs' and the app's JSON parsing); fixed on the branch that owns "
-                   "body parsing (api/app.py). strict: this test passes once that fix is merged; drop the mark then")
 def test_malformed_json_bodies_answer_documented_problems(server, world):
     """Every operation that takes JSON answers a documented problem+json 4xx to a body no parser can take."""
     started = time.monotonic()
