@@ -46,7 +46,8 @@ def problems(root) -> list[tuple[object, str]]:
                 found.append((expr, f"correlation retrieval expression rejected: {reason}"))
     for tag, what in VARIABLE_TEXTS:
         for el in root.iter(tag):
-            reason = variable_name_error((el.text or "").strip())
+            # messageVariable's reserved names are engine/start_contract.py's to report (once)
+            reason = variable_name_error((el.text or "").strip(), reserved=what != "messageVariable")
             if reason and (el.text or "").strip():
                 found.append((el, f"{what}: {reason}"))
     for tag in ("inputDataItem", "outputDataItem"):
@@ -57,18 +58,19 @@ def problems(root) -> list[tuple[object, str]]:
                 found.append((el, f"{tag}: {reason}"))
     for el in root.iter(f"{SPIFF}serviceTaskOperator"):
         name = (el.get("resultVariable") or "").strip()
-        reason = variable_name_error(name) if name else None
+        reason = variable_name_error(name, reserved=False) if name else None  # reserved: start_contract
         if reason:
             found.append((el, f"resultVariable: {reason}"))
     return found
 
 
-def variable_name_error(name: str) -> str | None:
-    """Why ``name`` cannot be a process variable written by the engine; None when it can."""
+def variable_name_error(name: str, *, reserved: bool = True) -> str | None:
+    """Why ``name`` cannot be a process variable written by the engine; None when it can
+    (``reserved=False``: leave the helper names to the caller's own check)."""
     if not name.isidentifier() or keyword.iskeyword(name):
         return f"'{name}' is not a variable name"
     if name.startswith("_"):
         return f"'{name}' starts with '_', which scripts cannot read"
-    if name in HELPERS:
+    if reserved and name in HELPERS:
         return f"'{name}' is a script helper's name"
     return None

@@ -27,15 +27,23 @@ def _after_task(key: str, script: str, *, before: str | None = None) -> str:
     """start → (script before) → user task 'enter' → script 'work' → user task 'see' → end."""
     b = ProcessBuilder(key, "有界")
     b.lane("production")
-    b.start()
+    b.start(variables=["a"])
     chain = ["start"]
     if before is not None:
         b.script("early", "早", before)
         chain.append("early")
-    b.user("enter", "录入", lane="production").script("work", "计算", script).user("see", "查看", lane="production")
+    b.user("enter", "录入", lane="production", form="note.json").script("work", "计算", script).user("see", "查看", lane="production")
     b.end()
     b.chain(*chain, "enter", "work", "see", "end")
     return b.to_xml()
+
+
+# "enter" declares the one field the tests submit (a completion writes only what its form declares).
+NOTE_FORM = '{"type": "object", "properties": {"note": {"type": "string"}}}'
+
+
+def _deploy(api, key: str, xml: str):
+    return api.deploy({f"{key}.bpmn": xml, "note.json": NOTE_FORM})
 
 
 def _start(api, key, variables=None):
@@ -59,7 +67,7 @@ LOOPS = {
 
 @pytest.mark.parametrize("kind", sorted(LOOPS))
 def test_an_endless_script_after_a_completion_is_an_incident_within_the_budget(api, short_budget, kind):
-    assert api.deploy({"spin.bpmn": _after_task("spin", LOOPS[kind])}).status_code == 201
+    assert _deploy(api, "spin", _after_task("spin", LOOPS[kind])).status_code == 201
     inst = _start(api, "spin").json
     task = inst["active_tasks"][0]["id"]
     began = time.monotonic()
@@ -86,7 +94,7 @@ def test_an_endless_script_after_a_completion_is_an_incident_within_the_budget(a
 
 
 def test_an_endless_script_at_start_is_an_incident_with_the_start_state(api, short_budget):
-    assert api.deploy({"spin0.bpmn": _after_task("spin0", "x = 1", before="while True:\n    pass")}).status_code == 201
+    assert _deploy(api, "spin0", _after_task("spin0", "x = 1", before="while True:\n    pass")).status_code == 201
     r = _start(api, "spin0", {"a": 1})
     assert r.status_code == 201, r.json
     assert r.json["status"] == "error"
@@ -96,7 +104,7 @@ def test_an_endless_script_at_start_is_an_incident_with_the_start_state(api, sho
 
 def test_other_requests_keep_working_while_a_step_spins(api, platform, short_budget):
     platform.runner.step_budget_seconds = 2.0
-    assert api.deploy({"spin.bpmn": _after_task("spin", LOOPS["while"])}).status_code == 201
+    assert _deploy(api, "spin", _after_task("spin", LOOPS["while"])).status_code == 201
     assert api.deploy(permit_files()).status_code == 201
     inst = _start(api, "spin").json
     task = inst["active_tasks"][0]["id"]
@@ -158,7 +166,7 @@ BAD_VALUES = {
 @pytest.mark.parametrize("kind", sorted(BAD_VALUES))
 def test_a_value_json_cannot_hold_after_a_completion_is_an_incident_naming_it(api, kind):
     script, reason = BAD_VALUES[kind]
-    assert api.deploy({"bad.bpmn": _after_task("bad", script)}).status_code == 201
+    assert _deploy(api, "bad", _after_task("bad", script)).status_code == 201
     inst = _start(api, "bad").json
     task = inst["active_tasks"][0]["id"]
     r = api.post(f"/api/v1/tasks/{task}/complete", "prod1", json={"data": {"note": "n"}})
@@ -173,7 +181,7 @@ def test_a_value_json_cannot_hold_after_a_completion_is_an_incident_naming_it(ap
 
 
 def test_a_value_json_cannot_hold_at_start_is_an_incident(api):
-    assert api.deploy({"bad0.bpmn": _after_task("bad0", "y = 1", before="x = b'raw'")}).status_code == 201
+    assert _deploy(api, "bad0", _after_task("bad0", "y = 1", before="x = b'raw'")).status_code == 201
     r = _start(api, "bad0")
     assert r.status_code == 201 and r.json["status"] == "error"
     inc = _instance(api, r.json["id"])["incidents"][0]
@@ -224,7 +232,7 @@ def test_bounded_operations_keep_their_everyday_results():
 
 
 def test_strftime_in_a_script_task(api):
-    assert api.deploy({"fmt.bpmn": _after_task("fmt", "year = now().strftime('%Y')")}).status_code == 201
+    assert _deploy(api, "fmt", _after_task("fmt", "year = now().strftime('%Y')")).status_code == 201
     inst = _start(api, "fmt").json
     r = api.post(f"/api/v1/tasks/{inst['active_tasks'][0]['id']}/complete", "prod1", json={"data": {}})
     assert r.status_code == 200 and r.json["instance"]["status"] == "running", r.json
@@ -246,13 +254,13 @@ def test_one_c_call_cannot_run_for_minutes(source):
 def test_an_endless_script_after_a_message_is_an_incident(api, short_budget):
     b = ProcessBuilder("msgspin", "消息")
     b.lane("production")
-    b.start().message_catch("wait", "等待", "go").script("work", "计算", "while True:\n    pass")
+    b.start(variables=["area"]).message_catch("wait", "等待", "go").script("work", "计算", "while True:\n    pass")
     b.user("see", "查看", lane="production").end()
     b.chain("start", "wait", "work", "see", "end")
     assert api.deploy({"msgspin.bpmn": b.to_xml()}).status_code == 201
-    inst = _start(api, "msgspin", {"area": "unit-9"}).json
+    inst = _start(api, "msgspin", {"area": "unit-1"}).json
     began = time.monotonic()
-    r = api.post("/api/v1/messages", "safety1", json={"name": "go", "correlation": {"area": "unit-9"}})
+    r = api.post("/api/v1/messages", "safety1", json={"name": "go", "correlation": {"area": "unit-1"}})
     assert time.monotonic() - began < BUDGET + 3
     assert r.status_code == 200, r.json
     got = _instance(api, inst["id"])
