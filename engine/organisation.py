@@ -464,24 +464,23 @@ class OrganisationService:
 
     @staticmethod
     def _department_row(s, code: str) -> Department:
-        row = s.scalar(select(Department).where(Department.code == code))
-        if row is None:
-            raise NotFound(f"no department '{code}'")
-        return row
+        return _row(s, Department, Department.code, code, "department")
 
     @staticmethod
     def _area_row(s, code: str) -> Area:
-        row = s.scalar(select(Area).where(Area.code == code))
-        if row is None:
-            raise NotFound(f"no area '{code}'")
-        return row
+        return _row(s, Area, Area.code, code, "area")
 
     @staticmethod
     def _user_row(s, username: str) -> User:
-        row = s.scalar(select(User).where(User.username == username))
-        if row is None:
-            raise NotFound(f"no user '{username}'")
-        return row
+        return _row(s, User, User.username, username, "user")
+
+
+def _row(s, model, column, value: str, what: str):
+    """The row of ``model`` whose ``column`` is ``value``; 404 naming ``what`` otherwise."""
+    row = s.scalar(select(model).where(column == value))
+    if row is None:
+        raise NotFound(f"no {what} '{value}'")
+    return row
 
 
 def _department(d: Department) -> dict:
