@@ -83,7 +83,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Shipped with the package (api/blueprints/docs_assets.py); no validator badge, which would
+        # send the document to validator.swagger.io.
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -97,6 +100,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     for module in (auth, deployments, instances, tasks, messages, incidents, connectors, iot, audit):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    from api.blueprints import docs_assets
+
+    app.register_blueprint(docs_assets.blp)
     from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, reports
 
     for module in (hub, analytics, reports, assessments, duties, diagrams, organisation):
