@@ -136,6 +136,8 @@ class DocumentedApi(Api):
                         name = http.HTTPStatus(status).name
                         responses[str(status)] = self.spec.components.get_ref("response", name)
                 operation["responses"] = dict(sorted(responses.items()))
+                if path in PUBLIC_PATHS:
+                    operation["security"] = []  # no token: login is how a client gets one
         for component in self.spec.components.schemas.values():
             _strict_nullable_refs(component)
 

@@ -20,3 +20,10 @@ def test_swagger_ui_loads_only_files_the_platform_serves(app):
     assert client.get("/api/docs/assets/..%2Fswagger_ui_bundle%2F__init__.py").status_code == 404
     spec = re.search(r'url: "([^"]+)"', html).group(1)
     assert client.get(spec).status_code == 200
+
+
+def test_the_document_says_login_needs_no_token_and_everything_else_does(app):
+    doc = app.test_client().get("/api/v1/openapi.json").json
+    assert doc["paths"]["/api/v1/auth/login"]["post"]["security"] == []
+    assert doc["security"] == [{"bearer": []}]
+    assert "security" not in doc["paths"]["/api/v1/tasks"]["get"]  # inherits the bearer requirement
