@@ -458,6 +458,10 @@ def _lint_process(file, process_el, forms, operators, decision_files, errors) ->
                     reason = check_expression(p)
                     if reason:
                         err(el, f"priority: {reason}")
+            if props.get("candidate_role"):
+                reason = check_expression(props["candidate_role"].strip())
+                if reason:
+                    err(el, f"candidate_role: {reason}")
             if props.get("assignee"):
                 reason = check_expression(props["assignee"].strip())
                 if reason:

@@ -36,6 +36,7 @@ from engine.models import (
 from engine import budget, value_domain
 from engine.budget import StepBudgetExceeded
 from engine.prepared import Prepared
+from engine.roles import ROLES
 from engine.scripting import RestrictedScriptEngine, ScriptRejected
 from engine import spiff
 from engine.spiff import DeferredServiceTask
@@ -529,7 +530,7 @@ class Runner:
         info = model.tasks.get((task.workflow.spec.name, spec.bpmn_id))
         props = dict(info.properties) if info else dict((getattr(spec, "extensions", {}) or {}).get("properties", {}))
         lane = info.lane if info else spec.lane
-        role = info.role if info else None
+        role = self._candidate_role(task, props, info.role if info else None)
         return SimpleNamespace(
             id=str(task.id), instance_id=instance.id, bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id, process_key=instance.process_key,
@@ -565,6 +566,24 @@ class Runner:
             except ValueError:
                 return None
         return None
+
+    def _candidate_role(self, task, props, lane_role: str | None) -> str | None:
+        """The role a task is for: its lane's, unless the task's ``candidate_role`` expression names
+        another known role when the task is created (a duty owned by a maintenance department is
+        for its maintenance post). Anything else (an error, an unknown role) keeps the lane's role."""
+        expr = (props.get("candidate_role") or "").strip()
+        if not expr:
+            return lane_role
+        try:
+            value = self.script_engine.environment.evaluate(expr, dict(task.data))
+        except Exception as exc:  # a bad expression must not block the process
+            log.warning("candidate_role expression %r of %s failed: %s", expr, task.task_spec.bpmn_id, exc)
+            return lane_role
+        if value in ROLES:
+            return value
+        log.warning("candidate_role %r of %s is not a role; the lane's role %s applies", value,
+                    task.task_spec.bpmn_id, lane_role)
+        return lane_role
 
     def _assignee(self, task, props) -> str | None:
         """The user named by the task's ``assignee`` expression, evaluated when the task is created.

@@ -15,7 +15,7 @@ import math
 from sqlalchemy import String, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from engine.models import ProcessInstance
+from engine.models import Department, ProcessInstance
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,20 @@ def active_instances_helper(db):
     return active_instances
 
 
+def department_kind_helper(db):
+    """The ``department_kind(code)`` function bound to ``db``."""
+
+    def department_kind(code):
+        """The kind of department ``code`` (production, maintenance, supervision, emergency,
+        leadership), or None for an unknown code: what a diagram routes a department's duty by."""
+        if not isinstance(code, str) or not code:
+            return None
+        with db.session(write=False) as s:
+            return s.scalar(select(Department.kind).where(Department.code == code))
+
+    return department_kind
+
+
 def script_helpers(db) -> dict:
     """Every database-backed helper scripts get, by name."""
-    return {"active_instances": active_instances_helper(db)}
+    return {"active_instances": active_instances_helper(db), "department_kind": department_kind_helper(db)}

@@ -4,7 +4,6 @@ from engine.principal import SYSTEM
 from tests.test_library_hot_work import working
 from tests.test_library_stop_restart import run_jobs
 from tests.test_library_support import plant  # noqa: F401
-from tests.conftest import DEMO_PASSWORD
 
 DISPOSAL = {"measures": "关闭根部阀，检漏", "result": "eliminated", "handled_at": "2026-03-02T09:30:00+00:00",
             "handler": "王主任"}
@@ -78,14 +77,13 @@ def test_red_alert_stops_work_coordinates_four_departments_and_tracks_review_act
     assert plant.status(iid) != "completed"                    # the other department's action is open
     duty = [t for t in plant.instance(iid)["active_tasks"] if t["bpmn_id"] == "duty"]
     assert [t["department"] for t in duty] == ["maintenance"]
-    # The duty lane is production: supervision may not hand it to the maintenance engineer (issue 12,
-    # assign checks the lane role), only to a production post of the maintenance department.
-    r = plant.api.post(f"/api/v1/tasks/{duty[0]['id']}/assign", "safety1", json={"user": "maint1"})
+    # The maintenance department's duty is for its maintenance post (candidate_role from the department's
+    # kind), not for production: maint1 sees and completes it; it cannot be handed to a production user.
+    assert [t["candidate_roles"] for t in duty] == [["maintenance"]]
+    assert plant.sees("maint1", iid) == ["落实督办事项"]
+    r = plant.api.post(f"/api/v1/tasks/{duty[0]['id']}/assign", "safety1", json={"user": "prod1"})
     assert r.status_code == 403 and r.json["reason"] == "role", r.json
-    plant.platform.users.add_user("mplan1", DEMO_PASSWORD, ["production"], "maintenance", replace=True)
-    r = plant.api.post(f"/api/v1/tasks/{duty[0]['id']}/assign", "safety1", json={"user": "mplan1"})
-    assert r.status_code == 200, r.json
-    plant.complete("mplan1", iid, "duty", {"result": "已补充", "completed_at": "2026-03-03T10:00:00+00:00"})
+    plant.complete("maint1", iid, "duty", {"result": "已补充", "completed_at": "2026-03-03T10:00:00+00:00"})
     assert plant.status(iid) == "completed"
 
 

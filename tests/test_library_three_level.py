@@ -48,3 +48,28 @@ def test_t1_t2_come_from_the_duty_type(plant):
     assert plant.sees("head1", other) == []
     plant.later(hours=1, minutes=1)
     assert plant.sees("head1", other) == ["二级督办（部门负责人）"]
+
+
+def test_the_duty_is_for_the_owning_departments_own_post(plant):
+    # A maintenance department's duty is for its maintenance staff (the department's kind picks the
+    # role when the task is created); production people of other departments neither see nor get it.
+    iid = plant.start("safety1", "three_level_supervision", {**DUTY, "department": "maintenance",
+                                                             "area": "warehouse"})
+    assert plant.sees("maint1", iid) == ["落实督办事项"]
+    assert plant.sees("prod1", iid) == []
+    duty = plant.task("maint1", iid, "duty")
+    assert duty["candidate_roles"] == ["maintenance"] and duty["department"] == "maintenance"
+    plant.complete("maint1", iid, "duty", DONE)
+    assert plant.status(iid) == "completed"
+
+
+def test_a_candidate_role_expression_is_checked_at_deployment(plant):
+    from engine.bpmn_builder import ProcessBuilder
+
+    b = ProcessBuilder("cr_bad", "岗位表达式")
+    b.lane("production")
+    b.start().user("t", "任务", lane="production", props={"candidate_role": "__import__('os')"}).end()
+    b.chain("start", "t", "end")
+    r = plant.api.deploy({"cr_bad.bpmn": b.to_xml()})
+    assert r.status_code == 422
+    assert [(e["element_id"], e["message"].startswith("candidate_role:")) for e in r.json["errors"]] == [("t", True)]

@@ -84,10 +84,15 @@ def three_level_supervision() -> str:
         "    duty_type = duty['duty_type']\n    duty_title = duty['duty_title']\n"
         "    department = duty['department']"), lane=PRODUCTION)
     b.business_rule("intervals", "确定督办时限", "escalation_intervals", lane=PRODUCTION)
+    # The responsible post is the owning department's own: a maintenance department's duty is for its
+    # maintenance staff, a production department's for production (lanes are roles; candidate_role
+    # names the role when the task is created).
     b.script("level1", "一级督办：提醒责任岗位", (
-        "escalation_started_at = now().isoformat()\nescalation_level = 1"), lane=PRODUCTION)
+        "escalation_started_at = now().isoformat()\nescalation_level = 1\n"
+        "duty_post = {'maintenance': 'maintenance', 'supervision': 'supervision', 'emergency': 'emergency'}"
+        ".get(department_kind(department), 'production')"), lane=PRODUCTION)
     b.user("duty", "落实督办事项", lane=PRODUCTION, form="duty_completion.json",
-           props={"due": "hours(t1_hours)", "priority": "70"})
+           props={"due": "hours(t1_hours)", "priority": "70", "candidate_role": "duty_post"})
     b.timer_boundary("t1", "超过 T1", "duty", "duration", "'PT' + str(t1_hours) + 'H'", cancel=False)
     b.timer_boundary("t2", "超过 T2", "duty", "duration", "'PT' + str(t2_hours) + 'H'", cancel=False)
     b.script("level2", "二级督办登记", "escalation_level = 2", lane=HEAD)
