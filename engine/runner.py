@@ -59,6 +59,7 @@ TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", 
 LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # Set on a workflow by each step: the ids of its ready human tasks, i.e. of its ready rows.
 _READY_ROWS = "_anjian_ready_rows"
+_UNSET = object()  # a task property that is absent or whose expression failed
 
 
 class DepthExceeded(Exception):
@@ -212,7 +213,7 @@ class Runner:
                 "bpmn_id": exc.element, "variable": exc.variable})
 
     def _step(self, instance, wf, model, ready_before, refresh_timers) -> StepOutcome:
-        incident = None
+        incident = failed = None
         try:
             if refresh_timers:
                 wf.refresh_timers()
@@ -223,19 +224,17 @@ class Runner:
         except (SpiffWorkflowException, ScriptRejected, ValueError, TypeError, KeyError,
                 ZeroDivisionError, NameError, AttributeError, RecursionError, OverflowError,
                 MemoryError) as exc:
-            tripped = budget.tripped()
-            if tripped is not None:  # a script caught the budget's exception and failed otherwise
-                element = getattr(getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
-                raise StepBudgetExceeded(tripped.seconds, tripped.element or element) from exc
-            task = getattr(exc, "task", None)
-            bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-            if isinstance(getattr(exc, "__cause__", None), StepBudgetExceeded) or \
-                    isinstance(getattr(exc, "error", None), StepBudgetExceeded):
-                raise StepBudgetExceeded(self.step_budget_seconds, bpmn_id) from exc
-            incident = self._incident(instance, "script_error", _error_text(exc),
+            failed = exc
+        task = getattr(failed, "task", None)
+        bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        # budget.check records the first time it raises: past the deadline the step is over budget
+        # whether SpiffWorkflow wrapped that exception or a script caught it and went on or failed.
+        tripped = budget.tripped()
+        if tripped is not None:
+            raise StepBudgetExceeded(tripped.seconds, tripped.element or bpmn_id) from failed
+        if failed is not None:
+            incident = self._incident(instance, "script_error", _error_text(failed),
                                       {"bpmn_id": bpmn_id, "task_id": str(task.id) if task else None})
-        if budget.tripped() is not None:  # caught inside a script that then ended normally
-            raise StepBudgetExceeded(budget.tripped().seconds, budget.tripped().element)
 
         # One walk of the tree (SpiffWorkflow's depth-limited iterator) serves the task
         # rows, the service jobs and the variables: each walk is ~3 % of a completion.
@@ -567,17 +566,24 @@ class Runner:
                 return None
         return None
 
+    def _property_value(self, task, props, name: str):
+        """The value of the task's ``name`` property expression in its data, or ``_UNSET`` when the
+        property is absent or its expression fails (logged: a bad expression must not block the process)."""
+        expr = (props.get(name) or "").strip()
+        if not expr:
+            return _UNSET
+        try:
+            return self.script_engine.environment.evaluate(expr, dict(task.data))
+        except Exception as exc:
+            log.warning("%s expression %r of %s failed: %s", name, expr, task.task_spec.bpmn_id, exc)
+            return _UNSET
+
     def _candidate_role(self, task, props, lane_role: str | None) -> str | None:
         """The role a task is for: its lane's, unless the task's ``candidate_role`` expression names
         another known role when the task is created (a duty owned by a maintenance department is
         for its maintenance post). Anything else (an error, an unknown role) keeps the lane's role."""
-        expr = (props.get("candidate_role") or "").strip()
-        if not expr:
-            return lane_role
-        try:
-            value = self.script_engine.environment.evaluate(expr, dict(task.data))
-        except Exception as exc:  # a bad expression must not block the process
-            log.warning("candidate_role expression %r of %s failed: %s", expr, task.task_spec.bpmn_id, exc)
+        value = self._property_value(task, props, "candidate_role")
+        if value is _UNSET:
             return lane_role
         if value in ROLES:
             return value
@@ -591,14 +597,7 @@ class Runner:
         Anything but the name of an active user (no property, an empty value, an error, an unknown
         user) leaves the task unassigned, so the lane's role can still claim it.
         """
-        expr = (props.get("assignee") or "").strip()
-        if not expr:
-            return None
-        try:
-            value = self.script_engine.environment.evaluate(expr, dict(task.data))
-        except Exception as exc:  # a bad expression must not block the process
-            log.warning("assignee expression %r of %s failed: %s", expr, task.task_spec.bpmn_id, exc)
-            return None
+        value = self._property_value(task, props, "assignee")
         if not isinstance(value, str) or not value.strip():
             return None
         value = value.strip()
