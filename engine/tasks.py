@@ -242,15 +242,12 @@ class TaskService:
         if row.department is not None and facts.department != row.department and not roles & GLOBAL_SCOPE_ROLES:
             raise Forbidden(f"{username} belongs to department '{facts.department}', task '{row.name}' to "
                             f"'{row.department}'", reason="department")
-        refs = {r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()}
+        refs = _not_completed_by(row)
         if refs:
             done = set(s.scalars(select(TaskRecord.bpmn_id).where(
                 TaskRecord.instance_id == row.instance_id, TaskRecord.state == "completed",
-                TaskRecord.completed_by == username, TaskRecord.bpmn_id.in_(sorted(refs)))))
-            if done:
-                raise Forbidden(f"segregation of duties: {username} completed '{', '.join(sorted(done))}' of this "
-                                f"instance and may not also complete '{row.bpmn_id}'",
-                                reason="segregation_of_duties")
+                TaskRecord.completed_by == username, TaskRecord.bpmn_id.in_(refs))))
+            TaskService._check_segregation(row, done, who=username)
 
     # ------------------------------------------------------------------ completing
 
@@ -383,11 +380,11 @@ class TaskService:
             raise Forbidden(f"task '{row.name}' belongs to department '{row.department}'")
 
     @staticmethod
-    def _check_segregation(row, done_by_caller: set[str]) -> None:
-        refs = [r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()]
-        done_by = [r for r in refs if r in done_by_caller]
-        if done_by:
-            raise Forbidden(f"segregation of duties: you completed '{', '.join(sorted(set(done_by)))}' of this "
+    def _check_segregation(row, done_by: set[str], who: str = "you") -> None:
+        """403 when ``who`` completed (``done_by``: bpmn ids) a task this one's ``not_completed_by`` names."""
+        done = [r for r in _not_completed_by(row) if r in done_by]
+        if done:
+            raise Forbidden(f"segregation of duties: {who} completed '{', '.join(done)}' of this "
                             f"instance and may not also complete '{row.bpmn_id}'",
                             reason="segregation_of_duties")
 
@@ -421,6 +418,11 @@ def _refuse_discarded(done: "_Completion") -> None:
                    f"(incident {incident.id}); the task stays ready once the incident is retried",
                    retryable=False, incident_id=incident.id, incident_kind=incident.kind,
                    element_id=(incident.details or {}).get("bpmn_id"))
+
+
+def _not_completed_by(row) -> list[str]:
+    """The tasks whose completer may not complete ``row`` (its ``not_completed_by`` property), sorted."""
+    return sorted({r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()})
 
 
 def _is_uuid(value: str) -> bool:
