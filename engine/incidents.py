@@ -13,13 +13,13 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Incident, ProcessInstance, utcnow
 from engine.principal import Principal
 from engine.runner import Runner
-from engine.scripting import HELPERS
+from engine.computed_fields import SCOPE_VARIABLES, reserved_names
 from engine.values import json_data
 
 OPERATOR_ROLES = frozenset({"admin", "supervision", "designer"})
 # Who may retry with corrected variables (an overrule of process data, audited with old and new values).
 CORRECTOR_ROLES = frozenset({"admin", "supervision"})
-PROTECTED_NAMES = frozenset({"department", "area", "business_key"}) | frozenset(HELPERS)
+PROTECTED_NAMES = frozenset(SCOPE_VARIABLES) | reserved_names()
 
 
 DISCARDED_KINDS = ("step_budget", "invalid_value")

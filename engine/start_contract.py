@@ -42,18 +42,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 
 from engine import form_validation
+from engine.computed_fields import reserved_names
 from engine.errors import Forbidden, Invalid
 from engine.models import Area, Department
 from engine.prepared import Prepared
 from engine.principal import SYSTEM, Principal
-from engine.scripting import HELPERS
 
 START_VARIABLES = "start_variables"
 FORM_PROPERTY = "formJsonSchemaFilename"
 SCOPE = ("department", "area")
 MAX_NAMED = 100  # undeclared names listed one by one in a 422
 # Names the engine provides or computes: a starter, message or connector never writes them.
-RESERVED = frozenset({"now", "business_key", "active_instances", *HELPERS})
+# The names the script environment owns (engine/computed_fields.py, one list), and the business key.
+RESERVED = reserved_names() | {"business_key"}
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 _CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
