@@ -54,10 +54,8 @@ def _parse_body_first():
     raw = request.get_data(cache=True)
     if not raw:
         return
-    settings = current_app.extensions["anjian"].settings
     try:
-        value = jsoncodec.loads_bounded(raw, max_depth=settings.request_max_depth,
-                                        max_number_chars=settings.request_max_number_chars)
+        value = current_app.json.loads(raw)  # FastJSONProvider: strict and bounded
     except jsoncodec.MalformedJSON as exc:
         raise BadRequest(f"Failed to decode JSON object: {exc}") from None
     request._cached_json = (value, value)  # what Request.get_json(cache=True) keeps
