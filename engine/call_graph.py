@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+from engine.bpmn_xml import BPMN
+
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import ast
 
+from engine.bpmn_xml import BPMN, SPIFF, properties
 from engine.form_keys import declared_fields, read_only_fields
 from engine.roles import ROLES
 from engine.scripting import HELPERS
@@ -81,7 +82,7 @@ def check_process(file: str, process_el, forms: dict[str, dict], dmn_docs: dict,
 
     ``bpmn_docs`` (file -> parsed document) lets a call activity's process count: its data is
     copied back into the caller, so what it computes the caller computes."""
-    from engine.definitions import BPMN, FORM_PROPERTY, HUMAN_TASKS, DeployError, _properties  # (a cycle at import)
+    from engine.definitions import FORM_PROPERTY, HUMAN_TASKS, DeployError  # (a cycle at import)
 
     computed = computed_variables(process_el, dmn_docs, _process_index(bpmn_docs or {}))
     reserved = reserved_names()
@@ -90,7 +91,7 @@ def check_process(file: str, process_el, forms: dict[str, dict], dmn_docs: dict,
             def err(message):
                 errors.append(DeployError(file, message, el.sourceline, el.get("id")))
 
-            props = _properties(el)
+            props = properties(el)
             form_name = props.get(FORM_PROPERTY)
             schema = forms.get(form_name) if form_name else None
             overrides = override_fields(props)
@@ -129,7 +130,6 @@ def computed_variables(process_el, dmn_docs: dict, processes: dict | None = None
     """Variable name -> what computes it, for a process element (see the module rules).
 
     ``processes`` (process id -> element) adds what the processes it calls compute, transitively."""
-    from engine.definitions import BPMN
 
     out: dict[str, str] = {}
     outputs = decision_outputs(dmn_docs)
@@ -149,7 +149,6 @@ def computed_variables(process_el, dmn_docs: dict, processes: dict | None = None
 
 
 def _process_index(bpmn_docs: dict) -> dict:
-    from engine.definitions import BPMN
 
     index = {}
     for doc in bpmn_docs.values():
@@ -160,7 +159,7 @@ def _process_index(bpmn_docs: dict) -> dict:
 
 
 def _computed_in(process_el, outputs: dict[str, list[str]]) -> dict[str, str]:
-    from engine.definitions import BPMN, SPIFF, _element_id  # (a cycle at import)
+    from engine.definitions import _element_id  # (a cycle at import)
 
     out: dict[str, str] = {}
     for el in process_el.iter(f"{BPMN}businessRuleTask"):

@@ -23,18 +23,13 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 
 from engine import call_graph, computed_fields, decision_checks, expression_lint, form_schema, start_contract
 from engine.deploy_locate import locate
+from engine.bpmn_xml import BPMN, SPIFF, properties
 from engine.roles import ROLES, role_for_lane
 from engine.scripting import check_expression, check_script
 from engine.spiff import AnjianParser
 
 log = logging.getLogger(__name__)
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
-BPMN = "{%s}" % NS["bpmn"]
-SPIFF = "{%s}" % NS["spiffworkflow"]
 HUMAN_TASKS = ("userTask", "manualTask")
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
@@ -118,12 +113,7 @@ def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
-def _properties(el) -> dict:
-    props = {}
-    for p in el.findall(f"{BPMN}extensionElements/{SPIFF}properties/{SPIFF}property"):
-        if p.get("name"):
-            props[p.get("name")] = p.get("value", "")
-    return props
+_properties = properties
 
 
 def _lane_map(process_el) -> dict[str, str]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import keyword
 
+from engine.bpmn_xml import BPMN, SPIFF
 from engine.scripting import HELPERS, check_expression
 
-BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 
 # (tag, what it is) of elements whose text is an expression
 EXPRESSIONS = (

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 
 from engine import form_validation
+from engine.bpmn_xml import BPMN, SPIFF, properties
 from engine.computed_fields import reserved_names
 from engine.errors import Forbidden, Invalid
 from engine.models import Area, Department
@@ -55,8 +56,6 @@ MAX_NAMED = 100  # undeclared names listed one by one in a 422
 # Names the engine provides or computes: a starter, message or connector never writes them.
 # The names the script environment owns (engine/computed_fields.py, one list), and the business key.
 RESERVED = reserved_names() | {"business_key"}
-_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-_SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 _CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
 _KNOWN_DEPARTMENT = Prepared(select(Department.id).where(Department.code == bindparam("p_code")))
 _KNOWN_AREA = Prepared(select(Area.id).where(Area.code == bindparam("p_code")))
@@ -155,17 +154,12 @@ def _bad_name(name: str, *, scope_too: bool) -> str | None:
     return None
 
 
-def _properties(el) -> dict:
-    return {p.get("name"): p.get("value", "") for p in
-            el.findall(f"{_BPMN}extensionElements/{_SPIFF}properties/{_SPIFF}property") if p.get("name")}
-
-
 def _messages(root) -> dict[str, object]:
-    return {m.get("id"): m for m in root.iter(f"{_BPMN}message")}
+    return {m.get("id"): m for m in root.iter(f"{BPMN}message")}
 
 
 def _message_variable(el) -> str:
-    found = el.find(f".//{_SPIFF}messageVariable") if el is not None else None
+    found = el.find(f".//{SPIFF}messageVariable") if el is not None else None
     return (found.text or "").strip() if found is not None else ""
 
 
@@ -174,8 +168,8 @@ def lint(process_el, root, forms: dict) -> list[tuple[object, str]]:
     message variables and connector result variables (see the module docstring)."""
     out: list[tuple[object, str]] = []
     start_forms = set()
-    for start in process_el.findall(f"{_BPMN}startEvent"):
-        props = _properties(start)
+    for start in process_el.findall(f"{BPMN}startEvent"):
+        props = properties(start)
         for name in declared_names(props.get(START_VARIABLES)):
             reason = _bad_name(name, scope_too=False)
             if reason:
@@ -198,11 +192,11 @@ def lint(process_el, root, forms: dict) -> list[tuple[object, str]]:
         out.append((process_el, f"start events name different start forms {sorted(start_forms)}: one start "
                                 f"form per process"))
     messages = _messages(root)
-    catchers = [(el, el.find(f"{_BPMN}messageEventDefinition")) for tag in _CATCHING
-                for el in process_el.iter(f"{_BPMN}{tag}")]
-    catchers += [(el, el) for el in process_el.iter(f"{_BPMN}receiveTask")]
+    catchers = [(el, el.find(f"{BPMN}messageEventDefinition")) for tag in _CATCHING
+                for el in process_el.iter(f"{BPMN}{tag}")]
+    catchers += [(el, el) for el in process_el.iter(f"{BPMN}receiveTask")]
     for el, definition in catchers:
-        if definition is None or not (definition.get("messageRef") or el.tag == f"{_BPMN}receiveTask"):
+        if definition is None or not (definition.get("messageRef") or el.tag == f"{BPMN}receiveTask"):
             continue
         message = messages.get(definition.get("messageRef") or "")
         # SpiffWorkflow reads the variable from the message element (its older place) first
@@ -215,7 +209,7 @@ def lint(process_el, root, forms: dict) -> list[tuple[object, str]]:
             what = f"message variable '{name}'" if explicit else \
                 f"message '{name}' (its payload lands in a variable of that name unless spiffworkflow:messageVariable names one)"
             out.append((el, f"{what} {reason}"))
-    for op in process_el.iter(f"{_SPIFF}serviceTaskOperator"):
+    for op in process_el.iter(f"{SPIFF}serviceTaskOperator"):
         name = (op.get("resultVariable") or "").strip()
         if name:
             reason = _bad_name(name, scope_too=True)
