@@ -16,7 +16,6 @@ import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-import operator
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
