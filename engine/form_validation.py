@@ -1,20 +1,12 @@
-"""JSON Schema validation of submitted data: task forms and start forms share it.
+"""The errors of submitted data, as a 422 carries them: task forms and start forms share it.
 
-One code path, so a start form (``formJsonSchemaFilename`` on a start event) is
-checked exactly as a task form is: the same validator class choice, format
-checking, and the same ``{field, message}`` list a 422 carries.
+Both build their validators with engine/form_schema.py (RE2 patterns, ``$ref`` only inside
+the deployment), so a start form (``formJsonSchemaFilename`` on a start event) is checked
+exactly as a task form is, with the same ``{field, message}`` list.
 """
 from __future__ import annotations
 
 from referencing.exceptions import Unresolvable
-
-from engine import form_schema
-
-
-def make_validator(schema: dict, forms: dict[str, dict] | None = None):
-    """A validator for ``schema`` (its ``$schema`` or draft 2020-12) with format checking, RE2
-    patterns and ``$ref`` resolved only among ``forms`` (engine/form_schema.py)."""
-    return form_schema.validator(schema, forms or {})
 
 
 def errors(validator, data: dict, *, prefix: str = "") -> list[dict]:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
 
-from engine import form_validation
+from engine import form_schema, form_validation
 from engine.bpmn_xml import BPMN, SPIFF, properties
 from engine.computed_fields import reserved_names
 from engine.errors import Forbidden, Invalid
@@ -90,7 +90,7 @@ def contract_for(model) -> StartContract:
     form = model.forms.get(form_name) if form_name else None
     fields = frozenset((form or {}).get("properties") or {}) if isinstance(form, dict) else frozenset()
     contract = StartContract(frozenset(names) | fields, form_name, fields,
-                             form_validation.make_validator(form) if isinstance(form, dict) else None)
+                             form_schema.validator(form, model.forms) if isinstance(form, dict) else None)
     model.__dict__["_start_contract"] = contract
     return contract
 

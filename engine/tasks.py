@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, form_validation, submission
+from engine import audit, form_schema, form_validation, submission
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -396,7 +396,7 @@ class TaskService:
         validator = self._validators.get(key)
         if validator is None:
             # RE2 patterns, $ref only inside the deployment (engine/form_schema.py)
-            validator = self._validators[key] = form_validation.make_validator(schema, forms)
+            validator = self._validators[key] = form_schema.validator(schema, forms or {})
         errors = form_validation.errors(validator, data)
         if errors:
             raise Invalid(f"form '{form_name}' rejected the data", errors=errors)

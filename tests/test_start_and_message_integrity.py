@@ -108,6 +108,19 @@ def test_a_start_form_validates_the_start_variables(api, platform):
         "work_order": "WO-17", "crew": 3, "area": "unit-1"}
 
 
+def test_a_start_form_resolves_its_ref_to_another_form_of_the_deployment(api):
+    # As a task form does (engine/form_schema.py): deployment accepted the $ref, so the start must too.
+    common = json.dumps({"$defs": {"order": {"type": "string", "pattern": "^WO-[0-9]+$"}}})
+    form = json.dumps({"type": "object", "properties": {"work_order": {"$ref": "common.json#/$defs/order"}},
+                       "required": ["work_order"]})
+    files = {"reffed.bpmn": _declared("reffed", variables=(), form="start_ref.json"), "start_ref.json": form,
+             "common.json": common}
+    assert api.deploy(files).status_code == 201
+    bad = _start(api, "prod1", "reffed", {"work_order": "17"})
+    assert bad.status_code == 422 and _fields(bad) == {"variables.work_order"}, bad.json
+    assert _start(api, "prod1", "reffed", {"work_order": "WO-17"}).status_code == 201
+
+
 def test_deployment_refuses_reserved_start_variables_message_and_result_variables(api):
     b = ProcessBuilder("bad_names", "保留名")
     b.lane("production")
