@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, form_schema, form_validation, submission
+from engine.computed_fields import split_list
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.instances import task_summary
@@ -422,7 +423,7 @@ def _refuse_discarded(done: "_Completion") -> None:
 
 def _not_completed_by(row) -> list[str]:
     """The tasks whose completer may not complete ``row`` (its ``not_completed_by`` property), sorted."""
-    return sorted({r.strip() for r in (row.properties or {}).get("not_completed_by", "").split(",") if r.strip()})
+    return sorted(set(split_list((row.properties or {}).get("not_completed_by"))))
 
 
 def _is_uuid(value: str) -> bool:
