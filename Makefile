@@ -17,15 +17,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Scheduled hub jobs in the demo: MES sync every 15 min (start `anjian mes-simulator` for data; without
-# it each sync is recorded as failed), the fusion analyses nightly at 02:00 UTC. Override by setting them.
+# The demo: migrate, deploy the library and seed the sample plant (their output goes to var/setup.log,
+# shown only when a step fails), then serve with the MES simulator beside it, so the scheduled MES sync
+# (every 15 min) has work orders to read; the fusion analyses run nightly at 02:00 UTC. The first lines
+# printed are the workspace URL and the demo users. Ctrl-C stops both.
 run: export ANJIAN_MES_SYNC_SECONDS ?= 900
 run: export ANJIAN_ANALYTICS_AT ?= 02:00
 run: $(STAMP)
-	$(BIN)/anjian migrate
-	$(BIN)/anjian deploy bpmn forms --as designer1
-	$(BIN)/anjian seed
-	$(BIN)/anjian serve --host 127.0.0.1 --port 8000
+	@mkdir -p var
+	@( $(BIN)/anjian migrate && $(BIN)/anjian deploy bpmn forms --as designer1 && $(BIN)/anjian seed ) \
+	  > var/setup.log 2>&1 || { cat var/setup.log; exit 1; }
+	@$(BIN)/anjian mes-simulator > var/mes-simulator.log 2>&1 & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/anjian serve --host 127.0.0.1 --port 8000 --demo
 
 # In a second terminal while `make run` serves: sensor readings for tank-farm-3 with a gas excursion
 # after 20 s, written through the ingest pipeline (no MQTT broker needed). With MQTT_URL set and

@@ -400,8 +400,9 @@ def worker_cmd(burst, name):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: 1 embedded, 2 otherwise)")
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, workers, threads):
-    """Serve the API with gunicorn (embedded mode also fires timers in-process)."""
+@click.option("--demo", is_flag=True, help="first print the demo users of the sample plant and where to start (make run)")
+def serve(host, port, workers, threads, demo):
+    """Serve the workspace and the API with gunicorn (embedded mode also fires timers in-process)."""
     from gunicorn.app.base import BaseApplication
 
     settings = Settings.from_env()
@@ -430,7 +431,12 @@ def serve(host, port, workers, threads):
                 app.extensions["anjian"].start_background()
             return app
 
-    click.echo(f"Anjian API on http://{host}:{port}  (docs: http://{host}:{port}/api/docs)")
+    if demo:
+        from engine.sample_plant import demo_banner
+
+        click.echo(demo_banner(f"http://{host}:{port}/"))
+    else:
+        click.echo(f"Anjian workspace on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     _App().run()
 
 

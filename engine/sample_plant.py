@@ -48,3 +48,32 @@ def seed_sample_plant(platform, password: str) -> list[dict]:
         platform.users.add_user(username, password, roles, dept, name, replace=True)
         out.append({"username": username, "name": name, "roles": roles, "department": dept})
     return out
+
+
+DEMO_PASSWORD = "anjian-demo"
+
+# What each demo user does in the hot-work walkthrough (bpmn/README.md), printed by `make run`.
+DEMO_PARTS = {
+    "worker1": "applies for a hot-work permit (发起申请 → 动火作业), works, completes",
+    "prod1": "approves the application on site, accepts the finished work",
+    "leader1": "records the gas analysis, checks the site",
+    "safety1": "supervision board: permits, alerts, escalations, one-click stop-work",
+    "boss1": "fusion report and integrated assessment",
+    "designer1": "uploads, validates and deploys BPMN",
+    "admin": "users, departments, areas, connectors, incidents",
+}
+
+
+def demo_banner(url: str, password: str = DEMO_PASSWORD) -> str:
+    """The first lines `make run` prints: where to open the workspace and who to log in as."""
+    lines = [
+        f"Anjian workspace: {url}   (open it on a phone or a desktop; API docs: {url}api/docs)",
+        f"Demo users, password {password}; a hot-work permit end to end: worker1 → prod1 → leader1 → worker1 → prod1",
+    ]
+    for username, name, roles, _dept in USERS:
+        part = DEMO_PARTS.get(username)
+        if part:
+            lines.append(f"  {username:10} {part}  [{name}]")
+    lines.append("The sample plant's MES simulator runs beside it (http://127.0.0.1:8900, log var/mes-simulator.log); "
+                 "the data hub syncs its work orders every 15 min.")
+    return "\n".join(lines)
