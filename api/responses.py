@@ -760,3 +760,10 @@ DEVICE_IMPORT = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string", "description": "CSV with a header row of device fields"}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}
+
+
+# --- browser session (workspace) -------------------------------------------------------------------
+class BrowserSession(Out):
+    user = fields.Nested(Me, required=True)
+    csrf_token = Str(required=True, metadata={"description": "send as `X-CSRF-Token` with every write"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds until the session ends"})
