@@ -694,6 +694,8 @@ class FusionReport(Out):
     findings = ListOf(Finding)
     recommendations = ListOf(Recommendation)
     focus_items = ListOf(FocusItem)
+    charts = fields.List(fields.String(), metadata={
+        "description": "names of the report's charts, each an SVG image at /reports/fusion/charts/{name}"})
 
 
 # Binary and text answers: the body is not JSON.
@@ -760,3 +762,15 @@ DEVICE_IMPORT = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string", "description": "CSV with a header row of device fields"}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}
+
+
+# --- organisation vocabulary (web app admin forms) ---------------------------------------------------
+class RoleChoice(Out):
+    code = Str()
+    name = Str(metadata={"description": "the role's Chinese name"})
+
+
+class OrgVocabulary(Out):
+    roles = ListOf(RoleChoice)
+    department_kinds = fields.List(fields.String())
+    area_classifications = fields.List(fields.String())
