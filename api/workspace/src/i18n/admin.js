@@ -92,7 +92,7 @@ export default {
     'admin.incidents.by': '处理人',
     'admin.incidents.details': '详情',
     'admin.incidents.retry': '重试',
-    'admin.incidents.resolve': '关闭',
+    'admin.incidents.resolve': '关闭事件',
     'admin.incidents.retry_q': '重新执行故障事件 #{id} 失败的步骤？',
     'admin.incidents.variables': '更正的流程变量（JSON，可不填）',
     'admin.incidents.variables_hint': '例如 {"divisor": 2}；仅安全监督和管理员可更正，记入审计',

@@ -143,7 +143,7 @@ function ReportBody({ period, me }) {
           <h2>{t('leadership.indicators')}</h2>
           <Kpis indicators={data.indicators} />
           <h2>{t('leadership.trend')}</h2>
-          {chart('trend')}
+          <div className="lead-charts">{chart('trend')}</div>
           {ANALYSES.map((name) => (
             <section key={name} className="lead-analysis" data-analysis={name}>
               <h2>{t(`leadership.analysis.${name}`)}</h2>
@@ -151,9 +151,11 @@ function ReportBody({ period, me }) {
                 <>
                   <p className="muted lead-note">{t('leadership.run_info', { id: data.analyses[name].run_id, at: when(data.analyses[name].run_at) })}</p>
                   <AnalysisBody name={name} result={data.analyses[name].result || {}} />
-                  {(name === 'violation_hotspots'
-                    ? (data.charts || []).filter((c) => c.startsWith('hotspots_'))
-                    : CHARTS_OF[name] || []).map(chart)}
+                  <div className="lead-charts">
+                    {(name === 'violation_hotspots'
+                      ? (data.charts || []).filter((c) => c.startsWith('hotspots_'))
+                      : CHARTS_OF[name] || []).map(chart)}
+                  </div>
                 </>
               ) : (
                 <div className="lead-missing" data-missing={name}>
@@ -306,7 +308,7 @@ export function Assessment({ query, me }) {
       {period ? (
         <>
           <div className="lead-toolbar">
-            <label className="lead-period">
+            <label className="lead-period lead-period-kind">
               <span>{t('leadership.period_kind')}</span>
               <select name="period_kind" value={isQuarter ? 'quarter' : 'month'}
                 onChange={(e) => go(e.target.value === 'quarter' ? quarterOf(monthOf(period)) : monthOf(period), level)}>
@@ -314,7 +316,7 @@ export function Assessment({ query, me }) {
                 <option value="quarter">{t('leadership.quarter')}</option>
               </select>
             </label>
-            <label className="lead-period">
+            <label className="lead-period lead-period-month">
               <span>{isQuarter ? period : t('leadership.period')}</span>
               <input type="month" name="period" value={monthOf(period)}
                 onChange={(e) => e.target.value && go(isQuarter ? quarterOf(e.target.value) : e.target.value, level)} />

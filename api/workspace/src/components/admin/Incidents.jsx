@@ -1,6 +1,6 @@
 // Incidents (failed service tasks, script errors, limits): filter by status, retry (optionally with
 // corrected variables) or resolve with a comment, each after a confirmation.
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { api } from '../../api.js'
 import { usePoll } from '../../hooks.js'
 import { useT } from '../../i18n.js'
@@ -8,7 +8,7 @@ import { toast } from '../../toast.js'
 import Badge from '../Badge.jsx'
 import Page from '../Page.jsx'
 import ProblemBanner from '../ProblemBanner.jsx'
-import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors } from './forms.jsx'
+import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError } from './forms.jsx'
 
 const PAGE_SIZE = 20
 const TONE = { open: 'danger', retried: 'info', resolved: 'ok' }
@@ -139,6 +139,8 @@ function ResolveDialog({ incident, onDone, onClose }) {
   const [comment, setComment] = useState('')
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
+  const formRef = useRef(null)
+  useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
   async function go(e) {
     e.preventDefault()
@@ -155,7 +157,7 @@ function ResolveDialog({ incident, onDone, onClose }) {
   }
   return (
     <Dialog title={t('admin.incidents.resolve')} onClose={onClose}>
-      <form onSubmit={go} noValidate>
+      <form ref={formRef} onSubmit={go} noValidate>
         <p>{t('admin.incidents.resolve_q', { id: incident.id })}</p>
         <p className="admin-incident-message">{incident.message}</p>
         <FormProblem error={error} fields={['comment']} />

@@ -1,6 +1,6 @@
 // Departments and areas: the list (cards on a phone) and a create / edit form with the 422 errors beside
 // their fields. Names are user content: rendered as text by React, never as HTML.
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { api } from '../../api.js'
 import { useApi } from '../../hooks.js'
 import { useT } from '../../i18n.js'
@@ -9,7 +9,7 @@ import Badge from '../Badge.jsx'
 import Page from '../Page.jsx'
 import ProblemBanner from '../ProblemBanner.jsx'
 import Table from '../Table.jsx'
-import { AdminTabs, Field, FormProblem, fieldErrors } from './forms.jsx'
+import { AdminTabs, Field, FormProblem, fieldErrors, useFocusFirstError } from './forms.jsx'
 import { classLabel, kindLabel, useVocabulary } from './vocabulary.js'
 
 export function Departments({ me }) {
@@ -99,6 +99,8 @@ function UnitForm({ what, unit, defaults, fields, onDone, onCancel }) {
   })
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
+  const formRef = useRef(null)
+  useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
   const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.target.value }))
   const title = creating ? t(`admin.${what}.new`) : t(`admin.${what}.edit`, { code: unit.code })
@@ -129,7 +131,7 @@ function UnitForm({ what, unit, defaults, fields, onDone, onCancel }) {
   }
 
   return (
-    <form className="card admin-form" onSubmit={submit} noValidate aria-label={title}>
+    <form ref={formRef} className="card admin-form" onSubmit={submit} noValidate aria-label={title}>
       <h2>{title}</h2>
       <FormProblem error={error} fields={['code', 'name', ...fields.map(([n]) => n)]} onClose={() => setError(null)} />
       <div className="admin-grid">

@@ -1,6 +1,6 @@
 // Users: search and filter, a page of cards (a table on a desktop), create / edit with the 422 errors
 // beside their fields, deactivate and reset password after a confirmation.
-import { useCallback, useState } from 'react'
+import { useCallback, useRef, useState } from 'react'
 import { api } from '../../api.js'
 import { useApi, usePoll } from '../../hooks.js'
 import { useT } from '../../i18n.js'
@@ -9,7 +9,7 @@ import Badge from '../Badge.jsx'
 import Page from '../Page.jsx'
 import ProblemBanner from '../ProblemBanner.jsx'
 import Table from '../Table.jsx'
-import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors } from './forms.jsx'
+import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError } from './forms.jsx'
 import { roleLabel, useVocabulary } from './vocabulary.js'
 
 const PAGE_SIZE = 20
@@ -94,6 +94,8 @@ function UserForm({ user, vocabulary, departments, onDone, onCancel }) {
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
   const [confirm, setConfirm] = useState(null) // 'active' | 'password'
+  const formRef = useRef(null)
+  useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
   const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.target.value }))
   const toggleRole = (code) => setValues((v) => ({
@@ -127,7 +129,7 @@ function UserForm({ user, vocabulary, departments, onDone, onCancel }) {
     : ['display_name', 'department', 'roles']
   return (
     <>
-    <form className="card admin-form" onSubmit={submit} noValidate aria-label={creating ? t('admin.users.new') : t('admin.users.edit', { username: user.username })}>
+    <form ref={formRef} className="card admin-form" onSubmit={submit} noValidate aria-label={creating ? t('admin.users.new') : t('admin.users.edit', { username: user.username })}>
       <h2>{creating ? t('admin.users.new') : t('admin.users.edit', { username: user.username })}</h2>
       <FormProblem error={error} fields={fields} onClose={() => setError(null)} />
       <div className="admin-grid">
@@ -219,6 +221,8 @@ function PasswordDialog({ user, onDone, onClose }) {
   const [password, setPassword] = useState('')
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
+  const formRef = useRef(null)
+  useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
   async function go(e) {
     e.preventDefault()
@@ -235,7 +239,7 @@ function PasswordDialog({ user, onDone, onClose }) {
   }
   return (
     <Dialog title={t('admin.users.reset_password')} onClose={onClose}>
-      <form onSubmit={go} noValidate>
+      <form ref={formRef} onSubmit={go} noValidate>
         <p>{t('admin.users.reset_q', { username: user.username })}</p>
         <FormProblem error={error} fields={['password']} />
         <Field name="new_password" label={t('admin.users.new_password')} hint={t('admin.users.password_hint')} errors={errs.password}>

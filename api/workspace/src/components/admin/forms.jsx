@@ -19,6 +19,21 @@ export function fieldErrors(error) {
 }
 
 /**
+ * After a failed submit, bring the first invalid field into view and focus it (on a phone the error
+ * would otherwise sit above the fold, out of sight of the save button just pressed).
+ */
+export function useFocusFirstError(ref, error) {
+  useEffect(() => {
+    if (!error || !ref.current) return
+    const first = ref.current.querySelector('[aria-invalid="true"]')
+    const target = first || ref.current.querySelector('.problem')
+    if (!target) return
+    target.scrollIntoView({ block: 'center' })
+    if (first && typeof first.focus === 'function') first.focus({ preventScroll: true })
+  }, [ref, error])
+}
+
+/**
  * The banner of a failed submit: a short "fix the marked fields" when every 422 error has its field in
  * the form (`fields`), else the whole problem (a 409, a 403, an error of a field the form lacks).
  */
