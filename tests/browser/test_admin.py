@@ -95,6 +95,20 @@ def test_admin_creates_a_user_a_bad_field_is_shown_beside_it_then_fixed(page_as,
     assert user["roles"] == ["supervision"] and user["department"] == "safety" and user["active"] is True
     assert live_server.login("inspector7", "inspector-pass-7")           # the new user can sign in
 
+    # Reset the password after a confirmation: a short one is refused beside its field, the old one stops working.
+    row.get_by_role("button", name=re.compile("编辑")).click()
+    page.get_by_role("button", name="重置密码").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=new_password]").fill("short")
+    dialog.get_by_role("button", name="确认").click()
+    dialog.locator(".field[data-field=new_password] .field-error").wait_for()
+    dialog.locator("input[name=new_password]").fill("inspector-pass-8")
+    dialog.get_by_role("button", name="确认").click()
+    dialog.wait_for(state="detached")
+    assert live_server.call("POST", "/api/v1/auth/login",
+                            json={"username": "inspector7", "password": "inspector-pass-7"}).status_code == 401
+    assert live_server.login("inspector7", "inspector-pass-8")
+
     # Deactivate after a confirmation: the list says so and the user can no longer sign in.
     row.get_by_role("button", name=re.compile("编辑")).click()
     page.get_by_role("button", name="停用").click()
@@ -103,7 +117,7 @@ def test_admin_creates_a_user_a_bad_field_is_shown_beside_it_then_fixed(page_as,
     dialog.get_by_role("button", name="确认").click()
     dialog.wait_for(state="detached")
     page.locator("tr.admin-row.inactive", has_text="inspector7").wait_for()
-    r = live_server.call("POST", "/api/v1/auth/login", json={"username": "inspector7", "password": "inspector-pass-7"})
+    r = live_server.call("POST", "/api/v1/auth/login", json={"username": "inspector7", "password": "inspector-pass-8"})
     assert r.status_code == 401
 
 
