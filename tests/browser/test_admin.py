@@ -126,6 +126,12 @@ def test_an_incident_is_retried_and_another_resolved_from_the_ui(page_as, live_s
     to_retry, to_resolve = _incident_of(live_server, retry_id), _incident_of(live_server, resolve_id)
     assert to_retry["status"] == to_resolve["status"] == "open"
 
+    phone = page_as("admin", "phone")
+    phone.goto(phone.url.split("#")[0] + "#/admin/incidents")
+    phone.locator(f"[data-incident='{to_retry['id']}']").wait_for()
+    _no_horizontal_scroll(phone, 360)
+    screenshot(phone, "admin-incidents-phone")                         # with open incidents, not the empty list
+
     page = page_as("admin", "desktop")
     page.goto(page.url.split("#")[0] + "#/admin/incidents")
     card = page.locator(f"[data-incident='{to_retry['id']}']")

@@ -8,14 +8,19 @@ import '../styles/admin.css'
 
 const ADMIN = ['admin']
 
+// The menu entry of admins is '/admin' (highlighted on every admin page; the tabs switch pages).
+// Supervision and designers reach only incidents: their own menu entry, declared after the route that
+// matches '/admin/incidents' (the first route of a path decides who may open it).
 export const routes = [
-  { path: '/admin/users', title: 'nav.admin', nav: true, roles: ADMIN, order: 90, component: Users },
+  { path: '/admin', title: 'nav.admin', nav: true, roles: ADMIN, order: 90, component: Users },
+  { path: '/admin/users', title: 'admin.tab.users', nav: false, roles: ADMIN, component: Users },
   { path: '/admin/departments', title: 'admin.tab.departments', nav: false, roles: ADMIN, component: Departments },
   { path: '/admin/areas', title: 'admin.tab.areas', nav: false, roles: ADMIN, component: Areas },
   { path: '/admin/connectors', title: 'admin.tab.connectors', nav: false, roles: ADMIN, component: Connectors },
-  { path: '/admin/incidents', title: 'admin.nav_incidents', nav: true, roles: ['admin', 'supervision', 'designer'],
-    order: 85, component: Incidents },
-  { path: '/admin', title: 'nav.admin', nav: false, roles: ADMIN, component: Users },
+  { path: '/admin/incidents', title: 'admin.nav_incidents', nav: false, roles: ['admin', 'supervision', 'designer'],
+    component: Incidents },
+  { path: '/admin/incidents', title: 'admin.nav_incidents', nav: true, roles: ['supervision', 'designer'], order: 85,
+    component: Incidents },
 ]
 
 export default Users
