@@ -556,7 +556,7 @@ def hub_sync_processes():
 def hub_sync_mes(days):
     """Read equipment and work orders from the MES now (what the scheduled MES sync job does)."""
     from connectors.base import ConnectorError
-    from engine.hub.mes_sync import sync_mes
+    from engine.hub.mes_sync import explain_failure, sync_mes
 
     p = _platform()
     s = p.settings
@@ -564,7 +564,7 @@ def hub_sync_mes(days):
         out = sync_mes(p, interval_seconds=s.mes_sync_seconds, days=s.mes_sync_days if days is None else days,
                        areas=s.mes_sync_areas)
     except ConnectorError as err:
-        click.echo(f"MES sync failed: {err.message}", err=True)
+        click.echo(explain_failure(p, err), err=True)
         sys.exit(1)
     click.echo(f"areas: {', '.join(out['areas'])}")
     for kind in ("equipment", "equipment_run", "work_record"):

@@ -694,6 +694,8 @@ class FusionReport(Out):
     findings = ListOf(Finding)
     recommendations = ListOf(Recommendation)
     focus_items = ListOf(FocusItem)
+    charts = fields.List(fields.String(), metadata={
+        "description": "names of the report's charts, each an SVG image at /reports/fusion/charts/{name}"})
 
 
 # Binary and text answers: the body is not JSON.
@@ -767,3 +769,15 @@ class BrowserSession(Out):
     user = fields.Nested(Me, required=True)
     csrf_token = Str(required=True, metadata={"description": "send as `X-CSRF-Token` with every write"})
     expires_in = fields.Integer(required=True, metadata={"description": "seconds until the session ends"})
+
+
+# --- organisation vocabulary (web app admin forms) ---------------------------------------------------
+class RoleChoice(Out):
+    code = Str()
+    name = Str(metadata={"description": "the role's Chinese name"})
+
+
+class OrgVocabulary(Out):
+    roles = ListOf(RoleChoice)
+    department_kinds = fields.List(fields.String())
+    area_classifications = fields.List(fields.String())

@@ -121,6 +121,37 @@ class OrganisationService:
             roles = _roles_of(s, [u.id for u in users])
             return [_user(u, roles.get(u.id, [])) for u in users]
 
+    def page_users(self, *, department: str | None = None, active: bool | None = None, role: str | None = None,
+                   q: str | None = None, page: int = 1, page_size: int = 50) -> dict:
+        """A page of users by username, ``{items, total, page, page_size}``: optionally of one department,
+        holding one role, only (in)active ones, or whose username or display name contains ``q``
+        (case-insensitive; ``%`` and ``_`` are literal)."""
+        conds = []
+        if department is not None:
+            conds.append(User.department == department)
+        if active is not None:
+            conds.append(User.active.is_(active))
+        if role is not None:
+            conds.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+        if q:
+            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(func.lower(User.username).like(pattern, escape="\\")
+                         | func.lower(User.display_name).like(pattern, escape="\\"))
+        with self.db.session(write=False) as s:
+            total = s.scalar(select(func.count()).select_from(User).where(*conds))
+            users = s.scalars(select(User).where(*conds).order_by(User.username)
+                              .offset((page - 1) * page_size).limit(page_size)).all()
+            roles = _roles_of(s, [u.id for u in users])
+            return {"items": [_user(u, roles.get(u.id, [])) for u in users], "total": total, "page": page,
+                    "page_size": page_size}
+
+    @staticmethod
+    def vocabulary() -> dict:
+        """The codes a user, department or area form chooses from: roles (with their Chinese names),
+        department kinds and area hazard classifications."""
+        return {"roles": [{"code": code, "name": name} for code, name in ROLES.items()],
+                "department_kinds": list(DEPARTMENT_KINDS), "area_classifications": list(AREA_CLASSIFICATIONS)}
+
     def user(self, username: str) -> dict:
         """One user with roles and whether active (404 when unknown)."""
         with self.db.session(write=False) as s:

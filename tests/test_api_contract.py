@@ -186,6 +186,9 @@ def _valid_requests(w) -> list[tuple]:
         ("GET", "/api/v1/reports/fusion", {}, {"period": "2026-11", "format": "html"}, None, "safety1"),
         ("GET", "/api/v1/reports/fusion", {}, {"period": "2026-09", "format": "json"}, None, "safety1"),  # no runs
         ("GET", "/api/v1/assessments", {}, {"period": "2026-11"}, None, "safety1"),
+        ("GET", "/api/v1/reports/fusion/charts/{name}", {"name": "trend"}, {"period": "2026-11"}, None, "safety1"),
+        ("GET", "/api/v1/org/vocabulary", {}, None, None, "admin"),
+        ("GET", "/api/v1/org/users", {}, {"q": "safety", "role": "supervision", "page_size": 5}, None, "admin"),
         ("GET", "/api/v1/me/duties", {}, None, None, "worker1"),
         ("GET", "/api/v1/duties/lanes", {}, None, None, "admin"),
         ("GET", "/api/v1/duties/{role}", {"role": "worker"}, None, None, "worker1"),

@@ -153,3 +153,31 @@ def test_analyses_run_nightly_for_the_closing_month(hub_platform):
     assert count(p, AnalysisRun, AnalysisRun.period == "2026-12") == 4
     # the stored results are what the API serves
     assert p.analytics.latest("permits", "2026-12")["run_by"] == "scheduler"
+
+
+def test_mes_sync_failure_log_line_explains_itself(hub_platform, caplog):
+    """`make run` schedules the MES sync without an MES: the warning names the URL it tried, says the demo has no
+    MES unless the simulator runs, and how to start it or turn the sync off."""
+    import logging
+    import socket
+
+    from connectors.mes import MesConnector
+
+    with socket.socket() as sock:                         # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    p = hub_platform
+    old = p.connectors.unregister("mes")
+    p.connectors.register(MesConnector({"base_url": url, "retries": 0, "connect_timeout": 1}))
+    try:
+        d = dispatcher(p, Clock(datetime(2026, 11, 29, 8, 1, tzinfo=UTC)), mes_sync_seconds=900)
+        with caplog.at_level(logging.WARNING, logger="worker.jobs"):
+            assert d.run_once() == 1
+    finally:
+        p.connectors.unregister("mes").close()
+        if old is not None:
+            p.connectors.register(old)
+    [line] = [r.getMessage() for r in caplog.records if "MES sync failed" in r.getMessage()]
+    assert url in line and "anjian mes-simulator" in line and "ANJIAN_MES_SYNC_SECONDS=0" in line
+    assert "every 900 s" in line
+    assert audit_jobs(p, "scheduled_job_failed")[0]["slot"] == "2026-11-29T08:00:00+00:00"

@@ -192,7 +192,13 @@ class JobRunner:
             error = None
         except (ConnectorError, AnjianError, ValueError) as exc:
             summary, error = None, getattr(exc, "message", None) or getattr(exc, "detail", None) or str(exc)
-            log.warning("scheduled job %s failed: %s", payload.get("job"), error)
+            if payload.get("job") == "mes_sync":
+                from engine.hub.mes_sync import explain_failure
+
+                log.warning("%s", explain_failure(self.platform, exc,
+                                                  interval_seconds=float(payload.get("interval_seconds") or 0)))
+            else:
+                log.warning("scheduled job %s failed: %s", payload.get("job"), error)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         with self.db.session() as s:
             if _mark_done(s, entry_id, error[:2000] if error else None) is None:

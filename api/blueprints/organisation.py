@@ -3,9 +3,10 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from api import responses as R
 from api.auth import require_roles
 from api.blueprint import Blueprint
-from api.schemas import Base
+from api.schemas import Base, PageArgs
 from api.services import platform
 from engine.errors import Invalid
 from engine.organisation import AREA_CLASSIFICATIONS, DEPARTMENT_KINDS
@@ -78,13 +79,19 @@ class UserPatchSchema(Base):
     active = fields.Boolean()
 
 
-class UserListArgs(Base):
+class UserListArgs(PageArgs):
     department = fields.String(validate=CODE)
     active = fields.Boolean()
+    role = fields.String(validate=validate.OneOf(list(ROLES)))
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "part of the username or display name (case-insensitive)"})
 
 
 class UserListSchema(Base):
     items = fields.List(fields.Nested(UserSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
 
 
 class PasswordSchema(Base):
@@ -130,6 +137,17 @@ def _admins_only():
     # Before the body is parsed: a non-admin learns nothing from a 422 about a request they may not make.
     if request.method != "OPTIONS":
         _admin("managing the organisation")
+
+
+@blp.route("/vocabulary")
+class Vocabulary(MethodView):
+    @blp.documents(200, R.OrgVocabulary)
+    @_errors(401, 403)
+    def get(self):
+        """The codes the organisation's forms choose from: roles with their names, department kinds, area
+        hazard classifications (what POST/PATCH accept)."""
+        _admin("reading the organisation's codes")
+        return platform().organisation.vocabulary()
 
 
 @blp.route("/departments")
@@ -206,9 +224,10 @@ class Users(MethodView):
     @blp.response(200, UserListSchema)
     @_errors(401, 403, 422)
     def get(self, args):
-        """Users, optionally of one department or only (in)active ones."""
+        """A page of users by username, optionally of one department, with one role, only (in)active ones, or
+        matching ``q``."""
         _admin("listing users")
-        return {"items": platform().organisation.list_users(**args)}
+        return platform().organisation.page_users(**args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)

@@ -1,4 +1,5 @@
-"""The fusion report: HTML with inline SVG charts, the same data as JSON, or a PDF for printing."""
+"""The fusion report: HTML with inline SVG charts, the same data as JSON, or a PDF for printing; each chart
+also as its own SVG image (the web app shows the JSON and the charts as <img>, never report HTML in its page)."""
 from flask import Response, request
 from flask.views import MethodView
 from api import responses as R
@@ -47,3 +48,22 @@ def _negotiate() -> str:
         if accept.best_match(["text/html", mimetype], default="text/html") == mimetype and accept[mimetype] > html_q:
             return fmt
     return "html"
+
+
+class ChartArgs(Base):
+    period = fields.String(required=True)
+
+
+@blp.route("/fusion/charts/<string:name>")
+class FusionChart(MethodView):
+    @blp.arguments(ChartArgs, location="query")
+    @blp.documents(200, R.SVG, content_type="image/svg+xml")
+    @blp.problems(404)
+    def get(self, args, name):
+        """One chart of a month's fusion report as an SVG image (names: the JSON report's ``charts``; 404 naming
+        them for any other). Shown with <img>, an SVG runs no script and loads nothing."""
+        from engine.reports.fusion import build, chart_image
+
+        svg = chart_image(build(platform(), args["period"]), name, "svg")
+        # The report's period can be re-run (new analysis results): the browser asks again each time.
+        return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -80,3 +80,32 @@ def sync_mes(platform, *, slot: datetime | None = None, interval_seconds: float 
     log.info("MES sync %s: %s", slot.isoformat(), {k: (v["inserted"], v["updated"], v["unchanged"])
                                                    for k, v in reports.items() if isinstance(v, dict)})
     return reports
+
+
+def explain_failure(platform, error: Exception, *, interval_seconds: float | None = None) -> str:
+    """The MES sync's failure in words an operator acts on: the MES URL tried, why the demo has no MES,
+    how to start the simulator or turn the sync off.
+
+    ``make run`` schedules the sync (``ANJIAN_MES_SYNC_SECONDS=900``) but starts no MES, so a new user's
+    first log lines would otherwise hold a bare "connection refused" that only a Makefile comment explains.
+    """
+    from connectors.mes import DEFAULT_BASE_URL
+
+    connector = platform.connectors.get("mes")
+    base_url = ((getattr(connector, "config", None) or {}).get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+    what = getattr(error, "message", None) or str(error)
+    # interval_seconds given: the scheduled job (it tries again); None: a one-off run (anjian hub sync-mes).
+    again = "" if interval_seconds is None else (
+        f" The scheduled sync tries again every {interval_seconds:g} s." if interval_seconds else
+        " The scheduled sync tries again at the next slot.")
+    if connector is None:
+        why = "No 'mes' connector is loaded (anjian connectors list says why)"
+    elif getattr(error, "status", None) is None:
+        why = (f"Nothing answered at the MES URL {base_url} (ANJIAN_CONNECTOR_MES_BASE_URL). The demo plant has "
+               f"no MES unless the simulator runs: start it in a second terminal with `.venv/bin/anjian "
+               f"mes-simulator` (it listens on {DEFAULT_BASE_URL}), point ANJIAN_CONNECTOR_MES_BASE_URL at your "
+               f"MES, or turn the sync off with ANJIAN_MES_SYNC_SECONDS=0 (e.g. `ANJIAN_MES_SYNC_SECONDS=0 make run`)")
+    else:
+        why = (f"The MES at {base_url} (ANJIAN_CONNECTOR_MES_BASE_URL) answered with an error; check it, or turn "
+               f"the sync off with ANJIAN_MES_SYNC_SECONDS=0")
+    return f"MES sync failed: {what}. {why}. Nothing was written.{again}"

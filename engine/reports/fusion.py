@@ -82,10 +82,12 @@ def build(platform, period_text: str) -> dict:
                          "area": r.get("top_area"),
                          "summary": f"{r['rate_per_1000h']:.2f} violations/1000 h ({r['violations']}), "
                                     f"ratio {r['rate_ratio'] or '∞'}, p={r['p_value']:.2g}"})
-    return {"period": period.label, "generated_at": datetime.now(timezone.utc).isoformat(),
+    data = {"period": period.label, "generated_at": datetime.now(timezone.utc).isoformat(),
             "indicators": indicators, "trend": trend, "analyses": analyses, "findings": findings,
             "recommendations": platform.analytics.recommendations(period=period.label, status=None),
             "focus_items": platform.analytics.focus_items(period=period.label, status=None)}
+    data["charts"] = chart_names(data)  # each is GET /api/v1/reports/fusion/charts/<name>?period=
+    return data
 
 
 def chart_svgs(data: dict) -> dict[str, str]:
@@ -95,21 +97,44 @@ def chart_svgs(data: dict) -> dict[str, str]:
 
 def chart_images(data: dict, fmt: str) -> dict:
     """The charts of the report (name → SVG text, or PNG bytes with ``fmt="png"``), in reading order."""
+    return {name: draw(fmt) for name, draw in _chart_specs(data).items()}
+
+
+def chart_names(data: dict) -> list[str]:
+    """The names of the charts the report of ``data`` has, in reading order (nothing is drawn)."""
+    return list(_chart_specs(data))
+
+
+def chart_image(data: dict, name: str, fmt: str = "svg") -> str | bytes:
+    """One chart of the report (SVG text, or PNG bytes with ``fmt="png"``); NotFound naming the charts
+    the report has when it has no chart of that name (an analysis not run for the period draws none)."""
+    specs = _chart_specs(data)
+    if name not in specs:
+        raise NotFound(f"the fusion report of {data['period']} has no chart '{name}' "
+                       f"(charts: {', '.join(specs) or 'none'})")
+    return specs[name](fmt)
+
+
+def _chart_specs(data: dict) -> dict:
+    """name → draw(fmt) for every chart the data has: which charts exist is known without drawing any
+    (the web app asks for each chart as its own image; drawing one costs ~0.1 s of matplotlib).
+    Each draw binds its inputs as default arguments: the branches below rebind ``res`` and ``rows``."""
     out = {}
     t = data["trend"]
     labels = [r["period"] for r in t]
-    out["trend"] = charts.lines("trend", "Hazards found and on-time rectification (12 months)", labels,
-                                {"hazards found / 100": [r["hazards_found"] / 100 for r in t],
-                                 "on-time rate": [r["on_time_rectification_rate"] for r in t]}, fmt=fmt)
+    out["trend"] = lambda fmt: charts.lines(
+        "trend", "Hazards found and on-time rectification (12 months)", labels,
+        {"hazards found / 100": [r["hazards_found"] / 100 for r in t],
+         "on-time rate": [r["on_time_rectification_rate"] for r in t]}, fmt=fmt)
     a = data["analyses"]
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
-        out["load_bands"] = charts.bar("load_bands", "Fleet: faults + hazards per 1000 running hours by load band",
-                                       res["bands"], {"rate": [b["rate_per_1000h"] for b in res["fleet"]]},
-                                       "events / 1000 h", fmt=fmt)
+        out["load_bands"] = lambda fmt, res=res: charts.bar(
+            "load_bands", "Fleet: faults + hazards per 1000 running hours by load band", res["bands"],
+            {"rate": [b["rate_per_1000h"] for b in res["fleet"]]}, "events / 1000 h", fmt=fmt)
         flagged = res["flagged"][:6]
         if flagged:
-            out["flagged_equipment"] = charts.bar(
+            out["flagged_equipment"] = lambda fmt, res=res, flagged=flagged: charts.bar(
                 "flagged_equipment", "Flagged equipment: rate by load band", [f["equipment"] for f in flagged],
                 {band: [f["bands"][i]["rate_per_1000h"] for f in flagged] for i, band in enumerate(res["bands"])},
                 "events / 1000 h", fmt=fmt)
@@ -118,23 +143,22 @@ def chart_images(data: dict, fmt: str) -> dict:
         for dim, block in res["dimensions"].items():
             rows = block["ranking"][:10]
             if rows:
-                out[f"hotspots_{dim}"] = charts.bar(f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim}",
-                                                    [r["group"] for r in rows],
-                                                    {"rate": [r["rate_per_1000h"] for r in rows]},
-                                                    "violations / 1000 h", horizontal=True, fmt=fmt)
+                out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows: charts.bar(
+                    f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim}", [r["group"] for r in rows],
+                    {"rate": [r["rate_per_1000h"] for r in rows]}, "violations / 1000 h", horizontal=True, fmt=fmt)
     if a.get("supervision"):
         months = a["supervision"]["result"]["months"]
-        out["supervision"] = charts.lines("supervision", "Supervision precision and interference",
-                                          [m["period"] for m in months],
-                                          {"precision": [m["precision"] for m in months],
-                                           "interference": [m["interference"] for m in months]}, "share", fmt=fmt)
+        out["supervision"] = lambda fmt, months=months: charts.lines(
+            "supervision", "Supervision precision and interference", [m["period"] for m in months],
+            {"precision": [m["precision"] for m in months], "interference": [m["interference"] for m in months]},
+            "share", fmt=fmt)
     if a.get("permits"):
         rows = a["permits"]["result"]["by_grade"]
         if rows:
-            out["permits"] = charts.bar("permits", "Permits by grade: count and median approval hours",
-                                        [r["group"] for r in rows],
-                                        {"count": [r["count"] for r in rows],
-                                         "median approval h": [r["approval_h"]["median"] for r in rows]}, fmt=fmt)
+            out["permits"] = lambda fmt, rows=rows: charts.bar(
+                "permits", "Permits by grade: count and median approval hours", [r["group"] for r in rows],
+                {"count": [r["count"] for r in rows],
+                 "median approval h": [r["approval_h"]["median"] for r in rows]}, fmt=fmt)
     return out
 
 
