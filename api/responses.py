@@ -762,6 +762,13 @@ DEVICE_IMPORT = {"required": True, "content": {
         "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}
 
 
+# --- browser session (workspace) -------------------------------------------------------------------
+class BrowserSession(Out):
+    user = fields.Nested(Me, required=True)
+    csrf_token = Str(required=True, metadata={"description": "send as `X-CSRF-Token` with every write"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds until the session ends"})
+
+
 # --- instance view and designer (issue 13) -----------------------------------------------------------
 ELEMENT_STATES = ["completed", "active", "suspended", "error"]
 
