@@ -34,16 +34,23 @@ export function fitReadable(viewer, focus = []) {
   canvas.zoom('fit-viewport', 'auto')
   if (canvas.zoom() >= READABLE) return
   const { outer, inner } = canvas.viewbox()
-  const target = focus.map((id) => registry.get(id)).find(Boolean)
-    || registry.filter((e) => e.type === 'bpmn:StartEvent')[0]
+  // a shape to centre on (a connection has waypoints, not x/y: its middle point stands in)
+  const centre = (e) => {
+    if (!e) return null
+    if (Number.isFinite(e.x)) return { x: e.x + (e.width || 0) / 2, y: e.y + (e.height || 0) / 2, start: e.type === 'bpmn:StartEvent' }
+    const w = e.waypoints
+    return w?.length ? { x: (w[0].x + w[w.length - 1].x) / 2, y: (w[0].y + w[w.length - 1].y) / 2 } : null
+  }
+  const target = focus.map((id) => centre(registry.get(id))).find(Boolean)
+    || centre(registry.filter((e) => e.type === 'bpmn:StartEvent')[0])
   const width = outer.width / READABLE
   const height = outer.height / READABLE
   let cx = inner.x + width / 2 - 20 // no focus: the left end, where the process starts
   let cy = inner.y + inner.height / 2
   if (target) {
     // the focus a third from the left: what led to it and what follows are both in view
-    cx = target.x + (target.width || 0) / 2 + width / 6
-    cy = target.y + (target.height || 0) / 2
+    cx = target.start ? target.x + width / 2 - 40 : target.x + width / 6
+    cy = target.y
   }
   // never show more empty canvas than needed: centre an axis the diagram does not fill, clamp the other
   const place = (c, size, lo, extent) => (size >= extent + 40
@@ -51,7 +58,7 @@ export function fitReadable(viewer, focus = []) {
     : Math.min(Math.max(c - size / 2, lo - 20), lo + extent + 20 - size))
   const x = place(cx, width, inner.x, inner.width)
   const y = place(cy, height, inner.y, inner.height)
-  canvas.viewbox({ x, y, width, height })
+  if ([x, y, width, height].every(Number.isFinite)) canvas.viewbox({ x, y, width, height })
 }
 
 /**
