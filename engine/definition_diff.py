@@ -210,7 +210,8 @@ def diff_elements(old_bundle: dict, new_bundle: dict) -> tuple[dict, list[str]]:
             changes.insert(0, {"kind": "type", "name": "type", "old": a["type"], "new": b["type"]})
         if changes:
             out["changed"].append({**_brief(b), "changes": changes})
-    kept = {k[1] for k in set(old) & set(new)}
+    # only moved: its shape or edge changed place, nothing else about it did
+    kept = {k[1] for k in set(old) & set(new)} - {e["id"] for e in out["changed"]}
     moved = sorted(i for i in kept & set(old_layout) & set(new_layout) if old_layout[i] != new_layout[i])
     return out, moved
 

@@ -71,9 +71,10 @@ def test_two_versions_diff_shows_the_changed_element(page_as, live_server, scree
     # any version's diagram
     page.goto(f"{live_server.url}/#/designer/dsg_diff/1")
     page.wait_for_selector('g.djs-element[data-element-id="review"]', timeout=30000)
+    page = page_as("designer1", "desktop")
     page.goto(f"{live_server.url}/#/designer")
     page.wait_for_selector(".table")
-    screenshot(page, "designer-desktop" if page.viewport_size["width"] > 400 else "designer-list-phone")
+    screenshot(page, "designer-desktop")
 
 
 def test_the_designer_is_for_designers(page_as, live_server):

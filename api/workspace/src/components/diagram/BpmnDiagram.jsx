@@ -34,23 +34,36 @@ export function fitReadable(viewer, focus = []) {
   canvas.zoom('fit-viewport', 'auto')
   if (canvas.zoom() >= READABLE) return
   const { outer, inner } = canvas.viewbox()
-  // a shape to centre on (a connection has waypoints, not x/y: its middle point stands in)
-  const centre = (e) => {
+  // the box of an element (a connection: of its waypoints)
+  const box = (e) => {
     if (!e) return null
-    if (Number.isFinite(e.x)) return { x: e.x + (e.width || 0) / 2, y: e.y + (e.height || 0) / 2, start: e.type === 'bpmn:StartEvent' }
+    if (Number.isFinite(e.x)) return { x0: e.x, y0: e.y, x1: e.x + (e.width || 0), y1: e.y + (e.height || 0), start: e.type === 'bpmn:StartEvent' }
     const w = e.waypoints
-    return w?.length ? { x: (w[0].x + w[w.length - 1].x) / 2, y: (w[0].y + w[w.length - 1].y) / 2 } : null
+    if (!w?.length) return null
+    const xs = w.map((p) => p.x)
+    const ys = w.map((p) => p.y)
+    return { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) }
   }
-  const target = focus.map((id) => centre(registry.get(id))).find(Boolean)
-    || centre(registry.filter((e) => e.type === 'bpmn:StartEvent')[0])
+  const boxes = focus.map((id) => box(registry.get(id))).filter(Boolean)
   const width = outer.width / READABLE
   const height = outer.height / READABLE
   let cx = inner.x + width / 2 - 20 // no focus: the left end, where the process starts
   let cy = inner.y + inner.height / 2
-  if (target) {
-    // the focus a third from the left: what led to it and what follows are both in view
-    cx = target.start ? target.x + width / 2 - 40 : target.x + width / 6
-    cy = target.y
+  if (boxes.length) {
+    const all = boxes.reduce((a, b) => ({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0),
+      x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }))
+    if (all.x1 - all.x0 <= width * 0.9 && all.y1 - all.y0 <= height * 0.9) {
+      cx = (all.x0 + all.x1) / 2 // everything that matters fits: centre it
+      cy = (all.y0 + all.y1) / 2
+    } else {
+      // the first one a third from the left: what led to it and what follows are both in view
+      const first = boxes[0]
+      cx = (first.x0 + first.x1) / 2 + width / 6
+      cy = (first.y0 + first.y1) / 2
+    }
+  } else {
+    const start = box(registry.filter((e) => e.type === 'bpmn:StartEvent')[0])
+    if (start) cy = (start.y0 + start.y1) / 2
   }
   // never show more empty canvas than needed: centre an axis the diagram does not fill, clamp the other
   const place = (c, size, lo, extent) => (size >= extent + 40
