@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from engine.bpmn_builder import ProcessBuilder
 
 HOT_WORK_REPORT = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹",
@@ -89,7 +91,7 @@ def test_instance_list_filters_and_opens_an_instance(page_as, live_server):
     page.wait_for_selector(f'a[href="#/instances/{inst["id"]}"]')
     page.fill("input[name=business_key]", "VC-LIST-1")
     page.click(".instance-filters button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('.table tbody tr').length === 1")
+    expect(page.locator(".table tbody tr")).to_have_count(1)  # (no wait_for_function: the CSP forbids eval)
     assert "VC-LIST-1" in page.locator(".table tbody tr").inner_text()
     page.click(f'a[href="#/instances/{keyed["id"]}"]')
     page.wait_for_selector('g.djs-element[data-element-id="report"].mark-active', timeout=30000)
