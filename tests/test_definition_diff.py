@@ -120,3 +120,29 @@ def test_bad_diff_requests_name_the_field(api):
     assert r.status_code == 404 and r.json["errors"] == [{"field": "to", "message": "no version 7 of 'permit'"}]
     assert api.get("/api/v1/process-definitions/nope/diff?from=1&to=2", "designer1").status_code == 404
     assert api.get("/api/v1/process-definitions/permit/diff?from=1&to=1").status_code == 401
+
+
+def test_every_library_process_diffs_cleanly_against_itself_and_names_an_edit():
+    """The whole library (lanes, boundary events, call activities, messages, DMN) through the differ."""
+    from connectors.registry import discover
+    from engine.definition_diff import diff_bundles
+    from engine.definitions import analyse
+    from tests.test_library_support import library_files
+
+    for p in analyse(library_files(), operators=discover().operators()):
+        same = diff_bundles(p.bundle, p.bundle)
+        assert same["identical"] and same["layout_changed"] == [], p.key
+        assert all(not v for part in ("elements", "forms", "decisions", "files") for v in same[part].values()), p.key
+        # rename the process itself: exactly that is reported
+        edited = {kind: dict(files) for kind, files in p.bundle.items()}
+        name = next(n for n, text in edited["bpmn"].items() if f'id="{p.key}"' in text)
+        text = edited["bpmn"][name]
+        at = text.index(f'id="{p.key}"')
+        tag_end = text.index(">", at)
+        assert 'name="' in text[at:tag_end], p.key
+        edited["bpmn"][name] = text[:at] + text[at:tag_end].replace('name="', 'name="新 ', 1) + text[tag_end:]
+        d = diff_bundles(p.bundle, edited)
+        [changed] = d["elements"]["changed"]
+        assert changed["id"] == p.key and changed["type"] == "process", p.key
+        assert [(c["kind"], c["name"]) for c in changed["changes"]] == [("attribute", "name")], p.key
+        assert changed["changes"][0]["new"] == "新 " + changed["changes"][0]["old"]
