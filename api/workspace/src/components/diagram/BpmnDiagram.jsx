@@ -5,7 +5,10 @@
 import { useEffect, useRef, useState } from 'react'
 import { useT } from '../../i18n.js'
 
-const READABLE = 0.65 // below this scale a task's 12 px label is smaller than 8 px
+// Below these scales a task's 12 px label gets too small to read: 8 px on a desktop screen, 9.6 px on
+// a phone held at arm's length on site.
+const READABLE_DESKTOP = 0.65
+const READABLE_PHONE = 0.8
 const MIN_ZOOM = 0.15
 const MAX_ZOOM = 3
 
@@ -32,8 +35,9 @@ export function fitReadable(viewer, focus = []) {
   const canvas = viewer.get('canvas')
   const registry = viewer.get('elementRegistry')
   canvas.zoom('fit-viewport', 'auto')
-  if (canvas.zoom() >= READABLE) return
   const { outer, inner } = canvas.viewbox()
+  const READABLE = outer.width < 600 ? READABLE_PHONE : READABLE_DESKTOP
+  if (canvas.zoom() >= READABLE) return
   // the box of an element (a connection: of its waypoints)
   const box = (e) => {
     if (!e) return null
