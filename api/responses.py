@@ -781,3 +781,110 @@ class OrgVocabulary(Out):
     roles = ListOf(RoleChoice)
     department_kinds = fields.List(fields.String())
     area_classifications = fields.List(fields.String())
+
+
+# --- instance view and designer (issue 13) -----------------------------------------------------------
+ELEMENT_STATES = ["completed", "active", "suspended", "error"]
+
+
+class InstanceIncident(Out):
+    id = fields.Integer()
+    kind = Str()
+    message = NStr()
+    status = Str(metadata={"enum": ["open", "retried", "resolved"]})
+    created_at = Str()
+    resolved_at = NStr()
+    task_id = NStr()
+    element_id = NStr(metadata={"description": "the BPMN element that failed, when known"})
+
+
+class InstanceWithMarks(InstanceDetail):
+    """GET /process-instances/{id}: InstanceDetail plus what a client needs to colour the deployed diagram."""
+
+    incidents = ListOf(InstanceIncident)
+    element_states = fields.Dict(keys=fields.String(), values=fields.String(metadata={"enum": ELEMENT_STATES}),
+                                 metadata={"description": "BPMN element id → completed | active | suspended | error "
+                                                          "(engine/instance_marks.py)"})
+    taken_flows = fields.List(fields.String(), metadata={"description": "ids of the sequence flows taken"})
+
+
+class InstanceAuditVerification(AuditVerification):
+    instance_id = NInt(metadata={"description": "the instance whose chain was verified (null: every chain)"})
+
+
+class DefinitionElement(Out):
+    id = Str()
+    type = Str(metadata={"description": "BPMN element type (userTask, sequenceFlow, exclusiveGateway, lane, …)"})
+    name = NStr()
+    process = NStr(metadata={"description": "the process the element belongs to (null: definitions level)"})
+
+
+class DefinitionChange(Out):
+    kind = Str(metadata={"enum": ["type", "attribute", "property", "script", "condition", "event", "lane",
+                                  "documentation", "extension", "other", "name", "hit_policy", "input",
+                                  "output", "rule", "literal"]})
+    name = Str()
+    old = NStr()
+    new = NStr()
+
+
+class ChangedElement(DefinitionElement):
+    changes = ListOf(DefinitionChange)
+
+
+class ElementDiff(Out):
+    added = ListOf(DefinitionElement)
+    removed = ListOf(DefinitionElement)
+    changed = ListOf(ChangedElement)
+
+
+class FormChange(Out):
+    path = Str(metadata={"description": "JSON pointer into the form"})
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class ChangedForm(Out):
+    file = Str()
+    changes = ListOf(FormChange)
+
+
+class FormDiff(Out):
+    added = fields.List(fields.String())
+    removed = fields.List(fields.String())
+    changed = ListOf(ChangedForm)
+
+
+class DecisionRef(Out):
+    id = Str()
+    name = NStr()
+    file = Str()
+
+
+class ChangedDecision(DecisionRef):
+    changes = ListOf(DefinitionChange)
+
+
+class DecisionDiff(Out):
+    added = ListOf(DecisionRef)
+    removed = ListOf(DecisionRef)
+    changed = ListOf(ChangedDecision)
+
+
+class FileDiff(Out):
+    added = fields.List(fields.String())
+    removed = fields.List(fields.String())
+    changed = fields.List(fields.String())
+
+
+class DefinitionDiff(Out):
+    key = Str()
+    from_ = fields.Nested(DefinitionSummary, data_key="from")
+    to = fields.Nested(DefinitionSummary)
+    identical = fields.Boolean()
+    elements = fields.Nested(ElementDiff)
+    layout_changed = fields.List(fields.String(), metadata={"description": "elements only moved on the canvas"})
+    forms = fields.Nested(FormDiff)
+    decisions = fields.Nested(DecisionDiff)
+    files = fields.Nested(FileDiff)
+

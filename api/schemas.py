@@ -125,3 +125,13 @@ class RetrySchema(Base):
 
 class ResolveSchema(Base):
     comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+# --- instance view and designer (issue 13) ---
+class AuditVerifyArgs(Base):
+    instance_id = Id(metadata={"description": "verify only this instance's chain (anyone who may see it)"})
+
+
+class DefinitionDiffArgs(Base):
+    from_version = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1, max=2**31 - 1))
+    to_version = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1, max=2**31 - 1))

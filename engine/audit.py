@@ -197,6 +197,60 @@ class VerifyResult:
     reason: str | None = None
 
 
+def _broken_link(ev, prev: str, prev_seq: int) -> str | None:
+    """Why ``ev`` does not follow the event (``prev`` hash, ``prev_seq``) before it in its chain; None if it does."""
+    if ev.chain != chain_of(ev.instance_id):
+        return f"event is in chain {ev.chain} but names instance {ev.instance_id}"
+    if ev.chain_seq != prev_seq + 1:
+        return f"{ev.chain} event {prev_seq + 1} is missing"
+    if ev.prev_hash != prev:
+        return "prev_hash does not match the chain's previous event"
+    if digest(ev.data or {}) != ev.data_digest:
+        return "data does not match data_digest"
+    if ev.key_id is None:
+        return ("event is not sealed with an audit key (written before keys existed, or downgraded): "
+                "run `anjian audit reseal` if it predates 0012")
+    if not KEYRING.has(ev.key_id):
+        return f"event is sealed with audit key '{ev.key_id}', which is not in the keyring (ANJIAN_AUDIT_KEYS)"
+    h = _link_hash(ev.prev_hash, ev.at, ev.actor, ev.kind, ev.instance_id, ev.task_id, ev.data_digest,
+                   ev.chain, ev.chain_seq, key_id=ev.key_id)
+    if not hmac.compare_digest(h, ev.hash):
+        return f"hash does not match the event's content under audit key '{ev.key_id}' (edited, or rehashed without the key)"
+    return None
+
+
+def verify_instance(session: Session, instance_id: int) -> VerifyResult:
+    """Walk one instance's chain (``i:<id>``) and report its first broken link, if any.
+
+    The same checks as :func:`verify` for the events of that chain, and the instance row's
+    tip must be the chain's last event (events removed from its end are reported). Events of
+    other instances are not read: what one instance's viewer learns is about that instance only.
+    """
+    from sqlalchemy import or_
+
+    from engine.models import ProcessInstance
+
+    chain = chain_of(instance_id)
+    prev, prev_seq, checked = GENESIS_HASH, 0, 0
+    # Its own chain in chain order, and any event that names the instance from another chain.
+    rows = session.execute(select(AuditEvent).where(or_(AuditEvent.chain == chain, AuditEvent.instance_id == instance_id))
+                           .order_by(AuditEvent.chain == chain, AuditEvent.chain_seq)).scalars().all()
+    for ev in rows:
+        if ev.chain != chain:
+            return VerifyResult(False, checked, ev.seq, f"event is in chain {ev.chain} but names instance {ev.instance_id}")
+        reason = _broken_link(ev, prev, prev_seq)
+        if reason is not None:
+            return VerifyResult(False, checked, ev.seq, reason)
+        prev, prev_seq = ev.hash, ev.chain_seq
+        checked += 1
+    tip = session.execute(select(ProcessInstance.audit_hash, ProcessInstance.audit_seq)
+                          .where(ProcessInstance.id == instance_id)).first()
+    if tip is not None and ((tip.audit_seq or 0) != prev_seq or (tip.audit_hash or GENESIS_HASH) != prev):
+        return VerifyResult(False, checked, None,
+                            f"instance {instance_id}'s chain tip does not match its last event (events removed)")
+    return VerifyResult(True, checked)
+
+
 def verify(session: Session, batch: int = 5000, checkpoint: dict | None = None) -> VerifyResult:
     """Walk every chain in ``seq`` order and report the first broken link, if any.
 
@@ -218,26 +272,9 @@ def verify(session: Session, batch: int = 5000, checkpoint: dict | None = None) 
             break
         for ev in rows:
             prev, prev_seq = tips.get(ev.chain, (GENESIS_HASH, 0))
-            if ev.chain != chain_of(ev.instance_id):
-                return VerifyResult(False, checked, ev.seq, f"event is in chain {ev.chain} but names "
-                                                            f"instance {ev.instance_id}")
-            if ev.chain_seq != prev_seq + 1:
-                return VerifyResult(False, checked, ev.seq, f"{ev.chain} event {prev_seq + 1} is missing")
-            if ev.prev_hash != prev:
-                return VerifyResult(False, checked, ev.seq, "prev_hash does not match the chain's previous event")
-            if digest(ev.data or {}) != ev.data_digest:
-                return VerifyResult(False, checked, ev.seq, "data does not match data_digest")
-            if ev.key_id is None:
-                return VerifyResult(False, checked, ev.seq, "event is not sealed with an audit key (written before "
-                                    "keys existed, or downgraded): run `anjian audit reseal` if it predates 0012")
-            if not KEYRING.has(ev.key_id):
-                return VerifyResult(False, checked, ev.seq, f"event is sealed with audit key '{ev.key_id}', which "
-                                    "is not in the keyring (ANJIAN_AUDIT_KEYS)")
-            h = _link_hash(ev.prev_hash, ev.at, ev.actor, ev.kind, ev.instance_id, ev.task_id, ev.data_digest,
-                           ev.chain, ev.chain_seq, key_id=ev.key_id)
-            if not hmac.compare_digest(h, ev.hash):
-                return VerifyResult(False, checked, ev.seq, f"hash does not match the event's content under audit "
-                                    f"key '{ev.key_id}' (edited, or rehashed without the key)")
+            reason = _broken_link(ev, prev, prev_seq)
+            if reason is not None:
+                return VerifyResult(False, checked, ev.seq, reason)
             want = expected.get(ev.chain)
             if want is not None and want[0] == ev.chain_seq:
                 if not hmac.compare_digest(want[1], ev.hash):
@@ -411,6 +448,11 @@ class AuditService:
         """Walk the chain (see :func:`verify`), optionally against a signed checkpoint."""
         with self.db.session(write=False) as s:
             return verify(s, checkpoint=checkpoint)
+
+    def verify_instance(self, instance_id: int) -> VerifyResult:
+        """Walk one instance's chain (see :func:`verify_instance`)."""
+        with self.db.session(write=False) as s:
+            return verify_instance(s, instance_id)
 
     def checkpoint(self) -> dict:
         """Signed tips of every chain (see :func:`checkpoint`)."""

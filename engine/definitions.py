@@ -91,6 +91,9 @@ class ProcessModel:
     # (process id, task id) -> info: task ids may repeat across called processes
     tasks: dict[tuple[str, str], TaskInfo]
     forms: dict[str, dict]
+    # (process id, source id, target id) -> sequence flow ids: SpiffWorkflow keeps no flow ids,
+    # and a client marking the path taken on the diagram needs them (engine/instance_marks.py)
+    flows: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -571,17 +574,21 @@ def build_model(key: str, bundle: dict) -> ProcessModel:
     """Parse a stored bundle into a runnable :class:`ProcessModel`."""
     parser = AnjianParser()
     tasks: dict[str, TaskInfo] = {}
+    flows: dict[tuple[str, str, str], tuple[str, ...]] = {}
     for name, text in bundle["bpmn"].items():
         root = etree.fromstring(text.encode("utf-8"), _parser_safe())
         parser.add_bpmn_xml(root, filename=name)
         for process_el in root.iter(f"{BPMN}process"):
             for info in human_tasks(process_el):
                 tasks[(process_el.get("id"), info.bpmn_id)] = info
+            for flow in process_el.iter(f"{BPMN}sequenceFlow"):  # embedded subprocesses' flows too
+                k = (process_el.get("id"), flow.get("sourceRef"), flow.get("targetRef"))
+                flows[k] = flows.get(k, ()) + (flow.get("id"),)
     for name, text in bundle.get("dmn", {}).items():
         parser.add_dmn_xml(etree.fromstring(text.encode("utf-8"), _parser_safe()), filename=name)
     spec = parser.get_spec(key)
     subs = parser.get_subprocess_specs(key)
-    return ProcessModel(key, spec, subs, tasks, bundle.get("forms", {}))
+    return ProcessModel(key, spec, subs, tasks, bundle.get("forms", {}), flows)
 
 
 class ModelCache:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit, timer_starts
+from engine import audit, definition_diff, timer_starts
 from engine.db import Database
 from engine.definitions import DeploymentInvalid, analyse
 from engine.errors import Conflict, Invalid, NotFound
@@ -120,6 +120,22 @@ class DeploymentService:
                 if f'id="{key}"' in text:
                     return text
             return next(iter(d.bundle["bpmn"].values()))
+
+    def diff(self, key: str, from_version: int, to_version: int) -> dict:
+        """What changed from one version of ``key`` to another (engine/definition_diff.py).
+
+        Either order works: ``from`` newer than ``to`` answers what a rollback would change.
+        """
+        with self.db.session(write=False) as s:
+            rows = {d.version: d for d in s.scalars(select(ProcessDefinition).where(
+                ProcessDefinition.key == key, ProcessDefinition.version.in_({from_version, to_version})))}
+            missing = [(field, v) for field, v in (("from", from_version), ("to", to_version)) if v not in rows]
+            if missing:
+                raise NotFound(f"no process definition '{key}' version " + " or ".join(str(v) for _, v in missing),
+                               errors=[{"field": f, "message": f"no version {v} of '{key}'"} for f, v in missing])
+            old, new = rows[from_version], rows[to_version]
+            out = definition_diff.diff_bundles(old.bundle, new.bundle)
+            return {"key": key, "from": self._summary(old), "to": self._summary(new), **out}
 
     @staticmethod
     def _summary(d: ProcessDefinition) -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, start_contract
+from engine import audit, instance_marks, spiff, start_contract
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Incident, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
@@ -142,7 +142,12 @@ class InstanceService:
         return result
 
     def get(self, principal: Principal, instance_id: int) -> dict:
-        """One instance with variables, active tasks and its timeline."""
+        """One instance with variables, active tasks, timeline, incidents and its diagram marks.
+
+        ``element_states`` and ``taken_flows`` (engine/instance_marks.py) let a client colour the
+        deployed diagram (GET /process-definitions/{key}/{version}/xml); each incident names the
+        ``element_id`` that failed, when known.
+        """
         with self.db.session(write=False) as s:
             inst = s.get(ProcessInstance, instance_id)
             if inst is None or not self._visible(principal, inst):
@@ -155,10 +160,31 @@ class InstanceService:
             out["timeline"] = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
                                 "task_id": e.task_id, "data": e.data} for e in s.scalars(
                 select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.seq))]
+            incidents = list(s.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)))
             out["incidents"] = [{"id": i.id, "kind": i.kind, "message": i.message, "status": i.status,
-                                 "created_at": i.created_at.isoformat()} for i in s.scalars(
-                select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id))]
+                                 "created_at": i.created_at.isoformat(), "task_id": i.task_id,
+                                 "element_id": (i.details or {}).get("bpmn_id"),
+                                 "resolved_at": i.resolved_at.isoformat() if i.resolved_at else None}
+                                for i in incidents]
+            out.update(self._marks(s, inst, [(i.details or {}).get("bpmn_id") for i in incidents
+                                             if i.status == "open"]))
             return out
+
+    def _marks(self, s, inst: ProcessInstance, incident_elements: list) -> dict:
+        # A fresh copy of the stored state, not the runner's cached live workflow: taking that
+        # one would remove it from the cache and cost the instance's next step a deserialization.
+        if not inst.state:
+            return {"element_states": {x: "error" for x in incident_elements if x}, "taken_flows": []}
+        model = self.runner.model_for(s, inst.definition_id)
+        return instance_marks.diagram_marks(spiff.loads(inst.state, model), model, incident_elements)
+
+    def check_visible(self, principal: Principal, instance_id: int) -> None:
+        """Raise NotFound unless ``instance_id`` exists and ``principal`` may see it (cheap: no state read)."""
+        with self.db.session(write=False) as s:
+            department = s.execute(select(ProcessInstance.department)
+                                   .where(ProcessInstance.id == instance_id)).first()
+            if department is None or not principal.in_scope(department[0]):
+                raise NotFound(f"no process instance {instance_id}")
 
     def list(self, principal: Principal, *, process_key=None, business_key=None, status=None,
              started_after: datetime | None = None, started_before: datetime | None = None,

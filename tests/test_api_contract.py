@@ -102,6 +102,12 @@ def world(server):
     failed = ok("POST", "/api/v1/process-instances", "prod1", json={"process_key": "contract_incident"})
     incidents = ok("GET", f"/api/v1/incidents?instance_id={failed['id']}")["items"]
     assert incidents, f"no incident for the failing script: {failed}"
+    # A second version of it, so a diff between two versions has something to say.
+    b2 = ProcessBuilder("contract_incident", "契约测试 (脚本错误)")
+    b2.lane("production")
+    b2.start().script("boom", "除零", "ratio = 2 / 0").user("see", "查看", lane="production").end()
+    b2.chain("start", "boom", "see", "end")
+    ok("POST", "/api/v1/deployments", "designer1", files=[("files", ("contract_incident.bpmn", b2.to_xml()))])
     # A completion with a valid form, so the completion's answer is checked too.
     report = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹",
               "found_at": "2026-11-03T08:00:00+00:00", "reported_level": "general"}
@@ -169,6 +175,9 @@ def _valid_requests(w) -> list[tuple]:
         ("GET", "/api/v1/audit", {}, {"page_size": 20}, None, "admin"),
         ("GET", "/api/v1/audit", {}, {"instance_id": hot}, None, "safety1"),
         ("GET", "/api/v1/audit/verify", {}, None, None, "admin"),
+        ("GET", "/api/v1/audit/verify", {}, {"instance_id": hot}, None, "prod1"),
+        ("GET", "/api/v1/process-definitions/{key}/diff", {"key": "contract_incident"}, {"from": 1, "to": 2}, None,
+         "designer1"),
         ("GET", "/api/v1/hub/kinds", {}, None, None, "worker1"),
         ("GET", "/api/v1/hub/focus-items", {}, {"status": "all"}, None, "safety1"),
         ("GET", "/api/v1/hub/recommendations", {}, {"status": "all"}, None, "safety1"),

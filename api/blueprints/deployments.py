@@ -5,6 +5,7 @@ from api import responses as R
 from api.blueprint import Blueprint
 
 from api.auth import require_roles
+from api.schemas import DefinitionDiffArgs
 from api.services import platform
 from engine.errors import Invalid
 from engine.roles import DEPLOYER_ROLES
@@ -80,3 +81,13 @@ class DefinitionXml(MethodView):
     def get(self, key, version):
         """The BPMN XML of one version."""
         return Response(platform().deployments.xml(key, version), mimetype="application/xml")
+
+
+@blp.route("/process-definitions/<string:key>/diff")
+class DefinitionDiff(MethodView):
+    @blp.arguments(DefinitionDiffArgs, location="query")
+    @blp.documents(200, R.DefinitionDiff)
+    def get(self, args, key):
+        """What changed between two versions: BPMN elements (added, removed, changed by attribute, property,
+        script, condition, event, lane), elements only moved on the canvas, forms and DMN decisions."""
+        return platform().deployments.diff(key, args["from_version"], args["to_version"])

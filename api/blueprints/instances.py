@@ -29,9 +29,10 @@ class Instances(MethodView):
 
 @blp.route("/process-instances/<int:instance_id>")
 class Instance(MethodView):
-    @blp.documents(200, R.InstanceDetail)
+    @blp.documents(200, R.InstanceWithMarks)
     def get(self, instance_id):
-        """Status, version, variables, active tasks and timeline of one instance."""
+        """Status, version, variables, active tasks, timeline, incidents (with the failed element) and the
+        diagram marks: element_states (completed / active / suspended / error by element id) and taken_flows."""
         return platform().instances.get(principal(), instance_id)
 
 
