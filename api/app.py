@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.url_map.converters["int"] = BoundedIntConverter
 
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        # the workspace's session (POST /api/v1/auth/session); writes also send X-CSRF-Token
+        "session": {"type": "apiKey", "in": "cookie", "name": "anjian_session"}}}, "security": [{"bearer": []}, {"session": []}]})
     from api.blueprints import audit, auth, connectors, deployments, health, incidents, instances, iot, messages, tasks
 
     for module in (auth, deployments, instances, tasks, messages, incidents, connectors, iot, audit):
@@ -101,7 +103,14 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from api.blueprints import docs_assets
 
     app.register_blueprint(docs_assets.blp)
+<<<<<<< HEAD
     from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, permits, reports
+=======
+    from api.blueprints import workspace
+
+    app.register_blueprint(workspace.blp)
+    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, reports
+>>>>>>> 7ffad22
 
     for module in (hub, analytics, reports, assessments, duties, diagrams, organisation, permits):
         api.register_blueprint(module.blp)

@@ -861,3 +861,8 @@ class Escalation(Out):
 
 
 EscalationPage = page_of(Escalation, "EscalationPage")
+# --- browser session (workspace) -------------------------------------------------------------------
+class BrowserSession(Out):
+    user = fields.Nested(Me, required=True)
+    csrf_token = Str(required=True, metadata={"description": "send as `X-CSRF-Token` with every write"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds until the session ends"})

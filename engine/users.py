@@ -174,6 +174,12 @@ class UserService:
             raise Unauthorized("token revoked (password reset or deactivation since it was issued); log in again")
         return facts.principal
 
+    def seconds_left(self, token: str) -> int:
+        """Seconds until a valid token expires (401 as :meth:`principal_from_token` for an invalid one)."""
+        self.principal_from_token(token)
+        claims = jwt.decode(token, self.secret_key, algorithms=[TOKEN_ALGORITHM])
+        return max(0, int(claims["exp"]) - int(time.time()))
+
     def facts(self, username: str, now: float | None = None) -> _Facts:
         """The user's current facts, read at most ``refresh_seconds`` ago in this process."""
         now = time.time() if now is None else now

@@ -15,12 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -36,8 +31,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "anjian-demo"
+from tests.live_server import PASSWORD, live_server
+
 # admin, supervision, worker, designer, and no token at all.
 ROLES = ("admin", "safety1", "worker1", "designer1", None)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -50,53 +45,11 @@ MALFORMED = (b'{"a": ', b"[" * 2000 + b"]" * 2000, b'{"a": "\\ud800"}',
              b'{"a": ' + b"9" * 5000 + b"}", b"\xff\xfe not json")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _anjian() -> str:
-    exe = Path(sys.executable).with_name("anjian")
-    found = str(exe) if exe.exists() else shutil.which("anjian")
-    assert found, "the anjian command is not installed (make install)"
-    return found
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real server on a free port: embedded mode, SQLite, library deployed, sample plant seeded."""
-    data = tmp_path_factory.mktemp("contract")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "MQTT_URL")}
-    env.update(ANJIAN_DATA_DIR=str(data), ANJIAN_SECRET_KEY="contract-test-secret", PYTHONUNBUFFERED="1")
-    cli = _anjian()
-    for args in (["migrate"], ["deploy", "bpmn", "forms", "--as", "designer1"], ["seed", "--password", PASSWORD]):
-        done = subprocess.run([cli, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"anjian {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-    port = _free_port()
-    log = open(data / "server.log", "w")
-    proc = subprocess.Popen([cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # still starting
-                pass
-            assert proc.poll() is None, f"the server exited:\n{(data / 'server.log').read_text()[-4000:]}"
-            assert time.monotonic() < deadline, "the server did not become ready within 60 s"
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with live_server(tmp_path_factory.mktemp("contract"), secret="contract-test-secret") as live:
+        yield live.url
 
 
 def _call(base, method, path, user_token=None, **kw):
@@ -152,7 +105,10 @@ def world(server):
     # A completion with a valid form, so the completion's answer is checked too.
     report = {"location": "合成装置区 P-101 泵旁", "description": "P-101 出口法兰渗漏，地面有油迹",
               "found_at": "2026-11-03T08:00:00+00:00", "reported_level": "general"}
-    return {"tokens": tokens, "hot": hot, "hazard": hazard, "cancelled": cancelled, "failed": failed,
+    # A browser session (cookie + CSRF): GET /auth/session reads the cookie only.
+    browser = _call(server, "POST", "/api/v1/auth/session", json={"username": "worker1", "password": PASSWORD})
+    assert browser.status_code == 200, browser.text
+    return {"session_cookie": browser.cookies["anjian_session"], "tokens": tokens, "hot": hot, "hazard": hazard, "cancelled": cancelled, "failed": failed,
             "incident": incidents[0]["id"], "report": report, "message_bpmn": m.to_xml().encode(),
             "task": hot["active_tasks"][0]["id"], "hazard_task": hazard["active_tasks"][0]["id"],
             "alerts": [a["id"] for a in telemetry["alerts"]]}
@@ -171,6 +127,8 @@ def _valid_requests(w) -> list[tuple]:
     a1, a2 = w["alerts"][:2]
     return [
         ("GET", "/api/v1/me", {}, None, None, "worker1"),
+        ("POST", "/api/v1/auth/session", {}, None, {"username": "worker1", "password": PASSWORD}, None),
+        ("DELETE", "/api/v1/auth/session", {}, None, None, None),
         ("GET", "/api/v1/process-definitions", {}, None, None, "worker1"),
         ("GET", "/api/v1/process-definitions/{key}", {"key": "hot_work_permit"}, None, None, "designer1"),
         ("GET", "/api/v1/process-definitions/{key}/{version}/xml", {"key": "hot_work_permit", "version": 1},
@@ -315,6 +273,8 @@ def test_openapi_document_matches_the_server(server, world):
         elif body is not None:
             kwargs.update(body=body, media_type="application/json")
         contract.check(op.Case(**kwargs), user, expect_2xx=True, **call)
+    contract.check(contract.by_label["GET /api/v1/auth/session"].Case(), None, expect_2xx=True,
+                   extra_headers={"Cookie": f"anjian_session={world['session_cookie']}"})
     # Refused by gunicorn before the application: still a documented problem+json.
     tasks = contract.by_label["GET /api/v1/tasks"]
     contract.check(tasks.Case(query={"business_key": "k" * 5000}), "worker1")

@@ -25,5 +25,9 @@ def test_swagger_ui_loads_only_files_the_platform_serves(app):
 def test_the_document_says_login_needs_no_token_and_everything_else_does(app):
     doc = app.test_client().get("/api/v1/openapi.json").json
     assert doc["paths"]["/api/v1/auth/login"]["post"]["security"] == []
-    assert doc["security"] == [{"bearer": []}]
+    # A bearer token, or the workspace's session cookie (writes with the cookie also send X-CSRF-Token).
+    assert doc["security"] == [{"bearer": []}, {"session": []}]
+    assert doc["components"]["securitySchemes"]["session"] == {"type": "apiKey", "in": "cookie",
+                                                               "name": "anjian_session"}
+    assert doc["paths"]["/api/v1/auth/session"]["post"]["security"] == []
     assert "security" not in doc["paths"]["/api/v1/tasks"]["get"]  # inherits the bearer requirement
