@@ -861,6 +861,8 @@ class Escalation(Out):
 
 
 EscalationPage = page_of(Escalation, "EscalationPage")
+
+
 # --- browser session (workspace) -------------------------------------------------------------------
 class BrowserSession(Out):
     user = fields.Nested(Me, required=True)
