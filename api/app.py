@@ -103,14 +103,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from api.blueprints import docs_assets
 
     app.register_blueprint(docs_assets.blp)
-<<<<<<< HEAD
-    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, permits, reports
-=======
     from api.blueprints import workspace
 
     app.register_blueprint(workspace.blp)
-    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, reports
->>>>>>> 7ffad22
+    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, permits, reports
 
     for module in (hub, analytics, reports, assessments, duties, diagrams, organisation, permits):
         api.register_blueprint(module.blp)
