@@ -4,12 +4,18 @@ Which processes are permits is declared in one place, :data:`PERMIT_TYPES`: a ne
 joins the register by adding its :class:`PermitType` (its key, its type code, which of its user
 tasks are the application and the review, where its variables keep grade, location and gas log).
 
-A permit's register status is worked out by one function, :func:`register_status`, from the
-instance's state as stored after every engine step (its status, its ready task rows and its
-variables). It is derived on read, not kept in a table of its own: the processes' ``permit_status``
-variable is the input, and the ready task rows overrule it where the variables of parallel branches
-disagree (a confined-space permit whose failed reading sent people out while the overdue-reading
-escalation branch still carries ``active``: the ready evacuation task says ``suspended``).
+The register is kept by the engine: on every step of a permit instance (start, completion, timer,
+message, job, cancel) ``Runner.save`` calls :func:`workflow_snapshot`, and the permit's status and
+snapshot (type, grade, location, validity end, latest gas sample, the cross-work its review recorded)
+are written in the same versioned UPDATE as the state (``process_instances.register_status`` and
+``register``, migration 0013). The snapshot is read from the workflow itself: the data of the live
+tasks, leaving out side branches that carry a stale copy (a confined-space permit whose failed
+reading sent people out while the overdue-reading escalation still carried ``active``), and the ready
+tasks (an application or review task says ``applied``/``in_review`` whatever ``permit_status`` says).
+The one rule is :func:`snapshot_from`; what depends on the clock (validity left, gas sample age, a
+live permit whose validity ran out is ``expired``) is applied when the register is read
+(:func:`register_status`). Permits that have not stepped since the migration are derived the same
+way from their stored state.
 
 Statuses (:data:`STATUSES`): ``applied`` (the application is with the applicant, first time or sent
 back), ``in_review`` (with a reviewer or approver), ``issued`` (approved, before the work starts:
@@ -24,12 +30,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import Area, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
 from engine.principal import Principal
+from engine.values import json_data
 
 STATUSES = ("applied", "in_review", "issued", "working", "paused", "suspended", "expired", "closed", "cancelled")
 # Statuses in which the permit still lets (or may soon let) people work: cross-work with these counts.
@@ -116,21 +123,63 @@ def _main_branch_variables(state: str, side_tasks: frozenset[str]) -> dict | Non
         return None
 
 
-def register_status(ptype: PermitType, instance_status: str, variables: dict, ready: set[str],
-                    now: datetime | None = None) -> str:
-    """The register status of one permit (see the module docstring): the one rule, in one place.
-
-    ``ready``: bpmn ids of the instance's ready task rows; ``variables``: its stored variables.
-    A live permit whose validity (``permit_expires_at``) has run out at ``now`` is ``expired``
-    even where the diagram has not noticed yet (its expiry timer watches the work task only, so a
-    permit paused or waiting for a re-analysis would otherwise stay usable).
-    """
-    status = _status_from_state(ptype, instance_status, variables, ready)
-    if status in LIVE_STATUSES and now is not None:
-        expires = _parse_time(variables.get("permit_expires_at"))
+def register_status(snapshot: dict, now: datetime) -> str:
+    """The status the register shows: the snapshot's, except that a live permit whose validity
+    has run out at ``now`` is ``expired`` even where the diagram has not noticed yet (its expiry
+    timer watches the work task only, so a permit paused or waiting for a re-analysis would
+    otherwise stay usable)."""
+    status = snapshot.get("status") or "applied"
+    if status in LIVE_STATUSES:
+        expires = _parse_time(snapshot.get("validity_end"))
         if expires is not None and expires <= now:
             return "expired"
     return status
+
+
+def snapshot_from(ptype: PermitType, instance_status: str, variables: dict, ready: set[str]) -> dict:
+    """A permit's register snapshot from its instance status, its variables (the main branch's)
+    and the bpmn ids of its ready human tasks: the one rule of the register."""
+    v = variables
+    sampled, passed = latest_gas_sample(ptype, v)
+    window = v.get("sample_max_age_minutes")
+    window = window if isinstance(window, (int, float)) and not isinstance(window, bool) \
+        else DEFAULT_GAS_WINDOW_MINUTES
+    grade = v.get("grade") if isinstance(v.get("grade"), str) else None
+    expires = _parse_time(v.get("permit_expires_at"))
+    return {
+        "status": _status_from_state(ptype, instance_status, v, ready),
+        "type": ptype.type, "permit_status": str(v.get("permit_status") or "") or None,
+        "grade": grade, "grade_name": v.get("grade_name") if grade else None,
+        "location": next((str(v[f]) for f in ptype.location_fields if v.get(f)), None),
+        "suspended_by": v.get("suspended_by") or None,
+        "issued_at": v.get("issued_at") or None, "work_started_at": v.get("work_started_at") or None,
+        "validity_end": _iso(expires), "gas_sampled_at": _iso(sampled), "gas_sample_pass": passed,
+        "gas_window_minutes": window, "simops_recorded": _recorded_conflicts(v),
+    }
+
+
+def workflow_snapshot(process_key: str, wf, instance_status: str, live: list | None) -> dict | None:
+    """The register snapshot of a permit workflow after a step (None for other processes).
+
+    Called by ``Runner.save`` with the workflow's live tasks; reads their data as
+    ``Runner.variables`` merges it, without the side branches of :attr:`PermitType.side_tasks`.
+    """
+    ptype = BY_KEY.get(process_key)
+    if ptype is None:
+        return None
+    from SpiffWorkflow.util.task import TaskState  # the engine's dependency; not needed by readers
+
+    merged = dict(wf.data)
+    ready = set()
+    if not wf.is_completed():
+        for task in live if live is not None else wf.get_tasks(state=_LIVE_TASK_STATES):
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if bpmn_id in ptype.side_tasks:
+                continue
+            merged.update(task.data)
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready.add(bpmn_id)
+    return json_data(snapshot_from(ptype, instance_status, merged, ready))
 
 
 def _status_from_state(ptype: PermitType, instance_status: str, variables: dict, ready: set[str]) -> str:
@@ -239,27 +288,26 @@ class PermitRegister:
             holds = exists().where(TaskRecord.instance_id == ProcessInstance.id, TaskRecord.state == "ready",
                                    TaskRecord.assignee == principal.username)
             conds.append(or_(ProcessInstance.started_by == principal.username, holds))
-        if wanted is not None and wanted <= set(OPEN_STATUSES):
-            conds.append(ProcessInstance.status.in_(ACTIVE_INSTANCE))  # open permits are live instances
-        cols = (ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.business_key,
-                ProcessInstance.status, ProcessInstance.department, ProcessInstance.area,
-                ProcessInstance.started_at, ProcessInstance.started_by, ProcessInstance.ended_at,
-                ProcessInstance.variables)
+        if wanted is not None:
+            # The stored status narrows the candidates (index ix_instance_register); a live permit may
+            # have expired by the clock since its last step, and rows from before 0013 have none yet.
+            stored = wanted | (set(LIVE_STATUSES) if "expired" in wanted else set())
+            conds.append(or_(ProcessInstance.register_status.in_(sorted(stored)),
+                             ProcessInstance.register_status.is_(None)))
         order = ProcessInstance.id.desc()
         with self.db.session(write=False) as s:
             if wanted is None:
-                # No status filter: page in the database, derive the page only.
                 total = s.scalar(select(func.count()).select_from(ProcessInstance).where(*conds))
-                rows = s.execute(select(*cols).where(*conds).order_by(order)
+                rows = s.execute(select(*_ROW_COLUMNS).where(*conds).order_by(order)
                                  .offset((page - 1) * page_size).limit(page_size)).all()
                 items = self._rows(s, rows, now)
             else:
-                # The status is derived: derive every candidate, then page.
-                rows = s.execute(select(*cols).where(*conds).order_by(order)).all()
-                items = [i for i in self._rows(s, rows, now, conflicts=False) if i["status"] in wanted]
-                total = len(items)
-                page_ids = {i["id"] for i in items[(page - 1) * page_size:page * page_size]}
-                items = self._rows(s, [r for r in rows if r.id in page_ids], now)
+                rows = s.execute(select(*_ROW_COLUMNS).where(*conds).order_by(order)).all()
+                snaps = self._snapshots(s, rows)
+                rows = [r for r in rows if register_status(snaps[r.id], now) in wanted]
+                total = len(rows)
+                page_rows = rows[(page - 1) * page_size:page * page_size]
+                items = self._rows(s, page_rows, now, {r.id: snaps[r.id] for r in page_rows})
             areas = {a.code: {"code": a.code, "name": a.name, "department": a.department,
                               "classification": a.classification}
                      for a in s.execute(select(Area.code, Area.name, Area.department, Area.classification))}
@@ -273,14 +321,34 @@ class PermitRegister:
 
     # ------------------------------------------------------------------ rows
 
-    def _rows(self, s, rows, now: datetime, conflicts: bool = True) -> list[dict]:
+    def _snapshots(self, s, rows) -> dict[int, dict]:
+        """Each row's snapshot: the one the engine wrote, or derived from the stored state for a
+        permit that has not stepped since migration 0013."""
+        out = {r.id: r.register for r in rows if isinstance(r.register, dict)}
+        missing = [r for r in rows if r.id not in out]
+        if missing:
+            ids = [r.id for r in missing]
+            found = {x.id: x for x in s.execute(select(ProcessInstance.id, ProcessInstance.variables,
+                                                       ProcessInstance.state).where(ProcessInstance.id.in_(ids)))}
+            ready = self._ready_tasks(s, ids)
+            for r in missing:
+                ptype = BY_KEY[r.process_key]
+                bpmn_ids = {t.bpmn_id for t in ready.get(r.id, [])}
+                v = None
+                if bpmn_ids & ptype.side_tasks:
+                    v = _main_branch_variables(found[r.id].state, ptype.side_tasks)
+                if v is None:
+                    v = found[r.id].variables if isinstance(found[r.id].variables, dict) else {}
+                out[r.id] = snapshot_from(ptype, r.status, v, bpmn_ids)
+        return out
+
+    def _rows(self, s, rows, now: datetime, snaps: dict | None = None) -> list[dict]:
         if not rows:
             return []
+        snaps = snaps if snaps is not None else self._snapshots(s, rows)
         tasks = self._ready_tasks(s, [r.id for r in rows])
-        main = self._main_variables(s, rows, tasks)
-        items = [self._row(r, tasks.get(r.id, []), now, main.get(r.id)) for r in rows]
-        if conflicts:
-            self._add_live_conflicts(s, items, now)
+        items = [self._row(r, snaps[r.id], tasks.get(r.id, []), now) for r in rows]
+        self._add_live_conflicts(s, items, now)
         return items
 
     @staticmethod
@@ -295,45 +363,27 @@ class PermitRegister:
         return out
 
     @staticmethod
-    def _main_variables(s, rows, tasks) -> dict[int, dict]:
-        """Variables without the side branches' stale data, for the instances with a side task ready."""
-        ids = [r.id for r in rows if {t.bpmn_id for t in tasks.get(r.id, [])} & BY_KEY[r.process_key].side_tasks]
-        out = {}
-        if ids:
-            for iid, key, state in s.execute(select(ProcessInstance.id, ProcessInstance.process_key,
-                                                    ProcessInstance.state).where(ProcessInstance.id.in_(ids))):
-                found = _main_branch_variables(state, BY_KEY[key].side_tasks)
-                if found is not None:
-                    out[iid] = found
-        return out
-
-    @staticmethod
-    def _row(r, tasks, now: datetime, variables: dict | None = None) -> dict:
+    def _row(r, snap: dict, tasks, now: datetime) -> dict:
+        """A register row: the snapshot, with what depends on the clock worked out at ``now``."""
         ptype = BY_KEY[r.process_key]
-        v = variables if variables is not None else (r.variables if isinstance(r.variables, dict) else {})
-        status = register_status(ptype, r.status, v, {t.bpmn_id for t in tasks}, now)
-        location = next((str(v[f]) for f in ptype.location_fields if v.get(f)), None)
-        expires = _parse_time(v.get("permit_expires_at"))
-        sampled, passed = latest_gas_sample(ptype, v)
-        window = v.get("sample_max_age_minutes")
-        window = window if isinstance(window, (int, float)) and not isinstance(window, bool) \
-            else DEFAULT_GAS_WINDOW_MINUTES
+        expires = _parse_time(snap.get("validity_end"))
+        sampled = _parse_time(snap.get("gas_sampled_at"))
         age = int((now - sampled).total_seconds()) if sampled else None
-        grade = v.get("grade") if isinstance(v.get("grade"), str) else None
+        window = snap.get("gas_window_minutes") or DEFAULT_GAS_WINDOW_MINUTES
         return {
             "id": r.id, "business_key": r.business_key, "process_key": r.process_key, "type": ptype.type,
-            "type_name": ptype.name, "grade": grade, "grade_name": v.get("grade_name") if grade else None,
-            "area": r.area, "location": location, "department": r.department, "status": status,
-            "instance_status": r.status, "suspended_by": v.get("suspended_by") or None,
+            "type_name": ptype.name, "grade": snap.get("grade"), "grade_name": snap.get("grade_name"),
+            "area": r.area, "location": snap.get("location"), "department": r.department,
+            "status": register_status(snap, now), "instance_status": r.status,
+            "suspended_by": snap.get("suspended_by"),
             "applicant": r.started_by, "applied_at": _iso(r.started_at),
-            "issued_at": v.get("issued_at") or None, "work_started_at": v.get("work_started_at") or None,
-            "ended_at": _iso(r.ended_at),
-            "validity_end": _iso(expires),
+            "issued_at": snap.get("issued_at"), "work_started_at": snap.get("work_started_at"),
+            "ended_at": _iso(r.ended_at), "validity_end": snap.get("validity_end"),
             "validity_seconds_left": int((expires - now).total_seconds()) if expires else None,
-            "gas_sampled_at": _iso(sampled), "gas_sample_age_seconds": age, "gas_sample_pass": passed,
-            "gas_window_minutes": window,
+            "gas_sampled_at": snap.get("gas_sampled_at"), "gas_sample_age_seconds": age,
+            "gas_sample_pass": snap.get("gas_sample_pass"), "gas_window_minutes": window,
             "gas_sample_stale": age is not None and age > window * 60,
-            "simops_conflicts": _recorded_conflicts(v),
+            "simops_conflicts": [dict(c) for c in snap.get("simops_recorded") or []],
             "current_tasks": [{"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name,
                                "candidate_role": t.candidate_role, "assignee": t.assignee,
                                "department": t.department, "due_at": _iso(t.due_at)} for t in tasks],
@@ -342,7 +392,7 @@ class PermitRegister:
     # ------------------------------------------------------------------ SIMOPS
 
     def _add_live_conflicts(self, s, items: list[dict], now: datetime) -> None:
-        """Add, both ways, the other open permits of the same area that the SIMOPS table pairs
+        """Add, both ways, the other live permits of the same area that the SIMOPS table pairs
         with each open permit (today simops_permits.dmn: hot work with hot work and with confined
         space; the table's input is the hot-work grade, so the pair is hot work × each output)."""
         pairs = self._simops_pairs(s)
@@ -350,38 +400,29 @@ class PermitRegister:
         if not pairs or not todo:
             return
         areas = sorted({i["area"] for i in todo})
-        rows = s.execute(select(ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.business_key,
-                                ProcessInstance.status, ProcessInstance.department, ProcessInstance.area,
-                                ProcessInstance.started_at, ProcessInstance.started_by, ProcessInstance.ended_at,
-                                ProcessInstance.variables)
+        rows = s.execute(select(*_ROW_COLUMNS)
                          .where(ProcessInstance.process_key.in_(list(BY_KEY)), ProcessInstance.area.in_(areas),
-                                ProcessInstance.status.in_(ACTIVE_INSTANCE))).all()
-        ready = self._ready_tasks(s, [r.id for r in rows]) if rows else {}
-        main = self._main_variables(s, rows, ready)
-        live = []
-        for r in rows:
-            ptype = BY_KEY[r.process_key]
-            v = main.get(r.id) or (r.variables if isinstance(r.variables, dict) else {})
-            st = register_status(ptype, r.status, v, {t.bpmn_id for t in ready.get(r.id, [])}, now)
-            if st in LIVE_STATUSES:
-                live.append((r, st))
+                                ProcessInstance.status.in_(ACTIVE_INSTANCE),
+                                or_(ProcessInstance.register_status.in_(LIVE_STATUSES),
+                                    ProcessInstance.register_status.is_(None)))).all()
+        snaps = self._snapshots(s, rows) if rows else {}
+        live = [(r, st) for r in rows if (st := register_status(snaps[r.id], now)) in LIVE_STATUSES]
         for item in todo:
-            seen = {c.get("instance_id") for c in item["simops_conflicts"] if c.get("instance_id")}
+            recorded = {c.get("instance_id") for c in item["simops_conflicts"] if c.get("instance_id")}
             for r, st in live:
                 if r.id == item["id"] or r.area != item["area"]:
                     continue
                 reason = pairs.get((item["process_key"], r.process_key))
                 if reason is None:
                     continue
-                entry = {"source": "register", "kind": "permit", "process_key": r.process_key,
-                         "instance_id": r.id, "business_key": r.business_key, "distance_m": None,
-                         "reason": reason, "status": st}
-                if r.id in seen:
+                if r.id in recorded:  # the review listed it: say how it stands now
                     for c in item["simops_conflicts"]:
                         if c.get("instance_id") == r.id:
                             c["status"] = st
                     continue
-                item["simops_conflicts"].append(entry)
+                item["simops_conflicts"].append({
+                    "source": "register", "kind": "permit", "process_key": r.process_key, "instance_id": r.id,
+                    "business_key": r.business_key, "distance_m": None, "reason": reason, "status": st})
 
     def _simops_pairs(self, s) -> dict[tuple[str, str], str]:
         """{(permit process, other permit process): reason}, both directions, from the latest
@@ -395,6 +436,12 @@ class PermitRegister:
             xml = ((bundle or {}).get("dmn") or {}).get(SIMOPS_TABLE)
             self._simops_cache[found] = _pairs_from_dmn("hot_work_permit", xml) if xml else {}
         return self._simops_cache[found]
+
+
+_ROW_COLUMNS = (ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.business_key,
+                ProcessInstance.status, ProcessInstance.department, ProcessInstance.area,
+                ProcessInstance.started_at, ProcessInstance.started_by, ProcessInstance.ended_at,
+                ProcessInstance.register_status, ProcessInstance.register)
 
 
 def _pairs_from_dmn(deciding: str, xml: str) -> dict[tuple[str, str], str]:

@@ -195,3 +195,35 @@ def _application():
 def _site_ok():
     from tests.test_library_hot_work import SITE_OK
     return SITE_OK
+
+
+def test_the_engine_writes_the_register_row_with_each_step(plant, platform):
+    from sqlalchemy import select, update
+
+    from engine.models import ProcessInstance
+
+    def stored(iid):
+        with platform.db.session(write=False) as s:
+            return s.execute(select(ProcessInstance.register_status, ProcessInstance.register)
+                             .where(ProcessInstance.id == iid)).one()
+
+    iid = applied(plant, "warehouse")
+    status, snap = stored(iid)
+    assert (status, snap["grade"], snap["location"], snap["type"]) == ("in_review", "second", "泵出口法兰", "hot_work")
+    other = plant.start("worker1", "hazard_rectification", {})
+    assert stored(other) == (None, None)                                # not a permit
+    # A confined space whose failed reading evacuates while the overdue escalation is open: the row
+    # is written from the workflow's main branch, not from the stale escalation branch.
+    cs = inside(plant)
+    plant.later(hours=2, minutes=1)
+    plant.later(minutes=31)
+    plant.complete("leader1", cs, "cs_reading", reading(plant, o2=18.5, minutes_ago=0))
+    status, snap = stored(cs)
+    assert (status, snap["gas_sample_pass"], snap["suspended_by"]) == ("suspended", False, "gas_alarm")
+    # A row from before the register (migration 0013) is derived from its stored state.
+    with platform.db.session() as s:
+        s.execute(update(ProcessInstance).where(ProcessInstance.id.in_([iid, cs]))
+                  .values(register_status=None, register=None))
+    assert (row(plant, iid)["status"], row(plant, cs)["status"]) == ("in_review", "suspended")
+    assert row(plant, cs)["gas_sample_pass"] is False
+    assert {p["id"] for p in register(plant, "safety1", status="suspended")["items"]} == {cs}
