@@ -158,11 +158,14 @@ def snapshot_from(ptype: PermitType, instance_status: str, variables: dict, read
     }
 
 
-def workflow_snapshot(process_key: str, wf, instance_status: str, live: list | None) -> dict | None:
+def workflow_snapshot(process_key: str, wf, instance_status: str, live: list | None,
+                      previous: dict | None = None) -> dict | None:
     """The register snapshot of a permit workflow after a step (None for other processes).
 
     Called by ``Runner.save`` with the workflow's live tasks; reads their data as
     ``Runner.variables`` merges it, without the side branches of :attr:`PermitType.side_tasks`.
+    A workflow that ended without handing its data on (a cancelled instance keeps none in
+    ``wf.data``) keeps the facts of its ``previous`` snapshot; only the status changes.
     """
     ptype = BY_KEY.get(process_key)
     if ptype is None:
@@ -179,7 +182,10 @@ def workflow_snapshot(process_key: str, wf, instance_status: str, live: list | N
             merged.update(task.data)
             if task.state == TaskState.READY and task.task_spec.manual:
                 ready.add(bpmn_id)
-    return json_data(snapshot_from(ptype, instance_status, merged, ready))
+    snapshot = json_data(snapshot_from(ptype, instance_status, merged, ready))
+    if wf.is_completed() and "permit_status" not in merged and isinstance(previous, dict):
+        snapshot = {**previous, "status": snapshot["status"]}
+    return snapshot
 
 
 def _status_from_state(ptype: PermitType, instance_status: str, variables: dict, ready: set[str]) -> str:

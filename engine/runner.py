@@ -357,7 +357,8 @@ class Runner:
         instance.status = status
         instance.variables = jsoncodec.loads(text)
         # A permit keeps its register row current in the same write (engine/permits.py).
-        register = permits.workflow_snapshot(instance.process_key, wf, status, live)
+        register = permits.workflow_snapshot(instance.process_key, wf, status, live,
+                                             getattr(instance, "register", None))
         instance.register = register
         instance.register_status = register["status"] if register is not None else None
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
