@@ -106,9 +106,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from api.blueprints import workspace
 
     app.register_blueprint(workspace.blp)
-    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, reports
+    from api.blueprints import analytics, assessments, diagrams, duties, hub, organisation, permits, reports
 
-    for module in (hub, analytics, reports, assessments, duties, diagrams, organisation):
+    for module in (hub, analytics, reports, assessments, duties, diagrams, organisation, permits):
         api.register_blueprint(module.blp)
 
     app.before_request(metrics.before)

@@ -764,6 +764,107 @@ DEVICE_IMPORT = {"required": True, "content": {
         "file": {"type": "string", "format": "binary", "description": "CSV, JSON or Excel"}}}}}}
 
 
+# --- permit register and board -----------------------------------------------------------------------
+class PermitConflict(Out):
+    source = Str(metadata={"description": "review: recorded by the permit's own review; register: another "
+                                          "open permit of the area the SIMOPS table pairs with this one"})
+    kind = NStr()
+    process_key = NStr()
+    instance_id = NInt()
+    business_key = NStr()
+    distance_m = NFloat()
+    reason = NStr()
+    status = NStr()
+
+
+class PermitTask(Out):
+    id = Str()
+    bpmn_id = Str()
+    name = NStr()
+    candidate_role = NStr()
+    assignee = NStr()
+    department = NStr()
+    due_at = NStr()
+
+
+class Permit(Out):
+    id = fields.Integer()
+    business_key = NStr()
+    process_key = Str()
+    type = Str()
+    type_name = Str()
+    grade = NStr()
+    grade_name = NStr()
+    area = NStr()
+    area_name = NStr()
+    area_department = NStr()
+    location = NStr()
+    department = NStr()
+    status = Str(metadata={"description": "applied, in_review, issued, working, paused, suspended, expired, "
+                                          "closed or cancelled"})
+    instance_status = Str()
+    suspended_by = NStr()
+    applicant = NStr()
+    applied_at = NStr()
+    issued_at = NStr()
+    work_started_at = NStr()
+    ended_at = NStr()
+    validity_end = NStr()
+    validity_seconds_left = NInt()
+    gas_sampled_at = NStr()
+    gas_sample_age_seconds = NInt()
+    gas_sample_pass = fields.Boolean(allow_none=True)
+    gas_window_minutes = fields.Float()
+    gas_sample_stale = fields.Boolean()
+    simops_conflicts = ListOf(PermitConflict)
+    current_tasks = ListOf(PermitTask)
+
+
+class RegisterArea(Out):
+    code = Str()
+    name = NStr()
+    department = NStr()
+    classification = NStr()
+
+
+PermitPage = type("PermitPage", (Out,), {"items": ListOf(Permit), "total": fields.Integer(),
+                                         "page": fields.Integer(), "page_size": fields.Integer(),
+                                         "areas": ListOf(RegisterArea)})
+
+
+class EscalationTask(Out):
+    id = Str()
+    bpmn_id = Str()
+    name = NStr()
+    level = fields.Integer()
+    state = Str()
+    assignee = NStr()
+    candidate_role = NStr()
+    due_at = NStr()
+
+
+class Escalation(Out):
+    task_id = Str()
+    instance_id = fields.Integer()
+    process_key = Str()
+    business_key = NStr()
+    duty_title = NStr()
+    duty_type = NStr()
+    department = NStr()
+    area = NStr()
+    level = fields.Integer()
+    overdue = fields.Boolean()
+    due_at = NStr()
+    overdue_seconds = fields.Integer()
+    started_at = NStr()
+    assignee = NStr()
+    candidate_role = NStr()
+    escalation_tasks = ListOf(EscalationTask)
+
+
+EscalationPage = page_of(Escalation, "EscalationPage")
+
+
 # --- browser session (workspace) -------------------------------------------------------------------
 class BrowserSession(Out):
     user = fields.Nested(Me, required=True)

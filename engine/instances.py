@@ -126,7 +126,7 @@ class InstanceService:
             department=text_or_none(variables.get("department")) or principal.department,
             area=text_or_none(variables.get("area")), state="", variables={}, row_version=1, next_timer_at=None,
             started_by=principal.username, started_at=utcnow(), ended_at=None, error=None, audit_hash=None,
-            audit_seq=0, subscriptions_fp=None,
+            audit_seq=0, subscriptions_fp=None, register_status=None, register=None,
         )
         self.runner.insert_instance_row(conn, inst)
         outcome = self.runner.advance(s, inst, wf, model, ready_before=set(), defer_task_rows=True)

@@ -133,6 +133,9 @@ class ProcessInstance(Base):
         Index("ix_instance_started", "started_at"),
         Index("ix_instance_next_timer", "next_timer_at"),
         Index("ix_instance_business_key", "business_key"),
+        # The permit register's status filter (engine/permits.py); other instances stay out of it.
+        Index("ix_instance_register", "process_key", "register_status",
+              postgresql_where=text("register_status IS NOT NULL"), sqlite_where=text("register_status IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
@@ -156,6 +159,9 @@ class ProcessInstance(Base):
     audit_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Fingerprint of the message subscriptions last written, to skip rewriting them.
     subscriptions_fp: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A permit's register row (engine/permits.py), written by the engine on every step; NULL otherwise.
+    register_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    register: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -15,6 +15,8 @@ from engine.incidents import IncidentService
 from engine.instances import InstanceService
 from engine.iot.service import IotService
 from engine.messages import MessageService
+from engine.escalations import EscalationService
+from engine.permits import PermitRegister
 from engine.organisation import OrganisationService
 from engine.runner import Runner
 from engine.workflow_cache import WorkflowCache
@@ -53,6 +55,9 @@ class Platform:
         self.audit = AuditService(self.db)
         self.messages = MessageService(self.db, self.runner, self.instances)
         self.incidents = IncidentService(self.db, self.runner)
+        # The permit register and open escalations (the supervisor's board, issue 13/14).
+        self.permits = PermitRegister(self.db)
+        self.escalations = EscalationService(self.db)
         self.iot = IotService(self.db, self.messages, settings)
         self._init_fusion()
         self.timer_starts = TimerStartService(self.db, self.instances)

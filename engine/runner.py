@@ -33,7 +33,7 @@ from engine.models import (
     TaskRecord,
     utcnow,
 )
-from engine import budget, value_domain
+from engine import budget, permits, value_domain
 from engine.budget import StepBudgetExceeded
 from engine.prepared import Prepared
 from engine.roles import ROLES
@@ -356,6 +356,11 @@ class Runner:
         instance.state = state
         instance.status = status
         instance.variables = jsoncodec.loads(text)
+        # A permit keeps its register row current in the same write (engine/permits.py).
+        register = permits.workflow_snapshot(instance.process_key, wf, status, live,
+                                             getattr(instance, "register", None))
+        instance.register = register
+        instance.register_status = register["status"] if register is not None else None
         instance.next_timer_at = self.next_timer_due(wf) if status in ACTIVE_STATUSES else None
         if status in ("completed", "cancelled", "error"):
             instance.ended_at = utcnow() if status != "error" else None

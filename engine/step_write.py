@@ -30,7 +30,7 @@ TASK_TABLE = TaskRecord.__table__
 EVENT_TABLE = AuditEvent.__table__
 # What the runner and the audit chain write on every change of an instance.
 INSTANCE_WRITTEN = ("state", "status", "variables", "next_timer_at", "ended_at", "active_business_key", "error",
-                    "subscriptions_fp", "audit_hash", "audit_seq")
+                    "subscriptions_fp", "audit_hash", "audit_seq", "register_status", "register")
 TASK_COLUMNS = tuple(c.key for c in TASK_TABLE.c)
 EVENT_COLUMNS = ("chain", "chain_seq", "at", "actor", "kind", "instance_id", "task_id", "data", "data_digest",
                  "prev_hash", "hash", "key_id")
