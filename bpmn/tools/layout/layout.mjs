@@ -37,6 +37,7 @@ const base = {
   'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
   'elk.edgeLabels.inline': 'false',
   'elk.layered.mergeEdges': 'false',
+  'elk.layered.feedbackEdges': 'true',
   'elk.separateConnectedComponents': 'false',
   'elk.portConstraints': 'FIXED_SIDE',
 };
@@ -234,6 +235,58 @@ for (const f of g.flows) {
   if (found) out.edges[f.id] = found;
 }
 
+// --- send-back loops: ELK routes a back flow out of the west side of its source and into the
+// east side of its target, where it meets the flows going forward. A designer draws the loop
+// under (or over) the row instead: out of the source's bottom, back along the channel ELK chose,
+// up into the target's bottom. Done only where the new route crosses no shape and shares no
+// stretch with another flow.
+const collinearWithOthers = (fid, pts) => {
+  const mine = pts.slice(1).map((q, i) => [pts[i], q]);
+  return g.flows.some((o) => o.id !== fid && (out.edges[o.id] || []).slice(1).some((q, i) => {
+    const p = out.edges[o.id][i];
+    return mine.some(([a, b]) => {
+      const horiz = Math.abs(a[1] - b[1]) < 0.5 && Math.abs(p[1] - q[1]) < 0.5 && Math.abs(a[1] - p[1]) < 3;
+      const vert = Math.abs(a[0] - b[0]) < 0.5 && Math.abs(p[0] - q[0]) < 0.5 && Math.abs(a[0] - p[0]) < 3;
+      if (horiz) return Math.min(Math.max(a[0], b[0]), Math.max(p[0], q[0])) - Math.max(Math.min(a[0], b[0]), Math.min(p[0], q[0])) > 1;
+      if (vert) return Math.min(Math.max(a[1], b[1]), Math.max(p[1], q[1])) - Math.max(Math.min(a[1], b[1]), Math.min(p[1], q[1])) > 1;
+      return false;
+    });
+  }));
+};
+const simplify = (pts) => pts.filter((p, i) => i === 0 || i === pts.length - 1
+  || !((Math.abs(pts[i - 1][0] - p[0]) < 0.5 && Math.abs(pts[i + 1][0] - p[0]) < 0.5)
+    || (Math.abs(pts[i - 1][1] - p[1]) < 0.5 && Math.abs(pts[i + 1][1] - p[1]) < 0.5)))
+  .filter((p, i, a) => i === 0 || Math.abs(p[0] - a[i - 1][0]) > 0.5 || Math.abs(p[1] - a[i - 1][1]) > 0.5);
+for (const f of g.flows) {
+  let pts = out.edges[f.id];
+  if (!pts || pts.length < 4 || boundaryById[f.source]) continue;
+  const skip = new Set([f.source, f.target]);
+  // Leaving westwards: start at the source's bottom/top instead, join the route at its channel.
+  if (pts[1][0] < pts[0][0] - 0.5 && Math.abs(pts[1][1] - pts[0][1]) < 0.5) {
+    const [sx, sy, sw, sh] = out.nodes[f.source];
+    const cx = sx + sw / 2;
+    const yH = pts[2][1];
+    const below = yH > sy + sh; const above = yH < sy;
+    if ((below || above) && pts.length >= 4) {
+      const cand = simplify([[cx, below ? sy + sh : sy], [cx, yH], ...pts.slice(3)]);
+      if (!crosses(cand, skip) && !collinearWithOthers(f.id, cand)) pts = cand;
+    }
+  }
+  // Entering westwards (into the east side): come up/down into the target's bottom/top instead.
+  const n = pts.length;
+  if (n >= 4 && pts[n - 2][0] > pts[n - 1][0] + 0.5 && Math.abs(pts[n - 2][1] - pts[n - 1][1]) < 0.5) {
+    const [tx, ty, tw, th] = out.nodes[f.target];
+    const cx = tx + tw / 2;
+    const yH = pts[n - 3][1];
+    const below = yH > ty + th; const above = yH < ty;
+    if (below || above) {
+      const cand = simplify([...pts.slice(0, n - 3), [cx, yH], [cx, below ? ty + th : ty]]);
+      if (cand.length >= 2 && !crosses(cand, skip) && !collinearWithOthers(f.id, cand)) pts = cand;
+    }
+  }
+  out.edges[f.id] = pts;
+}
+
 // --- docking: ELK ends flows on a node's box; gateways and events are drawn as a diamond and a
 // circle, so the end segment is extended (along its own direction, staying orthogonal) to the outline.
 const kindOf = Object.fromEntries(g.nodes.map((n) => [n.id, n.kind]));
@@ -264,27 +317,57 @@ for (const f of g.flows) {
   pts[n - 1] = outlinePoint(out.nodes[f.target], kindOf[f.target], pts[n - 1], pts[n - 2]);
 }
 
-// --- labels: ELK keeps node labels clear; end labels of several flows leaving one gateway may
-// meet. Move a clashing label to the nearest free place around where ELK put it.
+// --- labels. Node labels: where ELK put them (below the event or gateway, kept clear by ELK).
+// Flow labels: a designer writes a condition next to the stretch of the flow that is its own,
+// right after it leaves the gateway; ELK's end labels all sit in a stack at the gateway, where one
+// cannot tell which name belongs to which flow. So each flow label goes beside the first segment
+// of its own route that has room and is not shared with another flow, clear of shapes, other
+// labels and other flows.
 const hit = (a, b) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
-const segBoxes = (id) => { const pts = out.edges[id] || []; return pts.slice(1).map((q, i) => {
-  const p = pts[i]; return [Math.min(p[0], q[0]) - 1, Math.min(p[1], q[1]) - 1, Math.abs(p[0] - q[0]) + 2, Math.abs(p[1] - q[1]) + 2]; }); };
-const labelIds = Object.keys(out.labels);
-const settled = [];
-for (const id of labelIds) {
-  const l = out.labels[id];
-  const blocked = (b) => Object.values(out.nodes).some((n) => hit(b, n)) || settled.some((o) => hit(b, out.labels[o]));
-  if (blocked(l)) {
-    let best = null;
-    for (let r = 1; r <= 12 && !best; r += 1) {
-      for (const [ox, oy] of [[0, r * 8], [0, -r * 8], [r * 8, 0], [-r * 8, 0], [r * 8, r * 8], [-r * 8, r * 8], [r * 8, -r * 8], [-r * 8, -r * 8]]) {
-        const b = [l[0] + ox, l[1] + oy, l[2], l[3]];
-        if (!blocked(b)) { best = b; break; }
+const segsOf = (id) => { const pts = out.edges[id] || []; return pts.slice(1).map((q, i) => [pts[i], q]); };
+const segBox = ([p, q]) => [Math.min(p[0], q[0]) - 0.5, Math.min(p[1], q[1]) - 0.5,
+  Math.abs(p[0] - q[0]) + 1, Math.abs(p[1] - q[1]) + 1];
+const allSegs = g.flows.flatMap((f) => segsOf(f.id).map((sg) => [f.id, sg]));
+const nodeBoxes = Object.values(out.nodes);
+const placedLabels = Object.entries(out.labels).filter(([id]) => !g.flows.some((f) => f.id === id))
+  .map(([, b]) => b);
+for (const f of g.flows) {
+  if (!f.label) continue;
+  const [w, h] = f.label;
+  const others = allSegs.filter(([id]) => id !== f.id);
+  const shared = (sg) => others.some(([, o]) => {
+    const [a, b2] = [segBox(sg), segBox(o)];
+    return hit(a, b2) && (a[2] < 2) === (b2[2] < 2);  // collinear overlap
+  });
+  const candidates = [];
+  segsOf(f.id).forEach((sg, i) => {
+    const [[x1, y1], [x2, y2]] = sg;
+    const horizontal = Math.abs(y1 - y2) < 0.5;
+    const len = horizontal ? Math.abs(x2 - x1) : Math.abs(y2 - y1);
+    const dir = horizontal ? Math.sign(x2 - x1) : Math.sign(y2 - y1);
+    for (const t of [8, 20, 40, Math.max(8, len / 2 - (horizontal ? w : h) / 2)]) {
+      if (horizontal) {
+        const x = dir > 0 ? x1 + t : x1 - t - w;
+        candidates.push({ i, sg, box: [x, y1 - h - 3, w, h] }, { i, sg, box: [x, y1 + 3, w, h] });
+      } else {
+        const y = dir > 0 ? y1 + t : y1 - t - h;
+        candidates.push({ i, sg, box: [x1 + 4, y, w, h] }, { i, sg, box: [x1 - 4 - w, y, w, h] });
       }
     }
-    if (best) out.labels[id] = best;
+  });
+  const score = (c) => {
+    if (nodeBoxes.some((n) => hit(c.box, n)) || placedLabels.some((l) => hit(c.box, l))) return Infinity;
+    const crossings = others.filter(([, o]) => hit(c.box, segBox(o))).length;
+    const ownSegs = segsOf(f.id).filter((sg, j) => j !== c.i && hit(c.box, segBox(sg))).length;
+    return crossings * 10 + ownSegs * 3 + (shared(c.sg) ? 8 : 0) + c.i * 2;
+  };
+  let best = null; let bestScore = Infinity;
+  for (const c of candidates) {
+    const sc = score(c);
+    if (sc < bestScore) { best = c; bestScore = sc; }
+    if (sc === 0) break;
   }
-  settled.push(id);
+  if (best) { out.labels[f.id] = best.box; placedLabels.push(best.box); }
 }
 
 // --- lanes and pool: bands split at the separators, spanning the whole drawing
