@@ -126,9 +126,17 @@ DIAGRAM_RE = re.compile(r"<bpmndi:BPMNDiagram\b.*?</bpmndi:BPMNDiagram>", re.S)
 def relayout(xml: str) -> str:
     """``xml`` with its diagram interchange replaced by the ELK layout; everything else unchanged."""
     graph = graph_of(xml)
-    new_di = di_xml(graph, run_elk(graph))
-    if not DIAGRAM_RE.search(xml):
+    old = DIAGRAM_RE.search(xml)
+    if not old:
         raise ValueError("no bpmndi:BPMNDiagram to replace")
+    # One pool with lanes, flow nodes and sequence flows is what the layout knows; refuse rather
+    # than silently drop the DI of anything else (expanded sub-processes, message flows, annotations).
+    drawn = {n["id"] for n in graph["nodes"] + graph["boundaries"]} | {f["id"] for f in graph["flows"]}
+    drawn |= {lane["id"] for lane in graph["lanes"]} | ({graph["pool"]["id"]} if graph["pool"] else set())
+    dropped = sorted(set(re.findall(r'bpmnElement="([^"]+)"', old.group(0))) - drawn - {graph["plane"]})
+    if dropped:
+        raise ValueError(f"the layout would drop the DI of {', '.join(dropped)} (not supported by relayout)")
+    new_di = di_xml(graph, run_elk(graph))
     return DIAGRAM_RE.sub(lambda _m: new_di, xml, count=1)
 
 

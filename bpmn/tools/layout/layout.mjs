@@ -110,6 +110,7 @@ const g2 = elkGraph(preset, {
   'elk.partitioning.activate': 'true',
   'elk.layered.cycleBreaking.strategy': 'INTERACTIVE',
   'elk.layered.crossingMinimization.forceNodeModelOrder': 'true',
+  'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
   'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
 });
 const childById = Object.fromEntries(g2.children.map((c) => [c.id, c]));
@@ -132,6 +133,17 @@ laneIds.forEach((lane, li) => {
   }));
 });
 g2.children = children;
+// Model order alone is not always kept by ELK; in-layer successor constraints state the order of
+// each column outright: lane 1's nodes, separator, lane 2's nodes, separator, ...
+const sepById = Object.fromEntries(children.filter((c) => c.id.startsWith('__sep')).map((c) => [c.id, c]));
+columns.forEach((k, ci) => {
+  const seq = [];
+  laneIds.forEach((lane, li) => {
+    order.filter((n) => (n.lane ?? null) === lane && columnOf[n.id] === ci).forEach((n) => seq.push(childById[n.id]));
+    if (li < laneIds.length - 1) seq.push(sepById[`__sep_${li}_${ci}`]);
+  });
+  seq.slice(1).forEach((c, j) => { c.layoutOptions['elk.layered.crossingMinimization.inLayerSuccOf'] = seq[j].id; });
+});
 return [await elk.layout(g2), separators];
 
 }
@@ -147,8 +159,8 @@ for (;;) {
   if (!separators.length || runs >= 6) break;
   const sepXs = separators[0].map((c) => second.children.find((x) => x.id === c.id))
     .map((c) => [c.x, c.x + c.width]);
-  const orphan = second.children.filter((c) => byId[c.id]
-    && !sepXs.some(([l, r]) => l < c.x + c.width && c.x < r));
+  const orphan = cols2.filter((k) => !sepXs.some(([l, r]) => l < k.right && k.left < r));
+  if (process.env.LAYOUT_DEBUG) console.error('run', runs, 'columns', columns.length, 'orphan columns', orphan.map((k) => k.ids));
   if (!orphan.length) break;
   [columns, columnOf] = [cols2, of2];
   from = Object.fromEntries(second.children.map((c) => [c.id, c]));
@@ -174,11 +186,7 @@ for (let tries = 0; tries < 3; tries += 1) {
   blocked.forEach((id) => northPorts.add(id));
   [second, separators] = await laneRun(from);
 }
-const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null, debug: { columns: columns.length } };
-const sepY = separators.map((chain) => chain.map((c) => second.children.find((x) => x.id === c.id).y));
-out.debug.sepY = sepY.map((ys) => [Math.min(...ys), Math.max(...ys)]);
-out.debug.sepX = separators[0].map((c) => Math.round(second.children.find((x) => x.id === c.id).x));
-out.debug.runs = runs; out.debug.col = Object.fromEntries(g.nodes.map((n) => [n.id, columnOf[n.id]]));
+const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null };
 for (const c of second.children) {
   if (c.id.startsWith('__sep')) continue;
   out.nodes[c.id] = [c.x, c.y, c.width, c.height];
@@ -394,5 +402,7 @@ if (g.pool) {
     out.lanes[l.id] = [POOL_X + POOL_HEADER, cuts[i] + dy, width - POOL_HEADER, cuts[i + 1] - cuts[i]];
   });
 }
-out.debug.north = [...northPorts];
+if (process.env.LAYOUT_DEBUG) {
+  for (const c of second.children) console.error(c.id, Math.round(c.x), Math.round(c.y), columnOf[c.id] ?? c.layoutOptions?.['elk.partitioning.partition'], c.layoutOptions?.['elk.layered.crossingMinimization.inLayerSuccOf'] || '');
+}
 process.stdout.write(JSON.stringify(out));
