@@ -332,6 +332,9 @@ for (const f of g.flows) {
 // of its own route that has room and is not shared with another flow, clear of shapes, other
 // labels and other flows.
 const hit = (a, b) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+const allSegsNow = () => g.flows.flatMap((f) => (out.edges[f.id] || []).slice(1).map((q, i) => [f.id, [out.edges[f.id][i], q]]));
+const crossesBox = (b, [p, q]) => Math.max(p[0], q[0]) > b[0] && Math.min(p[0], q[0]) < b[0] + b[2]
+  && Math.max(p[1], q[1]) > b[1] && Math.min(p[1], q[1]) < b[1] + b[3];
 const segsOf = (id) => { const pts = out.edges[id] || []; return pts.slice(1).map((q, i) => [pts[i], q]); };
 const segBox = ([p, q]) => [Math.min(p[0], q[0]) - 0.5, Math.min(p[1], q[1]) - 0.5,
   Math.abs(p[0] - q[0]) + 1, Math.abs(p[1] - q[1]) + 1];
@@ -376,6 +379,25 @@ for (const f of g.flows) {
     if (sc === 0) break;
   }
   if (best) { out.labels[f.id] = best.box; placedLabels.push(best.box); }
+}
+
+// Node labels crossed by a flow (a send-back loop leaving a gateway's bottom runs through the name
+// below it) move to the first free place around their shape: above, right, left, or further down.
+{
+  const segHits = (b) => allSegsNow().filter(([, sg]) => crossesBox(b, sg)).length;
+  for (const n of [...g.nodes, ...g.boundaries]) {
+    const l = out.labels[n.id];
+    if (!l || !segHits(l)) continue;
+    const [x, y, w, h] = out.nodes[n.id];
+    const [lw, lh] = [l[2], l[3]];
+    const cands = [[x + w / 2 - lw / 2, y - lh - 4], [x + w + 4, y + h / 2 - lh - 2], [x - lw - 4, y + h / 2 - lh - 2],
+      [x + w + 4, y + h + 2], [x - lw - 4, y + h + 2], [x + w / 2 - lw / 2, y + h + 18], [x + w + 4, y - lh - 2],
+      [x - lw - 4, y - lh - 2]].map(([cx, cy]) => [cx, cy, lw, lh]);
+    const others = Object.entries(out.labels).filter(([id]) => id !== n.id).map(([, b]) => b);
+    const free = cands.find((b) => !Object.values(out.nodes).some((nb) => hit(b, nb))
+      && !others.some((o) => hit(b, o)) && !segHits(b));
+    if (free) out.labels[n.id] = free;
+  }
 }
 
 // --- lanes and pool: bands split at the separators, spanning the whole drawing
