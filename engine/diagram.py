@@ -69,6 +69,8 @@ def element_states(platform, instance: ProcessInstance) -> dict[str, str]:
         elif st in (TaskState.READY, TaskState.STARTED):
             put(bpmn_id, "active")
         elif st == TaskState.WAITING:
+            if type(spec).__name__ == "BoundaryEvent":
+                continue  # armed while its host runs: neither the current step nor suspended
             definition = getattr(spec, "event_definition", None)
             waits_outside = type(definition).__name__ == "MessageEventDefinition" or \
                 type(spec).__name__ in ("ReceiveTask",)
@@ -237,8 +239,9 @@ def render(bundle: dict, key: str, states: dict[str, str], *, title: str = "",
             ty = cy - 7 * (len(lines) - 1) + 4
             sw = 3 if tag == "callActivity" or current else 1.5
             badge = ""
-            if current:  # a marker a reader finds without relying on colour alone
-                badge = (f'<circle class="current" cx="{x + w - 8:g}" cy="{y + 8:g}" r="5" fill="{stroke}"/>')
+            if current:  # a dashed halo a reader finds without relying on colour (boundary events sit on the border)
+                badge = (f'<rect class="current" x="{x - 6:g}" y="{y - 6:g}" width="{w + 12:g}" height="{h + 12:g}" '
+                         f'rx="14" ry="14" fill="none" stroke="{stroke}" stroke-width="2" stroke-dasharray="6 4"/>')
             out.append(f'<g {attrs}><rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="10" ry="10" '
                        f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
                        f'<text x="{cx:g}" y="{ty:g}" text-anchor="middle">{text}</text>{badge}</g>')

@@ -66,8 +66,9 @@ def test_hot_work_diagram_shows_the_path_taken_and_the_send_back(plant):
 
     nodes = {g.get("data-element-id"): g for g in svg.iter(f"{SVG}g") if g.get("data-state")}
     current = [i for i, g in nodes.items() if g.get("data-state") == "active"]
-    assert current and all(nodes[i].find(f"{SVG}circle[@class='current']") is not None
-                           for i in current if boxes[i].kind == "task")
+    assert current == ["hw_gas_analysis"]                              # its armed boundary events are not
+    assert nodes[current[0]].find(f"{SVG}rect[@class='current']") is not None          # marked beyond colour
+    assert nodes["gas_alarm_analysis"].get("data-state") == "none"
     assert nodes["hw_unit_review"].get("data-state") == "completed"
 
     # Flow names at their DI label bounds.
