@@ -12,6 +12,9 @@ from engine.config import Settings
 from engine.errors import AnjianError
 
 LIBRARY_SUFFIXES = (".bpmn", ".dmn", ".json")
+# Sub-folders of a library folder that hold tooling, not definitions: bpmn/tools has the generator
+# and its node layout tool (package.json, node_modules/ full of .json files that are no forms).
+TOOLING_FOLDERS = frozenset({"tools", "node_modules"})
 
 
 def _platform():
@@ -26,7 +29,8 @@ def _collect(paths: tuple[str, ...]) -> dict[str, bytes]:
         path = Path(raw)
         if not path.exists():
             raise click.UsageError(f"{raw}: no such file or folder")
-        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()
+                            and not TOOLING_FOLDERS & set(p.relative_to(path).parts[:-1])) if path.is_dir() else [path]
         for p in candidates:
             if p.suffix.lower() not in LIBRARY_SUFFIXES:
                 continue

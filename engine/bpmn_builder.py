@@ -3,7 +3,10 @@
 For tests, benchmarks and generating starting points of diagrams: the output is
 plain BPMN with lanes and DI (bpmn.io-based modelers open and draw it) using
 the SpiffWorkflow modeler's extension elements, so a designer can continue in
-a modeler. Layout is simple: columns in flow order, one band per lane.
+a modeler. Its own layout is a placeholder (columns in flow order, one band per lane,
+flows centre to centre); the plant library is laid out afterwards by ELK with
+``bpmn/tools/relayout.py``, which replaces only the DI (``engine/layout_check.py``
+says what a finished layout must satisfy).
 """
 from __future__ import annotations
 

@@ -30,6 +30,10 @@ def test_migrate_deploy_user_and_validate(cli, tmp_path):
     for name, text in permit_files().items():
         (lib / name).write_text(text, encoding="utf-8")
     assert "ok  permit" in cli("bpmn", "validate", str(lib)).stdout
+    # Tooling inside a library folder (the generator's node layout tool) is not deployed.
+    (lib / "tools" / "layout" / "node_modules" / "x").mkdir(parents=True)
+    (lib / "tools" / "layout" / "package.json").write_text('{"type": "module"}', encoding="utf-8")
+    (lib / "tools" / "layout" / "node_modules" / "x" / "package.json").write_text("{}", encoding="utf-8")
     out = cli("deploy", str(lib)).stdout
     assert "permit" in out and "v1" in out and "new version" in out
     assert "unchanged" in cli("deploy", str(lib)).stdout

@@ -22,6 +22,8 @@ def library_files() -> dict[str, bytes]:
     files = {}
     for folder in LIBRARY_DIRS:
         for path in sorted(folder.rglob("*")):
+            if "tools" in path.relative_to(folder).parts[:-1]:
+                continue  # the generator and its node layout tool (package.json), as the CLI skips them
             if path.is_file() and path.suffix in (".bpmn", ".dmn", ".json"):
                 files[path.name] = path.read_bytes()
     return files

@@ -1387,7 +1387,11 @@ BPMN["alert_response.bpmn"] = alert_response()
 # =========================================================================== write
 
 def main() -> None:
-    for folder, files in ((ROOT / "bpmn", {**BPMN, **DMN}), (ROOT / "forms", FORMS)):
+    # The builder's own DI is a placeholder; every diagram is laid out by ELK (bpmn/tools/relayout.py,
+    # needs node and `npm ci` in bpmn/tools/layout), which replaces only the bpmndi part.
+    from relayout import relayout
+    laid_out = {name: relayout(xml) for name, xml in BPMN.items()}
+    for folder, files in ((ROOT / "bpmn", {**laid_out, **DMN}), (ROOT / "forms", FORMS)):
         folder.mkdir(exist_ok=True)
         for name, content in files.items():
             (folder / name).write_text(content, encoding="utf-8")

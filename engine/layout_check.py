@@ -1,0 +1,240 @@
+"""Layout check of a BPMN diagram's DI: is it drawn as a careful designer would draw it?
+
+Reads only the XML (no browser, no node), so ``make test`` runs it over every diagram in
+``bpmn/`` and any diagram added later (the permit diagrams) goes through the same rules:
+
+- the first and last waypoint of each sequence flow lie on the border of its source and target
+  (rectangle for activities, the diamond outline for gateways, the circle for events);
+- no segment of a flow passes through a flow node other than its own source and target (a flow
+  leaving a boundary event must also not run back through the event's host: it leaves away);
+- at most one segment in twenty is diagonal;
+- label bounds (``BPMNLabel``) overlap neither a flow node nor another label;
+- every flow node lies inside the lane that lists it.
+
+``check_layout`` returns human-readable problems naming the file, the element and what is
+wrong; ``layout_figures`` returns the numbers behind them (used for before/after reports).
+"""
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+      "dc": "http://www.omg.org/spec/DD/20100524/DC",
+      "di": "http://www.omg.org/spec/DD/20100524/DI"}
+_BPMN = "{%s}" % NS["bpmn"]
+FLOW_NODES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
+              "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+              "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway",
+              "inclusiveGateway", "eventBasedGateway", "complexGateway"}
+BORDER_TOLERANCE = 2.0   # px a docking point may be off the outline (rounding to integers)
+MAX_DIAGONAL_SHARE = 1 / 20
+
+
+@dataclass
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+    kind: str  # "task", "gateway" or "event"
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+    def border_distance(self, px: float, py: float) -> float:
+        """How far (px) a point is from the outline of this shape."""
+        if self.kind == "event":
+            return abs(math.hypot(px - self.cx, py - self.cy) - self.w / 2)
+        if self.kind == "gateway":
+            # |dx|/a + |dy|/b = 1 is the diamond; the residue times the centre's distance to a
+            # side is the distance to that side's line.
+            a, b = self.w / 2, self.h / 2
+            r = abs(px - self.cx) / a + abs(py - self.cy) / b
+            return abs(r - 1) * a * b / math.hypot(a, b)
+        inside_x = self.x <= px <= self.x + self.w
+        inside_y = self.y <= py <= self.y + self.h
+        if inside_x and inside_y:
+            return min(px - self.x, self.x + self.w - px, py - self.y, self.y + self.h - py)
+        dx = max(self.x - px, 0, px - self.x - self.w)
+        dy = max(self.y - py, 0, py - self.y - self.h)
+        return math.hypot(dx, dy)
+
+    def crossed_by(self, a: tuple[float, float], b: tuple[float, float], margin: float = 1.0) -> bool:
+        """Whether segment a-b enters the interior of this box (shrunk by ``margin``)."""
+        x0, y0, x1, y1 = self.x + margin, self.y + margin, self.x + self.w - margin, self.y + self.h - margin
+        if x0 >= x1 or y0 >= y1:
+            return False
+        # Liang-Barsky clipping: does any part of the segment lie strictly inside?
+        (ax, ay), (bx, by) = a, b
+        dx, dy = bx - ax, by - ay
+        t0, t1 = 0.0, 1.0
+        for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+            if p == 0:
+                if q <= 0:
+                    return False
+            else:
+                t = q / p
+                if p < 0:
+                    t0 = max(t0, t)
+                else:
+                    t1 = min(t1, t)
+        return t1 - t0 > 1e-9
+
+
+@dataclass
+class Figures:
+    """Numbers of one diagram's layout."""
+    flows: int = 0
+    segments: int = 0
+    diagonal: int = 0
+    flows_through_shapes: int = 0
+    ends_off_border: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def diagonal_share(self) -> float:
+        return self.diagonal / self.segments if self.segments else 0.0
+
+
+def _kind(tag: str) -> str:
+    if tag.endswith("Event"):
+        return "event"
+    if tag.endswith("Gateway"):
+        return "gateway"
+    return "task"
+
+
+def _bounds(el) -> tuple[float, float, float, float] | None:
+    b = el.find("dc:Bounds", NS)
+    if b is None:
+        return None
+    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def _overlap(a, b) -> bool:
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
+    """Measure a diagram (a path or the XML text) and list its layout problems."""
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("<")):
+        path = Path(source)
+        name = name or path.name
+        root = ET.parse(path).getroot()
+    else:
+        name = name or "<diagram>"
+        root = ET.fromstring(source)
+    fig = Figures()
+    problems = fig.problems
+    elements = {el.get("id"): el for el in root.iter() if el.get("id")}
+    nodes = {i: el for i, el in elements.items() if el.tag.startswith(_BPMN) and el.tag[len(_BPMN):] in FLOW_NODES}
+    shapes, edges, labels = {}, {}, []
+    for plane in root.iter("{%s}BPMNPlane" % NS["bpmndi"]):
+        for s in plane.findall("bpmndi:BPMNShape", NS):
+            shapes[s.get("bpmnElement")] = s
+        for e in plane.findall("bpmndi:BPMNEdge", NS):
+            edges[e.get("bpmnElement")] = e
+    boxes: dict[str, Box] = {}
+    for nid, el in nodes.items():
+        b = _bounds(shapes[nid]) if nid in shapes else None
+        if b is None:
+            problems.append(f"{name}: {nid} has no shape bounds")
+            continue
+        boxes[nid] = Box(*b, _kind(el.tag[len(_BPMN):]))
+    host_of = {nid: el.get("attachedToRef") for nid, el in nodes.items() if el.get("attachedToRef")}
+
+    for flow in root.iter(f"{_BPMN}sequenceFlow"):
+        fid, src, tgt = flow.get("id"), flow.get("sourceRef"), flow.get("targetRef")
+        fig.flows += 1
+        edge = edges.get(fid)
+        if edge is None or src not in boxes or tgt not in boxes:
+            problems.append(f"{name}: flow {fid} has no edge or no source/target shape")
+            continue
+        pts = [(float(w.get("x")), float(w.get("y"))) for w in edge.findall("di:waypoint", NS)]
+        if len(pts) < 2:
+            problems.append(f"{name}: flow {fid} has fewer than two waypoints")
+            continue
+        off = []
+        d = boxes[src].border_distance(*pts[0])
+        if d > BORDER_TOLERANCE:
+            off.append(f"starts {d:.0f} px off the border of its source {src} ({boxes[src].kind}) at {pts[0]}")
+        d = boxes[tgt].border_distance(*pts[-1])
+        if d > BORDER_TOLERANCE:
+            off.append(f"ends {d:.0f} px off the border of its target {tgt} ({boxes[tgt].kind}) at {pts[-1]}")
+        if off:
+            fig.ends_off_border += 1
+            problems += [f"{name}: flow {fid} {o}" for o in off]
+        through = set()
+        for a, b in zip(pts, pts[1:]):
+            fig.segments += 1
+            if abs(a[0] - b[0]) > 0.5 and abs(a[1] - b[1]) > 0.5:
+                fig.diagonal += 1
+            for nid, box in boxes.items():
+                if nid in (src, tgt):
+                    continue
+                # A flow's own end may touch the boundary events sitting on its source's or
+                # target's border; a boundary event's flow must not run back through its host.
+                if host_of.get(nid) in (src, tgt) and nid not in (src, tgt):
+                    continue
+                if box.crossed_by(a, b):
+                    through.add(nid)
+        if src in host_of and boxes.get(host_of[src]) and any(
+                boxes[host_of[src]].crossed_by(a, b) for a, b in zip(pts, pts[1:])):
+            through.add(host_of[src])
+        if through:
+            fig.flows_through_shapes += 1
+            problems.append(f"{name}: flow {fid} ({src} -> {tgt}) passes through "
+                            + ", ".join(sorted(through)))
+    if fig.segments and fig.diagonal_share > MAX_DIAGONAL_SHARE:
+        problems.append(f"{name}: {fig.diagonal} of {fig.segments} flow segments are diagonal "
+                        f"({fig.diagonal_share:.0%}, at most {MAX_DIAGONAL_SHARE:.0%} allowed)")
+
+    # Labels: against every flow node and against each other.
+    for ref, di in list(shapes.items()) + list(edges.items()):
+        lab = di.find("bpmndi:BPMNLabel", NS)
+        if lab is not None and _bounds(lab) is not None:
+            labels.append((ref, _bounds(lab)))
+    for ref, lb in labels:
+        for nid, box in boxes.items():
+            if nid != ref and _overlap(lb, (box.x, box.y, box.w, box.h)):
+                problems.append(f"{name}: label of {ref} overlaps the shape of {nid}")
+    for i, (ra, la) in enumerate(labels):
+        for rb, lb in labels[i + 1:]:
+            if _overlap(la, lb):
+                problems.append(f"{name}: label of {ra} overlaps the label of {rb}")
+
+    # Lanes contain their flow nodes.
+    for lane in root.iter(f"{_BPMN}lane"):
+        lb = _bounds(shapes[lane.get("id")]) if lane.get("id") in shapes else None
+        if lb is None:
+            problems.append(f"{name}: lane {lane.get('id')} has no shape bounds")
+            continue
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            box = boxes.get(ref.text)
+            if box is None:
+                continue
+            if host_of.get(ref.text):
+                # A boundary event straddles its host's border; its centre must be in the lane.
+                inside = lb[0] <= box.cx <= lb[0] + lb[2] and lb[1] <= box.cy <= lb[1] + lb[3]
+            else:
+                inside = (lb[0] <= box.x and lb[1] <= box.y and box.x + box.w <= lb[0] + lb[2]
+                          and box.y + box.h <= lb[1] + lb[3])
+            if not inside:
+                problems.append(f"{name}: {ref.text} is drawn outside its lane {lane.get('id')} "
+                                f"'{lane.get('name')}'")
+    return fig
+
+
+def check_layout(source: str | Path, *, name: str | None = None) -> list[str]:
+    """The layout problems of a diagram (empty when it is drawn as the rules above ask)."""
+    return layout_figures(source, name=name).problems

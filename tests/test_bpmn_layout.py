@@ -1,0 +1,79 @@
+"""The library's diagrams are laid out as a designer draws BPMN (engine/layout_check.py).
+
+Every ``.bpmn`` in ``bpmn/`` (and any diagram added later) goes through the same check: flows dock
+on the outline of their shapes, run orthogonally, never through another shape, boundary-event
+flows leave away from their host, labels overlap nothing, lanes hold their nodes. Pure Python.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.layout_check import check_layout, layout_figures
+
+ROOT = Path(__file__).resolve().parent.parent
+DIAGRAMS = sorted((ROOT / "bpmn").glob("*.bpmn"))
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=[p.stem for p in DIAGRAMS])
+def test_diagram_is_laid_out_as_a_designer_would(path):
+    problems = check_layout(path)
+    assert not problems, "\n".join(problems)
+
+
+def _diagram(flow_points, *, gateway=False):
+    """A two-node diagram whose single flow has the given waypoints."""
+    target = ('<bpmn:exclusiveGateway id="b" />' if gateway else '<bpmn:task id="b" />')
+    tb = '<dc:Bounds x="300" y="115" width="50" height="50" />' if gateway else \
+        '<dc:Bounds x="300" y="100" width="100" height="80" />'
+    pts = "".join(f'<di:waypoint x="{x}" y="{y}" />' for x, y in flow_points)
+    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
+            '<bpmn:process id="p"><bpmn:task id="a" />' + target +
+            '<bpmn:task id="c" /><bpmn:sequenceFlow id="f" sourceRef="a" targetRef="b" /></bpmn:process>'
+            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
+            '<bpmndi:BPMNShape bpmnElement="a"><dc:Bounds x="0" y="100" width="100" height="80" /></bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNShape bpmnElement="b">{tb}</bpmndi:BPMNShape>'
+            '<bpmndi:BPMNShape bpmnElement="c"><dc:Bounds x="150" y="0" width="100" height="80" /></bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNEdge bpmnElement="f">{pts}</bpmndi:BPMNEdge>'
+            '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def test_the_check_accepts_a_docked_orthogonal_flow():
+    assert check_layout(_diagram([(100, 140), (300, 140)]), name="ok.bpmn") == []
+    assert check_layout(_diagram([(100, 140), (300, 140)], gateway=True), name="ok.bpmn") == []
+
+
+def test_the_check_names_file_flow_and_fault():
+    # Centre to centre, as the library was drawn before: off both borders and diagonal.
+    problems = check_layout(_diagram([(50, 140), (200, 40), (350, 140)]), name="x.bpmn")
+    text = "\n".join(problems)
+    assert "x.bpmn: flow f starts 40 px off the border of its source a" in text
+    assert "flow f ends 40 px off the border of its target b" in text
+    assert "x.bpmn: flow f (a -> b) passes through c" in text
+    assert "2 of 2 flow segments are diagonal" in text
+    # A flow that stops short of a gateway's diamond (on its bounding box corner) is off its outline.
+    problems = check_layout(_diagram([(100, 140), (300, 140), (300, 118)], gateway=True), name="g.bpmn")
+    assert any("ends" in p and "off the border of its target b (gateway)" in p for p in problems)
+
+
+def test_figures_count_segments():
+    fig = layout_figures(_diagram([(100, 140), (200, 140), (200, 141), (300, 141)]), name="y.bpmn")
+    assert (fig.flows, fig.segments, fig.diagonal, fig.flows_through_shapes) == (1, 3, 0, 0)
+
+
+def test_layout_changed_only_the_diagram_interchange():
+    """The committed diagrams are the generator's processes with ELK's DI: ids, flows and
+    properties are exactly what bpmn/tools/build_library.py writes (no node needed to check)."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bpmn" / "tools"))
+    import build_library
+
+    di = re.compile(r"<bpmndi:BPMNDiagram\b.*?</bpmndi:BPMNDiagram>", re.S)
+    for name, xml in build_library.BPMN.items():
+        committed = (ROOT / "bpmn" / name).read_text(encoding="utf-8")
+        assert di.sub("", committed) == di.sub("", xml), f"{name}: more than the DI differs from the generator"
