@@ -430,7 +430,7 @@ def serve(host, port, workers, threads):
                 app.extensions["anjian"].start_background()
             return app
 
-    click.echo(f"Anjian API on http://{host}:{port}  (docs: http://{host}:{port}/api/docs)")
+    click.echo(f"Anjian workspace on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     _App().run()
 
 
