@@ -74,7 +74,7 @@ def test_hot_work_permit_from_application_to_closure(page_as, live_server, size,
 
 def _field_errors(page, field: str) -> list[str]:
     """The messages shown beside a field of the task form."""
-    return page.locator(f"#task-form #root_{field}").locator(
+    return page.locator(f"#task-form [id^=root_{field}]").first.locator(
         "xpath=ancestor::div[contains(@class,'form-group')][1]").locator(".error-detail li").all_inner_texts()
 
 
@@ -139,6 +139,11 @@ def test_user_content_renders_as_text(page_as, live_server):
     row.first.click()
     prod.wait_for_selector("#task-form")
     assert f"DH-{xss}" in prod.locator(".task-facts").inner_text()
+    # if/then resolved in the browser (no eval): approving requires 已到作业现场 (on_site: const true).
+    answer(prod, "task-form", {"decision": ("select", "同意")})
+    submit(prod, "task-form")
+    prod.wait_for_selector("#task-form .error-detail li")
+    assert _field_errors(prod, "on_site") == ["必填"]
     # Sent back to the applicant: the application form shows the stored value as it was typed.
     answer(prod, "task-form", {"decision": ("select", "退回修改"), "comment": xss})
     complete_and_return(prod)
