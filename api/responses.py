@@ -989,3 +989,17 @@ class DefinitionDiff(Out):
     decisions = fields.Nested(DecisionDiff)
     files = fields.Nested(FileDiff)
 
+
+
+# --- startable processes (workspace 发起申请) ---------------------------------------------------------
+class StartableProcess(Out):
+    key = Str(required=True)
+    version = fields.Integer(required=True)
+    name = Str(required=True)
+    start_event = Str(required=True)
+    role = NStr(required=True, metadata={"description": "the role of the start event's lane (null: no lane)"})
+    form = Obj(required=True, metadata={"description": "JSON Schema of the start variables (area and "
+                                                       "department as choices) and the start form's fields"})
+
+
+StartableProcessList = items_of(StartableProcess, "StartableProcessList")

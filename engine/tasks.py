@@ -133,7 +133,16 @@ class TaskService:
             else:
                 conds.append(c[key] == param)
         col = c[SORTS[sort].key]
-        ordering = [col.asc() if order == "asc" else col.desc(), c.id]
+
+        def direction(expr):
+            # Only due_at can be NULL: a task without a deadline is the least urgent either way, so it
+            # comes last in both orders (SQLite and PostgreSQL put NULLs at opposite ends by default).
+            expr = expr.asc() if order == "asc" else expr.desc()
+            return expr.nulls_last() if sort == "due" else expr
+
+        # Equal deadlines (and none at all) in the order the tasks came, not by their random ids.
+        ties = [c.created_at] if sort == "due" else []
+        ordering = [direction(col), *ties, c.id]
         # The page is chosen on narrow rows (id, sort key, window count) and only its rows are
         # read in full: sorting and counting thousands of matches (a supervisor's queue) with
         # every summary column was half of the statement's time (bench/README.md, round 4).
@@ -142,7 +151,7 @@ class TaskService:
                 .offset(bindparam("p_offset")).limit(bindparam("p_limit")).subquery("page"))
         key = page.c.page_key
         stmt = (select(*SUMMARY_TABLE_COLUMNS, page.c.total).join(page, c.id == page.c.page_id)
-                .order_by(key.asc() if order == "asc" else key.desc(), page.c.page_id))
+                .order_by(direction(key), *ties, page.c.page_id))
         count_stmt = select(func.count()).select_from(TASK_TABLE).where(*conds)
         self._list_statements[shape] = (stmt, count_stmt)
         return stmt, count_stmt

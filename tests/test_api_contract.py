@@ -135,6 +135,8 @@ def _valid_requests(w) -> list[tuple]:
         ("GET", "/api/v1/me", {}, None, None, "worker1"),
         ("POST", "/api/v1/auth/session", {}, None, {"username": "worker1", "password": PASSWORD}, None),
         ("DELETE", "/api/v1/auth/session", {}, None, None, None),
+        ("GET", "/api/v1/me/startable-processes", {}, None, None, "worker1"),
+        ("GET", "/api/v1/me/startable-processes", {}, None, None, "safety1"),
         ("GET", "/api/v1/process-definitions", {}, None, None, "worker1"),
         ("GET", "/api/v1/process-definitions/{key}", {"key": "hot_work_permit"}, None, None, "designer1"),
         ("GET", "/api/v1/process-definitions/{key}/{version}/xml", {"key": "hot_work_permit", "version": 1},

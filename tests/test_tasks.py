@@ -123,3 +123,14 @@ def test_due_dates_priority_sorting_and_filters(api, permit):
     assert api.get("/api/v1/tasks?sort=name", "safety1").status_code == 422
     completed = api.get("/api/v1/tasks?state=completed&process_key=permit", "safety1").json
     assert completed["total"] == 4 and {x["completed_by"] for x in completed["items"]} == {"prod1", "leader1"}
+
+
+def test_sorting_by_due_puts_tasks_without_a_deadline_last(api, permit):
+    """The workspace lists my tasks soonest due first: an undated task must not push dated ones off page 1."""
+    dated = permit("D1")
+    _complete(api, "prod1", dated["active_tasks"][0]["id"], {"content": "焊接", "workers": 1})  # → site_check, PT2H
+    undated = [permit(f"U{i}")["active_tasks"][0]["id"] for i in range(4)]  # apply: no deadline
+    for order in ("asc", "desc"):
+        items = api.get(f"/api/v1/tasks?state=ready&process_key=permit&sort=due&order={order}", "safety1").json["items"]
+        assert [x["due_at"] is None for x in items] == [False] + [True] * 4, (order, items)
+        assert [x["id"] for x in items[1:]] == undated  # then in the order they came

@@ -74,6 +74,21 @@ class Session(MethodView):
         return response
 
 
+@blp.route("/me/startable-processes")
+class MyStartable(MethodView):
+    @blp.documents(200, R.StartableProcessList)
+    def get(self):
+        """The processes I may start (发起申请), each with its start form as JSON Schema.
+
+        Those whose start event is a plain start event in a lane of one of my roles (or in no lane);
+        message- and timer-started processes are the engine's.
+        """
+        from engine.startable import startable_processes
+
+        p = platform()
+        return {"items": startable_processes(p.db, p.runner, principal())}
+
+
 @blp.route("/me")
 class Me(MethodView):
     @blp.problems(404)

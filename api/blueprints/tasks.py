@@ -15,7 +15,11 @@ class Tasks(MethodView):
     @blp.arguments(TaskListArgs, location="query")
     @blp.documents(200, R.TaskPage)
     def get(self, args):
-        """Tasks with filters (mine=true: assigned to me or claimable by my roles in my scope)."""
+        """Tasks with filters (mine=true: assigned to me or claimable by my roles in my scope).
+
+        ``sort=due`` lists the soonest deadline first (``order=desc``: the latest first); tasks without a
+        deadline come last in both orders.
+        """
         return platform().tasks.list(principal(), **args)
 
 

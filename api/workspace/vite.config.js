@@ -2,10 +2,16 @@
 // timestamps), which tests/test_workspace_build.py checks through dist/build-manifest.json.
 import { defineConfig } from 'vite'
 import react from '@vitejs/plugin-react'
+import { fileURLToPath } from 'node:url'
 
 export default defineConfig({
   plugins: [react()],
   base: '/',
+  resolve: {
+    // @rjsf/core's test helper imports the ajv validator (ajv compiles schemas with new Function, which our
+    // CSP forbids): point it at our eval-free validator so ajv never enters the bundle.
+    alias: { '@rjsf/validator-ajv8': fileURLToPath(new URL('./src/components/forms/validator.js', import.meta.url)) },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -33,3 +33,16 @@ def test_workspace_login_page_loads_only_from_the_server(new_page, live_server, 
     assert not [e for e in console_errors if "401" not in e], console_errors
     # 360 px: no horizontal scroll.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_english_switch_is_kept_in_the_browser(new_page, live_server):
+    page = new_page("phone")
+    page.goto(f"{live_server.url}/")
+    page.wait_for_selector("input[name=username]")
+    assert page.locator("button[type=submit]").inner_text() == "登录"
+    page.get_by_role("button", name="EN").click()
+    assert page.locator("h1").inner_text() == "Anjian Workspace"
+    page.reload()
+    page.wait_for_selector("input[name=username]")
+    assert page.locator("button[type=submit]").inner_text() == "Sign in"
+    assert page.evaluate("document.documentElement.lang") == "en"

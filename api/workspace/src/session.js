@@ -20,8 +20,10 @@ function subscribe(fn) {
 
 function accept(session) {
   setCsrfToken(session.csrf_token)
-  set({ status: 'signed-in', me: session.user })
-  return session.user
+  // `name` is what views show (the contract's useMe() shape); the API calls it display_name.
+  const me = { ...session.user, name: session.user.display_name || session.user.username }
+  set({ status: 'signed-in', me })
+  return me
 }
 
 function signedOut() {
@@ -62,7 +64,7 @@ export function useSession() {
   return useSyncExternalStore(subscribe, () => state)
 }
 
-/** The current user {username, display_name, roles, department}, or null. */
+/** The current user {username, name, display_name, roles, department}, or null. */
 export function useMe() {
   return useSession().me
 }
