@@ -108,11 +108,14 @@ def page_as(new_page, live_server):
 
 
 @pytest.fixture
-def screenshot():
-    """screenshot(page, name) → docs/screenshots/<name>.png (the README's pictures)."""
+def screenshot(tmp_path_factory):
+    """screenshot(page, name) → <name>.png in a temporary folder, or in docs/screenshots/ (the README's
+    pictures) when ``ANJIAN_SCREENSHOTS=1``: a plain test run leaves the checkout as it was."""
+    folder = SCREENSHOTS if os.environ.get("ANJIAN_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
+
     def take(page, name: str, full_page: bool = False) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page, animations="disabled")
         return path
 
