@@ -37,8 +37,10 @@ run: $(STAMP)
 simulate: $(STAMP)
 	$(BIN)/anjian simulate --area tank-farm-3 --direct --duration 120
 
+# Test files run on TEST_JOBS processes (a file stays on one: its module fixtures start servers once).
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -151,7 +151,7 @@ def test_reseal_seals_unkeyed_chains_after_checking_them(api, platform, permit_d
     platform.migrate()
     assert not platform.audit.has_unsealed()
     assert api.get("/api/v1/audit/verify", "safety1").json == {"ok": True, "checked": 4, "broken_seq": None,
-                                                              "reason": None}
+                                                              "reason": None, "instance_id": None}
     # The resealed instance still takes steps: its chain grows from the new tip.
     task = api.get(f"/api/v1/tasks?instance_id={other['id']}&state=ready", "prod1").json["items"][0]
     assert api.post(f"/api/v1/tasks/{task['id']}/complete", "prod1",
