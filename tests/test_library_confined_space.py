@@ -227,3 +227,44 @@ def test_a_permit_that_ran_out_while_paused_cannot_be_re_entered(plant):
     assert plant.sees("leader1", iid) == ["撤离人员并处置"]
     plant.complete("leader1", iid, "cs_evacuate", EVACUATED)
     assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")
+
+
+# --------------------------------------------------------------------------- issue 14 §3: rules at their edges
+
+def test_a_gas_test_dated_in_the_future_is_refused(plant):
+    iid = approved(plant)
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, minutes_ago=-90))
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]               # back to the tester, no site check
+    data = plant.form("leader1", iid, "cs_gas_test")["data"]
+    assert "晚于当前时间" in data["gas_analysis_error"]
+    assert plant.variables(iid)["readings"] == []                        # not recorded
+    r = plant.try_complete("leader1", iid, "cs_gas_test", {**reading(plant), "gas_analysis_error": ""})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "gas_analysis_error"
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, minutes_ago=-1))   # within the 2-min tolerance
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
+    assert [r["pass"] for r in plant.variables(iid)["readings"]] == [True]
+
+
+def test_validity_counts_from_the_issue_not_from_the_entry(plant):
+    iid = approved(plant)                                                # issued Monday 09:00, 24 h
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["permit_expires_at"][:16]) == ("issued", "2026-03-03T09:00")
+    plant.later(days=4)                                                  # Friday
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant))
+    plant.complete("leader1", iid, "cs_site_check", SITE)
+    assert plant.sees("worker1", iid) == []                              # nobody goes in on an expired permit
+    assert plant.variables(iid)["permit_status"] == "expired"
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 0, "treatment": "收票"})
+    assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")
+    # A permit entered late still ends 24 h after its issue.
+    late = approved(plant)
+    plant.later(hours=20)
+    plant.complete("leader1", late, "cs_gas_test", reading(plant))
+    plant.complete("leader1", late, "cs_site_check", SITE)
+    assert plant.variables(late)["permit_expires_at"][:16] == "2026-03-07T09:00"
+    plant.later(hours=2, minutes=1)
+    plant.complete("leader1", late, "cs_reading", reading(plant, minutes_ago=0))
+    plant.later(hours=1, minutes=59)                                     # 24 h after the issue, 4 h in
+    assert plant.sees("worker1", late) == []
+    assert plant.sees("leader1", late) == ["撤离人员并处置"]

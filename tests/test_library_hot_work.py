@@ -445,3 +445,71 @@ def test_an_unknown_work_plan_number_is_refused_at_application(plant):
     assert plant.sees("prod1", iid) == ["作业单位审核"]
     v = plant.variables(iid)
     assert (v["work_plan_linked"], v["work_plan_ref"], v["work_plan_ref_error"]) == (False, "", "")
+
+
+# --------------------------------------------------------------------------- issue 14 §3: rules at their edges
+
+def test_a_gas_sample_dated_in_the_future_is_refused(plant):
+    iid = applied(plant)
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    # 90 minutes ahead: it would count as fresh until 11:00 and let work start long after the window.
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=-90))
+    assert plant.sees("leader1", iid) == ["动火分析"]                  # back to the analyst, no site check
+    data = plant.form("leader1", iid, "hw_gas_analysis")["data"]
+    assert "晚于当前时间" in data["gas_analysis_error"] and "2 分钟" in data["gas_analysis_error"]
+    v = plant.variables(iid)
+    assert (v["gas_results"], v["analysis_valid_until"]) == ([], "")    # not recorded, counts for nothing
+    # The reason is the process's: the analyst cannot clear it in the form.
+    r = plant.try_complete("leader1", iid, "hw_gas_analysis", {**gas(plant), "gas_analysis_error": ""})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "gas_analysis_error"
+    # Within the clock tolerance (gas_pass_threshold.dmn: 2 min) a sample is accepted.
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=-1.5))
+    assert plant.sees("leader1", iid) == ["作业现场确认"]
+    assert plant.form("leader1", iid, "hw_site_check")["data"]["gas_analysis_error"] == ""
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    assert [r["pass"] for r in plant.variables(iid)["gas_results"]] == [True]
+
+
+def test_a_future_sample_is_refused_also_at_the_reanalysis_after_an_alarm(plant):
+    iid = working(plant)
+    plant.message("emerg1", "gas_alarm", {"area": "warehouse"}, {"reason": "报警"})
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=-3))
+    assert plant.sees("safety1", iid) == []                            # nothing to approve on a future sample
+    assert plant.sees("leader1", iid) == ["动火分析"]
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("safety1", iid) == ["恢复作业审批（安全监督）"]
+
+
+def test_validity_counts_from_the_issue_not_from_the_start_of_work(plant):
+    iid = applied(plant)                                               # 二级: 72 h
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)            # issued Monday 09:00 UTC
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["issued_at"][:16], v["permit_expires_at"][:16]) == (
+        "issued", "2026-03-02T09:00", "2026-03-05T09:00")
+    plant.later(days=4)                                                # Friday: nobody has started yet
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == []                            # not usable: it ran out on Thursday
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    plant.complete("leader1", iid, "hw_withdraw", {"site_safe": True, "note": "过期未用，重新办票"})
+    assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "expired")
+
+
+def test_work_started_late_still_ends_at_the_validity_counted_from_the_issue(plant):
+    iid = applied(plant, "pipe-rack-a")                                # 一级: 8 h from the issue
+    plant.complete("prod1", iid, "hw_unit_review", APPROVE)
+    plant.complete("safety1", iid, "hw_safety_review", APPROVE)
+    plant.complete("safety2", iid, "hw_safety_approval", APPROVE)      # issued 09:00, valid until 17:00 UTC
+    plant.later(hours=5)                                               # work starts at 14:00
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant))
+    plant.complete("leader1", iid, "hw_site_check", SITE_OK)
+    v = plant.variables(iid)
+    assert (v["work_started_at"][:16], v["permit_expires_at"][:16]) == ("2026-03-02T14:00", "2026-03-02T17:00")
+    plant.later(hours=2, minutes=1)                                    # 16:01 UTC = 00:01 plant time: daily analysis
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("worker1", iid) == ["动火作业"]
+    plant.later(hours=1)                                               # 17:01: 8 h after the issue, 3 h of work
+    assert plant.sees("worker1", iid) == []
+    assert plant.sees("leader1", iid) == ["收回作业票"]
+    assert plant.variables(iid)["permit_status"] == "expired"

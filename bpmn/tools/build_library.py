@@ -581,9 +581,30 @@ DMN["gas_pass_threshold.dmn"] = dmn(
     "gas_pass_threshold", "动火分析合格标准（GB 30871-2022 5.3）",
     [{"label": "可燃介质爆炸下限 LEL（%）", "expr": "gas_lel_pct", "type": "number"}],
     [("可燃气体合格上限（体积分数 %）", "max_combustible_pct", "number"),
-     ("分析样品有效时间（分钟）", "sample_max_age_minutes", "number")],
-    [(["? >= 4"], ["0.5", "30"], "爆炸下限 ≥ 4 %：≤ 0.5 %"),
-     (["? < 4"], ["0.2", "30"], "爆炸下限 < 4 %：≤ 0.2 %")])
+     ("分析样品有效时间（分钟）", "sample_max_age_minutes", "number"),
+     ("采样时间允许超前的时钟误差（分钟）", "sample_clock_tolerance_minutes", "number")],
+    [(["? >= 4"], ["0.5", "30", "2"], "爆炸下限 ≥ 4 %：≤ 0.5 %；采样时间晚于当前时间 2 min 以上的样品不予采信"),
+     (["? < 4"], ["0.2", "30", "2"], "爆炸下限 < 4 %：≤ 0.2 %；采样时间晚于当前时间 2 min 以上的样品不予采信")])
+
+# A sample dated in the future would count as fresh for longer than the standard allows (GB 30871 5.3,
+# 6.5: sampled within 30 min *before* the start). Clocks of analysers and phones drift, so a sample
+# up to sample_clock_tolerance_minutes ahead is accepted; beyond it the analysis goes back to the
+# analyst with the reason in gas_analysis_error (read-only in the form) and is not recorded.
+SAMPLE_TIME_CHECK = (
+    "sample_ahead_minutes = (parse_datetime(sampled_at) - now()).total_seconds() / 60\n"
+    "if sample_ahead_minutes > sample_clock_tolerance_minutes:\n"
+    "    gas_analysis_error = ('采样时间 ' + sampled_at + ' 晚于当前时间 ' + str(round(sample_ahead_minutes)) +\n"
+    "                          ' 分钟（允许时钟误差 ' + str(sample_clock_tolerance_minutes) + ' 分钟）：'\n"
+    "                          '样品不予采信，请按实际采样时间重新填写')\n"
+    "else:\n"
+    "    gas_analysis_error = ''\n")
+
+
+def when_sample_time_ok(script: str) -> str:
+    """``script`` run only for a sample whose time is not in the future (SAMPLE_TIME_CHECK first);
+    a refused sample does not pass and is not recorded."""
+    body = "".join("    " + line + "\n" for line in script.rstrip("\n").split("\n"))
+    return SAMPLE_TIME_CHECK + "gas_pass = False\nif not gas_analysis_error:\n" + body
 
 SIMOPS_KINDS = [("gas_venting", "可燃气体排放"), ("flammable_draining", "可燃液体排放"),
                 ("solvent_cleaning", "溶剂清洗"), ("painting", "喷漆"), ("dust_sweeping", "扫尘"),
@@ -758,6 +779,8 @@ FORMS["gas_analysis.json"] = form("气体分析", {
     "toxic_within_limits": flag("有毒有害气体不超过职业接触限值"),
     "analyst": text("分析人"),
     "instrument_id": text("仪器编号", min_length=0),
+    "gas_analysis_error": text("采样时间核对结果", min_length=0, readOnly=True,
+                               description="超前于当前时间（超过时钟误差）的采样时间不予采信"),
 }, ["sampled_at", "sample_points", "combustible_pct", "analyst"])
 
 FORMS["hot_work_site_check.json"] = form("作业现场确认（当班班长）", {
@@ -805,7 +828,8 @@ def hot_work_permit() -> str:
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\n"
                                  "gas_results = []\nactive_permits_in_area = []\n"
-                                 "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False",
+                                 "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False\n"
+                                 "work_started_at = ''\ngas_analysis_error = ''",
                                  lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
@@ -843,13 +867,16 @@ def hot_work_permit() -> str:
     b.user("hw_leader_approval", "特级动火审批（主管领导）", lane=LEADER_IN_CHARGE, form="permit_review.json",
            props={"not_completed_by": "hw_apply,hw_unit_review,hw_safety_review", "priority": "90"})
     b.xor("approval_gw", "审批结论", default="Flow_approval_reject")
-    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()", lane=LEADER)
+    # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
+    # start of work: a permit issued on Monday is not usable on Friday.
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
     b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
            props={"not_completed_by": "hw_apply", "priority": "80"})
-    b.script("gas_check", "判定分析结果", ANALYSIS_VALID_UNTIL + (
+    b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
         "gas_pass = combustible_pct <= max_combustible_pct\n"
         "gas_results = gas_results + "
-        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]"), lane=LEADER)
+        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]")), lane=LEADER)
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
@@ -862,9 +889,8 @@ def hot_work_permit() -> str:
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
     b.script("work_start", "开始/恢复作业", (
-        "if not permit_expires_at:\n"
+        "if not work_started_at:\n"
         "    work_started_at = now().isoformat()\n"
-        "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
         "permit_status = 'active'\n"
         # A day boundary at or after the expiry never fires: the expiry ends the work first.
         "if daily_reanalysis and parse_datetime(analysis_valid_until) < parse_datetime(permit_expires_at):\n"
@@ -943,7 +969,8 @@ def hot_work_permit() -> str:
     b.flow("approval_gw", "reject", flow_id="Flow_approval_reject", name="不批准")
     b.chain("reject", "rejected")
     b.chain("issue", "hw_gas_analysis", "gas_check", "gas_gw")
-    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail", name="不合格，重新分析")
+    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+           name="不合格或采样时间无效，重新分析")
     b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
            flow_id="Flow_gas_to_site", name="合格")
     b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
@@ -970,11 +997,11 @@ def hot_work_permit() -> str:
         b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
         b.chain(f"stop_work_{suffix}", "suspend_stop")
     b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(permit_expires_at)",
+    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
            flow_id="Flow_resume_ok", name="同意恢复")
     # Suspended before the work ever started (during the first analysis or the site check): the
     # shift leader's site check before the start still has to happen.
-    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not permit_expires_at",
+    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
            flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
     b.chain("expired", "expire", "hw_withdraw", "withdrawn")
@@ -1036,6 +1063,8 @@ FORMS["confined_space_gas_test.json"] = form("受限空间气体检测", {
     "toxic_within_limits": flag("有毒有害气体不超过职业接触限值（GBZ 2.1）"),
     "toxic_readings": text("有毒气体读数（如 H2S、CO，mg/m³）", min_length=0),
     "analyst": text("检测人"),
+    "gas_analysis_error": text("采样时间核对结果", min_length=0, readOnly=True,
+                               description="超前于当前时间（超过时钟误差）的采样时间不予采信"),
 }, ["sampled_at", "oxygen_pct", "combustible_pct", "toxic_within_limits", "analyst"])
 
 FORMS["confined_space_site_check.json"] = form("进入前现场确认", {
@@ -1078,7 +1107,8 @@ def confined_space_permit() -> str:
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
         "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
-        "work_plan_ref = ''\nwork_plan_linked = False"), lane=WORKER)
+        "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''"),
+        lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
            props=APPLICANT_OVERRIDES)
     b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
@@ -1096,7 +1126,10 @@ def confined_space_permit() -> str:
              "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_within_limits\n"
              "readings = readings + [{'at': sampled_at, 'o2': oxygen_pct, 'combustible': combustible_pct, "
              "'pass': gas_pass, 'kind': '%s'}]")
-    b.script("gas_check", "判定检测结果", check % "pre_entry", lane=LEADER)
+    b.script("gas_check", "判定检测结果", when_sample_time_ok(check % "pre_entry"), lane=LEADER)
+    # Validity counts from the issue, not from the entry (GB 30871 4.16).
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
     b.xor("gas_gw", "检测合格?", default="Flow_cs_gas_ok")
     b.user("cs_site_check", "进入前现场确认", lane=LEADER, form="confined_space_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)"})
@@ -1107,9 +1140,8 @@ def confined_space_permit() -> str:
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
     b.script("work_start", "开始/恢复作业", (
-        "if not permit_expires_at:\n"
+        "if not work_started_at:\n"
         "    work_started_at = now().isoformat()\n"
-        "    permit_expires_at = (now() + hours(validity_hours)).isoformat()\n"
         "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()\n"
         "permit_status = 'active'"), lane=WORKER)
     # The entry log states who and what is inside now: it overrules the process's tally (none at the
@@ -1168,13 +1200,15 @@ def confined_space_permit() -> str:
     link_to_work_plan(b, "cs_apply", "cs_limits", "confined_space_permit", WORKER)
     b.chain("start", "init", "cs_apply")
     b.chain("cs_limits", "cs_gas_rule", "cs_isolation", "cs_approval", "approval_gw")
-    b.flow("approval_gw", "cs_gas_test", condition="decision == 'approve'", flow_id="Flow_cs_approve", name="同意")
+    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_approve", name="同意")
+    b.chain("issue", "cs_gas_test")
     b.flow("approval_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back",
            name="退回")
     b.flow("approval_gw", "reject", flow_id="Flow_cs_reject", name="不同意")
     b.chain("reject", "rejected")
     b.chain("cs_gas_test", "gas_check", "gas_gw")
-    b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail", name="不合格，重新检测")
+    b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail",
+           name="不合格或检测时间无效，重新检测")
     b.flow("gas_gw", "cs_site_check", flow_id="Flow_cs_gas_ok", name="合格")
     b.chain("cs_site_check", "start_check", "start_gw")
     b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_cs_start_expired", name="作业票已过期")
