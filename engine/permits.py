@@ -249,7 +249,7 @@ def _recorded_conflicts(variables: dict) -> list[dict]:
         else:
             out.append({"source": "review", "kind": c.get("kind"), "process_key": None, "instance_id": None,
                         "business_key": c.get("permit_ref") or None, "distance_m": c.get("distance_m"),
-                        "reason": None})
+                        "reason": c.get("reason")})
     return out
 
 

@@ -22,12 +22,13 @@ def reading(plant, o2=20.8, comb=0.1, toxic=True, minutes_ago=5):
 
 
 
-def approved(plant, **changes):
+def approved(plant, coordinator=None, **changes):
+    """Applied for, isolated and approved (``coordinator``: named when live hot work is in the area)."""
     iid = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
     plant.complete("worker1", iid, "cs_apply", {**APPLICATION, **changes})
     assert plant.sees("leader1", iid) == ["隔离、清洗、置换确认"]
     plant.complete("leader1", iid, "cs_isolation", ISOLATED)
-    plant.complete("prod1", iid, "cs_approval", APPROVE)
+    plant.complete("prod1", iid, "cs_approval", {**APPROVE, "coordinator": coordinator} if coordinator else APPROVE)
     return iid
 
 
@@ -268,3 +269,45 @@ def test_validity_counts_from_the_issue_not_from_the_entry(plant):
     plant.later(hours=1, minutes=59)                                     # 24 h after the issue, 4 h in
     assert plant.sees("worker1", late) == []
     assert plant.sees("leader1", late) == ["撤离人员并处置"]
+
+
+
+# --------------------------------------------------------------------------- issue 14 §2: SIMOPS from this side too
+
+def test_live_hot_work_in_the_area_is_listed_in_the_review_and_needs_a_coordinator(plant):
+    from tests.test_library_hot_work import working
+
+    hot = working(plant, "unit-1", equipment_id="P-101")
+    elsewhere = working(plant, "warehouse")
+    iid = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", iid, "cs_apply", {**APPLICATION, "equipment_id": "V-101", "painting_inside": True})
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    listed = plant.form("prod1", iid, "cs_approval")["data"]["active_permits_in_area"]
+    assert [(p["instance_id"], p["process_key"], p["forbidden"]) for p in listed] == [(hot, "hot_work_permit", False)]
+    assert elsewhere not in [p["instance_id"] for p in listed]
+    plant.complete("prod1", iid, "cs_approval", APPROVE)                  # no coordinator: blocked
+    assert plant.sees("prod1", iid) == ["作业单位审批"]
+    assert plant.sees("leader1", iid) == []
+    assert [c["instance_id"] for c in plant.variables(iid)["simops_conflicts"]] == [hot]
+    plant.complete("prod1", iid, "cs_approval", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.variables(iid)["permit_status"] == "issued"
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+
+
+def test_painting_inside_a_vessel_with_live_hot_work_on_it_is_blocked(plant):
+    from tests.test_library_hot_work import working
+
+    working(plant, "unit-1", equipment_id="V-101")
+    iid = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", iid, "cs_apply", {**APPLICATION, "equipment_id": "V-101", "painting_inside": True})
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    plant.complete("prod1", iid, "cs_approval", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.sees("prod1", iid) == ["作业单位审批"]                   # a coordinator does not clear 6.7
+    data = plant.form("prod1", iid, "cs_approval")["data"]
+    assert "6.7" in data["simops_refusal"] and "V-101" in data["simops_refusal"]
+    plant.complete("prod1", iid, "cs_approval", {"decision": "send_back", "comment": "动火结束后再涂装"})
+    # Without painting it is cross-work the coordinator clears.
+    plant.complete("worker1", iid, "cs_apply", {**APPLICATION, "equipment_id": "V-101", "painting_inside": False})
+    plant.complete("leader1", iid, "cs_isolation", ISOLATED)
+    plant.complete("prod1", iid, "cs_approval", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.variables(iid)["permit_status"] == "issued"

@@ -103,8 +103,14 @@ def test_first_grade_chain_segregates_duties_and_checks_simops(plant):
     assert [c["kind"] for c in plant.variables(iid)["simops_conflicts"]] == ["painting"]
     r = plant.try_complete("prod1", iid, "hw_unit_review", {"decision": "approve", "on_site": False})
     assert r.status_code == 422                                        # approvers approve at the site
+    # Painting within 10 m is forbidden (5.2.9): a coordinator does not clear it.
     plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调",
                                                     "nearby_operations": [{"kind": "painting", "distance_m": 5}]})
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    assert "5.2.9" in plant.form("prod1", iid, "hw_unit_review")["data"]["simops_refusal"]
+    # The painting moved 12 m away: no conflict left.
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "nearby_operations": [
+        {"kind": "painting", "distance_m": 12}]})
     assert plant.sees("safety1", iid) == ["安全管理部门审核"]
     plant.complete("safety1", iid, "hw_safety_review", APPROVE)
     r = plant.try_complete("safety1", iid, "hw_safety_approval", APPROVE)
@@ -513,3 +519,40 @@ def test_work_started_late_still_ends_at_the_validity_counted_from_the_issue(pla
     assert plant.sees("worker1", iid) == []
     assert plant.sees("leader1", iid) == ["收回作业票"]
     assert plant.variables(iid)["permit_status"] == "expired"
+
+
+
+# --------------------------------------------------------------------------- issue 14 §2: SIMOPS forbidden, both ways
+
+@pytest.mark.parametrize("kind, distance, clause", [
+    ("gas_venting", 20, "5.2.9"), ("flammable_draining", 14, "5.2.9"), ("blinding", 25, "7.6")])
+def test_what_the_standard_forbids_is_blocked_whatever_the_coordinator(plant, kind, distance, clause):
+    iid = applied(plant, "unit-1")
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调", "nearby_operations": [
+        {"kind": kind, "distance_m": distance, "permit_ref": "X-1"}]})
+    assert plant.sees("prod1", iid) == ["作业单位审核"]                 # still with the unit
+    assert plant.sees("safety1", iid) == []
+    data = plant.form("prod1", iid, "hw_unit_review")["data"]
+    assert clause in data["simops_refusal"] and "禁止" in data["simops_refusal"]
+    r = plant.try_complete("prod1", iid, "hw_unit_review", {**APPROVE, "simops_refusal": ""})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "simops_refusal"   # the process's, not the form's
+    # Outside the distance it is ordinary cross-work: listed, cleared by a coordinator.
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调", "nearby_operations": [
+        {"kind": kind, "distance_m": 31}]})
+    assert plant.sees("safety1", iid) == ["安全管理部门审核"]
+    assert plant.variables(iid)["simops_refusal"] == ""
+
+
+def test_hot_work_on_a_vessel_being_painted_inside_is_blocked(plant):
+    from tests.test_library_confined_space import approved
+
+    painting = approved(plant, equipment_id="V-101", painting_inside=True, coordinator=None)
+    assert plant.variables(painting)["permit_status"] == "issued"
+    iid = applied(plant, "unit-1", equipment_id="V-101")
+    plant.complete("prod1", iid, "hw_unit_review", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.sees("prod1", iid) == ["作业单位审核"]
+    assert "6.7" in plant.form("prod1", iid, "hw_unit_review")["data"]["simops_refusal"]
+    # Hot work on other equipment of the area: cross-work, cleared by the coordinator.
+    other = applied(plant, "unit-1", equipment_id="P-101")
+    plant.complete("prod1", other, "hw_unit_review", {**APPROVE, "coordinator": "赵协调"})
+    assert plant.sees("safety1", other) == ["安全管理部门审核"]

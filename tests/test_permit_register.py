@@ -115,7 +115,7 @@ def test_simops_conflicts_are_listed_both_ways(plant):
     assert "6.7" in conflicts[0]["reason"]
     assert row(plant, hot)["simops_conflicts"] == []                      # an application is not live yet
     plant.complete("leader1", cs, "cs_isolation", {"isolated": True, "energy_locked": True, "purged": True})
-    plant.complete("prod1", cs, "cs_approval", APPROVE)
+    plant.complete("prod1", cs, "cs_approval", {**APPROVE, "coordinator": "赵协调"})   # cross-work: coordinated
     assert [c["instance_id"] for c in row(plant, hot)["simops_conflicts"]] == [cs]
     # What the hot-work review itself recorded is listed too (reported nearby operations).
     other = applied(plant, "warehouse")

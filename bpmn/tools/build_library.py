@@ -612,13 +612,14 @@ SIMOPS_KINDS = [("gas_venting", "可燃气体排放"), ("flammable_draining", "�
 DMN["simops_distances.dmn"] = dmn(
     "simops_distances", "动火交叉作业最小距离（GB 30871-2022 5.2.9、7.6）",
     [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
-    [("冲突作业", "simops_kinds", "string"), ("最小距离（米）", "simops_min_m", "number")],
-    [(["-"], ['"gas_venting"', "30"], "30 m 内不得排放可燃气体"),
-     (["-"], ['"flammable_draining"', "15"], "15 m 内不得排放可燃液体"),
-     (["-"], ['"solvent_cleaning"', "10"], "10 m 内不得溶剂清洗"),
-     (["-"], ['"painting"', "10"], "10 m 内不得喷漆"),
-     (["-"], ['"dust_sweeping"', "10"], "10 m 内不得扫尘"),
-     (["-"], ['"blinding"', "30"], "30 m 内不得盲板抽堵")],
+    [("冲突作业", "simops_kinds", "string"), ("最小距离（米）", "simops_min_m", "number"),
+     ("距离内禁止（协调人不能放行）", "simops_forbidden", "boolean"), ("依据", "simops_clauses", "string")],
+    [(["-"], ['"gas_venting"', "30", "True", '"GB 30871-2022 5.2.9"'], "5.2.9：动火期间 30 m 内不应排放可燃气体"),
+     (["-"], ['"flammable_draining"', "15", "True", '"GB 30871-2022 5.2.9"'], "5.2.9：15 m 内不应排放可燃液体"),
+     (["-"], ['"solvent_cleaning"', "10", "True", '"GB 30871-2022 5.2.9"'], "5.2.9：10 m 内不应进行可燃性粉尘清扫、溶剂清洗"),
+     (["-"], ['"painting"', "10", "True", '"GB 30871-2022 5.2.9"'], "5.2.9：10 m 内不应喷漆"),
+     (["-"], ['"dust_sweeping"', "10", "True", '"GB 30871-2022 5.2.9"'], "5.2.9：10 m 内不应扫尘"),
+     (["-"], ['"blinding"', "30", "True", '"GB 30871-2022 7.6"'], "7.6：火灾爆炸危险场所盲板抽堵作业 30 m 内不应动火")],
     hit_policy="COLLECT")
 
 # Active permits of these processes in the same area are cross-work with a hot-work permit: the
@@ -626,9 +627,24 @@ DMN["simops_distances.dmn"] = dmn(
 DMN["simops_permits.dmn"] = dmn(
     "simops_permits", "动火交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7）",
     [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string")],
-    [(["-"], ['"hot_work_permit"', '"同一区域另一动火作业：交叉作业须指定协调人（4.7）"'], ""),
-     (["-"], ['"confined_space_permit"', '"同一区域受限空间作业：空间内动火时不得涂装，交叉作业须协调（6.7、4.7）"'], "")],
+    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
+     ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
+    [(["-"], ['"hot_work_permit"', '"同一区域另一动火作业：交叉作业须指定协调人（4.7）"', "False"], ""),
+     (["-"], ['"confined_space_permit"', '"同一区域受限空间作业：空间内动火时不得涂装，交叉作业须协调（6.7、4.7）"', "True"],
+      "6.7：同一设备（受限空间）内有涂装作业时禁止动火，协调人不能放行")],
+    hit_policy="COLLECT")
+
+# The same check from the confined-space side (issue 14 §2: it must not depend on which permit came
+# first): live hot work in the area is cross-work (4.7, a coordinator); painting inside a space
+# whose equipment has live hot work is forbidden (6.7), whatever a coordinator says.
+DMN["simops_confined_space.dmn"] = dmn(
+    "simops_confined_space", "受限空间交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7）",
+    [{"label": "空间内涂装", "expr": "painting_planned", "type": "boolean"}],
+    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
+     ("同一设备时禁止", "simops_permit_painting_forbidden", "boolean")],
+    [(["True"], ['"hot_work_permit"', '"同一区域动火作业：受限空间内动火时不得涂装（6.7），交叉作业须指定协调人（4.7）"',
+                 "True"], "6.7：同一设备（受限空间）有动火作业时禁止涂装"),
+     (["False"], ['"hot_work_permit"', '"同一区域动火作业：交叉作业须指定协调人（4.7）"', "False"], "4.7")],
     hit_policy="COLLECT")
 
 # Gas analysis is valid for the plant day it was sampled on ("every day before work", GB 30871 5.3);
@@ -643,17 +659,42 @@ DMN["hot_work_daily_analysis.dmn"] = dmn(
      (['"second"'], ["True", "8", "0"], "二级：72 h 有效，每日动火前重新分析")])
 
 # Scripts shared by the review and the approval check: active permits of the area from the engine.
-SIMOPS_LOOKUP = (
-    "active_permits_in_area = []\n"
-    "i = p = None\n"
-    "for i in range(len(simops_permit_processes)):\n"
-    "    for p in active_instances(simops_permit_processes[i], area):\n"
-    "        if p['variables'].get('permit_status') in ('issued', 'active', 'paused', 'suspended'):\n"
-    "            active_permits_in_area.append({'kind': 'active_permit', 'process_key': p['process_key'],\n"
-    "                                           'instance_id': p['id'], 'business_key': p['business_key'],\n"
-    "                                           'permit_status': p['variables'].get('permit_status'),\n"
-    "                                           'reason': simops_permit_reasons[i]})\n"
-    "del i, p\n")
+# A found permit is forbidden (not clearable by a coordinator) when the table says so for the pair,
+# both permits name the same equipment and the painting is planned: by the other permit (hot-work side,
+# `%s` = "p['variables'].get('painting_planned')") or by this one (confined-space side, "True": the
+# table's rule was already chosen by this permit's painting_planned).
+def simops_lookup(painting_of_other: str) -> str:
+    return (
+        "try:\n    own_equipment = equipment_id or ''\nexcept NameError:\n    own_equipment = ''\n"
+        "active_permits_in_area = []\n"
+        "i = p = None\n"
+        "for i in range(len(simops_permit_processes)):\n"
+        "    for p in active_instances(simops_permit_processes[i], area,\n"
+        "                              ('permit_status', 'equipment_id', 'painting_planned')):\n"
+        "        if p['variables'].get('permit_status') in ('issued', 'active', 'paused', 'suspended'):\n"
+        "            forbidden = bool(simops_permit_painting_forbidden[i] and own_equipment and\n"
+        "                             p['variables'].get('equipment_id') == own_equipment and %s)\n"
+        "            active_permits_in_area.append({'kind': 'active_permit', 'process_key': p['process_key'],\n"
+        "                                           'instance_id': p['id'], 'business_key': p['business_key'],\n"
+        "                                           'permit_status': p['variables'].get('permit_status'),\n"
+        "                                           'equipment_id': p['variables'].get('equipment_id'),\n"
+        "                                           'forbidden': forbidden, 'reason': simops_permit_reasons[i]})\n"
+        "del i, p, own_equipment\n") % painting_of_other
+
+
+SIMOPS_LOOKUP = simops_lookup("bool(p['variables'].get('painting_planned'))")
+CS_SIMOPS_LOOKUP = simops_lookup("True")
+# After the review: what is forbidden blocks the approval whatever the coordinator (the reason is
+# shown read-only in the review form as simops_refusal); other cross-work needs a coordinator (4.7).
+SIMOPS_DECIDE = (
+    "try:\n    coordinated = bool(coordinator)\nexcept NameError:\n    coordinated = False\n"
+    "simops_refusal = '；'.join([c['reason'] + ('（禁止：' + c['kind'] + ' ' + str(c['distance_m']) + ' m）'\n"
+    "                                          if c['kind'] != 'active_permit' else\n"
+    "                                          '（禁止：同一设备 ' + str(c['equipment_id']) + '，作业票 ' +\n"
+    "                                          str(c['business_key'] or c['instance_id']) + '）')\n"
+    "                             for c in simops_conflicts if c.get('forbidden')])\n"
+    "simops_blocked = bool(simops_refusal) or (len(simops_conflicts) > 0 and not coordinated)\n"
+    "del coordinated\n")
 # The end of the plant day in which the (last) analysis was sampled, as UTC text.
 ANALYSIS_VALID_UNTIL = (
     "plant_local = parse_datetime(sampled_at) + hours(plant_utc_offset_hours) - hours(workday_start_hour)\n"
@@ -728,6 +769,8 @@ def review_form(title, extra=None, required=None):
 
 
 FORMS["permit_review.json"] = review_form("作业票审批")
+SIMOPS_REFUSAL_FIELD = text("标准禁止的交叉作业（不能由协调人放行）", min_length=0, readOnly=True,
+                            description="GB 30871-2022 5.2.9、6.7、7.6：须停止或移开冲突作业，或退回、不同意")
 FORMS["hot_work_unit_review.json"] = review_form("作业单位审核（含交叉作业检查）", {
     "nearby_operations": {"type": "array", "title": "周边同时进行的作业", "items": {
         "type": "object", "title": "交叉作业", "required": ["kind", "distance_m"], "additionalProperties": False,
@@ -737,6 +780,12 @@ FORMS["hot_work_unit_review.json"] = review_form("作业单位审核（含交叉
             "permit_ref": text("作业票编号", min_length=0)}}},
     "coordinator": text("交叉作业协调人", min_length=0,
                         description="GB 30871-2022 4.7：交叉作业应指定专人统一协调"),
+    "simops_refusal": SIMOPS_REFUSAL_FIELD,
+})
+FORMS["confined_space_review.json"] = review_form("作业单位审批（含交叉作业检查）", {
+    "coordinator": text("交叉作业协调人", min_length=0,
+                        description="GB 30871-2022 4.7：交叉作业应指定专人统一协调"),
+    "simops_refusal": SIMOPS_REFUSAL_FIELD,
 })
 
 FORMS["hot_work_application.json"] = form("动火安全作业票申请", {
@@ -829,7 +878,7 @@ def hot_work_permit() -> str:
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\n"
                                  "gas_results = []\nactive_permits_in_area = []\n"
                                  "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False\n"
-                                 "work_started_at = ''\ngas_analysis_error = ''",
+                                 "work_started_at = ''\ngas_analysis_error = ''\nsimops_refusal = ''",
                                  lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
@@ -847,15 +896,20 @@ def hot_work_permit() -> str:
     b.script("simops_check", "交叉作业冲突检查", (
         "try:\n    reported_operations = nearby_operations\nexcept NameError:\n    reported_operations = []\n"
         "try:\n    coordinated = bool(coordinator)\nexcept NameError:\n    coordinated = False\n"
-        "limits = {}\n"
+        "limits = {}\nforbidden_kinds = {}\nreasons = {}\n"
         "for i in range(len(simops_kinds)):\n"
         "    limits[simops_kinds[i]] = simops_min_m[i]\n"
-        "simops_conflicts = [op for op in reported_operations\n"
+        "    forbidden_kinds[simops_kinds[i]] = simops_forbidden[i]\n"
+        "    reasons[simops_kinds[i]] = simops_clauses[i] + '：' + str(simops_min_m[i]) + ' m 内不应同时进行'\n"
+        "simops_conflicts = [{'kind': op['kind'], 'distance_m': op['distance_m'],\n"
+        "                     'permit_ref': op.get('permit_ref', ''), 'forbidden': forbidden_kinds[op['kind']],\n"
+        "                     'reason': reasons[op['kind']]}\n"
+        "                    for op in reported_operations\n"
         "                    if op['kind'] in limits and op['distance_m'] < limits[op['kind']]]\n"
         + SIMOPS_LOOKUP +  # again at decision time: a permit may have started during the review
         "simops_conflicts = simops_conflicts + active_permits_in_area\n"
-        "simops_blocked = len(simops_conflicts) > 0 and not coordinated\n"
-        "del limits, reported_operations, coordinated"), lane=PRODUCTION)
+        + SIMOPS_DECIDE +
+        "del limits, forbidden_kinds, reasons, reported_operations"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
     b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
     b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
@@ -946,7 +1000,7 @@ def hot_work_permit() -> str:
             "simops_rule", "simops_permit_rule", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
     b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
     b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_unit_simops", name="交叉作业冲突且无协调人")
+           flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
     b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
            flow_id="Flow_unit_ok", name="同意")
     b.flow("unit_gw", "reject", flow_id="Flow_unit_reject", name="不同意")
@@ -1033,6 +1087,7 @@ FORMS["confined_space_application.json"] = form("受限空间安全作业票申�
     "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
     "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
     "purpose": text("作业内容", min_length=2),
+    "painting_inside": flag("空间内涂装（喷漆、刷漆）", description="GB 30871-2022 6.7：受限空间内动火时不得涂装"),
     "former_media": text("原有介质", min_length=1),
     "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
     "oxygen_rich_space": flag("富氧环境"),
@@ -1107,7 +1162,8 @@ def confined_space_permit() -> str:
     b.script("init", "作业票登记", (
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
         "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
-        "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''"),
+        "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''\n"
+        "simops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\npainting_planned = False"),
         lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
            props=APPLICANT_OVERRIDES)
@@ -1115,8 +1171,19 @@ def confined_space_permit() -> str:
     b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
            props={"not_completed_by": "cs_apply"})
-    b.user("cs_approval", "作业单位审批", lane=PRODUCTION, form="permit_review.json",
+    # The SIMOPS check from this side too: live hot work in the area (the hot-work review does the same).
+    b.script("cs_painting", "空间内涂装?", (
+        "try:\n    painting_planned = bool(painting_inside)\nexcept NameError:\n    painting_planned = False\n"
+        # SpiffWorkflow merges a COLLECT table's output lists into the lists already in the data
+        # (DeepMerge): after a send-back the table is evaluated again, so clear them first.
+        "simops_permit_processes = []\nsimops_permit_reasons = []\nsimops_permit_painting_forbidden = []"),
+        lane=PRODUCTION)
+    b.business_rule("cs_simops_rule", "交叉作业票类别", "simops_confined_space", lane=PRODUCTION)
+    b.script("cs_simops_lookup", "查询区域内在办作业票", CS_SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.user("cs_approval", "作业单位审批", lane=PRODUCTION, form="confined_space_review.json",
            props={"not_completed_by": "cs_apply", "priority": "70"})
+    b.script("cs_simops_check", "交叉作业冲突检查", CS_SIMOPS_LOOKUP +  # again: a permit may have started meanwhile
+             "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE, lane=PRODUCTION)
     b.xor("approval_gw", "审批结论", default="Flow_cs_reject")
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
@@ -1199,8 +1266,12 @@ def confined_space_permit() -> str:
 
     link_to_work_plan(b, "cs_apply", "cs_limits", "confined_space_permit", WORKER)
     b.chain("start", "init", "cs_apply")
-    b.chain("cs_limits", "cs_gas_rule", "cs_isolation", "cs_approval", "approval_gw")
-    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_approve", name="同意")
+    b.chain("cs_limits", "cs_gas_rule", "cs_isolation", "cs_painting", "cs_simops_rule", "cs_simops_lookup",
+            "cs_approval", "cs_simops_check", "approval_gw")
+    b.flow("approval_gw", "issue", condition="decision == 'approve' and not simops_blocked", flow_id="Flow_cs_approve",
+           name="同意")
+    b.flow("approval_gw", "cs_simops_lookup", condition="decision == 'approve' and simops_blocked",
+           flow_id="Flow_cs_simops", name="标准禁止的交叉作业，或冲突无协调人")
     b.chain("issue", "cs_gas_test")
     b.flow("approval_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back",
            name="退回")
