@@ -13,9 +13,25 @@ import ProblemBanner from '../components/ProblemBanner.jsx'
 import SchemaForm, { pickDeclared, submittable } from '../components/forms/SchemaForm.jsx'
 import { toExtraErrors } from '../components/forms/serverErrors.js'
 import { processNames } from '../components/tasks/processNames.js'
+import { useDirectory } from '../components/directory.js'
+import CaseSummary from '../components/tasks/CaseSummary.jsx'
 import '../styles/tasks.css'
 
 export const routes = [{ path: '/tasks/:id', title: 'nav.tasks', nav: false }]
+
+/** After a task: what happens next (the instance's open tasks), so nobody wonders whether it worked. */
+async function nextStep(task, t) {
+  const done = t('task.completed', { name: task.name })
+  try {
+    const inst = await api(`/process-instances/${encodeURIComponent(task.instance_id)}`)
+    const open = (inst.active_tasks || []).map((x) => x.name).filter(Boolean)
+    if (open.length) return `${done}${t('task.next', { names: [...new Set(open)].join(t('task.list_sep')) })}`
+    if (inst.status === 'completed') return `${done}${t('task.finished')}`
+  } catch {
+    /* the instance may be out of my sight now; the plain message will do */
+  }
+  return done
+}
 
 export default function Task({ params, me }) {
   const t = useT()
@@ -25,7 +41,8 @@ export default function Task({ params, me }) {
   const [error, setError] = useState(null)
   const [extraErrors, setExtraErrors] = useState(undefined)
   const [names, setNames] = useState({})
-  useEffect(() => { processNames().then(setNames) }, [])
+  const dir = useDirectory()
+  useEffect(() => { processNames().then(setNames)}, [])
 
   const schema = task?.form || null
   useEffect(() => {
@@ -57,7 +74,7 @@ export default function Task({ params, me }) {
     setExtraErrors(undefined)
     try {
       await api(`/tasks/${encodeURIComponent(params.id)}/complete`, { method: 'POST', body: { data: submittable(schema, data) } })
-      toast(t('task.completed', { name: task.name }))
+      toast(await nextStep(task, t), 'ok', 8000)
       navigate('/tasks')
     } catch (err) {
       setError(err)
@@ -86,14 +103,16 @@ export default function Task({ params, me }) {
       <dl className="task-facts card">
         <div><dt>{t('task.process')}</dt><dd>{names[task.process_key] || task.process_key} <span className="muted">#{task.instance_id}</span></dd></div>
         {task.business_key ? <div><dt>{t('task.business_key')}</dt><dd>{task.business_key}</dd></div> : null}
-        {task.area ? <div><dt>{t('task.area')}</dt><dd>{task.area}</dd></div> : null}
+        {task.area ? <div><dt>{t('task.area')}</dt><dd>{dir.area(task.area)}</dd></div> : null}
         <div><dt>{t('task.status')}</dt><dd>
           {!ready ? <Badge tone="neutral">{t(`task.state.${task.state}`)}</Badge>
-            : task.assignee ? <Badge tone={mine ? 'info' : 'warn'}>{mine ? t('task.mine') : t('task.held_by', { user: task.assignee })}</Badge>
+            : task.assignee ? <Badge tone={mine ? 'info' : 'warn'}>{mine ? t('task.mine') : t('task.held_by', { user: dir.user(task.assignee) })}</Badge>
               : <Badge tone="neutral">{t('task.claimable')}</Badge>}
         </dd></div>
         {task.due_at && ready ? <div><dt>{t('task.due')}</dt><dd><Countdown until={task.due_at} /></dd></div> : null}
       </dl>
+      <p className="instance-link"><a href={`#/instances/${task.instance_id}`}>{t('task.see_instance')} →</a></p>
+      {ready ? <CaseSummary data={task.data} form={schema} /> : null}
       <ProblemBanner error={error} onClose={() => setError(null)} />
       {ready && !canWork ? <p className="muted">{t('task.not_yours')}</p> : null}
       {shownSchema ? (
