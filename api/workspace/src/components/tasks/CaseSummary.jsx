@@ -21,13 +21,20 @@ export default function CaseSummary({ data, form }) {
   if (!data) return null
   const asked = new Set(Object.keys(form?.properties || {}))
   const facts = FACTS.filter((k) => !asked.has(k) && show(data[k]) !== '')
-  const conflicts = Array.isArray(data.simops_conflicts) ? data.simops_conflicts : []
+  // simops_lookup fills active_permits_in_area before the first review; simops_check adds the reported
+  // nearby operations to simops_conflicts after it. Both, once each.
+  const seen = new Set()
+  const conflicts = [...(Array.isArray(data.simops_conflicts) ? data.simops_conflicts : []),
+    ...(Array.isArray(data.active_permits_in_area) ? data.active_permits_in_area : [])]
+    .filter((c) => c && typeof c === 'object')
+    .filter((c) => { const k = `${c.instance_id ?? ''}|${c.kind}|${c.reason}`; return seen.has(k) ? false : seen.add(k) })
   if (!facts.length && !conflicts.length) return null
   return (
     <>
       {conflicts.length ? (
         <div className="simops-warning" role="note">
           <strong>{t('case.simops')}</strong>
+          {asked.has('coordinator') ? <p>{t('case.simops_coordinator')}</p> : null}
           <ul>
             {conflicts.map((c, i) => (
               <li key={i}>{c.instance_id ? <a href={`#/instances/${c.instance_id}`}>#{c.instance_id}</a> : null} {c.reason}</li>
