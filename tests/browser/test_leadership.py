@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 from engine.hub.generate import generate
 
@@ -104,6 +105,10 @@ def test_boss_reads_the_assessment_with_the_records_behind_a_score(page_as, live
     page.goto(f"{base}#/assessment?period={PERIOD}")
     card = page.locator(f".lead-subject[data-subject='{top['subject']}']")
     card.wait_for()
+    # the department by its name (一车间 …), not its code (workshop-1)
+    names = {d["code"]: d["name"] for d in live_server.call("GET", "/api/v1/me/directory", "boss1").json()["departments"]}
+    assert top["subject"] in names
+    expect(card.locator("h3")).to_have_text(names[top["subject"]])
     shown = float(card.locator(".lead-score").get_attribute("data-score"))
     assert shown == top["score"]
     assert page.locator(".lead-subject").first.get_attribute("data-subject") == top["subject"]   # ranked first

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from uuid import uuid4
 
+import pytest
 import requests
 
 from tests.browser.test_board import APPLICATION, _complete, working_permit
@@ -35,10 +36,13 @@ def test_the_directory_names_codes_for_anyone_signed_in(live_server):
     assert anonymous.status_code == 401
 
 
-def test_the_reviewer_sees_names_the_application_and_what_comes_next(page_as, live_server):
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_reviewer_sees_names_the_application_and_what_comes_next(page_as, live_server, screenshot, size):
     iid = _applied(live_server)
-    prod = page_as("prod1", "phone")
+    prod = page_as("prod1", size)
     open_task_of(prod, iid)
+    prod.evaluate("window.scrollTo(0, 0)")
+    screenshot(prod, f"task-review-{size}", full_page=True)
     facts = prod.locator(".task-facts").inner_text()
     assert "备件仓库" in facts and "warehouse" not in facts
     summary = prod.locator(".case-summary")
@@ -56,7 +60,7 @@ def test_the_reviewer_sees_names_the_application_and_what_comes_next(page_as, li
     toast = prod.locator(".toast")
     toast.wait_for()
     assert re.search(r"“作业单位审核”已完成，下一步：动火分析", toast.inner_text()), toast.inner_text()
-    assert prod.evaluate("document.documentElement.scrollWidth") <= 360
+    assert prod.evaluate("document.documentElement.scrollWidth") <= prod.viewport_size["width"]
 
 
 def test_a_cross_work_conflict_is_said_before_the_review(page_as, live_server):
