@@ -63,7 +63,7 @@ def test_the_reviewer_sees_names_the_application_and_what_comes_next(page_as, li
     assert prod.evaluate("document.documentElement.scrollWidth") <= prod.viewport_size["width"]
 
 
-def test_a_cross_work_conflict_is_said_before_the_review(page_as, live_server):
+def test_a_cross_work_conflict_is_said_before_the_review(page_as, live_server, screenshot):
     first, _ = working_permit(live_server)          # hot work going on in the warehouse
     second = _applied(live_server)
     prod = page_as("prod1", "phone")
@@ -71,6 +71,7 @@ def test_a_cross_work_conflict_is_said_before_the_review(page_as, live_server):
     warning = prod.locator(".simops-warning")
     assert "交叉作业协调人" in warning.inner_text()   # the review form asks for one
     assert warning.locator(f'a[href="#/instances/{first}"]').count() == 1
+    screenshot(prod, "task-simops-phone")
     # Switched to English, the same page speaks English around the plant's own (Chinese) data.
     prod.locator("button.lang").click()
     assert "SIMOPS coordinator" in prod.locator(".simops-warning").inner_text()

@@ -37,7 +37,7 @@ export default function CaseSummary({ data, form }) {
           {asked.has('coordinator') ? <p>{t('case.simops_coordinator')}</p> : null}
           <ul>
             {conflicts.map((c, i) => (
-              <li key={i}>{c.instance_id ? <a href={`#/instances/${c.instance_id}`}>#{c.instance_id}</a> : null} {c.reason}</li>
+              <li key={i}>{c.instance_id ? <a href={`#/instances/${c.instance_id}`}>{c.business_key || `#${c.instance_id}`}</a> : null} {c.reason}</li>
             ))}
           </ul>
         </div>
