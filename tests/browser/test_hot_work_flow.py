@@ -113,6 +113,8 @@ def test_a_bad_value_is_shown_beside_its_field(page_as, live_server):
     shown = _field_errors(worker, "gas_lel_pct")
     assert shown and "150" in shown[0], shown  # the server's message, e.g. "150 is greater than the maximum of 100"
     assert worker.locator(".problem").is_visible()
+    banner = worker.locator(".problem").inner_text()   # says where to look, without raw paths a worker can't use
+    assert "标红" in banner and "gas_lel_pct" not in banner, banner
     assert worker.url.endswith(worker.url.split("#")[1])  # still on the task, nothing completed
     assert live_server.call("GET", f"/api/v1/tasks?instance_id={iid}&state=completed", "safety1").json()["total"] == 0
     worker.unroute("**/api/v1/tasks/*/complete")

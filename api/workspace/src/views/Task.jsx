@@ -77,9 +77,16 @@ export default function Task({ params, me }) {
       toast(await nextStep(task, t), 'ok', 8000)
       navigate('/tasks')
     } catch (err) {
-      setError(err)
       if (err.status === 422 && Array.isArray(err.problem?.errors)) {
-        setExtraErrors(toExtraErrors(err.problem.errors, { schema }).extraErrors)
+        const { extraErrors: placed, unplaced } = toExtraErrors(err.problem.errors, { schema })
+        setExtraErrors(placed)
+        // Messages shown beside their fields are not repeated up here as raw paths (data.gas_lel_pct):
+        // the banner says where to look and keeps only what has no field on the page.
+        const shown = err.problem.errors.length - unplaced.length
+        setError(shown ? Object.assign(Object.create(Object.getPrototypeOf(err)), err, {
+          problem: { ...err.problem, detail: t('task.fix_marked', { n: shown }), errors: unplaced } }) : err)
+      } else {
+        setError(err)
       }
       setBusy(false)
       window.scrollTo({ top: 0, behavior: 'smooth' })
