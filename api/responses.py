@@ -1003,3 +1003,20 @@ class StartableProcess(Out):
 
 
 StartableProcessList = items_of(StartableProcess, "StartableProcessList")
+
+
+# --- name directory (workspace: names instead of codes) ----------------------------------------------
+class DirectoryUser(Out):
+    username = Str(required=True)
+    display_name = Str(required=True)
+
+
+class DirectoryEntry(Out):
+    code = Str(required=True)
+    name = Str(required=True)
+
+
+class Directory(Out):
+    users = ListOf(DirectoryUser)
+    departments = ListOf(DirectoryEntry)
+    areas = ListOf(DirectoryEntry)

@@ -94,6 +94,22 @@ class OrganisationService:
         with self.db.session(write=False) as s:
             return [_department(d) for d in s.scalars(select(Department).order_by(Department.code))]
 
+    def directory(self) -> dict:
+        """Names for the codes every screen shows (users, departments, areas), for anyone signed in.
+
+        Only code → name: a worker reads "张工" and "备件仓库" where a row holds worker1 and warehouse;
+        roles, classifications and who is active stay with the admin endpoints.
+        """
+        with self.db.session(write=False) as s:
+            return {
+                "users": [{"username": u, "display_name": n or u}
+                          for u, n in s.execute(select(User.username, User.display_name).order_by(User.username))],
+                "departments": [{"code": c, "name": n}
+                                for c, n in s.execute(select(Department.code, Department.name).order_by(Department.code))],
+                "areas": [{"code": c, "name": n}
+                          for c, n in s.execute(select(Area.code, Area.name).order_by(Area.code))],
+            }
+
     def department(self, code: str) -> dict:
         """One department (404 when unknown)."""
         with self.db.session(write=False) as s:

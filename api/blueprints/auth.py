@@ -89,6 +89,16 @@ class MyStartable(MethodView):
         return {"items": startable_processes(p.db, p.runner, principal())}
 
 
+@blp.route("/me/directory")
+class MyDirectory(MethodView):
+    @blp.documents(200, R.Directory)
+    def get(self):
+        """Names for codes (users, departments, areas) that any signed-in user may read: the workspace shows
+        "张工 · 备件仓库" where rows hold worker1 and warehouse."""
+        principal()
+        return platform().organisation.directory()
+
+
 @blp.route("/me")
 class Me(MethodView):
     @blp.problems(404)

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 from engine.hub.generate import generate
 
@@ -104,6 +105,13 @@ def test_boss_reads_the_assessment_with_the_records_behind_a_score(page_as, live
     page.goto(f"{base}#/assessment?period={PERIOD}")
     card = page.locator(f".lead-subject[data-subject='{top['subject']}']")
     card.wait_for()
+    # a department of the organisation by its name (一车间 …), not its code (workshop-1); the generated
+    # history's own departments (workshop-3) have no name and show their code
+    names = {d["code"]: d["name"] for d in live_server.call("GET", "/api/v1/me/directory", "boss1").json()["departments"]}
+    named = [i["subject"] for i in api["items"] if i["subject"] in names]
+    assert named, [i["subject"] for i in api["items"]]
+    expect(page.locator(f".lead-subject[data-subject='{named[0]}'] h3")).to_have_text(names[named[0]])
+    expect(card.locator("h3")).to_have_text(names.get(top["subject"], top["subject"]))
     shown = float(card.locator(".lead-score").get_attribute("data-score"))
     assert shown == top["score"]
     assert page.locator(".lead-subject").first.get_attribute("data-subject") == top["subject"]   # ranked first

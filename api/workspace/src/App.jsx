@@ -62,7 +62,8 @@ function Header({ me, path }) {
         {nav.map((r) => {
           const active = path === r.path || path.startsWith(`${r.path}/`)
           return (
-            <a key={r.path} href={`#${r.path}`} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
+            <a key={r.path} href={`#${r.path}`} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}
+              onClick={() => setOpen(false)}>
               {t(r.title)}
             </a>
           )

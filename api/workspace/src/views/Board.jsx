@@ -9,6 +9,7 @@ import Page from '../components/Page.jsx'
 import Badge from '../components/Badge.jsx'
 import Countdown from '../components/Countdown.jsx'
 import ProblemBanner from '../components/ProblemBanner.jsx'
+import { useDirectory } from '../components/directory.js'
 import StatusBadge from '../components/board/StatusBadge.jsx'
 import StopWorkDialog from '../components/board/StopWorkDialog.jsx'
 import { LIVE, gasAge, permitTitle } from '../components/board/permitFormat.js'
@@ -55,6 +56,7 @@ function Conflicts({ permit }) {
 
 function PermitItem({ permit }) {
   const t = useT()
+  const dir = useDirectory()
   const gas = LIVE.includes(permit.status) ? gasAge(permit, t) : null
   return (
     <li className={`board-permit status-${permit.status}`} data-permit-id={permit.id}>
@@ -64,7 +66,7 @@ function PermitItem({ permit }) {
       </div>
       <div className="bp-where">
         {permit.location || t('board.no_location')}
-        <span className="muted"> · {permit.business_key || `#${permit.id}`} · {permit.applicant}</span>
+        <span className="muted"> · {permit.business_key || `#${permit.id}`} · {dir.user(permit.applicant)}</span>
       </div>
       <div className="bp-facts">
         {gas ? (
@@ -86,6 +88,7 @@ function PermitItem({ permit }) {
 
 function AreaCard({ area, permits, alerts, onStop }) {
   const t = useT()
+  const dir = useDirectory()
   const worst = COLOURS.find((c) => alerts.some((a) => a.grade === c))
   const working = permits.filter((p) => LIVE.includes(p.status)).length
   return (
@@ -94,7 +97,8 @@ function AreaCard({ area, permits, alerts, onStop }) {
         <div className="area-name">
           <h2>{area.name || area.code}</h2>
           <span className="muted">
-            {area.code}{permits.length ? ` · ${t('board.area_counts', { n: permits.length, live: working })}` : ''}
+            {[area.name ? dir.department(area.department) : area.code,
+              permits.length ? t('board.area_counts', { n: permits.length, live: working }) : ''].filter(Boolean).join(' · ')}
           </span>
         </div>
         <button type="button" className="danger stop-button" onClick={() => onStop(area)}
@@ -118,6 +122,7 @@ function AreaCard({ area, permits, alerts, onStop }) {
 
 function Alerts({ alerts }) {
   const t = useT()
+  const dir = useDirectory()
   return (
     <section className="board-panel" aria-labelledby="alerts-title">
       <h2 id="alerts-title">{t('board.alerts')} <span className="count">{alerts.length}</span></h2>
@@ -132,8 +137,8 @@ function Alerts({ alerts }) {
                 <li key={a.id} className={`alert-item alert-${c}`} data-alert-id={a.id}>
                   <div className="ai-title">{a.title || a.rule || a.kind}</div>
                   <div className="ai-facts">
-                    <span>{a.area || '—'}</span>
-                    <span>{t('board.owner')} {a.owner_department || '—'}</span>
+                    <span>{dir.area(a.area) || '—'}</span>
+                    <span>{t('board.owner')} {dir.department(a.owner_department) || '—'}</span>
                     {a.status === 'acknowledged' ? <Badge tone="info">{t('board.acknowledged')}</Badge> : null}
                     {a.deadline_at ? <span>{t('board.deadline')} <Countdown until={a.deadline_at} tick={1000} warnSeconds={600} /></span> : null}
                   </div>
@@ -149,6 +154,7 @@ function Alerts({ alerts }) {
 
 function Escalations({ items }) {
   const t = useT()
+  const dir = useDirectory()
   return (
     <section className="board-panel" aria-labelledby="esc-title">
       <h2 id="esc-title">{t('board.escalations')} <span className="count">{items.length}</span></h2>
@@ -163,7 +169,7 @@ function Escalations({ items }) {
                 <li key={e.task_id} className="esc-item" data-level={level}>
                   <div className="ai-title">{e.duty_title}</div>
                   <div className="ai-facts">
-                    <span>{e.department || '—'}</span>
+                    <span>{dir.department(e.department) || '—'}</span>
                     {e.due_at ? <Countdown until={e.due_at} tick={1000} /> : null}
                   </div>
                 </li>

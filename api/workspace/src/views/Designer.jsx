@@ -12,6 +12,7 @@ import Badge from '../components/Badge.jsx'
 import ProblemBanner from '../components/ProblemBanner.jsx'
 import BpmnDiagram from '../components/diagram/BpmnDiagram.jsx'
 import '../styles/designer.css'
+import { useDirectory } from '../components/directory.js'
 
 const ROLES = ['designer', 'admin']
 
@@ -161,6 +162,7 @@ function Upload({ onDeployed }) {
 
 export default function Designer() {
   const t = useT()
+  const dir = useDirectory()
   const { data, error, reload } = useApi('/process-definitions')
   return (
     <Page title={t('designer.title')}>
@@ -177,7 +179,7 @@ export default function Designer() {
               render: (d) => <a href={`#/designer/${encodeURIComponent(d.key)}`} onClick={(e) => e.stopPropagation()}>{d.name || d.key}</a> },
             { key: 'key', title: t('designer.key'), render: (d) => <code>{d.key}</code> },
             { key: 'version', title: t('designer.latest'), render: (d) => `v${d.version}` },
-            { key: 'deployed_at', title: t('designer.deployed_at'), render: (d) => `${when(d.deployed_at)} · ${d.deployed_by || ''}` },
+            { key: 'deployed_at', title: t('designer.deployed_at'), render: (d) => `${when(d.deployed_at)} · ${dir.user(d.deployed_by) || ''}` },
           ]}
         />
       ) : null}
@@ -286,6 +288,7 @@ export function DiffView({ diff }) {
 
 export function ProcessVersions({ params, query }) {
   const t = useT()
+  const dir = useDirectory()
   const key = params.key
   const { data, error } = useApi(`/process-definitions/${encodeURIComponent(key)}`)
   const versions = data?.versions || []
@@ -320,7 +323,7 @@ export function ProcessVersions({ params, query }) {
             columns={[
               { key: 'version', title: t('designer.version'), className: 'primary-cell',
                 render: (v) => <a href={`#/designer/${encodeURIComponent(key)}/${v.version}`}>v{v.version} · {t('designer.view_diagram')}</a> },
-              { key: 'deployed_at', title: t('designer.deployed_at'), render: (v) => `${when(v.deployed_at)} · ${v.deployed_by || ''}` },
+              { key: 'deployed_at', title: t('designer.deployed_at'), render: (v) => `${when(v.deployed_at)} · ${dir.user(v.deployed_by) || ''}` },
               { key: 'content_hash', title: t('designer.hash'), render: (v) => <code title={v.content_hash}>{v.content_hash.slice(0, 10)}</code> },
             ]}
           />

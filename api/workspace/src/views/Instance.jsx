@@ -11,6 +11,7 @@ import Table from '../components/Table.jsx'
 import Badge from '../components/Badge.jsx'
 import ProblemBanner from '../components/ProblemBanner.jsx'
 import BpmnDiagram from '../components/diagram/BpmnDiagram.jsx'
+import { useDirectory } from '../components/directory.js'
 import '../styles/instance.css'
 
 export const routes = [
@@ -53,6 +54,7 @@ function elementNames(xml) {
 
 export function InstanceList({ query }) {
   const t = useT()
+  const dir = useDirectory()
   const process = query.get('process') || ''
   const status = query.get('status') || ''
   const bk = query.get('bk') || ''
@@ -119,7 +121,7 @@ export function InstanceList({ query }) {
               { key: 'business_key', title: t('instance.business_key'), render: (r) => r.business_key || '—' },
               { key: 'status', title: t('instance.status'), render: (r) => <StatusBadge status={r.status} /> },
               { key: 'version', title: t('instance.version'), render: (r) => `v${r.version}` },
-              { key: 'started_at', title: t('instance.started'), render: (r) => `${when(r.started_at)} · ${r.started_by || ''}` },
+              { key: 'started_at', title: t('instance.started'), render: (r) => `${when(r.started_at)} · ${dir.user(r.started_by) || ''}` },
             ]}
           />
           {pages > 1 ? (
@@ -166,6 +168,7 @@ function describe(e, names, t) {
 
 function Timeline({ events, names, brokenSeq }) {
   const t = useT()
+  const dir = useDirectory()
   if (!events?.length) return <p className="empty">{t('common.empty')}</p>
   return (
     <ol className="timeline">
@@ -173,7 +176,7 @@ function Timeline({ events, names, brokenSeq }) {
         <li key={e.seq} className={`timeline-item kind-${e.kind}${brokenSeq === e.seq ? ' broken' : ''}`}>
           <div className="timeline-head">
             <strong>{describe(e, names, t)}</strong>
-            <span className="muted">{e.actor}</span>
+            <span className="muted">{dir.user(e.actor)}</span>
           </div>
           <div className="muted timeline-at">
             <span>#{e.seq} · {when(e.at)}</span>
@@ -208,6 +211,7 @@ function VerifyResult({ verify, error }) {
 
 function AuditEvents({ id, brokenSeq }) {
   const t = useT()
+  const dir = useDirectory()
   const { data: events, error } = useApi(`/audit?instance_id=${id}&page_size=500`)
   if (error) {
     return error.status === 403 || error.status === 404
@@ -221,7 +225,7 @@ function AuditEvents({ id, brokenSeq }) {
       rowClassName={(e) => (brokenSeq === e.seq ? 'broken' : undefined)}
       columns={[
         { key: 'seq', title: t('instance.seq'), className: 'primary-cell', render: (e) => `#${e.seq} ${e.kind}` },
-        { key: 'actor', title: t('instance.actor') },
+        { key: 'actor', title: t('instance.actor'), render: (e) => dir.user(e.actor) },
         { key: 'at', title: t('instance.at'), render: (e) => when(e.at) },
         { key: 'hash', title: t('instance.hash'), render: (e) => <code title={e.hash}>{e.hash.slice(0, 12)}…</code> },
         { key: 'prev', title: t('instance.prev_hash'), render: (e) => <code title={e.prev_hash}>{e.prev_hash.slice(0, 12)}…</code> },
@@ -232,6 +236,7 @@ function AuditEvents({ id, brokenSeq }) {
 
 export default function InstanceView({ params }) {
   const t = useT()
+  const dir = useDirectory()
   const id = params.id
   const { data: inst, error } = usePoll(() => api(`/process-instances/${encodeURIComponent(id)}`), 15000, [id])
   const xmlPath = inst ? `/process-definitions/${encodeURIComponent(inst.process_key)}/${inst.version}/xml` : null
@@ -280,10 +285,10 @@ export default function InstanceView({ params }) {
             <div><dt>{t('instance.status')}</dt><dd><StatusBadge status={inst.status} /></dd></div>
             <div><dt>{t('instance.version')}</dt><dd title={inst.process_key}>v{inst.version}</dd></div>
             <div><dt>{t('instance.business_key')}</dt><dd>{inst.business_key || '—'}</dd></div>
-            <div><dt>{t('instance.started')}</dt><dd>{when(inst.started_at)} · {inst.started_by}</dd></div>
+            <div><dt>{t('instance.started')}</dt><dd>{when(inst.started_at)} · {dir.user(inst.started_by)}</dd></div>
             {inst.ended_at ? <div><dt>{t('instance.ended')}</dt><dd>{when(inst.ended_at)}</dd></div> : null}
             {inst.area || inst.department ? (
-              <div><dt>{t('instance.where')}</dt><dd>{[inst.department, inst.area].filter(Boolean).join(' · ')}</dd></div>
+              <div><dt>{t('instance.where')}</dt><dd>{[dir.department(inst.department), dir.area(inst.area)].filter(Boolean).join(' · ')}</dd></div>
             ) : null}
           </dl>
 

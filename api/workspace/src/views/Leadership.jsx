@@ -14,6 +14,7 @@ import Page from '../components/Page.jsx'
 import ProblemBanner from '../components/ProblemBanner.jsx'
 import Table from '../components/Table.jsx'
 import '../styles/leadership.css'
+import { useDirectory } from '../components/directory.js'
 
 // GET /reports/fusion and /assessments answer any signed-in user; the views are for these roles.
 const LEADERS = ['plant_leader', 'supervision', 'admin', 'department_head']
@@ -89,6 +90,7 @@ export default function Report({ query, me }) {
 
 function ReportBody({ period, me }) {
   const t = useT()
+  const dir = useDirectory()
   const [running, setRunning] = useState(false)
   const [runError, setRunError] = useState(null)
   const [stamp, setStamp] = useState(0) // bumps the chart URLs after a run
@@ -169,14 +171,14 @@ function ReportBody({ period, me }) {
           <Table rows={data.findings} rowKey={(r) => `${r.analysis}:${r.target}`} empty={t('leadership.none')} columns={[
             { key: 'target', title: t('leadership.col.target'), className: 'primary-cell' },
             { key: 'analysis', title: t('leadership.col.analysis'), render: (r) => t(`leadership.analysis.${r.analysis}`) },
-            { key: 'area', title: t('leadership.col.area'), render: (r) => r.area || '—' },
+            { key: 'area', title: t('leadership.col.area'), render: (r) => dir.area(r.area) || '—' },
             { key: 'summary', title: t('leadership.col.summary') },
           ]} />
           <h2>{t('leadership.recommendations')}</h2>
           <Table rows={data.recommendations} rowKey={(r) => r.id ?? `${r.kind}:${r.target}`} empty={t('leadership.none')} columns={[
             { key: 'text', title: t('leadership.col.text'), className: 'primary-cell' },
             { key: 'target', title: t('leadership.col.target') },
-            { key: 'department', title: t('leadership.col.department'), render: (r) => r.department || '—' },
+            { key: 'department', title: t('leadership.col.department'), render: (r) => dir.department(r.department) || '—' },
             { key: 'status', title: t('leadership.col.status'), render: (r) => <Badge tone="info">{r.status}</Badge> },
             { key: 'instance_id', title: t('leadership.col.instance'),
               render: (r) => (r.instance_id ? <a href={`#/instances/${r.instance_id}`}>#{r.instance_id}</a> : '—') },
@@ -184,7 +186,7 @@ function ReportBody({ period, me }) {
           <h2>{t('leadership.focus_items')}</h2>
           <Table rows={data.focus_items} rowKey={(r) => r.id ?? `${r.target_kind}:${r.target}`} empty={t('leadership.none')} columns={[
             { key: 'target', title: t('leadership.col.target'), className: 'primary-cell' },
-            { key: 'area', title: t('leadership.col.area'), render: (r) => r.area || '—' },
+            { key: 'area', title: t('leadership.col.area'), render: (r) => dir.area(r.area) || '—' },
             { key: 'reason', title: t('leadership.col.reason') },
             { key: 'status', title: t('leadership.col.status'), render: (r) => <Badge tone="warn">{r.status}</Badge> },
           ]} />
@@ -364,12 +366,13 @@ function AssessmentBody({ period, level }) {
 
 function SubjectCard({ item, period, level }) {
   const t = useT()
+  const dir = useDirectory()
   const score = item.score
   return (
     <li className="card lead-subject" data-subject={item.subject}>
       <header className="lead-subject-head">
         <Badge tone={item.rank === 1 ? 'ok' : 'neutral'}>{item.rank ? t('leadership.rank', { rank: item.rank }) : '—'}</Badge>
-        <h3>{item.subject}</h3>
+        <h3>{level === 'person' ? dir.user(item.subject) : dir.department(item.subject)}</h3>
         <b className="lead-score" data-score={score ?? ''}>{score === null || score === undefined ? t('leadership.no_data') : num(score, 1)}</b>
       </header>
       <div className="lead-bar" aria-hidden="true"><span style={{ width: `${Math.max(0, Math.min(100, score || 0))}%` }} /></div>

@@ -1,5 +1,6 @@
 // 我的作业票: the permits I applied for or hold a task of, with their status and the validity left.
 import { api } from '../api.js'
+import { navigate } from '../router.js'
 import { useT } from '../i18n.js'
 import { usePoll } from '../hooks.js'
 import Page from '../components/Page.jsx'
@@ -26,6 +27,7 @@ export default function Permits() {
           rows={rows}
           empty={t('permits.empty')}
           rowClassName={(r) => `permit-row status-${r.status}`}
+          onRowClick={(r) => navigate(`/instances/${r.id}`)}
           columns={[
             {
               key: 'title', title: t('permits.col.permit'), className: 'primary-cell',

@@ -13,9 +13,25 @@ import ProblemBanner from '../components/ProblemBanner.jsx'
 import SchemaForm, { pickDeclared, submittable } from '../components/forms/SchemaForm.jsx'
 import { toExtraErrors } from '../components/forms/serverErrors.js'
 import { processNames } from '../components/tasks/processNames.js'
+import { useDirectory } from '../components/directory.js'
+import CaseSummary from '../components/tasks/CaseSummary.jsx'
 import '../styles/tasks.css'
 
 export const routes = [{ path: '/tasks/:id', title: 'nav.tasks', nav: false }]
+
+/** After a task: what happens next (the instance's open tasks), so nobody wonders whether it worked. */
+async function nextStep(task, t) {
+  const done = t('task.completed', { name: task.name })
+  try {
+    const inst = await api(`/process-instances/${encodeURIComponent(task.instance_id)}`)
+    const open = (inst.active_tasks || []).map((x) => x.name).filter(Boolean)
+    if (open.length) return `${done}${t('task.next', { names: [...new Set(open)].join(t('task.list_sep')) })}`
+    if (inst.status === 'completed') return `${done}${t('task.finished')}`
+  } catch {
+    /* the instance may be out of my sight now; the plain message will do */
+  }
+  return done
+}
 
 export default function Task({ params, me }) {
   const t = useT()
@@ -25,7 +41,8 @@ export default function Task({ params, me }) {
   const [error, setError] = useState(null)
   const [extraErrors, setExtraErrors] = useState(undefined)
   const [names, setNames] = useState({})
-  useEffect(() => { processNames().then(setNames) }, [])
+  const dir = useDirectory()
+  useEffect(() => { processNames().then(setNames)}, [])
 
   const schema = task?.form || null
   useEffect(() => {
@@ -57,12 +74,19 @@ export default function Task({ params, me }) {
     setExtraErrors(undefined)
     try {
       await api(`/tasks/${encodeURIComponent(params.id)}/complete`, { method: 'POST', body: { data: submittable(schema, data) } })
-      toast(t('task.completed', { name: task.name }))
+      toast(await nextStep(task, t), 'ok', 8000)
       navigate('/tasks')
     } catch (err) {
-      setError(err)
       if (err.status === 422 && Array.isArray(err.problem?.errors)) {
-        setExtraErrors(toExtraErrors(err.problem.errors, { schema }).extraErrors)
+        const { extraErrors: placed, unplaced } = toExtraErrors(err.problem.errors, { schema })
+        setExtraErrors(placed)
+        // Messages shown beside their fields are not repeated up here as raw paths (data.gas_lel_pct):
+        // the banner says where to look and keeps only what has no field on the page.
+        const shown = err.problem.errors.length - unplaced.length
+        setError(shown ? Object.assign(Object.create(Object.getPrototypeOf(err)), err, {
+          problem: { ...err.problem, detail: t('task.fix_marked', { n: shown }), errors: unplaced } }) : err)
+      } else {
+        setError(err)
       }
       setBusy(false)
       window.scrollTo({ top: 0, behavior: 'smooth' })
@@ -86,14 +110,16 @@ export default function Task({ params, me }) {
       <dl className="task-facts card">
         <div><dt>{t('task.process')}</dt><dd>{names[task.process_key] || task.process_key} <span className="muted">#{task.instance_id}</span></dd></div>
         {task.business_key ? <div><dt>{t('task.business_key')}</dt><dd>{task.business_key}</dd></div> : null}
-        {task.area ? <div><dt>{t('task.area')}</dt><dd>{task.area}</dd></div> : null}
+        {task.area ? <div><dt>{t('task.area')}</dt><dd>{dir.area(task.area)}</dd></div> : null}
         <div><dt>{t('task.status')}</dt><dd>
           {!ready ? <Badge tone="neutral">{t(`task.state.${task.state}`)}</Badge>
-            : task.assignee ? <Badge tone={mine ? 'info' : 'warn'}>{mine ? t('task.mine') : t('task.held_by', { user: task.assignee })}</Badge>
+            : task.assignee ? <Badge tone={mine ? 'info' : 'warn'}>{mine ? t('task.mine') : t('task.held_by', { user: dir.user(task.assignee) })}</Badge>
               : <Badge tone="neutral">{t('task.claimable')}</Badge>}
         </dd></div>
         {task.due_at && ready ? <div><dt>{t('task.due')}</dt><dd><Countdown until={task.due_at} /></dd></div> : null}
       </dl>
+      <p className="instance-link"><a href={`#/instances/${task.instance_id}`}>{t('task.see_instance')} →</a></p>
+      {ready ? <CaseSummary data={task.data} form={schema} /> : null}
       <ProblemBanner error={error} onClose={() => setError(null)} />
       {ready && !canWork ? <p className="muted">{t('task.not_yours')}</p> : null}
       {shownSchema ? (

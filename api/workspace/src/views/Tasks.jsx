@@ -11,6 +11,7 @@ import Badge from '../components/Badge.jsx'
 import ProblemBanner from '../components/ProblemBanner.jsx'
 import Countdown, { useNow } from '../components/Countdown.jsx'
 import { processNames } from '../components/tasks/processNames.js'
+import { useDirectory } from '../components/directory.js'
 import '../styles/tasks.css'
 
 export const routes = [{ path: '/tasks', title: 'nav.tasks', nav: true, order: 10 }]
@@ -33,8 +34,9 @@ export default function Tasks({ me }) {
   const [pages, setPages] = useState(1)
   const { data, error, loading, reload } = usePoll(() => loadPages(pages), POLL_MS, [pages])
   const [names, setNames] = useState({})
+  const dir = useDirectory()
   const now = useNow(30000)
-  useEffect(() => { processNames().then(setNames) }, [])
+  useEffect(() => { processNames().then(setNames)}, [])
 
   const items = data?.items || []
   const total = data?.total ?? 0
@@ -51,7 +53,7 @@ export default function Tasks({ me }) {
           {r.business_key ? <span className="muted"> · {r.business_key}</span> : null}</span>
       ),
     },
-    { key: 'area', title: t('tasks.area'), render: (r) => r.area || '—' },
+    { key: 'area', title: t('tasks.area'), render: (r) => (r.area ? dir.area(r.area) : '—') },
     {
       key: 'due', title: t('tasks.due'),
       render: (r) => (r.due_at ? <Countdown until={r.due_at} /> : <span className="muted">{t('tasks.no_due')}</span>),
@@ -59,7 +61,7 @@ export default function Tasks({ me }) {
     {
       key: 'status', title: t('tasks.status'),
       render: (r) => (r.assignee === me.username ? <Badge tone="info">{t('tasks.mine')}</Badge>
-        : r.assignee ? <Badge tone="warn">{r.assignee}</Badge> : <Badge tone="neutral">{t('tasks.claimable')}</Badge>),
+        : r.assignee ? <Badge tone="warn">{dir.user(r.assignee)}</Badge> : <Badge tone="neutral">{t('tasks.claimable')}</Badge>),
     },
   ]
   return (
