@@ -20,7 +20,7 @@ def run_jobs(platform):
 
 def test_stop_reaches_permits_in_scope_and_restart_releases_them(plant, platform):
     hot = working(plant, "unit-1")
-    confined = inside(plant)                                  # also in unit-1
+    confined = inside(plant, coordinator="赵协调")             # also in unit-1, beside the hot work (4.7)
     elsewhere = working(plant, "warehouse")
     iid = plant.start("safety1", "stop_restart", STOP)
     run_jobs(platform)
