@@ -1,0 +1,100 @@
+"""Urgency on the production path, with real PostgreSQL, a private Redis and real ``anjian worker`` processes.
+
+* A due timer is taken before connector calls already waiting in the queue: a worker that
+  finishes its current call picks the urgent work first (one worker, so the order is the
+  worker's choice, not a race between workers).
+* A connector call that runs past its time limit (the RQ job timeout on the worker) is
+  retried as the BPMN's ``spiffworkflow:retry`` asks, with backoff, and becomes an incident
+  only when the retries are used up.
+
+No timing figure is asserted (the machine is shared); the assertions are about order and counts.
+"""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from engine.bpmn_builder import ProcessBuilder
+from engine.models import AuditEvent, Incident, OutboxEntry
+from tests.fixtures import rq_harness as H
+from tests.fixtures.rq_fixtures import LEASE_SECONDS, rq_stack, stack  # noqa: F401 - fixtures
+from tests.processes import timer_process
+
+
+def _call_process(key: str, *, retries: int | None = None, backoff: int | None = None) -> str:
+    b = ProcessBuilder(key, "一次服务调用")
+    b.lane("production")
+    b.start(variables=["n", "sleep_s"]).service(
+        "call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)", "sleep_s": "sleep_s"},
+        result_variable="reply", lane="production", retries=retries, backoff=backoff)
+    b.end("end", lane="production")
+    b.chain("start", "call", "end")
+    return b.to_xml()
+
+
+def _deploy(stack, name, xml):
+    r = stack.api.deploy({name: xml})
+    assert r.status_code == 201, r.json
+
+
+def _start(stack, key, **variables) -> dict:
+    r = stack.api.post("/api/v1/process-instances", "prod1", json={"process_key": key, "variables": variables})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _timer_fired_at(stack, instance_id):
+    with stack.platform.db.session(write=False) as s:
+        return s.scalar(select(AuditEvent.at).where(AuditEvent.instance_id == instance_id,
+                                                    AuditEvent.kind == "timer"))
+
+
+def test_a_due_timer_is_taken_before_connector_calls_waiting_in_the_queue(stack):
+    _deploy(stack, "calls.bpmn", _call_process("calls"))
+    _deploy(stack, "timed.bpmn", timer_process(duration="PT1S"))
+    stack.workers(1)
+    # Four 4-second calls: the worker runs the first, three wait in the queue behind it.
+    calls = [_start(stack, "calls", n=i, sleep_s=4)["id"] for i in range(4)]
+    H.wait_for(lambda: [c for c in stack.calls() if c[0] == "start"], 60, what="the first call to start")
+    timed = _start(stack, "timed")["id"]
+    time.sleep(1.3)  # the timer is due now; the first call is still running
+    relay = stack.platform.dispatcher
+    assert relay.relay.schedule_due_timers() == 1
+    assert relay.relay_once() == 1  # what `anjian scheduler` does on its next pass
+    busy = stack.calls()
+    assert [c[0] for c in busy] == ["start"], f"the first call ended before the timer was queued: {busy}"
+
+    stack.wait_status(calls, "completed", timeout=120)
+    fired = H.wait_for(lambda: _timer_fired_at(stack, timed), 30, what="the timer to fire")
+    starts = sorted(at for what, _, _, at in stack.calls() if what == "start")
+    assert len(starts) == 4
+    # The timer went before every call that was waiting when it became due.
+    assert fired.timestamp() < starts[1], (fired.timestamp(), starts)
+
+
+def test_a_call_past_its_time_limit_is_retried_then_becomes_an_incident(stack):
+    """The probe sleeps longer than the limit every time: three attempts (1 + 2 retries), then an incident."""
+    _deploy(stack, "slow.bpmn", _call_process("slow", retries=2, backoff=1))
+    stack.workers(1)
+    stack.scheduler()
+    # The call's limit is the lease-derived default (LEASE_SECONDS - 5 = 5 s): 8 s is past it.
+    inst = _start(stack, "slow", n=1, sleep_s=8)["id"]
+    stack.wait_status([inst], "error", timeout=LEASE_SECONDS * 6 + 60)
+
+    starts = [c for c in stack.calls() if c[0] == "start"]
+    ends = [c for c in stack.calls() if c[0] == "end"]
+    assert len(starts) == 3 and ends == [], stack.calls()
+    retries = stack.events(inst, "service_task_retry")
+    assert [e.data["attempt"] for e in retries] == [1, 2]
+    assert [e.data["next_in_s"] for e in retries] == [1, 2]  # backoff 1 s, doubled
+    assert all("limit" in e.data["error"] or "timed out" in e.data["error"].lower() for e in retries), \
+        [e.data for e in retries]
+    # The retry waited for its backoff: attempt n+1 started at least next_in_s after attempt n ended.
+    assert starts[1][3] - starts[0][3] >= 5 + 1 - 0.5 and starts[2][3] - starts[1][3] >= 5 + 2 - 0.5
+    with stack.platform.db.session(write=False) as s:
+        (incident,) = s.scalars(select(Incident).where(Incident.instance_id == inst)).all()
+        assert incident.details["attempts"] == 3 and incident.details["retryable"] is True
+        assert "after 3 attempt(s)" in incident.message
+        pending = s.scalars(select(OutboxEntry).where(OutboxEntry.done_at.is_(None))).all()
+        assert pending == []
