@@ -50,6 +50,9 @@ class Settings:
     request_max_number_chars: int = 100
     # A job sent to a worker but not done after this long is sent again.
     job_lease_seconds: float = 60.0
+    # How long a connector call may run when its operation declares no ``timeout``
+    # (kept 5 s under the lease); past it the call is retried as its BPMN says (worker/queues.py).
+    operation_timeout_seconds: float = 30.0
     # Live workflows kept per process to skip deserializing the next step (engine/workflow_cache.py); 0 = off.
     workflow_cache_size: int = 256
     default_page_size: int = 50
@@ -105,6 +108,7 @@ class Settings:
             request_max_depth=int(_env_number(env, "ANJIAN_REQUEST_MAX_DEPTH", 64, minimum=2)),
             request_max_number_chars=int(_env_number(env, "ANJIAN_REQUEST_MAX_NUMBER_CHARS", 100, minimum=20)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
+            operation_timeout_seconds=_env_number(env, "ANJIAN_OPERATION_TIMEOUT_SECONDS", 30.0, minimum=1.0),
             workflow_cache_size=int(_env_number(env, "ANJIAN_WORKFLOW_CACHE", 256, minimum=0)),
             mes_sync_seconds=_env_number(env, "ANJIAN_MES_SYNC_SECONDS", 0.0, minimum=0.0),
             mes_sync_days=int(_env_number(env, "ANJIAN_MES_SYNC_DAYS", 1, minimum=0)),

@@ -10,7 +10,10 @@ re-sent it) advances the instance exactly once.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from uuid import UUID
 
@@ -66,12 +69,20 @@ class JobRunner:
             self._finish(entry_id, error="task is no longer waiting for its service call")
             return "stale"
         operator, params, retries, backoff = prepared
+        from worker.queues import call_limit
+
+        limit = call_limit(self.platform.connectors, operator, self.platform.settings)
         started = time.perf_counter()
         try:
-            result = self.platform.connectors.call(operator, params)
+            result = call_with_limit(lambda: self.platform.connectors.call(operator, params), limit)
             error = None
-        except Exception as exc:  # connector failures become retries or incidents
+        except Exception as exc:  # connector failures (a timeout too) become retries or incidents
             result, error = None, exc
+            if isinstance(exc, OperationTimedOut) or _is_job_timeout(exc):
+                from connectors.base import ConnectorError
+
+                error = ConnectorError(f"timed out: the call ran past its limit of {limit:g} s",
+                                       retryable=True, params=params)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         for attempt in range(MAX_WRITE_ATTEMPTS):
             try:
@@ -208,6 +219,72 @@ class JobRunner:
             _mark_done(s, entry_id, error)
 
 
+class OperationTimedOut(TimeoutError):
+    """A connector call ran past its operation's time limit (retryable, like every timeout)."""
+
+
+def _is_job_timeout(exc: BaseException) -> bool:
+    return any(c.__name__ == "JobTimeoutException" for c in type(exc).__mro__)
+
+
+def call_with_limit(fn, seconds: float):
+    """Run ``fn()``; raise :class:`OperationTimedOut` if it has not returned after ``seconds``.
+
+    On the main thread (an RQ worker) a SIGALRM interrupts the call where it
+    blocks (socket read, sleep), the way RQ's own job timeout does; RQ's alarm,
+    set for the whole job, is put back afterwards with the time it had left. On
+    any other thread (the embedded runner) the call runs on a helper thread that
+    is abandoned at the limit: Python cannot stop a thread, so the late call may
+    still finish in the background, but its result is ignored and the task is
+    retried or becomes an incident as for any timeout.
+    """
+    if seconds is None or seconds <= 0:
+        return fn()
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            return fn()
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+    helper = threading.Thread(target=run, name="anjian-connector-call", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if helper.is_alive():
+        log.warning("connector call still running after its limit of %g s; abandoned", seconds)
+        raise OperationTimedOut(f"the call ran past its limit of {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+@contextmanager
+def _alarm(seconds: float):
+    deadline = time.monotonic() + seconds
+
+    def on_alarm(signum, frame):
+        if time.monotonic() >= deadline - 0.005:
+            raise OperationTimedOut(f"the call ran past its limit of {seconds:g} s")
+        if callable(previous):  # the outer (RQ) deadline came first
+            previous(signum, frame)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if outer and outer < seconds:
+        signal.setitimer(signal.ITIMER_REAL, outer)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
+
+
 def _mark_done(s, entry_id: int, error: str | None = None) -> OutboxEntry | None:
     """Mark an outbox entry done in the caller's transaction; None if it is gone or already done."""
     entry = s.get(OutboxEntry, entry_id)
@@ -257,3 +334,20 @@ _worker_platform = worker_platform  # the name used before worker_platform becam
 def run_outbox_entry(entry_id: int) -> str:
     """RQ job: run outbox entry ``entry_id`` with this worker's Platform."""
     return JobRunner(worker_platform()).run_entry(entry_id)
+
+
+def run_outbox_entries(entry_ids: list[int]) -> dict:
+    """RQ job: run several outbox entries (a batch of due timers) one after another.
+
+    One entry failing does not stop the others; it stays not done and the relay
+    re-sends it after the lease. Returns ``{entry id: outcome}``.
+    """
+    runner = JobRunner(worker_platform())
+    out = {}
+    for entry_id in entry_ids:
+        try:
+            out[entry_id] = runner.run_entry(entry_id)
+        except Exception as exc:  # noqa: BLE001 - the lease re-sends it
+            log.exception("outbox entry %s of a batch failed; it will be re-sent after the lease", entry_id)
+            out[entry_id] = f"failed: {exc.__class__.__name__}"
+    return out
