@@ -663,7 +663,7 @@ def ingest(client_id, topic, queue_size, batch_size, ack_on_receipt):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"ingesting {service.topic} from {p.settings.mqtt_url} as {service.client_id} "
                f"(rules: {p.iot.rules.source})", err=True)
-    service.run_forever(stop)
+    service.run_forever(stop, heartbeat_dir=p.settings.data_dir)
     click.echo(f"ingest stopped: {p.iot.stats.snapshot()}", err=True)
 
 

@@ -116,7 +116,9 @@ class AlertService:
         now_mono = time.monotonic()
         with self._lock:
             last = self._last_write.get(key)
-        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]]:
+        # (a grouped data gap comes once per sweep and carries the current list of devices: never skipped)
+        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]] \
+                and not f.details.get("grouped"):
             return None
         for _ in range(5):
             try:
@@ -147,6 +149,8 @@ class AlertService:
             else:
                 outcome = "updated"
                 a.occurrences += 1
+                if f.details.get("grouped"):  # a grouped data gap: keep the list of silent devices current
+                    a.details = {**(a.details or {}), **f.details}
                 a.last_seen_at = max(a.last_seen_at, f.ts) if a.last_seen_at else f.ts
                 if f.value is not None:
                     a.value = f.value
