@@ -100,3 +100,19 @@ def test_a_call_past_its_time_limit_is_retried_then_becomes_an_incident(stack):
         assert "after 3 attempt(s)" in incident.message
         pending = s.scalars(select(OutboxEntry).where(OutboxEntry.done_at.is_(None))).all()
         assert pending == []
+
+
+def test_the_scheduler_heartbeat_follows_the_process_not_only_redis(stack):
+    import subprocess
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run([H.anjian_bin(), "heartbeat", "scheduler", "--max-age", "2"], env=stack.env(),
+                              capture_output=True, text=True, timeout=60)
+
+    (stack.workdir / "heartbeat" / "scheduler").unlink(missing_ok=True)  # an earlier test's scheduler
+    assert check().returncode == 1  # nothing has beaten yet
+    stack.scheduler()
+    H.wait_for(lambda: check().returncode == 0, 60, 0.2, what="a fresh scheduler heartbeat")
+    stack.redis.stop()  # passes fail now: the scheduler stops beating although its process lives
+    H.wait_for(lambda: check().returncode == 1, 60, 0.5, what="the scheduler heartbeat to go stale")
+    assert all(p.alive() for p in stack.procs)
