@@ -116,3 +116,71 @@ def test_the_scheduler_heartbeat_follows_the_process_not_only_redis(stack):
     stack.redis.stop()  # passes fail now: the scheduler stops beating although its process lives
     H.wait_for(lambda: check().returncode == 1, 60, 0.5, what="the scheduler heartbeat to go stale")
     assert all(p.alive() for p in stack.procs)
+
+
+def test_each_kind_of_job_lands_on_the_queue_of_its_urgency(stack):
+    from rq import Queue
+
+    from worker.queues import QUEUE_HIGH, QUEUE_LOW, QUEUE_NORMAL
+
+    b = ProcessBuilder("report", "长报表")
+    b.lane("production")
+    b.start(variables=["n"]).service("call", "报表", "rq_probe/report", {"value": "'r-' + str(n)"},
+                                     result_variable="reply", lane="production")
+    b.end("end", lane="production")
+    b.chain("start", "call", "end")
+    _deploy(stack, "report.bpmn", b.to_xml())
+    _deploy(stack, "calls.bpmn", _call_process("calls"))
+    _deploy(stack, "timed.bpmn", timer_process(duration="PT1S"))
+    # No worker runs: the jobs stay where the relay put them.
+    _start(stack, "calls", n=1, sleep_s=0)
+    _start(stack, "report", n=1)
+    _start(stack, "timed")
+    time.sleep(1.2)
+    stack.platform.dispatcher.relay.schedule_due_timers()
+    stack.platform.dispatcher.relay_once()
+    r = stack.redis.client()
+    high, normal, low = (Queue(n, connection=r) for n in (QUEUE_HIGH, QUEUE_NORMAL, QUEUE_LOW))
+    assert (high.count, normal.count, low.count) == (1, 1, 1)
+    (call_job,) = normal.get_jobs()
+    (report_job,) = low.get_jobs()
+    assert call_job.timeout == (LEASE_SECONDS - 5) + 10 and report_job.timeout == 120 + 10
+    # An urgent-only worker takes the timer and leaves the calls alone.
+    stack.spawn("worker", "--name", "urgent", "--queues", "high", log_name="urgent")
+    H.wait_for(lambda: high.count == 0 and _fired(stack), 60, 0.1, what="the timer fired")
+    time.sleep(0.5)
+    assert (normal.count, low.count) == (1, 1) and stack.calls() == []
+    stack.workers(1)  # a general worker takes the rest, the call before the long report
+    H.wait_for(lambda: normal.count == 0 and low.count == 0 and len(stack.calls()) == 4, 60, 0.1,
+               what="the calls done")
+    assert [v for what, v, *_ in stack.calls() if what == "start"] == ["v-1", "r-1"]
+
+
+def _fired(stack) -> bool:
+    with stack.platform.db.session(write=False) as s:
+        return s.scalar(select(AuditEvent.seq).where(AuditEvent.kind == "timer").limit(1)) is not None
+
+
+def test_a_declared_limit_stops_the_call_on_the_worker(stack):
+    b = ProcessBuilder("limited", "限时调用")
+    b.lane("production")
+    b.start(variables=["n"]).service("call", "调用", "rq_probe/limited", {"value": "'l-' + str(n)", "sleep_s": "6"},
+                                     result_variable="reply", lane="production")
+    b.end("end", lane="production")
+    b.chain("start", "call", "end")
+    _deploy(stack, "limited.bpmn", b.to_xml())
+    stack.workers(1)
+    inst = _start(stack, "limited", n=1)["id"]
+    stack.wait_status([inst], "error", timeout=60)
+    with stack.platform.db.session(write=False) as s:
+        (incident,) = s.scalars(select(Incident).where(Incident.instance_id == inst)).all()
+        assert "limit of 2 s" in incident.message and incident.details["attempts"] == 1
+    assert [c[0] for c in stack.calls()] == ["start"]  # stopped: the call never reached its end
+
+
+def test_a_worker_refuses_an_unknown_queue(stack):
+    import subprocess
+
+    r = subprocess.run([H.anjian_bin(), "worker", "--queues", "urgent"], env=stack.env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "unknown queue 'urgent'" in r.stderr
