@@ -27,8 +27,6 @@ QUEUE_BY_URGENCY = {"high": QUEUE_HIGH, "normal": QUEUE_NORMAL, "low": QUEUE_LOW
 URGENT_KINDS = ("timer", "message")
 #: Seconds a service-task job may run beyond its call's limit (loading and saving the instance).
 JOB_GRACE_SECONDS = 10
-#: Scheduled hub jobs (MES sync, one analysis) may run this long.
-SCHEDULED_JOB_TIMEOUT = 600
 
 
 def urgency_of(kind: str, payload: dict | None, connectors=None) -> str:
@@ -82,11 +80,12 @@ def call_limit(connectors, operator: str | None, settings) -> float:
 
 
 def job_timeout_for(kind: str, payload: dict | None, connectors, settings, default: int) -> int:
-    """The RQ job timeout of an entry: the call's limit plus grace for service tasks, else ``default``."""
+    """The RQ job timeout of an entry: the call's limit plus grace for service tasks, else ``default``.
+
+    (Scheduled hub jobs keep ``default``, below the lease: worker/schedule.py splits them so that each fits.)
+    """
     if kind == "service_task":
         return int(math.ceil(call_limit(connectors, (payload or {}).get("operator"), settings))) + JOB_GRACE_SECONDS
-    if kind == "scheduled":
-        return max(default, SCHEDULED_JOB_TIMEOUT)
     return default
 
 
