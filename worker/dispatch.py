@@ -184,11 +184,15 @@ class EmbeddedDispatcher:
             urgent = self.relay.claim(kinds=URGENT_KINDS)
             for entry_id, _, _ in urgent:
                 self._run(entry_id)
-            # one call at a time: between two calls urgent work gets its turn
-            rest = self.relay.claim(1)
-            for entry_id, _, _ in rest:
-                self._run(entry_id)
-            ran += len(urgent) + len(rest)
+            # One call at a time, the most urgent of the next few (a normal call before a long operation or
+            # a scheduled job); the others are given back, so between two calls urgent work gets its turn.
+            rest = self.relay.claim(20)
+            if rest:
+                connectors = getattr(self.platform, "connectors", None)
+                first = min(rest, key=lambda r: (rank(urgency_of(r[1], r[2], connectors)), r[0]))
+                self.relay.unclaim([r[0] for r in rest if r is not first])
+                self._run(first[0])
+            ran += len(urgent) + (1 if rest else 0)
             if not urgent and not rest:
                 break
         return ran
