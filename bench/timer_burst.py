@@ -9,9 +9,10 @@ Set-up (all real: PostgreSQL, a private redis-server, ``anjian`` processes):
     busy for the whole burst;
   * then ``--timers`` (200) instances each waiting on a timer, all due at the same instant.
 
-Lateness of a timer = when its ``timer`` audit event was written (the instance has
-moved past it, committed) minus its due time; the job's own ``lateness_ms`` (when
-the job began) is printed too. Target: p99 < 2 s.
+Lateness of a timer = the time on its ``timer`` audit event (the instance has moved
+past the timer; the event is written in the transaction of its batch of up to 10
+timers, which commits a few tens of ms later) minus its due time; the job's own
+``lateness_ms`` (when its fire began) is printed too. Target: p99 < 2 s.
 
     .venv/bin/python bench/timer_burst.py [--timers 200] [--workers 2] [--urgent-workers 2] [--call-seconds 30]
 """
@@ -132,11 +133,11 @@ def run(bench: Bench, args) -> None:
     last_fired = due + timedelta(milliseconds=committed[-1])
     ends = [c for c in H.read_calls(bench.calls) if c[0] == "end" and c[3] < last_fired.timestamp()]
     print(f"timers fired: {len(rows)} of {args.timers}")
-    print(f"lateness, timer committed: p50 {pct(committed, 50):.0f} ms, p95 {pct(committed, 95):.0f} ms, "
+    print(f"lateness, timer fired (audit event): p50 {pct(committed, 50):.0f} ms, p95 {pct(committed, 95):.0f} ms, "
           f"p99 {pct(committed, 99):.0f} ms, max {committed[-1]:.0f} ms")
     print(f"scheduler: timer entries written {seen[0]:.0f}–{seen[-1]:.0f} ms after the due time, "
           f"queued {sent[0]:.0f}–{sent[-1]:.0f} ms after it")
-    print(f"lateness, timer job began: p50 {pct(began, 50)} ms, p99 {pct(began, 99)} ms, max {began[-1]} ms")
+    print(f"lateness, timer fire began: p50 {pct(began, 50)} ms, p99 {pct(began, 99)} ms, max {began[-1]} ms")
     print(f"general workers busy on their calls throughout the burst: {'yes' if not ends else 'NO'} "
           f"(busy since {due.timestamp() - busy_since:.1f} s before the due time)")
     print(f"target p99 < 2000 ms: {'met' if pct(committed, 99) < 2000 else 'NOT met'}")
