@@ -103,3 +103,30 @@ def test_a_call_past_its_declared_limit_is_abandoned_retried_then_an_incident(ap
         (incident,) = s.scalars(select(Incident).where(Incident.instance_id == inst)).all()
         assert incident.details["attempts"] == 2 and incident.details["retryable"] is True
     conn.finished.wait(10)  # let the abandoned call end before the connector is unregistered
+
+
+def test_a_batch_of_due_timers_fires_together_and_a_broken_one_alone(api, platform):
+    """What an urgent RQ worker runs for a burst of timers (worker.jobs.run_outbox_entries)."""
+    from sqlalchemy import update
+
+    from engine.models import OutboxEntry, ProcessInstance
+
+    assert api.deploy({"t.bpmn": timer_process(duration="PT1H")}).status_code == 201
+    ids = [_start(api, "timed")["id"] for _ in range(4)]
+    with platform.db.session() as s:  # one instance's stored state is damaged: it cannot be loaded
+        s.execute(update(ProcessInstance).where(ProcessInstance.id == ids[2]).values(state="{not json"))
+    with time_machine.travel(utcnow() + timedelta(hours=1, seconds=1), tick=True):
+        assert platform.dispatcher.relay.schedule_due_timers() == 4
+        entries = platform.dispatcher.relay.claim_due(kinds=("timer",))
+        with platform.db.session(write=False) as s:
+            by_instance = {s.get(OutboxEntry, e).payload["instance_id"]: e for e in entries}
+        out = platform.dispatcher.jobs.run_timer_batch(entries + [999_999])
+    broken = by_instance[ids[2]]
+    assert out[999_999] in ("missing", "already-done")
+    assert out[broken].startswith("failed") or out[broken] != "fired"
+    assert [out[by_instance[i]] for i in ids if i != ids[2]] == ["fired"] * 3
+    for iid in ids[:2] + ids[3:]:
+        got = api.get(f"/api/v1/process-instances/{iid}", "safety1").json
+        assert [t["bpmn_id"] for t in got["active_tasks"]] == ["escalated"]
+    with platform.db.session(write=False) as s:
+        assert s.get(OutboxEntry, broken).done_at is None  # left for the relay to re-send

@@ -182,7 +182,8 @@ class JobRunner:
         out: dict[int, str] = {}
         alone: list[int] = []
         if self.db.is_sqlite:  # one writer at a time anyway, and pysqlite's savepoints need care: one by one
-            return {entry_id: self.run_entry(entry_id) for entry_id in entry_ids}
+            alone = list(entry_ids)
+            entry_ids = []
         try:
             with self.db.session() as s:
                 for entry_id in entry_ids:
@@ -208,7 +209,11 @@ class JobRunner:
                         exc_info=True)
             out, alone = {}, list(entry_ids)
         for entry_id in alone:
-            out[entry_id] = self.run_entry(entry_id)
+            try:
+                out[entry_id] = self.run_entry(entry_id)
+            except Exception as exc:  # noqa: BLE001 - stays not done: the relay re-sends it after the lease
+                log.exception("outbox entry %s failed; it will be re-sent after the lease", entry_id)
+                out[entry_id] = f"failed: {exc.__class__.__name__}"
         return out
 
     # ------------------------------------------------------------------ messages
