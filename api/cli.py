@@ -655,6 +655,11 @@ def ingest(client_id, topic, queue_size, batch_size, ack_on_receipt):
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("anjian").setLevel(logging.INFO)
+    if not p.settings.embedded:
+        from engine.iot.alerts import defer_to_outbox
+
+        # alert_response starts become urgent jobs: this process delivers gas_alarm and reads on
+        p.iot.alerts.defer = defer_to_outbox(p)
     service = MqttIngest(p.iot.pipeline, p.settings.mqtt_url, client_id=client_id or p.settings.mqtt_client_id,
                          topic=topic or p.settings.mqtt_topic, queue_size=queue_size, batch_size=batch_size,
                          ack_after_commit=not ack_on_receipt)

@@ -184,3 +184,36 @@ def test_a_worker_refuses_an_unknown_queue(stack):
     r = subprocess.run([H.anjian_bin(), "worker", "--queues", "urgent"], env=stack.env(), capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "unknown queue 'urgent'" in r.stderr
+
+
+def test_in_production_ingest_an_alarm_driven_start_is_an_urgent_job(stack):
+    """`anjian ingest` with REDIS_URL: the permit is interrupted at once, alert_response starts on a worker."""
+    from engine.iot.alerts import defer_to_outbox
+    from tests.iot_support import alert_files, gas_detector, gas_permit_process, ready_tasks, start_permit
+
+    for name, xml in {"permit.bpmn": gas_permit_process(), **alert_files()}.items():
+        _deploy(stack, name, xml)
+    iot = stack.platform.iot
+    iot.reset_state()
+    gas_detector(stack.platform)
+    permit = start_permit(stack.platform)
+    iot.alerts.defer = defer_to_outbox(stack.platform)
+    try:
+        iot.pipeline.handle_http([{"device": "GT-301", "value": 30.0}])
+    finally:
+        iot.alerts.defer = None
+    assert ready_tasks(stack.platform, permit) == ["stop_work"]  # gas_alarm: in-line, no worker needed
+    alerts = iot.alerts.list(None)["items"]
+    (red,) = [a for a in alerts if a["grade"] == "red"]
+    assert {a["process_status"] for a in alerts} == {None}  # their response processes wait for a worker
+    from rq import Queue
+
+    from worker.queues import QUEUE_HIGH, QUEUE_NORMAL
+    r = stack.redis.client()
+    assert Queue(QUEUE_HIGH, connection=r).count == len(alerts) and Queue(QUEUE_NORMAL, connection=r).count == 0
+    stack.spawn("worker", "--name", "urgent", "--queues", "high", log_name="urgent")
+    got = H.wait_for(lambda: (lambda a: a if a["process_status"] == "started" else None)(
+        iot.alerts.get(None, red["id"])), 60, 0.1, what="alert_response started by the worker")
+    assert got["process_instance_id"] is not None
+    with stack.platform.db.session(write=False) as s:
+        assert s.scalars(select(OutboxEntry).where(OutboxEntry.done_at.is_(None))).all() == []

@@ -57,6 +57,8 @@ class JobRunner:
             return self._timer(entry_id, payload)
         if kind == "scheduled":
             return self._scheduled(entry_id, payload)
+        if kind == "alert_process":
+            return self._alert_process(entry_id, payload)
         self._finish(entry_id, error=f"unknown job kind {kind}")
         return "unknown-kind"
 
@@ -229,6 +231,18 @@ class JobRunner:
             log.info("thrown message %s reached nobody: %s", payload.get("name"), exc.detail)
         self._finish(entry_id)
         return outcome
+
+    # ------------------------------------------------------------------ alarm-driven starts
+
+    def _alert_process(self, entry_id: int, payload: dict) -> str:
+        """Start an alert's response process or tell it of an escalation (deferred by `anjian ingest`).
+
+        The message deliveries never raise (the outcome is recorded on the alert); the start is
+        idempotent (message id ``alert-<id>``), so a job run twice starts one instance.
+        """
+        self.platform.iot.alerts.run_deferred(payload["action"], payload["alert"])
+        self._finish(entry_id)
+        return payload["action"]
 
     # ------------------------------------------------------------------ scheduled hub jobs
 

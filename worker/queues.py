@@ -23,8 +23,8 @@ QUEUE_HIGH = "anjian-high"
 QUEUE_NORMAL = "anjian"  # the name of the single queue before urgency classes: old jobs still run
 QUEUE_LOW = "anjian-low"
 QUEUE_BY_URGENCY = {"high": QUEUE_HIGH, "normal": QUEUE_NORMAL, "low": QUEUE_LOW}
-#: Outbox kinds that never wait behind connector calls.
-URGENT_KINDS = ("timer", "message")
+#: Outbox kinds that never wait behind connector calls (``alert_process``: an alarm-driven start).
+URGENT_KINDS = ("timer", "message", "alert_process")
 #: Seconds a service-task job may run beyond its call's limit (loading and saving the instance).
 JOB_GRACE_SECONDS = 10
 
