@@ -82,11 +82,17 @@ class Settings:
         """True when jobs run in-process (no Redis configured)."""
         return not self.redis_url
 
+    @staticmethod
+    def data_dir_from_env(environ: dict | None = None) -> Path:
+        """``ANJIAN_DATA_DIR`` (default ``./var``), without reading (or generating) anything else."""
+        env = os.environ if environ is None else environ
+        return Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
         """Build settings from environment variables (``ANJIAN_*``, ``DATABASE_URL`` …)."""
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+        data_dir = cls.data_dir_from_env(env)
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anjian.db'}"
         secret = env.get("ANJIAN_SECRET_KEY") or _embedded_secret(data_dir)
         audit_keys, audit_key_id = _audit_keys(env, data_dir)
