@@ -142,6 +142,10 @@ def test_each_kind_of_job_lands_on_the_queue_of_its_urgency(stack):
     r = stack.redis.client()
     high, normal, low = (Queue(n, connection=r) for n in (QUEUE_HIGH, QUEUE_NORMAL, QUEUE_LOW))
     assert (high.count, normal.count, low.count) == (1, 1, 1)
+    metrics = stack.app.test_client().get("/metrics").data.decode()
+    for urgency in ("high", "normal", "low"):
+        assert f'anjian_queue_depth_by_urgency{{urgency="{urgency}"}} 1.0' in metrics
+    assert "anjian_queue_depth 3.0" in metrics
     (call_job,) = normal.get_jobs()
     (report_job,) = low.get_jobs()
     assert call_job.timeout == (LEASE_SECONDS - 5) + 10 and report_job.timeout == 120 + 10
