@@ -380,7 +380,8 @@ def scheduler(interval):
 
 @main.command()
 @click.argument("name", type=click.Choice(["scheduler", "ingest"]))
-@click.option("--max-age", default=15.0, show_default=True, help="seconds since the last beat that still count as alive")
+@click.option("--max-age", default=15.0, show_default=True,
+              help="seconds since the last beat that still count as alive")
 def heartbeat(name, max_age):
     """Exit 0 while the process NAME of this machine/container beats (its heartbeat file is fresh), else 1.
 

@@ -121,8 +121,8 @@ class AlertService:
         with self._lock:
             last = self._last_write.get(key)
         # (a grouped data gap comes once per sweep and carries the current list of devices: never skipped)
-        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]] \
-                and not f.details.get("grouped"):
+        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS \
+                and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]] and not f.details.get("grouped"):
             return None
         for _ in range(5):
             try:
