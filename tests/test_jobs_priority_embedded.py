@@ -22,6 +22,7 @@ class PrioConnector(Connector):
         super().__init__(config)
         self.calls: list[tuple[str, object]] = []
         self.finished = threading.Event()
+        self.release = threading.Event()  # the slow call runs until the test lets it end
 
     def operations(self):
         ops = [Operation("call", (Param("value"),), handler=self._call)]
@@ -35,7 +36,7 @@ class PrioConnector(Connector):
 
     def _slow(self, value):
         self.calls.append((value, utcnow()))
-        time.sleep(3)
+        self.release.wait(60)
         self.finished.set()
         return {"ok": True}
 
@@ -91,7 +92,7 @@ def test_a_call_past_its_declared_limit_is_abandoned_retried_then_an_incident(ap
                       ).status_code == 201
     inst = _start(api, "slow")["id"]
     _on_runner_thread(platform.dispatcher.run_once)
-    assert len(conn.calls) == 1 and not conn.finished.is_set()  # the runner did not wait for the 3 s call
+    assert len(conn.calls) == 1 and not conn.finished.is_set()  # the runner did not wait for the call
     with time_machine.travel(utcnow() + timedelta(seconds=2), tick=True):
         _on_runner_thread(platform.dispatcher.run_once)
     assert len(conn.calls) == 2
@@ -102,7 +103,9 @@ def test_a_call_past_its_declared_limit_is_abandoned_retried_then_an_incident(ap
     with platform.db.session(write=False) as s:
         (incident,) = s.scalars(select(Incident).where(Incident.instance_id == inst)).all()
         assert incident.details["attempts"] == 2 and incident.details["retryable"] is True
-    conn.finished.wait(10)  # let the abandoned call end before the connector is unregistered
+    assert not conn.finished.is_set()
+    conn.release.set()  # let the abandoned calls end before the connector is unregistered
+    conn.finished.wait(10)
 
 
 def test_a_batch_of_due_timers_fires_together_and_a_broken_one_alone(api, platform):

@@ -22,11 +22,12 @@ from tests.fixtures.rq_fixtures import LEASE_SECONDS, rq_stack, stack  # noqa: F
 from tests.processes import timer_process
 
 
-def _call_process(key: str, *, retries: int | None = None, backoff: int | None = None) -> str:
+def _call_process(key: str, *, retries: int | None = None, backoff: int | None = None,
+                  operator: str = "rq_probe/echo") -> str:
     b = ProcessBuilder(key, "一次服务调用")
     b.lane("production")
     b.start(variables=["n", "sleep_s"]).service(
-        "call", "调用", "rq_probe/echo", {"value": "'v-' + str(n)", "sleep_s": "sleep_s"},
+        "call", "调用", operator, {"value": "'v-' + str(n)", "sleep_s": "sleep_s"},
         result_variable="reply", lane="production", retries=retries, backoff=backoff)
     b.end("end", lane="production")
     b.chain("start", "call", "end")
@@ -54,8 +55,9 @@ def test_a_due_timer_is_taken_before_connector_calls_waiting_in_the_queue(stack)
     _deploy(stack, "calls.bpmn", _call_process("calls"))
     _deploy(stack, "timed.bpmn", timer_process(duration="PT1S"))
     stack.workers(1)
-    # Four 4-second calls: the worker runs the first, three wait in the queue behind it.
-    calls = [_start(stack, "calls", n=i, sleep_s=4)["id"] for i in range(4)]
+    # Four 4.5-second calls (the tests' default call limit is 5 s): the worker runs the first, three wait
+    # in the queue behind it.
+    calls = [_start(stack, "calls", n=i, sleep_s=4.5)["id"] for i in range(4)]
     H.wait_for(lambda: [c for c in stack.calls() if c[0] == "start"], 60, what="the first call to start")
     timed = _start(stack, "timed")["id"]
     time.sleep(1.3)  # the timer is due now; the first call is still running
