@@ -382,21 +382,53 @@ def scheduler(interval):
     Scheduler(p, p.dispatcher, interval=interval).run_forever()
 
 
+@main.command()
+@click.argument("name", type=click.Choice(["scheduler", "ingest"]))
+@click.option("--max-age", default=15.0, show_default=True,
+              help="seconds since the last beat that still count as alive")
+def heartbeat(name, max_age):
+    """Exit 0 while the process NAME of this machine/container beats (its heartbeat file is fresh), else 1.
+
+    The compose health checks run it: it tests the process itself, not only the Redis or broker it uses.
+    """
+    from engine.heartbeat import age
+
+    seconds = age(Settings.data_dir_from_env(), name)  # nothing else: a health check must not create key files
+    if seconds is None:
+        click.echo(f"{name}: no heartbeat yet", err=True)
+        sys.exit(1)
+    if seconds > max_age:
+        click.echo(f"{name}: last heartbeat {seconds:.0f} s ago (limit {max_age:g} s)", err=True)
+        sys.exit(1)
+    click.echo(f"{name}: alive ({seconds:.1f} s ago)")
+
+
 @main.command("worker")
-@click.option("--burst", is_flag=True, help="exit when the queue is empty")
+@click.option("--burst", is_flag=True, help="exit when the queues are empty")
 @click.option("--name", default=None, help="worker name (default: host and pid)")
-def worker_cmd(burst, name):
+@click.option("--queues", default="high,normal,low", show_default=True,
+              help="urgency classes to serve, taken in priority order: high (timers, thrown messages, alarm "
+                   "starts), normal (connector calls), low (long operations, scheduled jobs); "
+                   "`--queues high` runs a dedicated urgent worker")
+def worker_cmd(burst, name, queues):
     """Run an RQ worker for service tasks, timers and thrown messages (REDIS_URL required).
 
     Jobs run in this process with one Platform built once: RQ's default forks a
     process per job and rebuilds everything (2 jobs/s instead of 14; bench/service_tasks.py).
+    Urgent work first: a busy worker finishes its job, then takes timers and messages
+    before the next connector call (worker/queues.py).
     """
+    from worker.queues import parse_queues
     from worker.rq_worker import run_worker
 
     settings = Settings.from_env()
     if not settings.redis_url:
         raise click.UsageError("REDIS_URL is not set: embedded mode runs jobs inside `anjian serve`")
-    run_worker(settings, burst=burst, name=name)
+    try:
+        parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
+    run_worker(settings, burst=burst, name=name, queues=queues)
 
 
 @main.command()
@@ -628,6 +660,11 @@ def ingest(client_id, topic, queue_size, batch_size, ack_on_receipt):
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("anjian").setLevel(logging.INFO)
+    if not p.settings.embedded:
+        from engine.iot.alerts import defer_to_outbox
+
+        # alert_response starts become urgent jobs: this process delivers gas_alarm and reads on
+        p.iot.alerts.defer = defer_to_outbox(p)
     service = MqttIngest(p.iot.pipeline, p.settings.mqtt_url, client_id=client_id or p.settings.mqtt_client_id,
                          topic=topic or p.settings.mqtt_topic, queue_size=queue_size, batch_size=batch_size,
                          ack_after_commit=not ack_on_receipt)
@@ -636,7 +673,7 @@ def ingest(client_id, topic, queue_size, batch_size, ack_on_receipt):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"ingesting {service.topic} from {p.settings.mqtt_url} as {service.client_id} "
                f"(rules: {p.iot.rules.source})", err=True)
-    service.run_forever(stop)
+    service.run_forever(stop, heartbeat_dir=p.settings.data_dir)
     click.echo(f"ingest stopped: {p.iot.stats.snapshot()}", err=True)
 
 

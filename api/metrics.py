@@ -18,7 +18,10 @@ OPEN_INCIDENTS = Gauge("anjian_open_incidents", "open incidents", registry=REGIS
 OUTBOX_PENDING = Gauge("anjian_outbox_pending", "outbox entries not done (jobs waiting or running)",
                        registry=REGISTRY)
 JOBS_FAILED = Gauge("anjian_jobs_failed", "outbox entries that ended with an error", registry=REGISTRY)
-QUEUE_DEPTH = Gauge("anjian_queue_depth", "jobs waiting in the RQ queue (production mode)", registry=REGISTRY)
+QUEUE_DEPTH = Gauge("anjian_queue_depth", "jobs waiting in the RQ queues (production mode)", registry=REGISTRY)
+QUEUE_DEPTH_BY_URGENCY = Gauge("anjian_queue_depth_by_urgency",
+                               "jobs waiting per urgency queue: high (timers, messages), normal (calls), low",
+                               ["urgency"], registry=REGISTRY)
 
 
 def before() -> None:
@@ -62,6 +65,9 @@ def refresh_gauges(platform) -> None:
     queue = getattr(platform.dispatcher, "queue", None)
     if queue is not None:
         try:
-            QUEUE_DEPTH.set(len(queue()))
+            depths = {u: len(queue(u)) for u in ("high", "normal", "low")}
+            for urgency, depth in depths.items():
+                QUEUE_DEPTH_BY_URGENCY.labels(urgency).set(depth)
+            QUEUE_DEPTH.set(sum(depths.values()))
         except Exception:  # Redis down: report what the database knows, not an error page
             QUEUE_DEPTH.set(float("nan"))

@@ -231,6 +231,9 @@ class ConnectorOperation(Out):
     description = NStr()
     params = ListOf(ConnectorParam)
     result_schema = Obj(allow_none=True)
+    timeout_s = fields.Float(allow_none=True, metadata={
+        "description": "seconds one call may run; null = ANJIAN_OPERATION_TIMEOUT_SECONDS"})
+    long_running = fields.Boolean(metadata={"description": "true: runs on the low-priority queue"})
 
 
 class Connector(Out):

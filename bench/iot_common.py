@@ -29,6 +29,7 @@ class IotBench:
         self.data_dir.mkdir(exist_ok=True)
         self.ingest_procs: list = []
         self.platform = None
+        self.extra_env: dict = {}  # ANJIAN_* settings of this bench (rules file…), for ingest and the Platform
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANJIAN_", "DATABASE_", "REDIS_", "MQTT_"))}
@@ -36,6 +37,7 @@ class IotBench:
                     "ANJIAN_DATA_DIR": str(self.data_dir),
                     "ANJIAN_SECRET_KEY": "bench-secret-key-0123456789-0123456789-abcdef",
                     "ANJIAN_MQTT_CLIENT_ID": f"{self.site}-ingest", "ANJIAN_MQTT_TOPIC": f"anjian/{self.site}/+/+/+"})
+        env.update(self.extra_env)
         return env
 
     def prepare(self):

@@ -161,6 +161,13 @@ class Operation:
     ``handler`` is called with the validated parameters as keyword arguments and
     returns a JSON-serialisable value; ``result_schema`` (a JSON Schema), when
     given, is checked against every result.
+
+    ``timeout`` is how many seconds one call may run (None: the platform's
+    default, ``ANJIAN_OPERATION_TIMEOUT_SECONDS``). A call past it is stopped and
+    counts as a retryable failure: the service task is retried as its BPMN
+    ``spiffworkflow:retry`` says and becomes an incident when the retries are
+    used up. ``long_running`` puts the calls on the low-priority queue, so that
+    they never hold up timers, thrown messages or ordinary calls.
     """
 
     name: str
@@ -168,6 +175,8 @@ class Operation:
     description: str = ""
     result_schema: dict | None = None
     handler: Callable[..., Any] | None = field(default=None, compare=False)
+    timeout: float | None = None
+    long_running: bool = False
 
     def required_params(self) -> list[str]:
         """Names of the parameters a service task must give."""
@@ -211,26 +220,33 @@ class Operation:
     def describe(self) -> dict:
         """The declaration as JSON (handler left out)."""
         out = {"name": self.name, "description": self.description,
-               "params": [p.describe() for p in self.params]}
+               "params": [p.describe() for p in self.params],
+               "timeout_s": self.timeout, "long_running": self.long_running}
         if self.result_schema is not None:
             out["result_schema"] = self.result_schema
         return out
 
 
 def operation(name: str | None = None, *, params: Iterable[Param] = (), description: str = "",
-              result_schema: dict | None = None):
+              result_schema: dict | None = None, timeout: float | None = None, long_running: bool = False):
     """Decorator declaring a connector method as an operation.
 
     ``name`` defaults to the method's name; ``description`` to the first line of
     its docstring. The method receives the validated parameters as keyword
     arguments (parameters named like Python keywords, e.g. ``from``, arrive in
-    ``**kwargs``).
+    ``**kwargs``). ``timeout`` (seconds one call may run) and ``long_running``
+    (run on the low-priority queue) are described on :class:`Operation`.
     """
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ValueError(f"operation timeout must be a positive number of seconds, got {timeout!r}")
+
     def mark(fn):
         doc = (fn.__doc__ or "").strip().splitlines()
         setattr(fn, _OPERATION_ATTR, {"name": name or fn.__name__, "params": tuple(params),
                                       "description": description or (doc[0] if doc else ""),
-                                      "result_schema": result_schema})
+                                      "result_schema": result_schema,
+                                      "timeout": float(timeout) if timeout is not None else None,
+                                      "long_running": bool(long_running)})
         return fn
     return mark
 
@@ -316,7 +332,11 @@ class Connector:
                 raise
             except (TimeoutError, ConnectionError) as exc:
                 raise ConnectorError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
-            except Exception as exc:  # a bug or unexpected input in the plugin: never crash the caller
+            except Exception as exc:
+                if _is_job_timeout(exc):  # RQ stopped the job at its time limit: the call may succeed next time
+                    raise ConnectorError(f"timed out: {exc or 'the job ran past its time limit'}",
+                                         retryable=True) from exc
+                # a bug or unexpected input in the plugin: never crash the caller
                 log.exception("connector %s/%s raised", self.name, operation)
                 raise ConnectorError(f"{type(exc).__name__}: {exc}", retryable=False) from exc
             result = _check_result(op, result)
@@ -347,6 +367,11 @@ class Connector:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _is_job_timeout(exc: BaseException) -> bool:
+    """True for RQ's ``JobTimeoutException`` (matched by name: RQ is optional for the SDK)."""
+    return any(c.__name__ == "JobTimeoutException" for c in type(exc).__mro__)
+
 
 def _restore_error(cls, message, state):
     err = cls.__new__(cls)

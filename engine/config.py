@@ -50,6 +50,9 @@ class Settings:
     request_max_number_chars: int = 100
     # A job sent to a worker but not done after this long is sent again.
     job_lease_seconds: float = 60.0
+    # How long a connector call may run when its operation declares no ``timeout``
+    # (kept 5 s under the lease); past it the call is retried as its BPMN says (worker/queues.py).
+    operation_timeout_seconds: float = 30.0
     # Live workflows kept per process to skip deserializing the next step (engine/workflow_cache.py); 0 = off.
     workflow_cache_size: int = 256
     default_page_size: int = 50
@@ -79,11 +82,17 @@ class Settings:
         """True when jobs run in-process (no Redis configured)."""
         return not self.redis_url
 
+    @staticmethod
+    def data_dir_from_env(environ: dict | None = None) -> Path:
+        """``ANJIAN_DATA_DIR`` (default ``./var``), without reading (or generating) anything else."""
+        env = os.environ if environ is None else environ
+        return Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
         """Build settings from environment variables (``ANJIAN_*``, ``DATABASE_URL`` …)."""
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("ANJIAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+        data_dir = cls.data_dir_from_env(env)
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anjian.db'}"
         secret = env.get("ANJIAN_SECRET_KEY") or _embedded_secret(data_dir)
         audit_keys, audit_key_id = _audit_keys(env, data_dir)
@@ -105,6 +114,7 @@ class Settings:
             request_max_depth=int(_env_number(env, "ANJIAN_REQUEST_MAX_DEPTH", 64, minimum=2)),
             request_max_number_chars=int(_env_number(env, "ANJIAN_REQUEST_MAX_NUMBER_CHARS", 100, minimum=20)),
             job_lease_seconds=float(env.get("ANJIAN_JOB_LEASE_SECONDS", 60)),
+            operation_timeout_seconds=_env_number(env, "ANJIAN_OPERATION_TIMEOUT_SECONDS", 30.0, minimum=1.0),
             workflow_cache_size=int(_env_number(env, "ANJIAN_WORKFLOW_CACHE", 256, minimum=0)),
             mes_sync_seconds=_env_number(env, "ANJIAN_MES_SYNC_SECONDS", 0.0, minimum=0.0),
             mes_sync_days=int(_env_number(env, "ANJIAN_MES_SYNC_DAYS", 1, minimum=0)),

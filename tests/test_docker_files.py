@@ -122,6 +122,18 @@ def test_every_long_running_service_has_a_health_check():
     assert "pg_isready" in tests["postgres"]
     assert "redis-cli ping" in tests["redis"]
     assert re.search(r"/(readyz|healthz)", tests["api"])
+    # The scheduler and ingest are checked through their own heartbeat, not through Redis or the broker.
+    assert tests["scheduler"].startswith("CMD anjian heartbeat scheduler")
+    assert tests["ingest"].startswith("CMD anjian heartbeat ingest")
+
+
+def test_the_api_is_published_on_loopback_unless_the_operator_says_otherwise():
+    (port,) = SERVICES["api"]["ports"]
+    assert port.startswith("${ANJIAN_API_BIND:-127.0.0.1}:"), port
+
+
+def test_dedicated_urgent_workers_serve_only_the_high_queue():
+    assert SERVICES["urgent-worker"]["command"] == ["worker", "--queues", "high"]
     for n, s in SERVICES.items():
         if n not in ONE_SHOT:
             assert s["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), n

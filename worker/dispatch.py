@@ -14,13 +14,16 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from engine.models import OutboxEntry, ProcessInstance, utcnow
 from engine.runner import ACTIVE_STATUSES
+from worker.queues import QUEUE_BY_URGENCY, QUEUE_NORMAL, URGENT_KINDS, job_timeout_for, rank, urgency_of
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "anjian"
+QUEUE_NAME = QUEUE_NORMAL  # the normal-urgency queue (worker/queues.py has all three)
+#: Due timers fired by one job: a burst of 200 is 20 jobs, spread over the urgent workers.
+TIMER_BATCH = 10
 
 
 class OutboxRelay:
@@ -30,26 +33,36 @@ class OutboxRelay:
         self.db = db
         self.lease = lease_seconds
 
-    def claim_due(self, limit: int = 200) -> list[int]:
-        """Mark up to ``limit`` due entries as sent and return their ids.
+    def claim_due(self, limit: int = 200, *, kinds: tuple[str, ...] | None = None) -> list[int]:
+        """Mark up to ``limit`` due entries as sent and return their ids (oldest first)."""
+        return [entry_id for entry_id, _, _ in self.claim(limit, kinds=kinds)]
+
+    def claim(self, limit: int = 200, *, kinds: tuple[str, ...] | None = None) -> list[tuple[int, str, dict]]:
+        """Mark up to ``limit`` due entries (of ``kinds``, default all) as sent; return ``(id, kind, payload)``.
 
         One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)
-        RETURNING id`` on PostgreSQL (two relays never claim the same row and
+        RETURNING …`` on PostgreSQL (two relays never claim the same row and
         never wait for each other); SQLite serializes writers anyway. The relay
         runs after every commit that wrote outbox rows, so it must be cheap.
+        Urgent kinds (timers, thrown messages) are picked before the others, so a
+        backlog of connector calls never keeps a due timer out of a claim.
         """
         now = utcnow()
         cut = now - timedelta(seconds=self.lease)
         due = and_(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= now,
                    or_(OutboxEntry.sent_at.is_(None), OutboxEntry.sent_at < cut))
-        pick = select(OutboxEntry.id).where(due).order_by(OutboxEntry.id).limit(limit)
+        if kinds is not None:
+            due = and_(due, OutboxEntry.kind.in_(list(kinds)))
+        urgent_first = case((OutboxEntry.kind.in_(list(URGENT_KINDS)), 0), else_=1)
+        pick = select(OutboxEntry.id).where(due).order_by(urgent_first, OutboxEntry.id).limit(limit)
         if not self.db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
         with self.db.session() as s:
-            claimed = list(s.scalars(update(OutboxEntry).where(OutboxEntry.id.in_(pick.scalar_subquery()), due)
-                                     .values(sent_at=now).returning(OutboxEntry.id)
-                                     .execution_options(synchronize_session=False)))
-        return sorted(claimed)
+            claimed = [tuple(r) for r in s.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(pick.scalar_subquery()), due)
+                .values(sent_at=now).returning(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload)
+                .execution_options(synchronize_session=False))]
+        return sorted(claimed, key=lambda r: r[0])
 
     def unclaim(self, entry_ids: list[int]) -> None:
         """Give entries back (the enqueue failed): the next sweep sends them again."""
@@ -58,6 +71,19 @@ class OutboxRelay:
         with self.db.session() as s:
             s.execute(update(OutboxEntry).where(OutboxEntry.id.in_(entry_ids), OutboxEntry.done_at.is_(None))
                       .values(sent_at=None))
+
+    def next_timer_due(self) -> datetime | None:
+        """The earliest future ``next_timer_at`` of an active instance (indexed), or None.
+
+        Only future ones: timers already due are the current pass's work, and
+        counting them would make the scheduler spin while a worker fires them.
+        """
+        from sqlalchemy import func
+
+        with self.db.session(write=False) as s:
+            return s.scalar(select(func.min(ProcessInstance.next_timer_at))
+                            .where(ProcessInstance.next_timer_at > utcnow(),
+                                   ProcessInstance.status.in_(ACTIVE_STATUSES)))
 
     def schedule_due_timers(self, limit: int = 1000) -> int:
         """Turn instances whose next timer is due into 'timer' outbox entries (deduplicated).
@@ -145,18 +171,37 @@ class EmbeddedDispatcher:
     def run_once(self) -> int:
         """One pass: start due timer-start instances, schedule due timers and hub jobs, run every due entry.
 
-        Returns how many entries ran plus instances started.
+        Entries run in urgency order (worker/queues.py): timers and thrown messages
+        first, then connector calls, then long operations and scheduled jobs. After
+        each call the pass looks for urgent work again, so a timer that fell due
+        during a call runs before the next call. Returns how many entries ran plus
+        instances started.
         """
         ran = self.platform.timer_starts.fire_due()
-        self.relay.schedule_due_timers()
-        self.schedule.emit_due()
-        for entry_id in self.relay.claim_due():
-            try:
-                self.jobs.run_entry(entry_id)
-            except Exception:
-                log.exception("job for outbox entry %s failed; it will be re-run after the lease", entry_id)
-            ran += 1
+        for _ in range(1000):  # bounded; the next pass carries on
+            self.relay.schedule_due_timers()
+            self.schedule.emit_due()
+            urgent = self.relay.claim(kinds=URGENT_KINDS)
+            for entry_id, _, _ in urgent:
+                self._run(entry_id)
+            # One call at a time, the most urgent of the next few (a normal call before a long operation or
+            # a scheduled job); the others are given back, so between two calls urgent work gets its turn.
+            rest = self.relay.claim(20)
+            if rest:
+                connectors = getattr(self.platform, "connectors", None)
+                first = min(rest, key=lambda r: (rank(urgency_of(r[1], r[2], connectors)), r[0]))
+                self.relay.unclaim([r[0] for r in rest if r is not first])
+                self._run(first[0])
+            ran += len(urgent) + (1 if rest else 0)
+            if not urgent and not rest:
+                break
         return ran
+
+    def _run(self, entry_id: int) -> None:
+        try:
+            self.jobs.run_entry(entry_id)
+        except Exception:
+            log.exception("job for outbox entry %s failed; it will be re-run after the lease", entry_id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -199,10 +244,11 @@ class RqDispatcher:
         self.lease = lease_seconds
         self._down_until = 0.0
 
-    def queue(self):
+    def queue(self, urgency: str = "normal"):
+        """The RQ queue of an urgency class (``high``, ``normal``, ``low``)."""
         from rq import Queue
 
-        return Queue(QUEUE_NAME, connection=self.redis)
+        return Queue(QUEUE_BY_URGENCY[urgency], connection=self.redis)
 
     def timer_set(self, due_at: datetime) -> None:
         """Nothing to do: the scheduler process polls the indexed due times."""
@@ -223,37 +269,63 @@ class RqDispatcher:
         return max(int(self.lease - 5), int(self.lease / 2), 1)
 
     def relay_once(self) -> int:
-        """Enqueue every due entry; returns how many were (re-)sent.
+        """Enqueue every due entry on the queue of its urgency; returns how many were (re-)sent.
 
-        Each entry's job is ``outbox-<id>``. An entry whose lease ran out is
-        re-sent only when its job is gone (Redis restarted), has ended without
-        finishing the entry (failed, killed work horse) or started longer ago
-        than a job may run (its worker died). A job still waiting in the queue
-        is left alone and the lease starts again, so a backlog longer than the
-        lease does not fill the queue with duplicates. Entries that could not
-        be enqueued (Redis down) are given back for the next sweep.
+        Timers and thrown messages go to ``anjian-high``, connector calls to
+        ``anjian``, long operations and scheduled jobs to ``anjian-low``
+        (worker/queues.py); a service task's job may run for its operation's
+        time limit plus grace. Due timers travel in batches of ``TIMER_BATCH``
+        (one job fires several), so a burst of timers costs a few jobs and is
+        spread over the urgent workers instead of queueing one by one.
+
+        Each entry's job is ``outbox-<id>`` (a batch: that of its first entry). An
+        entry whose lease ran out is re-sent only when its job is gone (Redis
+        restarted), has ended without finishing the entry (failed, killed work
+        horse) or started longer ago than it may run (its worker died). A job
+        still waiting in the queue is left alone and the lease starts again, so a
+        backlog longer than the lease does not fill the queue with duplicates.
+        Entries that could not be enqueued (Redis down) are given back for the
+        next sweep.
         """
         from rq.job import Job
 
-        ids = self.relay.claim_due()
-        if not ids:
+        claimed = self.relay.claim()
+        if not claimed:
             return 0
-        q = self.queue()
+        ids = [entry_id for entry_id, _, _ in claimed]
         handled: list[int] = []
         sent = 0
+        connectors = getattr(self.platform, "connectors", None)
+        settings = self.platform.settings
         try:
             jobs = Job.fetch_many([f"outbox-{i}" for i in ids], connection=self.redis)
             now = utcnow()
-            for entry_id, job in zip(ids, jobs):
+            timers: list[int] = []
+            queues: dict[str, object] = {}
+            for (entry_id, kind, payload), job in zip(claimed, jobs):
                 if job is not None:
-                    if _job_in_flight(job, now, self.job_timeout):
+                    if _job_in_flight(job, now, job.timeout or self.job_timeout):
                         handled.append(entry_id)
                         continue
                     job.delete()
+                if kind == "timer":
+                    timers.append(entry_id)
+                    continue
+                urgency = urgency_of(kind, payload, connectors)
+                q = queues.get(urgency) or queues.setdefault(urgency, self.queue(urgency))
                 q.enqueue("worker.jobs.run_outbox_entry", entry_id, job_id=f"outbox-{entry_id}",
-                          job_timeout=self.job_timeout, result_ttl=300, failure_ttl=86400)
+                          job_timeout=job_timeout_for(kind, payload, connectors, settings, self.job_timeout),
+                          result_ttl=300, failure_ttl=86400)
                 handled.append(entry_id)
                 sent += 1
+            if timers:
+                q = self.queue("high")
+                for start in range(0, len(timers), TIMER_BATCH):
+                    batch = timers[start:start + TIMER_BATCH]
+                    q.enqueue("worker.jobs.run_outbox_entries", batch, job_id=f"outbox-{batch[0]}",
+                              job_timeout=self.job_timeout, result_ttl=300, failure_ttl=86400)
+                    handled.extend(batch)
+                    sent += len(batch)
         except Exception:
             self.relay.unclaim([i for i in ids if i not in set(handled)])
             raise
@@ -325,14 +397,36 @@ class Scheduler:
         return total
 
     def run_forever(self) -> None:
-        """Poll until killed; Redis outages are logged and retried."""
+        """Poll until killed; Redis outages are logged and retried.
+
+        Between passes it sleeps ``interval`` at most, and less when a timer
+        falls due sooner, so a due timer is queued within a few milliseconds
+        rather than up to one interval late. Each successful pass writes the
+        ``scheduler`` heartbeat (engine/heartbeat.py) that the compose health check reads.
+        """
+        from engine.heartbeat import Heartbeat
+
+        heartbeat = Heartbeat(self.platform.settings.data_dir, "scheduler")
         while True:
             try:
                 self.run_once()
+                heartbeat.beat()
             except Exception as exc:
                 self.leader = False
                 log.warning("scheduler pass failed: %s", exc)
-            time.sleep(self.interval)
+            time.sleep(self._pause())
+
+    def _pause(self) -> float:
+        """Seconds until the next pass: the interval, or less when a timer is due sooner."""
+        if not self.leader:
+            return self.interval
+        try:
+            due = self.dispatcher.relay.next_timer_due()
+        except Exception:  # noqa: BLE001 - the next pass reports database trouble
+            return self.interval
+        if due is None:
+            return self.interval
+        return min(self.interval, max(0.0, (due - utcnow()).total_seconds() + 0.002))
 
 
 def _preload_job_dependencies() -> None:

@@ -68,6 +68,10 @@ class AlertService:
         self._last_write: dict[str, tuple[float, str]] = {}  # open_key -> (monotonic, grade)
         self._notified: dict[int, set[int]] = {}  # alert id -> permit instance ids told
         self._area_departments: dict[str, str | None] | None = None
+        # None: start alert_response in-line (embedded mode, the HTTP path). `anjian ingest` in production
+        # sets it (defer_to_outbox): the process start becomes an urgent job, so that the thread that
+        # evaluates readings delivers gas_alarm and goes on with the next batch.
+        self.defer = None
 
     def reset(self) -> None:
         """Forget in-memory throttles (tests)."""
@@ -116,7 +120,9 @@ class AlertService:
         now_mono = time.monotonic()
         with self._lock:
             last = self._last_write.get(key)
-        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]]:
+        # (a grouped data gap comes once per sweep and carries the current list of devices: never skipped)
+        if last and not f.onset and now_mono - last[0] < REFRESH_SECONDS \
+                and GRADE_RANK[f.grade] <= GRADE_RANK[last[1]] and not f.details.get("grouped"):
             return None
         for _ in range(5):
             try:
@@ -147,6 +153,8 @@ class AlertService:
             else:
                 outcome = "updated"
                 a.occurrences += 1
+                if f.details.get("grouped"):  # a grouped data gap: keep the list of silent devices current
+                    a.details = {**(a.details or {}), **f.details}
                 a.last_seen_at = max(a.last_seen_at, f.ts) if a.last_seen_at else f.ts
                 if f.value is not None:
                     a.value = f.value
@@ -187,10 +195,26 @@ class AlertService:
             if r["outcome"] in ("opened", "escalated") or fresh:
                 self._gas_alarm(r, f)
                 told.update(p["id"] for p in permits)
-        if r["outcome"] == "opened":
+        if r["outcome"] in ("opened", "escalated") and self.defer is not None:
+            # production ingest: the response process is started by an urgent worker, off the alarm path
+            self.defer("start" if r["outcome"] == "opened" else "escalate", r)
+        elif r["outcome"] == "opened":
             self._start_response(r)
         elif r["outcome"] == "escalated":
             self._tell_escalation(r)
+
+    def run_deferred(self, action: str, r: dict) -> None:
+        """Start the alert's response process (``start``) or tell it of an escalation (``escalate``).
+
+        What :meth:`_after` does in-line unless ``defer`` is set; an urgent worker runs it from
+        the outbox (worker/jobs.py, kind ``alert_process``).
+        """
+        if action == "start":
+            self._start_response(r)
+        elif action == "escalate":
+            self._tell_escalation(r)
+        else:
+            raise ValueError(f"unknown alert action {action!r}")
 
     def _gas_alarm(self, r: dict, f: Finding) -> None:
         name = self.rules.permits["message"]
@@ -362,6 +386,31 @@ class AlertService:
         if not principal.in_scope(a.owner_department):
             raise Forbidden(f"alert {alert_id} belongs to department {a.owner_department}")
         return a
+
+
+def defer_to_outbox(platform):
+    """A ``defer`` for :class:`AlertService`: one ``alert_process`` outbox entry per action, relayed at once.
+
+    The entry goes to the high-priority queue (worker/queues.py); its dedupe key (alert, action,
+    grade) keeps a retried batch from starting a response twice.
+    """
+    from engine.models import OutboxEntry
+    from engine.values import json_data
+
+    if platform.db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+
+    def defer(action: str, r: dict) -> None:
+        now = utcnow()
+        row = {"kind": "alert_process", "payload": {"action": action, "alert": json_data(r)},
+               "dedupe_key": f"alert:{r['id']}:{action}:{r['grade']}", "created_at": now, "available_at": now,
+               "attempts": 0}
+        with platform.db.session() as s:
+            s.execute(insert(OutboxEntry).values([row]).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        platform.dispatcher.notify()
+    return defer
 
 
 def _worse(f: Finding, peak: float) -> bool:

@@ -149,7 +149,8 @@ class MqttIngest:
         self.receive_maximum = receive_maximum
         self.ack_after_commit = ack_after_commit
         self.worker = IngestWorker(pipeline, maxsize=queue_size, batch_size=batch_size, sweep_seconds=sweep_seconds,
-                                   acker=self._ack_batch if ack_after_commit else None)
+                                   acker=self._ack_batch if ack_after_commit else None, heartbeat=self._beat)
+        self._heartbeat = None  # set by run_forever: `anjian ingest` writes the heartbeat file compose checks
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.connects = 0
@@ -192,8 +193,21 @@ class MqttIngest:
             self.client.loop_stop()
             self.worker.stop()
 
-    def run_forever(self, stop: threading.Event, report_every: float = 10.0) -> None:
-        """Run until ``stop`` is set, logging the counters every ``report_every`` seconds."""
+    def _beat(self) -> None:
+        """Heartbeat while the draining thread runs and the broker connection is up."""
+        if self._heartbeat is not None and self.subscribed.is_set():
+            self._heartbeat.beat()
+
+    def run_forever(self, stop: threading.Event, report_every: float = 10.0, heartbeat_dir=None) -> None:
+        """Run until ``stop`` is set, logging the counters every ``report_every`` seconds.
+
+        With ``heartbeat_dir`` the draining thread writes the ``ingest`` heartbeat
+        there (engine/heartbeat.py) while it runs and the subscription is up.
+        """
+        if heartbeat_dir is not None:
+            from engine.heartbeat import Heartbeat
+
+            self._heartbeat = Heartbeat(heartbeat_dir, "ingest")
         self.start()
         try:
             last = {}

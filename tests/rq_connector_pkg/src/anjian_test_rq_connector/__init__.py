@@ -34,6 +34,17 @@ class RqProbeConnector(Connector):
         self._record("end", value)
         return {"echo": value, "pid": os.getpid()}
 
+    @operation(params=[Param("value", "string"), Param("sleep_s", "number", required=False, default=0)],
+               result_schema={"type": "object", "required": ["echo", "pid"]}, timeout=2)
+    def limited(self, value, sleep_s=0):
+        """``echo`` whose calls may run 2 s at most (declared limit)."""
+        return self.echo(value, sleep_s)
+
+    @operation(params=[Param("value", "string")], timeout=120, long_running=True)
+    def report(self, value):
+        """A long operation by nature: its calls go to the low-priority queue."""
+        return self.echo(value)
+
     def _record(self, what: str, value: str) -> None:
         folder = self.config.get("calls_dir")
         if not folder:
