@@ -68,7 +68,15 @@ def test_hot_work_permit_from_application_to_closure(page_as, live_server, size,
     instance = live_server.call("GET", f"/api/v1/process-instances/{iid}", "safety1").json()
     assert instance["status"] == "completed", instance
     assert not instance["active_tasks"]
-    for page in (worker, prod, leader):
+
+    # The fourth user: supervision opens the closed permit and sees its path on the diagram.
+    safety = page_as("safety1", size)
+    safety.goto(f"{live_server.url}/#/instances/{iid}")
+    safety.wait_for_selector('g.djs-element[data-element-id="hw_acceptance"].mark-completed', timeout=30000)
+    assert safety.locator('g.djs-element.mark-flow').count() >= 10
+    assert not safety.locator('g.djs-element.mark-active').count()
+    assert "已完成" in safety.locator("body").inner_text()
+    for page in (worker, prod, leader, safety):
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     assert not [e for e in console_errors if "Content Security Policy" in e or "uncaught" in e], console_errors
     assert all(u.startswith(live_server.url) or u.startswith("data:") for u in request_log)
