@@ -8,7 +8,7 @@ import { toast } from '../../toast.js'
 import Badge from '../Badge.jsx'
 import Page from '../Page.jsx'
 import ProblemBanner from '../ProblemBanner.jsx'
-import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError } from './forms.jsx'
+import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError, useSubmit } from './forms.jsx'
 
 const PAGE_SIZE = 20
 const TONE = { open: 'danger', retried: 'info', resolved: 'ok' }
@@ -83,11 +83,14 @@ function RetryDialog({ incident, me, onDone, onClose }) {
   const t = useT()
   const mayCorrect = CORRECTORS.some((r) => me?.roles?.includes(r))
   const [text, setText] = useState('')
-  const [error, setError] = useState(null)
   const [localError, setLocalError] = useState(null)
-  const [busy, setBusy] = useState(false)
+  const { error, busy, run } = useSubmit(async (variables) => {
+    const out = await api(`/incidents/${incident.id}/retry`, { method: 'POST', body: variables ? { variables } : {} })
+    toast(t('admin.incidents.retried', { id: incident.id, status: out?.instance?.status ?? '' }))
+    onDone()
+  })
   const errs = fieldErrors(error)
-  async function go(e) {
+  function go(e) {
     e.preventDefault()
     let variables
     if (text.trim()) {
@@ -102,16 +105,7 @@ function RetryDialog({ incident, me, onDone, onClose }) {
       }
     }
     setLocalError(null)
-    setBusy(true)
-    setError(null)
-    try {
-      const out = await api(`/incidents/${incident.id}/retry`, { method: 'POST', body: variables ? { variables } : {} })
-      toast(t('admin.incidents.retried', { id: incident.id, status: out?.instance?.status ?? '' }))
-      onDone()
-    } catch (err) {
-      setError(err)
-      setBusy(false)
-    }
+    run(variables)
   }
   const varErrors = [...(localError ? [localError] : []), ...(errs.variables || [])]
   return (
@@ -137,23 +131,17 @@ function RetryDialog({ incident, me, onDone, onClose }) {
 function ResolveDialog({ incident, onDone, onClose }) {
   const t = useT()
   const [comment, setComment] = useState('')
-  const [error, setError] = useState(null)
-  const [busy, setBusy] = useState(false)
+  const { error, busy, run } = useSubmit(async () => {
+    await api(`/incidents/${incident.id}/resolve`, { method: 'POST', body: { comment } })
+    toast(t('admin.incidents.resolved', { id: incident.id }))
+    onDone()
+  })
   const formRef = useRef(null)
   useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
-  async function go(e) {
+  function go(e) {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
-      await api(`/incidents/${incident.id}/resolve`, { method: 'POST', body: { comment } })
-      toast(t('admin.incidents.resolved', { id: incident.id }))
-      onDone()
-    } catch (err) {
-      setError(err)
-      setBusy(false)
-    }
+    run()
   }
   return (
     <Dialog title={t('admin.incidents.resolve')} onClose={onClose}>

@@ -9,7 +9,7 @@ import Badge from '../Badge.jsx'
 import Page from '../Page.jsx'
 import ProblemBanner from '../ProblemBanner.jsx'
 import Table from '../Table.jsx'
-import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError } from './forms.jsx'
+import { AdminTabs, Dialog, Field, FormProblem, Pager, fieldErrors, useFocusFirstError, useSubmit } from './forms.jsx'
 import { roleLabel, useVocabulary } from './vocabulary.js'
 
 const PAGE_SIZE = 20
@@ -190,20 +190,12 @@ function UserForm({ user, vocabulary, departments, onDone, onCancel }) {
 
 function ActiveDialog({ user, onDone, onClose }) {
   const t = useT()
-  const [error, setError] = useState(null)
-  const [busy, setBusy] = useState(false)
   const next = !user.active
-  async function go() {
-    setBusy(true)
-    try {
-      await api(`/org/users/${encodeURIComponent(user.username)}`, { method: 'PATCH', body: { active: next } })
-      toast(t(next ? 'admin.users.reactivated' : 'admin.users.deactivated', { username: user.username }))
-      onDone()
-    } catch (err) {
-      setError(err)
-      setBusy(false)
-    }
-  }
+  const { error, busy, run: go } = useSubmit(async () => {
+    await api(`/org/users/${encodeURIComponent(user.username)}`, { method: 'PATCH', body: { active: next } })
+    toast(t(next ? 'admin.users.reactivated' : 'admin.users.deactivated', { username: user.username }))
+    onDone()
+  })
   return (
     <Dialog title={next ? t('admin.users.reactivate') : t('admin.users.deactivate')} onClose={onClose}>
       <p>{t(next ? 'admin.users.reactivate_q' : 'admin.users.deactivate_q', { username: user.username })}</p>
@@ -219,23 +211,17 @@ function ActiveDialog({ user, onDone, onClose }) {
 function PasswordDialog({ user, onDone, onClose }) {
   const t = useT()
   const [password, setPassword] = useState('')
-  const [error, setError] = useState(null)
-  const [busy, setBusy] = useState(false)
+  const { error, busy, run } = useSubmit(async () => {
+    await api(`/org/users/${encodeURIComponent(user.username)}/password`, { method: 'POST', body: { password } })
+    toast(t('admin.users.reset_done', { username: user.username }))
+    onDone()
+  })
   const formRef = useRef(null)
   useFocusFirstError(formRef, error)
   const errs = fieldErrors(error)
-  async function go(e) {
+  function go(e) {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
-      await api(`/org/users/${encodeURIComponent(user.username)}/password`, { method: 'POST', body: { password } })
-      toast(t('admin.users.reset_done', { username: user.username }))
-      onDone()
-    } catch (err) {
-      setError(err)
-      setBusy(false)
-    }
+    run()
   }
   return (
     <Dialog title={t('admin.users.reset_password')} onClose={onClose}>

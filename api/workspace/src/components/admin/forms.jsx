@@ -1,5 +1,5 @@
 // Form pieces of the admin views: a field with its 422 error beside it, a dialog, tabs, paging.
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { useT } from '../../i18n.js'
 import ProblemBanner from '../ProblemBanner.jsx'
 
@@ -37,6 +37,27 @@ export function useFocusFirstError(ref, error) {
  * The banner of a failed submit: a short "fix the marked fields" when every 422 error has its field in
  * the form (`fields`), else the whole problem (a 409, a 403, an error of a field the form lacks).
  */
+/**
+ * The busy and error state around one write of a dialog: `run(...)` clears the error, disables the
+ * buttons and awaits `action`; a failure shows its problem and enables them again, a success leaves
+ * them disabled (the dialog closes through the action's onDone).
+ */
+export function useSubmit(action) {
+  const [error, setError] = useState(null)
+  const [busy, setBusy] = useState(false)
+  async function run(...args) {
+    setBusy(true)
+    setError(null)
+    try {
+      await action(...args)
+    } catch (err) {
+      setError(err)
+      setBusy(false)
+    }
+  }
+  return { error, busy, run }
+}
+
 export function FormProblem({ error, fields, onClose }) {
   const t = useT()
   if (!error) return null
