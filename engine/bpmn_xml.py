@@ -8,6 +8,9 @@ from __future__ import annotations
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
 BPMN = "{%s}" % NS["bpmn"]
 SPIFF = "{%s}" % NS["spiffworkflow"]

@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from engine.bpmn_xml import BPMN, NS
+from engine.layout_check import FLOW_NODES
+
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = sorted((ROOT / "bpmn").glob("*.bpmn"))
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-      "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-      "dc": "http://www.omg.org/spec/DD/20100524/DC",
-      "di": "http://www.omg.org/spec/DD/20100524/DI"}
-BPMN = "{%s}" % NS["bpmn"]
 # Everything bpmn-js draws as a shape inside a process (flow nodes of BPMN 2.0).
-SHAPED = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
-          "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
-          "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
-          "eventBasedGateway", "complexGateway"}
+SHAPED = FLOW_NODES
 
 
 def _bounds(shape) -> tuple[float, float, float, float]:
