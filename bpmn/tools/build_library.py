@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The permit modules (permit_*.py beside this file) import their lanes and helpers from this module;
+# when it runs as a script, they find it under its own name instead of loading it a second time.
+sys.modules.setdefault("build_library", sys.modules[__name__])
+
 from engine.bpmn_builder import ProcessBuilder  # noqa: E402
 from library import choice, dmn, flag, form, number, people, text, when  # noqa: E402
 
@@ -1490,6 +1494,20 @@ BPMN["alert_response.bpmn"] = alert_response()
 
 
 # =========================================================================== write
+
+def _permit_modules() -> None:
+    """The other special operations of GB 30871, one module each (``bpmn/tools/permit_<kind>.py``).
+
+    Each module defines ``add(bpmn, dmn, forms)`` that puts its diagram, decision tables and forms
+    into the dicts above; they are loaded here, after every shared lane and helper is defined.
+    """
+    import importlib
+    for path in sorted(Path(__file__).resolve().parent.glob("permit_*.py")):
+        importlib.import_module(path.stem).add(BPMN, DMN, FORMS)
+
+
+_permit_modules()
+
 
 def main() -> None:
     # The builder's own DI is a placeholder; every diagram is laid out by ELK (bpmn/tools/relayout.py,
