@@ -23,6 +23,23 @@ same records give the same result (the stored run keeps a digest of both).
 4. ``permits`` — permits (work records with source ``permit``) started in the
    period: counts, durations, approval times, suspensions and their causes by
    grade and by area.
+5. ``area_hotspots`` — hazards per 1,000 worked person-hours by area and by
+   shift of the day (hours from work records; a record's hours are split over
+   the shifts it overlaps); each area (shift) against the rest, same test, Holm
+   per dimension, same minimums. Pushed to the department that owns the area.
+6. ``plant_load`` — the plant-wide rate of hazards per running hour by load
+   band, and apart from it the rate of equipment faults (faults do not depend on
+   who works where and would dilute the hazard question): one test, hazards in
+   the high band against the other bands.
+7. ``contractor_hotspots`` — violations per 1,000 worked person-hours per
+   contractor against the rest of the plant's work (own staff included), Holm
+   over the contractors; pushed to the department that manages the contractor.
+
+Every result carries ``verdict`` (one Chinese sentence) and ``verdict_en``: what
+was found, with effect size and p-value, and never "nothing significant" when a
+plant-wide rate the report charts rises significantly. The default windows of
+5–7 come from the detection power measured by ``bench/analytics_power.py``
+(README, "Detection power").
 """
 from __future__ import annotations
 
@@ -35,7 +52,9 @@ from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import aliased
 
 from engine.analytics.stats import finite, holm, poisson_rate_test, quantile, slope
-from engine.hub.models import Equipment, EquipmentRun, Hazard, Inspection, ProductionStop, Violation, WorkRecord
+from engine.hub.models import (Contractor, Equipment, EquipmentRun, Hazard, Inspection, Person, ProductionStop,
+                               Violation, WorkRecord)
+from engine.models import Area
 from engine.periods import Period, month, shift_month, window
 
 DEFAULTS = {
@@ -45,6 +64,12 @@ DEFAULTS = {
                            "dimensions": ["post", "team", "area"], "top": 10},
     "supervision": {"trend_months": 12},
     "permits": {},
+    # windows from bench/analytics_power.py: the shortest with ≥ 80 % power for the planted effect
+    "area_hotspots": {"alpha": 0.01, "min_events": 5, "min_rate_ratio": 1.5, "window_months": 12,
+                      "dimensions": ["area", "shift"], "shift_starts": [8, 16, 0], "utc_offset_hours": 8},
+    "plant_load": {"bands": [60.0, 85.0], "alpha": 0.01, "min_events": 5, "min_rate_ratio": 1.25,
+                   "window_months": 12},
+    "contractor_hotspots": {"alpha": 0.01, "min_events": 5, "min_rate_ratio": 1.5, "window_months": 12},
 }
 ANALYSES = tuple(DEFAULTS)
 
@@ -75,21 +100,17 @@ def _band_case(col, edges: list[float]):
     return case(*[(col >= edge, i + 1) for i, edge in reversed(list(enumerate(edges)))], else_=0)
 
 
-def equipment_load(s, period: Period, params: dict) -> Outcome:
-    """Fault and hazard rate per running hour by load band; flag high-load excess per equipment.
+def _load_cells(s, win, edges: list[float]):
+    """Running hours, faults and hazards per equipment and load band in a window.
 
     The database does the counting: running hours and faults are summed per
     equipment and band by one GROUP BY, and each hazard is matched to the
     running record it happened in by an index seek on (equipment, start) —
     a year of 200 machines is 73,000 running records but only 600 sums and
-    ~5,000 matches for Python to handle. The input digest covers exactly
-    those sums and matches.
+    ~5,000 matches for Python to handle. Returns ``(cells, sums, hazards,
+    unassigned)``: cells ``code -> band -> [hours, faults, hazards]``; sums and
+    hazards are the rows read (for the input digest).
     """
-    edges = sorted(float(x) for x in params["bands"])
-    names = _band_names(edges)
-    win = window(period, int(params["window_months"]))
-    equipment = {e.code: e for e in s.execute(select(Equipment.code, Equipment.area, Equipment.department,
-                                                     Equipment.name))}
     band = _band_case(EquipmentRun.load_pct, edges).label("band")
     sums = s.execute(select(EquipmentRun.equipment_code, band, func.sum(EquipmentRun.hours),
                             func.sum(EquipmentRun.faults), func.count())
@@ -109,21 +130,34 @@ def equipment_load(s, period: Period, params: dict) -> Outcome:
                                                       EquipmentRun.started_at == last_start))
                         .where(Hazard.equipment_code.is_not(None), Hazard.found_at >= win.start,
                                Hazard.found_at < win.end).order_by(Hazard.ref)).all()
-    stats = defaultdict(lambda: [[0.0, 0, 0] for _ in names])  # code -> band -> [hours, faults, hazards]
+    stats = defaultdict(lambda: [[0.0, 0, 0] for _ in range(len(edges) + 1)])
     for code, b, hours, faults, _ in sums:
         cell = stats[code][int(b)]
         cell[0] += float(hours or 0.0)
         cell[1] += int(faults or 0)
-
-    def band_of(load):
-        return bisect.bisect_right(edges, load)
-
-    unassigned = 0
+    unassigned = 0  # hazards of equipment with no running record that day
     for h in hazards:
         if h.started_at is None or h.found_at - h.started_at > timedelta(hours=max(h.hours, 24)):
             unassigned += 1
             continue
-        stats[h.equipment_code][band_of(h.load_pct)][2] += 1
+        stats[h.equipment_code][bisect.bisect_right(edges, h.load_pct)][2] += 1
+    return stats, sums, hazards, unassigned
+
+
+def equipment_load(s, period: Period, params: dict) -> Outcome:
+    """Fault and hazard rate per running hour by load band; flag high-load excess per equipment.
+
+    The counting is :func:`_load_cells`; the input digest covers exactly its
+    sums and matches. The fleet's band rates are charted, so the verdict also
+    states their test (``fleet_test``): "no machine" must not read as "no load
+    effect" when the whole plant's rate rises.
+    """
+    edges = sorted(float(x) for x in params["bands"])
+    names = _band_names(edges)
+    win = window(period, int(params["window_months"]))
+    equipment = {e.code: e for e in s.execute(select(Equipment.code, Equipment.area, Equipment.department,
+                                                     Equipment.name))}
+    stats, sums, hazards, unassigned = _load_cells(s, win, edges)
 
     high = len(names) - 1
     tests, per_equipment = {}, []
@@ -161,13 +195,37 @@ def equipment_load(s, period: Period, params: dict) -> Outcome:
         events = sum(stats[c][i][1] + stats[c][i][2] for c in stats)
         fleet.append({"band": name, "hours": round(hours, 3), "events": events,
                       "rate_per_1000h": finite(1000 * events / hours) if hours else None})
+    ft = poisson_rate_test(fleet[high]["events"], fleet[high]["hours"], sum(f["events"] for f in fleet[:high]),
+                           sum(f["hours"] for f in fleet[:high]))
+    fleet_test = {"rate_ratio": finite(ft["rate_ratio"]), "p": finite(ft["p_value"]),
+                  "significant": bool(ft["tested"] and ft["p_value"] <= float(params["alpha"]))}
+    if flagged:
+        zh = "；".join(f"设备 {r['equipment']} 高负荷（{names[high]}）下故障与隐患率为其他负荷的 "
+                      f"{fmt_ratio(r['rate_ratio'])} 倍 (p={fmt_p(r['p_value'])})" for r in flagged[:3])
+        en = "; ".join(f"equipment {r['equipment']}: fault and hazard rate at high load ({names[high]}) "
+                       f"{fmt_ratio(r['rate_ratio'])}× its other loads (p={fmt_p(r['p_value'])})" for r in flagged[:3])
+        more = len(flagged) - 3
+        verdict = zh + (f"等 {len(flagged)} 台" if more > 0 else "") + "，显著偏高"
+        verdict_en = en + (f" and {more} more" if more > 0 else "") + ": significantly higher"
+    elif fleet_test["significant"]:
+        verdict = (f"未发现单台设备显著偏高；但全厂高负荷（{names[high]}）时段故障与隐患合计率为其他负荷的 "
+                   f"{fmt_ratio(fleet_test['rate_ratio'])} 倍 (p={fmt_p(fleet_test['p'])})，显著上升（见全厂负荷分析）")
+        verdict_en = (f"No single machine stands out, but the plant-wide fault and hazard rate at high load "
+                      f"({names[high]}) is {fmt_ratio(fleet_test['rate_ratio'])}× the other loads "
+                      f"(p={fmt_p(fleet_test['p'])}), a significant rise (see plant_load)")
+    else:
+        verdict = (f"未发现高负荷下故障与隐患率显著偏高的设备（全厂高负荷时段为其他负荷的 "
+                   f"{fmt_ratio(fleet_test['rate_ratio'])} 倍，p={fmt_p(fleet_test['p'])}）")
+        verdict_en = (f"No machine with a significantly higher fault and hazard rate at high load (plant-wide "
+                      f"{fmt_ratio(fleet_test['rate_ratio'])}× at high load, p={fmt_p(fleet_test['p'])})")
     out = Outcome({
         "window": {"from": win.start.isoformat(), "to": win.end.isoformat()},
         "method": "exact one-sided conditional Poisson rate test (high band vs other bands), Holm-corrected "
                   f"over {len(tests)} equipment at alpha={params['alpha']}; flag needs ≥{params['min_events']} "
                   f"high-band events and rate ratio ≥{params['min_rate_ratio']}",
-        "bands": names, "fleet": fleet, "equipment_tested": len(tests), "hazards_unassigned": unassigned,
-        "flagged": flagged, "per_equipment": per_equipment,
+        "bands": names, "fleet": fleet, "fleet_test": fleet_test, "equipment_tested": len(tests),
+        "hazards_unassigned": unassigned, "flagged": flagged, "per_equipment": per_equipment,
+        "verdict": verdict, "verdict_en": verdict_en,
     }, inputs=[("runs", code, int(b), round(float(hours or 0), 6), int(faults or 0), n)
                for code, b, hours, faults, n in sums]
        + [("hazard", h.ref, h.equipment_code, h.found_at.isoformat(),
@@ -196,8 +254,60 @@ def _top(counter: Counter):
     return min(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[0] if counter else None
 
 
+def fmt_p(p) -> str:
+    """A p-value as people read it: 0.03, 0.0012, 3e-8."""
+    if p is None:
+        return "—"
+    if p < 0.001:
+        mantissa, exp = f"{p:.0e}".split("e")
+        return f"{mantissa}e{int(exp)}"
+    return f"{p:.2g}"
+
+
+def fmt_ratio(r) -> str:
+    """A rate ratio to one decimal (∞ when the rest had no events)."""
+    return "∞" if r is None else f"{r:.1f}"
+
+
+def area_owners(s, areas) -> dict:
+    """``area -> (department, source)``: the department that owns each area.
+
+    The organisation's areas say who owns them (``areas.department``); an area
+    the organisation does not know is owned by the department most of its hub
+    equipment belongs to. Hours worked are no owner: a shared area is worked in
+    by several departments, and the most hours is near a coin-flip between them.
+    """
+    areas = sorted({a for a in areas if a})
+    if not areas:
+        return {}
+    org = {code: dept for code, dept in s.execute(select(Area.code, Area.department).where(Area.code.in_(areas)))
+           if dept}
+    eq = defaultdict(Counter)
+    for area, dept, n in s.execute(select(Equipment.area, Equipment.department, func.count())
+                                   .where(Equipment.area.in_(areas), Equipment.department.is_not(None))
+                                   .group_by(Equipment.area, Equipment.department)):
+        eq[area][dept] += n
+    return {a: (org[a], "organisation") if a in org else (_top(eq[a]), "equipment") if eq[a] else (None, None)
+            for a in areas}
+
+
+def team_departments(s, teams) -> dict:
+    """``team -> department`` by the hub's people (a crew belongs to the department most of its members do)."""
+    out = defaultdict(Counter)
+    for team, dept, n in s.execute(select(Person.team, Person.department, func.count())
+                                   .where(Person.team.in_(sorted(t for t in teams if t)))
+                                   .group_by(Person.team, Person.department)):
+        out[team][dept] += n
+    return {t: _top(c) for t, c in out.items()}
+
+
 def violation_hotspots(s, period: Period, params: dict) -> Outcome:
-    """Violations per 1,000 worked hours by post, team and area; flag significant hotspots."""
+    """Violations per 1,000 worked hours by post, team and area; flag significant hotspots.
+
+    A hotspot goes to the department responsible for it: an area to the one that
+    owns it (:func:`area_owners`), a team to its members' department, a post to
+    the department that worked most of its hours.
+    """
     win = window(period, int(params["window_months"]))
     dims = list(params["dimensions"])
     # The database sums: per group of each dimension the worked hours (by department) and the
@@ -260,6 +370,26 @@ def violation_hotspots(s, period: Period, params: dict) -> Outcome:
         result["hotspots"].extend(r for r in rows if r["hotspot"])
     result["hotspots"].sort(key=lambda r: (r["p_value"], r["dimension"], r["group"]))
     labels = {"post": "岗位", "team": "班组", "area": "区域"}
+    owners = area_owners(s, [r["group"] for r in result["hotspots"] if r["dimension"] == "area"])
+    crews = team_departments(s, [r["group"] for r in result["hotspots"] if r["dimension"] == "team"])
+    for r in result["hotspots"]:
+        if r["dimension"] == "area" and owners.get(r["group"], (None,))[0]:
+            r["department"] = owners[r["group"]][0]
+        elif r["dimension"] == "team" and crews.get(r["group"]):
+            r["department"] = crews[r["group"]]
+    hot = result["hotspots"]
+    if hot:
+        result["verdict"] = "；".join(
+            f"{labels.get(r['dimension'], r['dimension'])} {r['group']} 违章率为同类其余的 "
+            f"{fmt_ratio(r['rate_ratio'])} 倍 (p={fmt_p(r['p_value'])})" for r in hot[:3]) + \
+            (f" 等 {len(hot)} 处" if len(hot) > 3 else "") + "，显著偏高"
+        result["verdict_en"] = "; ".join(
+            f"{r['dimension']} {r['group']}: violation rate {fmt_ratio(r['rate_ratio'])}× the rest "
+            f"(p={fmt_p(r['p_value'])})" for r in hot[:3]) + \
+            (f" and {len(hot) - 3} more" if len(hot) > 3 else "") + ": significantly higher"
+    else:
+        result["verdict"] = "未发现违章率显著偏高的" + "、".join(labels.get(d, d) for d in dims)
+        result["verdict_en"] = "No " + ", ".join(dims) + " with a significantly higher violation rate"
     for r in result["hotspots"]:
         evidence = {k: r[k] for k in ("violations", "hours", "rate_per_1000h", "rate_ratio", "p_value")}
         area = r["group"] if r["dimension"] == "area" else r["top_area"]
@@ -337,6 +467,17 @@ def supervision(s, period: Period, params: dict) -> Outcome:
         "trend": {"precision_per_month": finite(slope([r["precision"] for r in months])),
                   "interference_per_month": finite(slope([r["interference"] for r in months]))},
     }
+    pct = (lambda v: "—" if v is None else f"{100 * v:.0f}%")
+    pp = (lambda v: "—" if v is None else f"{100 * v:+.1f}")
+    tr = result["trend"]
+    result["verdict"] = (f"本期检查发现问题率 {pct(current['precision'])}，安全停产占中断工时 "
+                         f"{pct(current['interference'])}；近 {n} 个月发现率每月变化 {pp(tr['precision_per_month'])} "
+                         f"个百分点、干扰每月变化 {pp(tr['interference_per_month'])} 个百分点（描述性趋势，未做显著性检验）")
+    result["verdict_en"] = (f"This period {pct(current['precision'])} of inspections found something and safety "
+                            f"stops were {pct(current['interference'])} of interruption hours; over {n} months "
+                            f"precision moved {pp(tr['precision_per_month'])} and interference "
+                            f"{pp(tr['interference_per_month'])} percentage points a month (descriptive trend, "
+                            f"not tested)")
     return Outcome(result, inputs=[("insp", i.ref, i.at.isoformat(), i.found_issue) for i in insp]
                    + [("stop", st.ref, st.started_at.isoformat(), st.ended_at.isoformat() if st.ended_at else None,
                        st.cause_kind) for st in stops])
@@ -380,6 +521,13 @@ def permits(s, period: Period, params: dict) -> Outcome:
               "by_area": grouped(lambda r: r.area),
               "by_kind": grouped(lambda r: r.kind),
               "by_kind_grade": grouped(lambda r: f"{r.kind}/{r.grade or '—'}")}
+    tot = result["total"]
+    med = tot["approval_h"]["median"]
+    med_text = "—" if med is None else f"{med:.1f}"
+    result["verdict"] = (f"本期开始作业许可 {tot['count']} 件，审批用时中位数 {med_text} 小时，"
+                         f"{tot['suspended']} 件曾暂停（共 {tot['suspensions']} 次）（描述性统计）")
+    result["verdict_en"] = (f"{tot['count']} permits started this period, median approval {med_text} h, "
+                            f"{tot['suspended']} suspended ({tot['suspensions']} suspensions) (descriptive)")
     return Outcome(result, inputs=[(r.ref, r.kind, r.grade, r.area, r.started_at.isoformat(),
                                     r.ended_at.isoformat() if r.ended_at else None,
                                     r.applied_at.isoformat() if r.applied_at else None,
@@ -387,5 +535,362 @@ def permits(s, period: Period, params: dict) -> Outcome:
                                     list(r.suspension_causes or [])) for r in rows])
 
 
+# --------------------------------------------------------------------------- 5–7. families of groups
+
+def rate_family(events: dict, exposure: dict, params: dict, per: float = 1000.0) -> list[dict]:
+    """Each group's event rate against the rest of its family, flagged when significantly higher.
+
+    Rows ``{key, events, exposure, rate (per ``per`` exposure), rate_ratio, p, flagged}`` sorted by key.
+    The test is the exact one-sided conditional Poisson test of the group against all other groups
+    with exposure; Holm over the family at ``alpha``; a flag needs ``min_events`` events and a rate
+    ratio ≥ ``min_rate_ratio`` (so a tiny excess on a huge exposure is not a finding). A group with
+    events but no exposure is reported, never tested (its rate is unknown).
+    """
+    keys = sorted(set(exposure) | set(events), key=str)
+    total_e = sum(events.get(k, 0) for k in keys if exposure.get(k, 0) > 0)
+    total_t = sum(t for t in exposure.values() if t > 0)
+    tests, rows = {}, []
+    for k in keys:
+        e, t = int(events.get(k, 0)), float(exposure.get(k, 0.0))
+        test = poisson_rate_test(e, t, total_e - e, total_t - t) if t > 0 else {"tested": False, "p_value": None,
+                                                                                "rate_ratio": None}
+        if test["tested"]:
+            tests[k] = test["p_value"]
+        rows.append({"key": k, "events": e, "exposure": round(t, 3), "rate": finite(per * e / t) if t else None,
+                     "rate_ratio": finite(test["rate_ratio"]), "p": finite(test["p_value"]),
+                     "tested": bool(test["tested"])})
+    significant = holm(tests, float(params["alpha"]))
+    for r in rows:
+        r["flagged"] = bool(r["key"] in significant and r["events"] >= int(params["min_events"])
+                            and (r["rate_ratio"] is None or r["rate_ratio"] >= float(params["min_rate_ratio"])))
+    return rows
+
+
+def _family_verdict(rows: list[dict], noun_zh: str, noun_en: str, what_zh: str, what_en: str,
+                    rest_zh: str | None = None, rest_en: str | None = None) -> tuple[str, str]:
+    """One sentence per family: the flagged groups with effect and p, or the strongest candidate."""
+    rest_zh = rest_zh or f"其余{noun_zh}"
+    rest_en = rest_en or f"the other {noun_en}s"
+    flagged = sorted((r for r in rows if r["flagged"]), key=lambda r: (r["p"], str(r["key"])))
+    if flagged:
+        zh = "；".join(f"{noun_zh} {r['key']} {what_zh}为{rest_zh}的 {fmt_ratio(r['rate_ratio'])} 倍 "
+                      f"(p={fmt_p(r['p'])})" for r in flagged)
+        en = "; ".join(f"{noun_en} {r['key']}: {what_en} {fmt_ratio(r['rate_ratio'])}× {rest_en} "
+                       f"(p={fmt_p(r['p'])})" for r in flagged)
+        return zh + "，显著偏高", en + ", significantly higher"
+    tested = [r for r in rows if r["tested"]]
+    if not tested:
+        return f"无可比较的{noun_zh}数据（没有工时或没有记录）", f"No {noun_en} data to compare (no hours or records)"
+    top = min(tested, key=lambda r: (r["p"], str(r["key"])))
+    return (f"未发现{what_zh}显著偏高的{noun_zh}（最高者 {noun_zh} {top['key']}：{fmt_ratio(top['rate_ratio'])} 倍，"
+            f"p={fmt_p(top['p'])}）",
+            f"No {noun_en} with a significantly higher {what_en} (closest: {top['key']}, "
+            f"{fmt_ratio(top['rate_ratio'])}×, p={fmt_p(top['p'])})")
+
+
+def _shift_names(starts: list[int]) -> list[str]:
+    out = []
+    for i, a in enumerate(starts):
+        b = starts[(i + 1) % len(starts)]
+        out.append(f"{a:02d}-{b if b > a or b else 24:02d}")  # 16-24, 22-06
+    return out
+
+
+def _shift_of(local_hour: float, starts: list[int]) -> int:
+    """Index of the shift a local hour of day falls in (the last shift wraps over midnight)."""
+    return (bisect.bisect_right(starts, local_hour) - 1) % len(starts)
+
+
+def _split_over_shifts(start, end, starts: list[int], offset: float) -> list[float]:
+    """Hours of ``[start, end)`` in each shift of the day (plant time = UTC + ``offset`` h)."""
+    shares = [0.0] * len(starts)
+    if end is None or end <= start:
+        return shares
+    total = (end - start).total_seconds() / 3600
+    if total > 24 * 7:  # weeks-long records: every shift its length's share
+        lengths = [((starts[(i + 1) % len(starts)] - a) % 24) or 24 for i, a in enumerate(starts)]
+        return [total * n / 24 for n in lengths]
+    t = (start.hour + start.minute / 60 + start.second / 3600 + offset) % 24
+    left = total
+    while left > 1e-9:
+        i = _shift_of(t, starts)
+        nxt = starts[(i + 1) % len(starts)]
+        step = min((nxt - t) % 24 or 24, left)
+        shares[i] += step
+        left -= step
+        t = (t + step) % 24
+    return shares
+
+
+def area_hotspots(s, period: Period, params: dict) -> Outcome:
+    """Hazards per 1,000 worked person-hours by area and by shift of the day; flag significant hotspots.
+
+    Exposure is person-hours from work records (the same measure as the violation rates): it is
+    recorded for every area and every hour of the day, and it grows with what the area does, so an
+    area where twice as many people work finds more hazards without being more hazardous. Area-shifts
+    would count a three-person tank-farm shift like a forty-person unit shift. A work record's hours
+    go to the shifts it overlaps in proportion; a hazard to the shift it was found in.
+    """
+    win = window(period, int(params["window_months"]))
+    dims = list(params["dimensions"])
+    starts = sorted({int(h) % 24 for h in params["shift_starts"]})
+    offset = float(params["utc_offset_hours"])
+    names = _shift_names(starts)
+    area_hours, shift_hours = Counter(), [0.0] * len(starts)
+    for area, started, ended, hours in s.execute(
+            select(WorkRecord.area, WorkRecord.started_at, WorkRecord.ended_at, WorkRecord.hours)
+            .where(WorkRecord.started_at >= win.start, WorkRecord.started_at < win.end)):
+        hours = float(hours or 0.0)
+        if hours <= 0:
+            continue
+        area_hours[area] += hours
+        if "shift" in dims:
+            split = _split_over_shifts(started, ended, starts, offset)
+            span = sum(split)
+            if span > 0:
+                for i, h in enumerate(split):
+                    shift_hours[i] += hours * h / span
+            else:  # no end: all of it in the shift it started in
+                t = (started.hour + started.minute / 60 + offset) % 24
+                shift_hours[_shift_of(t, starts)] += hours
+    area_events, shift_events = Counter(), Counter()
+    for area, found in s.execute(select(Hazard.area, Hazard.found_at)
+                                 .where(Hazard.found_at >= win.start, Hazard.found_at < win.end)):
+        area_events[area] += 1
+        t = (found.hour + found.minute / 60 + found.second / 3600 + offset) % 24
+        shift_events[names[_shift_of(t, starts)]] += 1
+    total_h, total_e = sum(area_hours.values()), sum(area_events.values())
+    result = {"window": {"from": win.start.isoformat(), "to": win.end.isoformat()},
+              "method": "hazards per 1,000 worked person-hours (work records); exact one-sided conditional Poisson "
+                        "test of each area (shift) against the rest, Holm-corrected per dimension at "
+                        f"alpha={params['alpha']}; flag needs ≥{params['min_events']} hazards and rate ratio "
+                        f"≥{params['min_rate_ratio']}",
+              "exposure_unit": "1,000 person-hours", "shifts": names, "utc_offset_hours": offset,
+              "hazards": total_e, "exposure": round(total_h, 3),
+              "plant_rate": finite(1000 * total_e / total_h) if total_h else None,
+              "by_area": [], "by_shift": []}
+    out = Outcome(result, inputs=[("area", a, round(area_hours[a], 6), area_events[a])
+                                  for a in sorted(set(area_hours) | set(area_events))]
+                  + [("shift", n, round(shift_hours[i], 6), shift_events[n]) for i, n in enumerate(names)])
+    sentences_zh, sentences_en = [], []
+    if "area" in dims:
+        rows = rate_family(area_events, area_hours, params)
+        result["by_area"] = [{"area": r["key"], "hazards": r["events"], "exposure": r["exposure"], "rate": r["rate"],
+                              "rate_ratio": r["rate_ratio"], "p": r["p"], "flagged": r["flagged"]} for r in rows]
+        result["hazards_without_hours"] = sum(r["events"] for r in rows if not r["tested"])
+        zh, en = _family_verdict(rows, "区域", "area", "隐患率", "hazard rate")
+        sentences_zh.append(zh)
+        sentences_en.append(en)
+    if "shift" in dims:
+        rows = rate_family(shift_events, dict(zip(names, shift_hours)), params)
+        result["by_shift"] = [{"shift": r["key"], "hazards": r["events"], "exposure": r["exposure"],
+                               "rate": r["rate"], "rate_ratio": r["rate_ratio"], "p": r["p"],
+                               "flagged": r["flagged"]} for r in rows]
+        zh, en = _family_verdict(rows, "班次", "shift", "隐患率", "hazard rate")
+        sentences_zh.append(zh)
+        sentences_en.append(en)
+    result["verdict"] = "；".join(sentences_zh)
+    result["verdict_en"] = "; ".join(sentences_en)
+    owners = area_owners(s, [r["area"] for r in result["by_area"] if r["flagged"]])
+    for r in result["by_area"]:
+        r["department"], r["department_from"] = owners.get(r["area"], (None, None)) if r["flagged"] else (None, None)
+        if not r["flagged"]:
+            continue
+        evidence = {"hazards": r["hazards"], "person_hours": r["exposure"], "rate_per_1000h": r["rate"],
+                    "rate_ratio": r["rate_ratio"], "p_value": r["p"], "owner_from": r["department_from"]}
+        out.recommendations.append({
+            "kind": "hazard_hotspot", "target_kind": "area", "target": r["area"], "department": r["department"],
+            "area": r["area"], "evidence": evidence,
+            "text": f"区域 {r['area']} 隐患率 {r['rate']:.2f} 起/千工时，为其余区域的 {fmt_ratio(r['rate_ratio'])} 倍"
+                    f"（p={fmt_p(r['p'])}）：请排查该区域的设备与作业条件，制定整治计划。"})
+        out.focus_items.append({
+            "target_kind": "area", "target": r["area"], "area": r["area"], "department": r["department"],
+            "evidence": evidence,
+            "reason": f"隐患热点区域：{r['rate']:.2f} 起/千工时（{r['hazards']} 起），下一期监督计划应加密检查。"})
+    for r in result["by_shift"]:
+        if r["flagged"]:
+            evidence = {"hazards": r["hazards"], "person_hours": r["exposure"], "rate_per_1000h": r["rate"],
+                        "rate_ratio": r["rate_ratio"], "p_value": r["p"]}
+            out.focus_items.append({
+                "target_kind": "shift", "target": r["shift"], "area": None, "department": None, "evidence": evidence,
+                "reason": f"隐患高发班次 {r['shift']}（厂区时间）：{r['rate']:.2f} 起/千工时，"
+                          f"为其余班次的 {fmt_ratio(r['rate_ratio'])} 倍，应安排该班次的监督检查。"})
+    return out
+
+
+def plant_load(s, period: Period, params: dict) -> Outcome:
+    """The plant-wide hazard rate per running hour by load band, faults apart; tests high band vs the rest.
+
+    Hazards are the question (does production load make the plant less safe?); equipment faults are
+    counted and tested apart, because added to hazards they dilute a load effect with events that
+    do not depend on it (a 1.94× hazard effect read as 1.41× with faults). One test, no family.
+    """
+    edges = sorted(float(x) for x in params["bands"])
+    names = _band_names(edges)
+    win = window(period, int(params["window_months"]))
+    stats, sums, hazards, unassigned = _load_cells(s, win, edges)
+    high = len(names) - 1
+    bands = []
+    for i, name in enumerate(names):
+        hours = sum(stats[c][i][0] for c in stats)
+        faults = sum(stats[c][i][1] for c in stats)
+        hz = sum(stats[c][i][2] for c in stats)
+        bands.append({"band": name, "hazards": hz, "faults": faults, "exposure_hours": round(hours, 3),
+                      "hazard_rate": finite(1000 * hz / hours) if hours else None,
+                      "fault_rate": finite(1000 * faults / hours) if hours else None})
+
+    def test(key):
+        t = poisson_rate_test(bands[high][key], bands[high]["exposure_hours"],
+                              sum(b[key] for b in bands[:high]), sum(b["exposure_hours"] for b in bands[:high]))
+        ratio = finite(t["rate_ratio"])
+        significant = bool(t["tested"] and t["p_value"] <= float(params["alpha"]))
+        return {"events_high": bands[high][key], "hours_high": bands[high]["exposure_hours"],
+                "events_other": sum(b[key] for b in bands[:high]),
+                "hours_other": round(sum(b["exposure_hours"] for b in bands[:high]), 3),
+                "rate_ratio": ratio, "p": finite(t["p_value"]), "significant": significant,
+                "flagged": significant and bands[high][key] >= int(params["min_events"])
+                and (ratio is None or ratio >= float(params["min_rate_ratio"]))}
+
+    hazard_test, fault_test = test("hazards"), test("faults")
+    hi = names[high]
+
+    def said(t, zh, en):
+        r, p = fmt_ratio(t["rate_ratio"]), fmt_p(t["p"])
+        if t["flagged"]:
+            return f"高负荷（{hi}）时全厂{zh}为其他负荷的 {r} 倍 (p={p})，显著偏高", \
+                f"plant-wide {en} at high load ({hi}) is {r}× the other loads (p={p}), significantly higher"
+        if t["significant"]:
+            return (f"高负荷（{hi}）时全厂{zh}为其他负荷的 {r} 倍 (p={p})，统计上显著，但低于 "
+                    f"{params['min_rate_ratio']} 倍的关注阈值或事件过少",
+                    f"plant-wide {en} at high load ({hi}) is {r}× the other loads (p={p}): significant, but below "
+                    f"the {params['min_rate_ratio']}× threshold or too few events")
+        return f"未发现高负荷（{hi}）时全厂{zh}显著升高（{r} 倍，p={p}）", \
+            f"no significant rise of the plant-wide {en} at high load ({hi}) ({r}×, p={p})"
+
+    hz_zh, hz_en = said(hazard_test, "隐患率", "hazard rate")
+    ft_zh, ft_en = said(fault_test, "设备故障率", "equipment fault rate")
+    result = {"window": {"from": win.start.isoformat(), "to": win.end.isoformat()},
+              "method": "plant-wide hazards (and, apart, equipment faults) per 1,000 running hours by load band; "
+                        "exact one-sided conditional Poisson test of the high band against the other bands at "
+                        f"alpha={params['alpha']}; flag needs ≥{params['min_events']} high-band hazards and rate "
+                        f"ratio ≥{params['min_rate_ratio']}",
+              "exposure_unit": "1,000 running hours", "bands": bands, "hazard_test": hazard_test,
+              "fault_test": fault_test, "hazards_unassigned": unassigned,
+              "verdict": f"{hz_zh}；{ft_zh}（故障另行统计，不计入隐患）",
+              "verdict_en": f"{hz_en[0].upper()}{hz_en[1:]}; {ft_en} (faults counted apart from hazards)"}
+    out = Outcome(result, inputs=[("runs", code, int(b), round(float(hours or 0), 6), int(faults or 0), n)
+                                  for code, b, hours, faults, n in sums]
+                  + [("hazard", h.ref, h.equipment_code, h.found_at.isoformat(),
+                      h.started_at.isoformat() if h.started_at else None) for h in hazards])
+    if hazard_test["flagged"]:
+        evidence = {k: hazard_test[k] for k in ("events_high", "hours_high", "events_other", "hours_other",
+                                                "rate_ratio", "p")}
+        out.focus_items.append({
+            "target_kind": "plant", "target": f"load{hi}", "area": None, "department": None, "evidence": evidence,
+            "reason": f"全厂高负荷（{hi}）运行时隐患率为其他负荷的 {fmt_ratio(hazard_test['rate_ratio'])} 倍"
+                      f"（p={fmt_p(hazard_test['p'])}），高负荷时段应加密监督检查。"})
+    return out
+
+
+def contractor_hotspots(s, period: Period, params: dict) -> Outcome:
+    """Violations per 1,000 worked person-hours per contractor against the rest of the plant's work.
+
+    Contractors are their own family: tested among 24 shift crews as "teams" a
+    contractor paid the Holm price of 30 groups, and its finding went wherever it
+    worked most. Here Holm runs over the contractors only, the reference is all
+    other work (own staff and the other contractors), and a flagged contractor is
+    pushed to the department that manages it (the contractor master, kind
+    ``contractor``; without a master row, the department it worked most hours for).
+    """
+    win = window(period, int(params["window_months"]))
+    work_in = (WorkRecord.started_at >= win.start, WorkRecord.started_at < win.end)
+    viol_in = (Violation.at >= win.start, Violation.at < win.end)
+    hours, depts, areas = Counter(), defaultdict(Counter), defaultdict(Counter)
+    own_hours = 0.0
+    rows_read = []
+    for c, area, dept, h, n in s.execute(select(WorkRecord.contractor, WorkRecord.area, WorkRecord.department,
+                                                func.sum(WorkRecord.hours), func.count()).where(*work_in)
+                                         .group_by(WorkRecord.contractor, WorkRecord.area, WorkRecord.department)
+                                         .order_by(WorkRecord.contractor, WorkRecord.area, WorkRecord.department)):
+        h = float(h or 0.0)
+        rows_read.append(("work", c, area, dept, round(h, 6), n))
+        if c:
+            hours[c] += h
+            areas[c][area] += h
+            if dept:
+                depts[c][dept] += h
+        else:
+            own_hours += h
+    violations, own_violations = Counter(), 0
+    for c, n in s.execute(select(Violation.contractor, func.count()).where(*viol_in)
+                          .group_by(Violation.contractor).order_by(Violation.contractor)):
+        rows_read.append(("violations", c, n))
+        if c:
+            violations[c] += n
+        else:
+            own_violations += n
+    hazards = Counter()
+    for c, n in s.execute(select(Hazard.contractor, func.count())
+                          .where(Hazard.found_at >= win.start, Hazard.found_at < win.end,
+                                 Hazard.contractor.is_not(None)).group_by(Hazard.contractor)
+                          .order_by(Hazard.contractor)):
+        rows_read.append(("hazards", c, n))
+        hazards[c] += n
+    own = "\x00own"  # the plant's own staff: part of the reference, never a group to flag
+    rows = rate_family({**violations, own: own_violations}, {**hours, own: own_hours}, params)
+    # Holm over the contractors only: re-run the correction without the own-staff test
+    tests = {r["key"]: r["p"] for r in rows if r["tested"] and r["key"] != own}
+    significant = holm(tests, float(params["alpha"]))
+    master = {c.code: c for c in s.scalars(select(Contractor).where(Contractor.code.in_(sorted(hours | violations))))}
+    by = []
+    for r in rows:
+        if r["key"] == own:
+            continue
+        c = r["key"]
+        flagged = bool(c in significant and r["events"] >= int(params["min_events"])
+                       and (r["rate_ratio"] is None or r["rate_ratio"] >= float(params["min_rate_ratio"])))
+        m = master.get(c)
+        dept, src = (m.managing_department, "contractor") if m else (_top(depts[c]), "hours" if depts[c] else None)
+        by.append({"contractor": c, "name": m.name if m else None, "violations": r["events"],
+                   "hazards": hazards.get(c, 0), "exposure": r["exposure"], "rate": r["rate"],
+                   "rate_ratio": r["rate_ratio"], "p": r["p"], "flagged": flagged, "department": dept,
+                   "department_from": src, "top_area": _top(areas[c])})
+    total_h = own_hours + sum(hours.values())
+    total_v = own_violations + sum(violations.values())
+    result = {"window": {"from": win.start.isoformat(), "to": win.end.isoformat()},
+              "method": "violations per 1,000 worked person-hours; exact one-sided conditional Poisson test of each "
+                        "contractor against all other work (own staff included), Holm-corrected over the "
+                        f"contractors at alpha={params['alpha']}; flag needs ≥{params['min_events']} violations and "
+                        f"rate ratio ≥{params['min_rate_ratio']}",
+              "exposure_unit": "1,000 person-hours",
+              "plant_rate": finite(1000 * total_v / total_h) if total_h else None,
+              "own_staff": {"violations": own_violations, "exposure": round(own_hours, 3),
+                            "rate": finite(1000 * own_violations / own_hours) if own_hours else None},
+              "by_contractor": by}
+    fam = [{**r, "key": r["contractor"], "events": r["violations"], "tested": r["p"] is not None} for r in by]
+    result["verdict"], result["verdict_en"] = _family_verdict(fam, "承包商", "contractor", "违章率", "violation rate",
+                                                              "全厂其余作业", "the rest of the plant's work")
+    if not by:
+        result["verdict"], result["verdict_en"] = "本期没有承包商作业记录", "No contractor work in the window"
+    out = Outcome(result, inputs=rows_read)
+    for r in by:
+        if not r["flagged"]:
+            continue
+        evidence = {"violations": r["violations"], "person_hours": r["exposure"], "rate_per_1000h": r["rate"],
+                    "rate_ratio": r["rate_ratio"], "p_value": r["p"], "department_from": r["department_from"]}
+        out.recommendations.append({
+            "kind": "contractor_management", "target_kind": "contractor", "target": r["contractor"],
+            "department": r["department"], "area": r["top_area"], "evidence": evidence,
+            "text": f"承包商 {r['name'] or r['contractor']} 违章率 {r['rate']:.2f} 次/千工时，为全厂其余作业的 "
+                    f"{fmt_ratio(r['rate_ratio'])} 倍（p={fmt_p(r['p'])}）：请约谈承包商，核查其人员资质与培训，"
+                    f"加强作业现场监护。"})
+        out.focus_items.append({
+            "target_kind": "contractor", "target": r["contractor"], "area": r["top_area"],
+            "department": r["department"], "evidence": evidence,
+            "reason": f"违章率偏高的承包商 {r['contractor']}：{r['rate']:.2f} 次/千工时，下一期监督计划应检查其作业现场。"})
+    return out
+
+
 FUNCTIONS = {"equipment_load": equipment_load, "violation_hotspots": violation_hotspots,
-             "supervision": supervision, "permits": permits}
+             "supervision": supervision, "permits": permits, "area_hotspots": area_hotspots,
+             "plant_load": plant_load, "contractor_hotspots": contractor_hotspots}

@@ -126,6 +126,14 @@ class AnalyticsService:
         for k, v in given.items():
             if k not in DEFAULTS[name]:
                 errors.append({"field": f"params.{name}.{k}", "message": f"unknown; known: {sorted(DEFAULTS[name])}"})
+            elif k == "utc_offset_hours":  # may be 0 or negative, unlike every other number
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not -12 <= v <= 14:
+                    errors.append({"field": f"params.{name}.{k}", "message": "hours from UTC, -12 to 14"})
+            elif k == "shift_starts":
+                if not isinstance(v, list) or not v or len(set(v)) != len(v) or any(
+                        isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= 23 for x in v):
+                    errors.append({"field": f"params.{name}.{k}",
+                                   "message": "a non-empty list of distinct start hours 0-23 (plant time)"})
             elif isinstance(DEFAULTS[name][k], (int, float)) and (isinstance(v, bool) or not isinstance(v, (int, float))
                                                                    or v <= 0):
                 errors.append({"field": f"params.{name}.{k}", "message": "must be a positive number"})

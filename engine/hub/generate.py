@@ -12,7 +12,23 @@ and risk points. Effects can be *planted* so an analysis has a known answer:
   working point, mean load about 80 %), because an effect of high load that
   the equipment is rarely exposed to is not in the data at all;
 * ``planted_team``: a team whose violation rate per worked hour is multiplied
-  by ``team_multiplier``.
+  by ``team_multiplier``;
+* ``planted_area``: an area whose hazard rate is multiplied by ``area_multiplier``
+  (equipment hazards and the others alike);
+* ``load_effect``: the plant-wide hazard rate of every machine is multiplied by it
+  on the days the machine runs at or above ``high_load`` (faults are not: they are
+  load-independent noise for the hazard question);
+* ``planted_contractor``: one of ``contractors`` contractors (codes ``C01``…, each
+  managed by a department, doing ``contractor_share`` of the work orders and
+  permits) whose violation rate per worked hour is multiplied by
+  ``contractor_multiplier``.
+
+``balanced`` spreads equipment evenly over the areas and the production shifts
+over each department's areas, so that hazards per worked hour are the same in
+every area unless one is planted (drawn at random, an area with more machines
+has more hazards per worked hour: a true difference the area analysis rightly
+finds, which a null plant must not contain). :data:`REALISTIC` holds the volumes
+of the plant of issue 15 (six areas, ~600 hazards and 24 shift crews a year).
 
 Without plants every rate is homogeneous, so a correct analysis flags nothing.
 """
@@ -28,6 +44,10 @@ DEPARTMENTS = ["workshop-1", "workshop-2", "workshop-3", "storage", "maintenance
 PERMIT_KINDS = {"hot_work": ["special", "first", "second"], "confined_space": [None], "work_at_height": ["I", "II", "III", "IV"],
                 "lifting": ["first", "second", "third"], "temporary_power": [None], "blind_plate": [None]}
 LOAD_SD = 14.0  # day-to-day spread of an equipment's load around its working point (%)
+# A mid-size plant a year (issue 15): ~176 hazards in an area with twice the rate against ~428 in the
+# other five; 24 shift crews; 6 contractors doing 30 % of the work orders and permits.
+REALISTIC = dict(days=365, equipment=30, people=600, work_records=20_000, hazards=520, areas=6, teams=24,
+                 violation_rate=0.001, contractors=6, contractor_share=0.3, balanced=True)
 SUSPENSION_CAUSES = ["gas_alarm", "monitor_left", "weather", "simops_conflict", "equipment_fault"]
 
 
@@ -49,7 +69,10 @@ def generate(*, seed: int = 1, start: datetime | None = None, days: int = 365, e
              high_load: float = 85.0, planted_load: tuple = (), load_multiplier: float = 4.0,
              planted_high_share: float = 0.35,
              planted_team: str | None = None, team_multiplier: float = 4.0, violation_rate: float = 0.004,
-             fault_share: float = 1.0) -> dict[str, list[dict]]:
+             fault_share: float = 1.0, planted_area: str | None = None, area_multiplier: float = 2.0,
+             load_effect: float = 1.0, contractors: int = 0, contractor_share: float = 0.3,
+             planted_contractor: str | None = None, contractor_multiplier: float = 2.5,
+             balanced: bool = False) -> dict[str, list[dict]]:
     """Rows per hub kind (dicts ready for :meth:`HubService.upsert`)."""
     rng = random.Random(seed)
     start = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -59,12 +82,19 @@ def generate(*, seed: int = 1, start: datetime | None = None, days: int = 365, e
     team_area = {t: area_codes[i % len(area_codes)] for i, t in enumerate(team_codes)}
     out: dict[str, list[dict]] = {k: [] for k in ("equipment", "equipment_run", "hazard", "person", "training",
                                                   "work_record", "violation", "inspection", "production_stop",
-                                                  "alert", "escalation", "material_flow", "risk_point")}
+                                                  "alert", "escalation", "material_flow", "risk_point",
+                                                  "contractor")}
+    contractor_codes = [f"C{i:02d}" for i in range(1, contractors + 1)]
+    for i, c in enumerate(contractor_codes):
+        # managed by a department that is not the one whose areas it mostly works in: pushes must follow
+        # the master, not the hours
+        out["contractor"].append({"code": c, "name": f"承包商 {c}",
+                                  "managing_department": DEPARTMENTS[(i + 3) % len(DEPARTMENTS)]})
     # ---------------------------------------------------------------- equipment and running records
     eq_codes = [f"EQ-{i:04d}" for i in range(1, equipment + 1)]
     eq_area = {}
-    for code in eq_codes:
-        area = rng.choice(area_codes)
+    for n, code in enumerate(eq_codes):
+        area = area_codes[n % len(area_codes)] if balanced else rng.choice(area_codes)
         eq_area[code] = area
         out["equipment"].append({"code": code, "name": f"设备 {code}", "area": area,
                                  "type": rng.choice(["pump", "compressor", "reactor", "tank", "heat_exchanger"]),
@@ -103,11 +133,16 @@ def generate(*, seed: int = 1, start: datetime | None = None, days: int = 365, e
             out["equipment_run"].append({"equipment_code": code, "started_at": day.isoformat(), "hours": hours,
                                          "load_pct": round(load, 2), "faults": faults,
                                          "maintenance": rng.random() < 0.01})
-            for _ in range(_poisson(rng, rate * hours * mult)):
+            hz = mult * (load_effect if load >= high_load else 1.0) * \
+                (area_multiplier if eq_area[code] == planted_area else 1.0)
+            for _ in range(_poisson(rng, rate * hours * hz)):
                 out["hazard"].append(hazard_row(day + timedelta(hours=rng.uniform(0, 23.9)), eq_area[code], code))
     for _ in range(hazards - equipment_hazards):
         out["hazard"].append(hazard_row(start + timedelta(seconds=rng.uniform(0, days * 86400)),
                                         rng.choice(area_codes)))
+    if planted_area:
+        for _ in range(_poisson(rng, (hazards - equipment_hazards) / len(area_codes) * (area_multiplier - 1))):
+            out["hazard"].append(hazard_row(start + timedelta(seconds=rng.uniform(0, days * 86400)), planted_area))
     # ---------------------------------------------------------------- people
     team_people: dict[str, list[str]] = {t: [] for t in team_codes}
     demo = ["worker1", "leader1", "prod1", "prod2", "maint1"]
@@ -133,8 +168,10 @@ def generate(*, seed: int = 1, start: datetime | None = None, days: int = 365, e
     for i, (d, dept, s) in enumerate(shifts[:n_shift]):
         t0 = start + timedelta(days=d, hours=8 * s)
         plan = round(rng.uniform(80, 120), 1)
+        dept_areas = [a for a in area_codes if area_dept[a] == dept] or area_codes
+        area = dept_areas[(d * 3 + s) % len(dept_areas)] if balanced else dept_areas[0]
         out["work_record"].append({"ref": f"SH-{seed}-{i:06d}", "source": "mes", "kind": "production_shift",
-                                   "area": next(a for a in area_codes if area_dept[a] == dept), "department": dept,
+                                   "area": area, "department": dept,
                                    "started_at": t0.isoformat(), "ended_at": (t0 + timedelta(hours=8)).isoformat(),
                                    "workers": 1, "hours": 0.0, "planned_output": plan,
                                    "actual_output": round(plan * rng.uniform(0.85, 1.05), 1)})
@@ -160,12 +197,17 @@ def generate(*, seed: int = 1, start: datetime | None = None, days: int = 365, e
             n = _poisson(rng, 0.15)
             row["suspensions"] = n
             row["suspension_causes"] = [rng.choice(SUSPENSION_CAUSES) for _ in range(n)]
+        contractor = rng.choice(contractor_codes) if contractor_codes and rng.random() < contractor_share else None
+        if contractor:
+            row["contractor"] = contractor
         mult = team_multiplier if planted_team and team == planted_team else 1.0
+        mult *= contractor_multiplier if planted_contractor and contractor == planted_contractor else 1.0
         for _ in range(_poisson(rng, violation_rate * row["hours"] * mult)):
             viol_no += 1
             out["violation"].append({"ref": f"VI-{seed}-{viol_no:06d}",
                                      "at": (t0 + timedelta(hours=rng.uniform(0, dur))).isoformat(),
                                      "person_code": person, "post": post, "team": team, "area": area,
+                                     "contractor": contractor,
                                      "department": area_dept[area], "kind": rng.choice(["no_ppe", "no_permit",
                                                                                          "unsafe_act"]),
                                      "description": "generated"})

@@ -74,6 +74,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("faults", "int", minimum=0), F("maintenance", "bool")), time_field="started_at", title="设备运行记录"),
     Kind("work_record", m.WorkRecord, ("ref",), (
         F("ref", required=True, max_len=120), F("source", choices=SOURCES, filter=True),
+        F("contractor", max_len=64, filter=True),
         F("kind", required=True, max_len=64, filter=True), F("grade", max_len=32, filter=True),
         F("area", required=True, max_len=64, filter=True), F("department", max_len=64, filter=True),
         F("team", max_len=64, filter=True), F("post", max_len=64, filter=True),
@@ -91,6 +92,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("quantity", "float", required=True, minimum=0), F("unit", required=True, max_len=16),
         F("area", required=True, max_len=64, filter=True), F("at", "datetime", required=True)),
         time_field="at", title="物料流转"),
+    # a contractor's findings are pushed to its managing department (engine/analytics, contractor_hotspots)
+    Kind("contractor", m.Contractor, ("code",), (
+        F("code", required=True, max_len=64, filter=True), F("name", required=True),
+        F("managing_department", required=True, max_len=64, filter=True)), title="承包商"),
     Kind("person", m.Person, ("code",), (
         F("code", required=True, max_len=64, filter=True), F("name", required=True),
         F("username", max_len=100, filter=True), F("department", required=True, max_len=64, filter=True),
@@ -107,6 +112,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("department", max_len=64, filter=True)), title="风险点"),
     Kind("hazard", m.Hazard, ("ref",), (
         F("ref", required=True, max_len=120), F("found_at", "datetime", required=True),
+        F("contractor", max_len=64, filter=True),
         F("area", required=True, max_len=64, filter=True), F("equipment_code", max_len=64, filter=True),
         F("level", choices=HAZARD_LEVELS, filter=True), F("department", max_len=64, filter=True),
         F("description", max_len=4000), F("deadline", "datetime"), F("closed_at", "datetime"),
@@ -122,6 +128,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("source", choices=SOURCES, filter=True)), time_field="at", title="检查"),
     Kind("violation", m.Violation, ("ref",), (
         F("ref", required=True, max_len=120), F("at", "datetime", required=True),
+        F("contractor", max_len=64, filter=True),
         F("person_code", max_len=64, filter=True), F("post", max_len=64, filter=True),
         F("team", max_len=64, filter=True), F("area", required=True, max_len=64, filter=True),
         F("department", max_len=64, filter=True), F("kind", max_len=64, filter=True),

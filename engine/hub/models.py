@@ -67,6 +67,8 @@ class WorkRecord(_Stamp, Base):
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
     post: Mapped[str | None] = mapped_column(String(64), nullable=True)
     person_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the contractor whose people did the work (None: the plant's own staff); code of a Contractor
+    contractor: Mapped[str | None] = mapped_column(String(64), nullable=True)
     equipment_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -108,6 +110,16 @@ class Person(_Stamp, Base):
     qualifications: Mapped[list] = mapped_column(JsonType, default=list)
 
 
+class Contractor(_Stamp, Base):
+    """A contractor working in the plant and the department that manages it (findings go there)."""
+
+    __tablename__ = "hub_contractors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    managing_department: Mapped[str] = mapped_column(String(64))
+
+
 class Training(_Stamp, Base):
     __tablename__ = "hub_trainings"
     __table_args__ = (UniqueConstraint("person_code", "course", "completed_on", name="uq_hub_training"),
@@ -144,6 +156,7 @@ class Hazard(_Stamp, Base):
     equipment_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     level: Mapped[str] = mapped_column(String(16), default="general")  # general | major
     department: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contractor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # found in a contractor's work
     description: Mapped[str] = mapped_column(Text, default="")
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -179,6 +192,7 @@ class Violation(_Stamp, Base):
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
     area: Mapped[str] = mapped_column(String(64))
     department: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contractor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the violator's contractor
     kind: Mapped[str] = mapped_column(String(64), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

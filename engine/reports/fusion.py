@@ -23,7 +23,10 @@ from engine.reports import charts
 TITLES = {"equipment_load": "设备负荷与隐患/故障 (Equipment load vs faults & hazards)",
           "violation_hotspots": "违章热点 (Violation hotspots per worked hour)",
           "supervision": "监督精准度与干扰 (Supervision precision & interference)",
-          "permits": "作业许可统计 (Permits by grade and area)"}
+          "permits": "作业许可统计 (Permits by grade and area)",
+          "area_hotspots": "隐患热点：区域与班次 (Hazards per worked hour by area and shift)",
+          "plant_load": "全厂负荷与隐患 (Plant-wide load vs hazards, faults apart)",
+          "contractor_hotspots": "承包商违章 (Violations per worked hour by contractor)"}
 
 
 def _indicators(s, start, end) -> dict:
