@@ -617,7 +617,8 @@ def analytics_group():
 @analytics_group.command("run")
 @click.option("--period", required=True, help="month, e.g. 2026-11")
 @click.option("--analysis", "analyses", multiple=True,
-              help="equipment_load, violation_hotspots, supervision, permits (default: all)")
+              help="equipment_load, violation_hotspots, supervision, permits, area_hotspots, plant_load, "
+                   "contractor_hotspots (default: all)")
 @click.option("--no-push", is_flag=True, help="store results without pushing findings")
 @click.option("--json", "as_json", is_flag=True, help="print the stored runs as JSON")
 def analytics_run(period, analyses, no_push, as_json):

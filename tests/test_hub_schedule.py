@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import func, select
 
 from connectors.mes_simulator import AREAS, EQUIPMENT, work_orders
+from engine.analytics.analyses import ANALYSES
 from engine.hub.models import AnalysisRun, Equipment, EquipmentRun, WorkRecord
 from engine.models import AuditEvent, Incident, OutboxEntry
 from tests.hub_support import hub_platform, mes, sim  # noqa: F401
@@ -140,17 +141,16 @@ def test_analyses_run_nightly_for_the_closing_month(hub_platform):
     d = dispatcher(p, clock, analytics_at=time(2, 0))
     assert d.run_once() == 0                                    # not yet 02:00
     clock.now = datetime(2026, 12, 1, 2, 0, 30, tzinfo=UTC)
-    assert d.run_once() == 4                                    # one job per analysis
+    assert d.run_once() == len(ANALYSES)                        # one job per analysis
     with p.db.session(write=False) as s:
         runs = s.execute(select(AnalysisRun.analysis, AnalysisRun.period, AnalysisRun.run_by)).all()
-    assert sorted(runs) == sorted((a, "2026-11", "scheduler") for a in
-                                  ("equipment_load", "violation_hotspots", "supervision", "permits"))
+    assert sorted(runs) == sorted((a, "2026-11", "scheduler") for a in ANALYSES)
     assert {j["analysis"] for j in audit_jobs(p)} == {r[0] for r in runs}
     clock.now += timedelta(hours=20)
     assert d.run_once() == 0                                    # once a day
     clock.now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)         # the next night: the month in progress
-    assert d.run_once() == 4
-    assert count(p, AnalysisRun, AnalysisRun.period == "2026-12") == 4
+    assert d.run_once() == len(ANALYSES)
+    assert count(p, AnalysisRun, AnalysisRun.period == "2026-12") == len(ANALYSES)
     # the stored results are what the API serves
     assert p.analytics.latest("permits", "2026-12")["run_by"] == "scheduler"
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.mes_simulator import AREAS, EQUIPMENT, MesSimulator, work_orders
+from engine.analytics.analyses import ANALYSES
 from engine.hub.models import AnalysisRun, Equipment, EquipmentRun, WorkRecord
 from engine.models import AuditEvent, OutboxEntry
 from tests.fixtures import rq_harness as H
@@ -74,10 +75,10 @@ def test_mes_sync_and_nightly_analyses_run_on_rq_workers(stack, sim):
     mes_slots = [k for k, _, _ in entries if k.startswith("schedule:mes_sync:")]
     assert len(mes_slots) == len(set(mes_slots))
     analytics = [k for k, _, _ in entries if k.startswith("schedule:analytics:")]
-    assert len(analytics) == 4
+    assert len(analytics) == len(ANALYSES)
     day = now.date().fromordinal(now.date().toordinal() - 1)
     assert sorted(runs) == sorted((a, f"{day.year:04d}-{day.month:02d}", "scheduler")
-                                  for a in ("equipment_load", "violation_hotspots", "supervision", "permits"))
+                                  for a in ANALYSES)
     assert audited == sum(1 for e in entries if e.done_at is not None)
     # the API reads what the jobs stored
     latest = stack.api.get(f"/api/v1/analytics/supervision?period={day.year:04d}-{day.month:02d}", "prod1")
