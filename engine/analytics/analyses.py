@@ -277,7 +277,8 @@ def area_owners(s, areas) -> dict:
     The organisation's areas say who owns them (``areas.department``); an area
     the organisation does not know is owned by the department most of its hub
     equipment belongs to. Hours worked are no owner: a shared area is worked in
-    by several departments, and the most hours is near a coin-flip between them.
+    by several departments, and the most hours is near a coin-flip between them
+    (used only when nothing else names one, with source ``hours``).
     """
     areas = sorted({a for a in areas if a})
     if not areas:
@@ -289,8 +290,19 @@ def area_owners(s, areas) -> dict:
                                    .where(Equipment.area.in_(areas), Equipment.department.is_not(None))
                                    .group_by(Equipment.area, Equipment.department)):
         eq[area][dept] += n
-    return {a: (org[a], "organisation") if a in org else (_top(eq[a]), "equipment") if eq[a] else (None, None)
-            for a in areas}
+    out = {a: (org[a], "organisation") if a in org else (_top(eq[a]), "equipment") if eq[a] else (None, None)
+           for a in areas}
+    unknown = [a for a, (dept, _) in out.items() if dept is None]
+    if unknown:  # last resort, so that a finding still reaches someone: the department that worked most there
+        hours = defaultdict(Counter)
+        for area, dept, h in s.execute(select(WorkRecord.area, WorkRecord.department, func.sum(WorkRecord.hours))
+                                       .where(WorkRecord.area.in_(unknown), WorkRecord.department.is_not(None))
+                                       .group_by(WorkRecord.area, WorkRecord.department)):
+            hours[area][dept] += float(h or 0.0)
+        for a in unknown:
+            if hours[a]:
+                out[a] = (_top(hours[a]), "hours")
+    return out
 
 
 def team_departments(s, teams) -> dict:
