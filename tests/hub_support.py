@@ -12,7 +12,8 @@ from connectors.mes_simulator import MesSimulator
 
 HUB_TABLES = ["hub_focus_items", "hub_recommendations", "analysis_runs", "hub_equipment", "hub_equipment_runs",
               "hub_work_records", "hub_material_flows", "hub_people", "hub_trainings", "hub_risk_points",
-              "hub_hazards", "hub_inspections", "hub_violations", "hub_alerts", "hub_stops", "hub_escalations", "hub_contractors",
+              "hub_hazards", "hub_inspections", "hub_violations", "hub_alerts", "hub_stops", "hub_escalations",
+              "hub_contractors",
               "duties", "duty_lists"]
 
 
