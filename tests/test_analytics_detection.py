@@ -33,3 +33,33 @@ def test_bad_dimensions_and_bands_are_422_naming_the_parameter(api, hub_platform
     runs = {x["analysis"]: x["result"] for x in r.json["runs"]}
     assert list(runs["violation_hotspots"]["dimensions"]) == ["team"]
     assert runs["equipment_load"]["bands"] == ["0-70%", "≥70%"]
+
+
+def test_work_hours_are_split_over_the_shifts_of_plant_time():
+    from datetime import datetime as dt
+
+    from engine.analytics.analyses import _shift_names, _split_over_shifts
+
+    assert _shift_names([0, 8, 16]) == ["00-08", "08-16", "16-24"] and _shift_names([6, 14, 22])[-1] == "22-06"
+    # 23:00-09:00 UTC is 07:00-17:00 in the plant (UTC+8): 1 h night, 8 h day, 1 h evening
+    assert _split_over_shifts(dt(2026, 1, 1, 23), dt(2026, 1, 2, 9), [0, 8, 16], 8) == [1.0, 8.0, 1.0]
+    # a shift over midnight: 20:00-04:00 plant time in the 22-06 shift for 6 h
+    assert _split_over_shifts(dt(2026, 1, 1, 12), dt(2026, 1, 1, 20), [6, 14, 22], 8) == [0.0, 2.0, 6.0]
+    assert _split_over_shifts(dt(2026, 1, 1, 12), None, [0, 8, 16], 8) == [0.0, 0.0, 0.0]   # no end: caller decides
+
+
+def test_generator_plants_the_area_load_and_contractor_effects_it_is_asked_for():
+    from engine.hub.generate import REALISTIC
+
+    base = dict(REALISTIC, days=120, work_records=4000, start=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    null = generate(seed=3, **base)
+    planted = generate(seed=3, planted_area="area-03", area_multiplier=3.0, planted_contractor="C02",
+                       contractor_multiplier=5.0, **base)
+    assert [c["code"] for c in null["contractor"]] == ["C01", "C02", "C03", "C04", "C05", "C06"]
+    per_area = lambda d: sum(1 for h in d["hazard"] if h["area"] == "area-03") / len(d["hazard"])  # noqa: E731
+    assert per_area(null) < 0.25 < per_area(planted)                       # 1/6 of hazards → 3/8
+    c02 = lambda d: sum(1 for v in d["violation"] if v["contractor"] == "C02")  # noqa: E731
+    assert c02(planted) > 3 * max(c02(null), 1)
+    # balanced: every area holds the same number of machines
+    from collections import Counter
+    assert set(Counter(e["area"] for e in null["equipment"]).values()) == {5}

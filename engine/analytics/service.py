@@ -78,7 +78,7 @@ class AnalyticsService:
 
     def run(self, period_text: str, analyses: list[str] | None = None, *, params: dict | None = None,
             actor: str = "system", push: bool = True, sync_processes: bool = True) -> list[dict]:
-        """Run the given analyses (default: all four) for a month; returns the stored runs."""
+        """Run the given analyses (default: all of them) for a month; returns the stored runs."""
         period = parse_period(period_text, allow_quarter=False)
         names = list(analyses or ANALYSES)
         unknown = [n for n in names if n not in FUNCTIONS]
