@@ -83,6 +83,8 @@ def main() -> int:
             extra = f"precision {res['period']['precision']}, interference {res['period']['interference']}"
         elif name == "permits":
             extra = f"permits {res['total']['count']}"
+        else:
+            extra = res.get("verdict", "")[:90]
         print(f"{name:20} {s:6.2f} s (compute {run['duration_ms'] / 1000:.2f} s)  {extra}")
         slow += [name] if s >= LIMIT_S else []
     for level in ("department", "person"):

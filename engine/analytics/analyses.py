@@ -679,7 +679,7 @@ def area_hotspots(s, period: Period, params: dict) -> Outcome:
                         "test of each area (shift) against the rest, Holm-corrected per dimension at "
                         f"alpha={params['alpha']}; flag needs ≥{params['min_events']} hazards and rate ratio "
                         f"≥{params['min_rate_ratio']}",
-              "exposure_unit": "1,000 person-hours", "shifts": names, "utc_offset_hours": offset,
+              "exposure_unit": "person-hours", "rate_unit": "hazards per 1,000 person-hours", "shifts": names, "utc_offset_hours": offset,
               "hazards": total_e, "exposure": round(total_h, 3),
               "plant_rate": finite(1000 * total_e / total_h) if total_h else None,
               "by_area": [], "by_shift": []}
@@ -788,7 +788,7 @@ def plant_load(s, period: Period, params: dict) -> Outcome:
                         "exact one-sided conditional Poisson test of the high band against the other bands at "
                         f"alpha={params['alpha']}; flag needs ≥{params['min_events']} high-band hazards and rate "
                         f"ratio ≥{params['min_rate_ratio']}",
-              "exposure_unit": "1,000 running hours", "bands": bands, "hazard_test": hazard_test,
+              "exposure_unit": "running hours", "rate_unit": "per 1,000 running hours", "bands": bands, "hazard_test": hazard_test,
               "fault_test": fault_test, "hazards_unassigned": unassigned,
               "verdict": f"{hz_zh}；{ft_zh}（故障另行统计，不计入隐患）",
               "verdict_en": f"{hz_en[0].upper()}{hz_en[1:]}; {ft_en} (faults counted apart from hazards)"}
@@ -876,7 +876,7 @@ def contractor_hotspots(s, period: Period, params: dict) -> Outcome:
                         "contractor against all other work (own staff included), Holm-corrected over the "
                         f"contractors at alpha={params['alpha']}; flag needs ≥{params['min_events']} violations and "
                         f"rate ratio ≥{params['min_rate_ratio']}",
-              "exposure_unit": "1,000 person-hours",
+              "exposure_unit": "person-hours", "rate_unit": "violations per 1,000 person-hours",
               "plant_rate": finite(1000 * total_v / total_h) if total_h else None,
               "own_staff": {"violations": own_violations, "exposure": round(own_hours, 3),
                             "rate": finite(1000 * own_violations / own_hours) if own_hours else None},
