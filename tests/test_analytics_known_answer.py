@@ -175,6 +175,14 @@ def test_planted_area_load_and_contractor_are_found_and_pushed_to_their_owners(a
     focus = {(f["target_kind"], f["target"]) for f in p.analytics.focus_items(period="2026-11")}
     assert {("area", "tank-farm-3"), ("contractor", "C02"), ("plant", "load≥85%")} <= focus
 
+    # significant but under the minimum rate ratio: not a hotspot, and the verdict must not deny the finding
+    [run] = p.analytics.run("2026-11", ["area_hotspots"], params={"area_hotspots": {**WINDOW, "min_rate_ratio": 100}},
+                            push=False)
+    row = next(r for r in run["result"]["by_area"] if r["area"] == "tank-farm-3")
+    assert not row["flagged"] and row["p"] < 1e-6
+    assert run["result"]["verdict"].startswith(
+        f"区域 tank-farm-3 隐患率为其余区域的 {fmt_ratio(row['rate_ratio'])} 倍 (p={fmt_p(row['p'])})，统计上显著，但低于")
+
 
 def _verdicts_state_the_tests_they_summarise(runs: dict) -> None:
     for name, res in runs.items():

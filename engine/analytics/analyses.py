@@ -215,6 +215,14 @@ def equipment_load(s, period: Period, params: dict) -> Outcome:
         verdict_en = (f"No single machine stands out, but the plant-wide fault and hazard rate at high load "
                       f"({names[high]}) is {fmt_ratio(fleet_test['rate_ratio'])}× the other loads "
                       f"(p={fmt_p(fleet_test['p'])}), a significant rise (see plant_load)")
+    elif any(r["equipment"] in significant for r in per_equipment):
+        r = min((r for r in per_equipment if r["equipment"] in significant), key=lambda r: (r["p_value"], r["equipment"]))
+        verdict = (f"设备 {r['equipment']} 高负荷下故障与隐患率为其他负荷的 {fmt_ratio(r['rate_ratio'])} 倍 "
+                   f"(p={fmt_p(r['p_value'])})，统计上显著，但低于 {params['min_rate_ratio']} 倍的关注阈值或不足 "
+                   f"{params['min_events']} 起，未列为重点")
+        verdict_en = (f"equipment {r['equipment']}: fault and hazard rate at high load {fmt_ratio(r['rate_ratio'])}× "
+                      f"its other loads (p={fmt_p(r['p_value'])}), statistically significant but below the "
+                      f"{params['min_rate_ratio']}× threshold or {params['min_events']} events: not flagged")
     else:
         verdict = (f"未发现高负荷下故障与隐患率显著偏高的设备（全厂高负荷时段为其他负荷的 "
                    f"{fmt_ratio(fleet_test['rate_ratio'])} 倍，p={fmt_p(fleet_test['p'])}）")
@@ -338,6 +346,7 @@ def violation_hotspots(s, period: Period, params: dict) -> Outcome:
               "total_hours": round(total_hours, 3), "total_violations": total_violations,
               "dimensions": {}, "hotspots": []}
     out = Outcome(result, inputs=[("totals", round(total_hours, 6), total_violations)])
+    below = []  # significant, but under the minimum events or rate ratio: the verdict must not deny them
     for dim in dims:
         wcol, vcol = getattr(WorkRecord, dim), getattr(Violation, dim)
         hours, depts, events = Counter(), defaultdict(Counter), Counter()
@@ -375,9 +384,11 @@ def violation_hotspots(s, period: Period, params: dict) -> Outcome:
                          "department": _top(depts[key]), "top_area": _top(areas[key])})
         significant = holm(tests, float(params["alpha"]))
         for r in rows:
+            r["significant"] = r["group"] in significant
             r["hotspot"] = bool(r["group"] in significant and r["violations"] >= int(params["min_events"])
                                 and (r["rate_ratio"] is None or r["rate_ratio"] >= float(params["min_rate_ratio"])))
         rows.sort(key=lambda r: (-(r["rate_per_1000h"] or 0), r["group"]))
+        below.extend(r for r in rows if r["significant"] and not r["hotspot"])
         result["dimensions"][dim] = {"groups": len(rows), "unattributed_violations": unattributed,
                                      "ranking": rows[: int(params["top"])],
                                      "hotspots": [r for r in rows if r["hotspot"]]}
@@ -401,6 +412,14 @@ def violation_hotspots(s, period: Period, params: dict) -> Outcome:
             f"{r['dimension']} {r['group']}: violation rate {fmt_ratio(r['rate_ratio'])}× the rest "
             f"(p={fmt_p(r['p_value'])})" for r in hot[:3]) + \
             (f" and {len(hot) - 3} more" if len(hot) > 3 else "") + ": significantly higher"
+    elif below:
+        r = min(below, key=lambda r: (r["p_value"], r["dimension"], r["group"]))
+        result["verdict"] = (f"{labels.get(r['dimension'], r['dimension'])} {r['group']} 违章率为同类其余的 "
+                             f"{fmt_ratio(r['rate_ratio'])} 倍 (p={fmt_p(r['p_value'])})，统计上显著，但低于 "
+                             f"{params['min_rate_ratio']} 倍的关注阈值或不足 {params['min_events']} 起，未列为热点")
+        result["verdict_en"] = (f"{r['dimension']} {r['group']}: violation rate {fmt_ratio(r['rate_ratio'])}× the rest "
+                                f"(p={fmt_p(r['p_value'])}), statistically significant but below the "
+                                f"{params['min_rate_ratio']}× threshold or {params['min_events']} events: not a hotspot")
     else:
         result["verdict"] = "未发现违章率显著偏高的" + "、".join(labels.get(d, d) for d in dims)
         result["verdict_en"] = "No " + ", ".join(dims) + " with a significantly higher violation rate"
@@ -575,14 +594,16 @@ def rate_family(events: dict, exposure: dict, params: dict, per: float = 1000.0)
                      "tested": bool(test["tested"])})
     significant = holm(tests, float(params["alpha"]))
     for r in rows:
+        r["significant"] = r["key"] in significant
         r["flagged"] = bool(r["key"] in significant and r["events"] >= int(params["min_events"])
                             and (r["rate_ratio"] is None or r["rate_ratio"] >= float(params["min_rate_ratio"])))
     return rows
 
 
-def _family_verdict(rows: list[dict], noun_zh: str, noun_en: str, what_zh: str, what_en: str,
+def _family_verdict(rows: list[dict], noun_zh: str, noun_en: str, what_zh: str, what_en: str, params: dict,
                     rest_zh: str | None = None, rest_en: str | None = None) -> tuple[str, str]:
-    """One sentence per family: the flagged groups with effect and p, or the strongest candidate."""
+    """One sentence per family: the flagged groups with effect and p; else a group that is significant
+    but below the minimums (never "nothing significant" then); else the group with the smallest p."""
     rest_zh = rest_zh or f"其余{noun_zh}"
     rest_en = rest_en or f"the other {noun_en}s"
     flagged = sorted((r for r in rows if r["flagged"]), key=lambda r: (r["p"], str(r["key"])))
@@ -596,9 +617,15 @@ def _family_verdict(rows: list[dict], noun_zh: str, noun_en: str, what_zh: str, 
     if not tested:
         return f"无可比较的{noun_zh}数据（没有工时或没有记录）", f"No {noun_en} data to compare (no hours or records)"
     top = min(tested, key=lambda r: (r["p"], str(r["key"])))
-    return (f"未发现{what_zh}显著偏高的{noun_zh}（最高者 {noun_zh} {top['key']}：{fmt_ratio(top['rate_ratio'])} 倍，"
+    if top.get("significant"):
+        return (f"{noun_zh} {top['key']} {what_zh}为{rest_zh}的 {fmt_ratio(top['rate_ratio'])} 倍 (p={fmt_p(top['p'])})，"
+                f"统计上显著，但低于 {params['min_rate_ratio']} 倍的关注阈值或不足 {params['min_events']} 起，未列为热点",
+                f"{noun_en} {top['key']}: {what_en} {fmt_ratio(top['rate_ratio'])}× {rest_en} (p={fmt_p(top['p'])}), "
+                f"statistically significant but below the {params['min_rate_ratio']}× threshold or "
+                f"{params['min_events']} events: not a hotspot")
+    return (f"未发现{what_zh}显著偏高的{noun_zh}（p 值最小者 {noun_zh} {top['key']}：{fmt_ratio(top['rate_ratio'])} 倍，"
             f"p={fmt_p(top['p'])}）",
-            f"No {noun_en} with a significantly higher {what_en} (closest: {top['key']}, "
+            f"No {noun_en} with a significantly higher {what_en} (smallest p: {top['key']}, "
             f"{fmt_ratio(top['rate_ratio'])}×, p={fmt_p(top['p'])})")
 
 
@@ -692,7 +719,7 @@ def area_hotspots(s, period: Period, params: dict) -> Outcome:
         result["by_area"] = [{"area": r["key"], "hazards": r["events"], "exposure": r["exposure"], "rate": r["rate"],
                               "rate_ratio": r["rate_ratio"], "p": r["p"], "flagged": r["flagged"]} for r in rows]
         result["hazards_without_hours"] = sum(r["events"] for r in rows if not r["tested"])
-        zh, en = _family_verdict(rows, "区域", "area", "隐患率", "hazard rate")
+        zh, en = _family_verdict(rows, "区域", "area", "隐患率", "hazard rate", params)
         sentences_zh.append(zh)
         sentences_en.append(en)
     if "shift" in dims:
@@ -700,7 +727,7 @@ def area_hotspots(s, period: Period, params: dict) -> Outcome:
         result["by_shift"] = [{"shift": r["key"], "hazards": r["events"], "exposure": r["exposure"],
                                "rate": r["rate"], "rate_ratio": r["rate_ratio"], "p": r["p"],
                                "flagged": r["flagged"]} for r in rows]
-        zh, en = _family_verdict(rows, "班次", "shift", "隐患率", "hazard rate")
+        zh, en = _family_verdict(rows, "班次", "shift", "隐患率", "hazard rate", params)
         sentences_zh.append(zh)
         sentences_en.append(en)
     result["verdict"] = "；".join(sentences_zh)
@@ -881,9 +908,10 @@ def contractor_hotspots(s, period: Period, params: dict) -> Outcome:
               "own_staff": {"violations": own_violations, "exposure": round(own_hours, 3),
                             "rate": finite(1000 * own_violations / own_hours) if own_hours else None},
               "by_contractor": by}
-    fam = [{**r, "key": r["contractor"], "events": r["violations"], "tested": r["p"] is not None} for r in by]
+    fam = [{**r, "key": r["contractor"], "events": r["violations"], "tested": r["p"] is not None,
+            "significant": r["contractor"] in significant} for r in by]
     result["verdict"], result["verdict_en"] = _family_verdict(fam, "承包商", "contractor", "违章率", "violation rate",
-                                                              "全厂其余作业", "the rest of the plant's work")
+                                                              params, "全厂其余作业", "the rest of the plant's work")
     if not by:
         result["verdict"], result["verdict_en"] = "本期没有承包商作业记录", "No contractor work in the window"
     out = Outcome(result, inputs=rows_read)
