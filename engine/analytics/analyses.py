@@ -216,7 +216,8 @@ def equipment_load(s, period: Period, params: dict) -> Outcome:
                       f"({names[high]}) is {fmt_ratio(fleet_test['rate_ratio'])}× the other loads "
                       f"(p={fmt_p(fleet_test['p'])}), a significant rise (see plant_load)")
     elif any(r["equipment"] in significant for r in per_equipment):
-        r = min((r for r in per_equipment if r["equipment"] in significant), key=lambda r: (r["p_value"], r["equipment"]))
+        r = min((r for r in per_equipment if r["equipment"] in significant),
+                key=lambda r: (r["p_value"], r["equipment"]))
         verdict = (f"设备 {r['equipment']} 高负荷下故障与隐患率为其他负荷的 {fmt_ratio(r['rate_ratio'])} 倍 "
                    f"(p={fmt_p(r['p_value'])})，统计上显著，但低于 {params['min_rate_ratio']} 倍的关注阈值或不足 "
                    f"{params['min_events']} 起，未列为重点")
@@ -419,7 +420,8 @@ def violation_hotspots(s, period: Period, params: dict) -> Outcome:
                              f"{params['min_rate_ratio']} 倍的关注阈值或不足 {params['min_events']} 起，未列为热点")
         result["verdict_en"] = (f"{r['dimension']} {r['group']}: violation rate {fmt_ratio(r['rate_ratio'])}× the rest "
                                 f"(p={fmt_p(r['p_value'])}), statistically significant but below the "
-                                f"{params['min_rate_ratio']}× threshold or {params['min_events']} events: not a hotspot")
+                                f"{params['min_rate_ratio']}× threshold or {params['min_events']} events: "
+                                "not a hotspot")
     else:
         result["verdict"] = "未发现违章率显著偏高的" + "、".join(labels.get(d, d) for d in dims)
         result["verdict_en"] = "No " + ", ".join(dims) + " with a significantly higher violation rate"
@@ -706,7 +708,8 @@ def area_hotspots(s, period: Period, params: dict) -> Outcome:
                         "test of each area (shift) against the rest, Holm-corrected per dimension at "
                         f"alpha={params['alpha']}; flag needs ≥{params['min_events']} hazards and rate ratio "
                         f"≥{params['min_rate_ratio']}",
-              "exposure_unit": "person-hours", "rate_unit": "hazards per 1,000 person-hours", "shifts": names, "utc_offset_hours": offset,
+              "exposure_unit": "person-hours", "rate_unit": "hazards per 1,000 person-hours", "shifts": names,
+              "utc_offset_hours": offset,
               "hazards": total_e, "exposure": round(total_h, 3),
               "plant_rate": finite(1000 * total_e / total_h) if total_h else None,
               "by_area": [], "by_shift": []}
@@ -815,7 +818,8 @@ def plant_load(s, period: Period, params: dict) -> Outcome:
                         "exact one-sided conditional Poisson test of the high band against the other bands at "
                         f"alpha={params['alpha']}; flag needs ≥{params['min_events']} high-band hazards and rate "
                         f"ratio ≥{params['min_rate_ratio']}",
-              "exposure_unit": "running hours", "rate_unit": "per 1,000 running hours", "bands": bands, "hazard_test": hazard_test,
+              "exposure_unit": "running hours", "rate_unit": "per 1,000 running hours", "bands": bands,
+              "hazard_test": hazard_test,
               "fault_test": fault_test, "hazards_unassigned": unassigned,
               "verdict": f"{hz_zh}；{ft_zh}（故障另行统计，不计入隐患）",
               "verdict_en": f"{hz_en[0].upper()}{hz_en[1:]}; {ft_en} (faults counted apart from hazards)"}
