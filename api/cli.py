@@ -569,8 +569,12 @@ def hub_import(file, kind, sheet, batch_size, as_json):
         unit = {"csv": "line", "jsonl": "line", "xlsx": "row", "json": "record"}[fmt]
         click.echo(f"{kind}: received {r['received']}, inserted {r['inserted']}, updated {r['updated']}, "
                    f"unchanged {r['unchanged']}, rejected {r['rejected_count']} ({r['batches']} batches)")
+        o = r["outcomes"]
+        click.echo(f"  created {o['created']}, updated {o['updated']}, unchanged {o['unchanged']}, "
+                   f"rejected {o['rejected']}")
         for rej in r["rejected"][:50]:
-            why = "; ".join(f"{e['field']}: {e['message']}" for e in rej["errors"])
+            why = "; ".join(f"{e['field']}: {e['message']}" + (f" [{e['rule']}]" if e.get("rule") else "")
+                            for e in rej["errors"])
             click.echo(f"  {unit} {rej['row']}: {why}")
         if r["rejected_count"] > 50:
             click.echo(f"  … and {r['rejected_count'] - 50} more (use --json for all)")

@@ -454,7 +454,18 @@ class HubUpsert(Out):
 class Rejected(Out):
     row = NInt()
     key = fields.Raw(allow_none=True)
-    errors = fields.List(fields.Raw())
+    errors = fields.List(fields.Raw(), metadata={"description": "{field, message, rule}: rule names the check "
+                                                                "(required, type, duplicate_key, not_in_future, "
+                                                                "ended_at_after_started_at, load_in_range …)"})
+    duplicate_of = fields.List(fields.Integer(), metadata={"description": "the other rows (lines) of the file with "
+                                                                          "the same natural key"})
+
+
+class ImportOutcomes(Out):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
 
 
 class ImportReport(Out):
@@ -466,6 +477,7 @@ class ImportReport(Out):
     rejected_count = fields.Integer()
     rejected = ListOf(Rejected)
     batches = fields.Integer()
+    outcomes = fields.Nested(ImportOutcomes, metadata={"description": "each received row counted once"})
 
 
 # One import report per record kind fed from the processes, keyed by kind.
