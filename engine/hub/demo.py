@@ -32,13 +32,18 @@ AREA_DEPARTMENT = {"unit-1": "workshop-1", "tank-farm-3": "storage", "pipe-rack-
                    "loading-bay": "storage", "warehouse": "maintenance"}
 EXTRA_AREA = ("loading-bay", "装卸站台", "storage", "general")
 # Fields holding a code or ref of another demo row: marked like the keys so the references still hold.
-_MARKED = ("ref", "code", "equipment_code", "person_code")
-_DEPARTMENT_FIELDS = ("department", "owner_department")
+_MARKED = ("ref", "code", "equipment_code", "person_code", "contractor")
+_DEPARTMENT_FIELDS = ("department", "owner_department", "managing_department")
 STATE_KIND, STATE_KEY = "demo_data", "state"  # hub_records row: removed on purpose → --if-new does not reload
 # A plant year of moderate size: large enough for the analyses to have power, small enough that
 # `make run` loads it in seconds on SQLite (measured in the report of issue 15).
+# Planted: one machine failing at high load, a crew, an area (tank-farm-3) with twice the hazard rate,
+# hazards rising with load, a contractor with 2.5× the violation rate (the generator's effects that
+# this version of it knows; see :func:`_generator_args`).
 SIZE = dict(equipment=30, people=300, work_records=6000, hazards=1500, areas=5, teams=20,
-            planted_load=("EQ-0007",), load_multiplier=4.0, planted_team="T03", team_multiplier=3.0)
+            planted_load=("EQ-0007",), load_multiplier=4.0, planted_team="T03", team_multiplier=3.0,
+            planted_area="area-02", area_multiplier=2.0, load_effect=1.9, contractors=4, planted_contractor="C02",
+            contractor_multiplier=2.5)
 
 
 def window(now: datetime) -> tuple[datetime, int]:
@@ -61,7 +66,7 @@ def demo_rows(now: datetime, **size) -> dict[str, list[dict]]:
     from engine.hub.generate import generate
 
     start, days = window(now)
-    data = generate(seed=SEED, start=start, days=days, **{**SIZE, **size})
+    data = generate(seed=SEED, start=start, days=days, **_generator_args(generate, {**SIZE, **size}))
     departments = {}
     for kind, rows in data.items():
         for row in rows:
@@ -75,9 +80,21 @@ def demo_rows(now: datetime, **size) -> dict[str, list[dict]]:
                     if row.get(dep):
                         departments.setdefault(row[dep], AREA_DEPARTMENT.get(row["area"], row[dep]))
                         row[dep] = AREA_DEPARTMENT.get(row["area"], row[dep])
-    for row in data.get("person", []):
-        row["department"] = departments.get(row["department"], row["department"])
-    return {kind: _as_of(kind, rows, now) for kind, rows in data.items()}
+    for kind, rows in data.items():  # rows without an area (people, contractors): by the same department map
+        for row in rows:
+            if "area" not in row:
+                for dep in _DEPARTMENT_FIELDS:
+                    if row.get(dep):
+                        row[dep] = departments.get(row[dep], row[dep])
+    return {kind: _as_of(kind, rows, now) for kind, rows in data.items() if kind in KINDS}
+
+
+def _generator_args(generate, wanted: dict) -> dict:
+    """The parameters this version of the generator takes (planted effects are added over time)."""
+    import inspect
+
+    known = inspect.signature(generate).parameters
+    return {k: v for k, v in wanted.items() if k in known}
 
 
 def _as_of(kind: str, rows: list[dict], now: datetime) -> list[dict]:
