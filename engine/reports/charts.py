@@ -114,7 +114,9 @@ def lines(name: str, title: str, labels: list[str], series: dict[str, list[float
         if percent:
             from matplotlib.ticker import PercentFormatter
 
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        else:  # a count drawn from zero: a dip from 150 to 95 must not look like a fall to nothing
+            ax.set_ylim(bottom=0)
         ax.set_title(title)
         if len(series) > 1:
             ax.legend(frameon=False)
