@@ -31,6 +31,9 @@ from engine.models import Area
 from engine.periods import month, parse_period, shift_month
 from engine.reports import charts
 
+# The per-area hazards lead the analyses: where the plant's problems are is the first question.
+AREA_SECTION = "area_hotspots"
+
 TITLES = {"equipment_load": "设备负荷与隐患/故障 (Equipment load vs faults & hazards)",
           "violation_hotspots": "违章热点 (Violation hotspots per worked hour)",
           "supervision": "监督精准度与干扰 (Supervision precision & interference)",
@@ -38,8 +41,6 @@ TITLES = {"equipment_load": "设备负荷与隐患/故障 (Equipment load vs fau
           "area_hotspots": "隐患热点：区域与班次 (Hazards per worked hour by area and shift)",
           "plant_load": "全厂负荷与隐患 (Plant-wide load vs hazards, faults apart)",
           "contractor_hotspots": "承包商违章 (Violations per worked hour by contractor)"}
-# The per-area hazards lead the analyses: where the plant's problems are is the first question.
-AREA_SECTION = "area_hotspots"
 
 
 def _indicators(s, start, end) -> dict:
