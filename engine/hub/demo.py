@@ -39,11 +39,12 @@ STATE_KIND, STATE_KEY = "demo_data", "state"  # hub_records row: removed on purp
 # `make run` loads it in seconds on SQLite (measured in the report of issue 15).
 # Planted: one machine failing at high load, a crew, an area (tank-farm-3) with twice the hazard rate,
 # hazards rising with load, a contractor with 2.5× the violation rate (the generator's effects that
-# this version of it knows; see :func:`_generator_args`).
+# this version of it knows; see :func:`_generator_args`); equipment and shifts spread evenly over the
+# areas (``balanced``), as in a plant whose units are alike, so the planted area is the one that differs.
 SIZE = dict(equipment=30, people=300, work_records=6000, hazards=1500, areas=5, teams=20,
             planted_load=("EQ-0007",), load_multiplier=4.0, planted_team="T03", team_multiplier=3.0,
             planted_area="area-02", area_multiplier=2.0, load_effect=1.9, contractors=4, planted_contractor="C02",
-            contractor_multiplier=2.5)
+            contractor_multiplier=2.5, balanced=True)
 
 
 def window(now: datetime) -> tuple[datetime, int]:

@@ -142,38 +142,42 @@ def _findings(analyses: dict) -> list[dict]:
     for r in load.get("flagged", [])[:10]:
         findings.append({"analysis": "equipment_load", "target": r["equipment"], "area": r["area"],
                          "summary": f"high-load events {r['high_events']} in {r['high_hours']:.0f} h, "
-                                    f"rate ratio {r['rate_ratio'] or '∞'}, p={r['p_value']:.2g}"})
+                                    f"rate ratio {_ratio(r['rate_ratio'])}, p={r['p_value']:.2g}"})
     hot = (analyses.get("violation_hotspots") or {}).get("result") or {}
     for r in hot.get("hotspots", [])[:10]:
         findings.append({"analysis": "violation_hotspots", "target": f"{r['dimension']}:{r['group']}",
                          "area": r.get("top_area"),
                          "summary": f"{r['rate_per_1000h']:.2f} violations/1000 h ({r['violations']}), "
-                                    f"ratio {r['rate_ratio'] or '∞'}, p={r['p_value']:.2g}"})
+                                    f"ratio {_ratio(r['rate_ratio'])}, p={r['p_value']:.2g}"})
     areas = (analyses.get("area_hotspots") or {}).get("result") or {}
     for dim, key in (("by_area", "area"), ("by_shift", "shift")):
         for r in [x for x in areas.get(dim) or [] if x.get("flagged")][:10]:
             findings.append({"analysis": "area_hotspots", "target": f"{key}:{r[key]}",
                              "area": r[key] if key == "area" else None,
                              "summary": f"{_num(r.get('rate'))} hazards/1000 h ({r.get('hazards')}), "
-                                        f"ratio {r.get('rate_ratio') or '∞'}, p={_p(r.get('p'))}"})
+                                        f"ratio {_ratio(r.get('rate_ratio'))}, p={_p(r.get('p'))}"})
     plant = (analyses.get("plant_load") or {}).get("result") or {}
     test = plant.get("hazard_test") or {}
     if test.get("flagged"):
         high = (plant.get("bands") or [{}])[-1].get("band")
         findings.append({"analysis": "plant_load", "target": f"load {high}", "area": None,
-                         "summary": f"plant-wide hazard rate at high load {test.get('rate_ratio') or '∞'}× the other "
+                         "summary": f"plant-wide hazard rate at high load {_ratio(test.get('rate_ratio'))}× the other "
                                     f"loads, p={_p(test.get('p'))}"})
     cont = (analyses.get("contractor_hotspots") or {}).get("result") or {}
     for r in [x for x in cont.get("by_contractor") or [] if x.get("flagged")][:10]:
         findings.append({"analysis": "contractor_hotspots", "target": f"contractor:{r['contractor']}",
                          "area": r.get("top_area"),
                          "summary": f"{_num(r.get('rate'))} violations/1000 h ({r.get('violations')}), "
-                                    f"ratio {r.get('rate_ratio') or '∞'}, p={_p(r.get('p'))}"})
+                                    f"ratio {_ratio(r.get('rate_ratio'))}, p={_p(r.get('p'))}"})
     return findings
 
 
 def _num(v) -> str:
     return "—" if v is None else f"{v:.2f}"
+
+
+def _ratio(v) -> str:
+    return "∞" if v is None else f"{v:.1f}"
 
 
 def _p(v) -> str:
@@ -329,7 +333,7 @@ def _chart_specs(data: dict) -> dict:
         if rows:
             out["contractors"] = lambda fmt, rows=rows, res=res: charts.bar(
                 "contractors", "Violations per " + (res.get("exposure_unit") or "exposure") + " by contractor",
-                [r.get("name") or r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
+                [r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
                 "violations / " + (res.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
                 highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
     if a.get("permits"):
