@@ -73,11 +73,16 @@ def bar(name: str, title: str, labels: list[str], series: dict[str, list[float |
             ax.set_ylabel(ylabel)
         ax.set_title(title)
         handles, names = ax.get_legend_handles_labels()
-        if highlight is not None and any(highlight) and n == 1:
+        if highlight is not None and n == 1:
+            # the bars' own legend entry takes the first bar's colour, which may be the flag's: say both
             from matplotlib.patches import Patch
 
-            handles.append(Patch(color=FLAG))
-            names.append("flagged (significant)")
+            keep = [(h, t) for h, t in zip(handles, names) if t not in series]
+            handles = [Patch(color=PLAIN)] + [h for h, _ in keep]
+            names = [next(iter(series))] + [t for _, t in keep]
+            if any(highlight):
+                handles.append(Patch(color=FLAG))
+                names.append("flagged (significant)")
         if len(handles) > 1 or reference is not None:
             ax.legend(handles, names, frameon=False, fontsize=8)
         return _render(fig, name, fmt)

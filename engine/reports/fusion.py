@@ -78,7 +78,9 @@ def build(platform, period_text: str) -> dict:
             row = _indicators(s, mp.start, mp.end)
             trend.append({"period": mp.label, **{x: row[x] for x in ("hazards_found", "on_time_rectification_rate",
                                                                      "violations_per_1000h", "inspections")}})
-        area_names = {a.code: a.name for a in s.execute(select(Area.code, Area.name))}
+        org = {a.code: a for a in s.execute(select(Area.code, Area.name, Area.department))}
+        area_names = {code: a.name for code, a in org.items()}
+        area_departments = {code: a.department for code, a in org.items()}
         hub_areas = _hazards_by_area(s, period.start, period.end)
     analyses = {}
     for name in ANALYSES:
@@ -91,7 +93,7 @@ def build(platform, period_text: str) -> dict:
             analyses[name] = None
     data = {"period": period.label, "generated_at": datetime.now(timezone.utc).isoformat(),
             "indicators": indicators, "trend": trend, "analyses": analyses, "areas": area_names,
-            "area_hazards": area_hazards(analyses.get(AREA_SECTION), hub_areas, area_names),
+            "area_hazards": area_hazards(analyses.get(AREA_SECTION), hub_areas, area_names, area_departments),
             "findings": _findings(analyses),
             "recommendations": platform.analytics.recommendations(period=period.label, status=None),
             "focus_items": platform.analytics.focus_items(period=period.label, status=None)}
@@ -115,20 +117,24 @@ def _hazards_by_area(s, start, end) -> list[dict]:
             for r in sorted(by.values(), key=lambda r: (-r["hazards"], r["area"]))]
 
 
-def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str]) -> dict:
+def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str],
+                 departments: dict[str, str | None] | None = None) -> dict:
     """The per-area hazard table: the ``area_hotspots`` run's rates and flags when it ran for the period,
     else the hub's plain hazard counts of the month per area (said to be untested, no verdict)."""
     res = (run or {}).get("result") or {}
     if run and res.get("by_area") is not None:
         rows = [{"area": r["area"], "name": names.get(r["area"]), "hazards": r.get("hazards"),
                  "exposure": r.get("exposure"), "rate": r.get("rate"), "rate_ratio": r.get("rate_ratio"),
-                 "p": r.get("p"), "flagged": bool(r.get("flagged")), "department": r.get("department")}
+                 "p": r.get("p"), "flagged": bool(r.get("flagged")),
+                 # the owner the finding went to; for the other areas the organisation's owner
+                 "department": r.get("department") or (departments or {}).get(r["area"])}
                 for r in res["by_area"]]
         rows.sort(key=lambda r: (-(r["rate"] or 0), r["area"]))
         return {"source": "analysis", "run_id": run.get("run_id"), "rows": rows, "plant_rate": res.get("plant_rate"),
                 "exposure_unit": res.get("exposure_unit"), "window": res.get("window"),
                 "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en")}
-    rows = [{**r, "name": names.get(r["area"]), "exposure": None, "rate": None, "rate_ratio": None, "p": None,
+    rows = [{**r, "name": names.get(r["area"]),
+             "department": (departments or {}).get(r["area"]) or r.get("department"), "exposure": None, "rate": None, "rate_ratio": None, "p": None,
              "flagged": False} for r in hub_rows]
     mean = sum(r["hazards"] for r in rows) / len(rows) if rows else None
     return {"source": "hub", "run_id": None, "rows": rows, "plant_rate": mean, "exposure_unit": None,
@@ -367,6 +373,10 @@ def _fmt(v) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"        # 10,640 person-hours, not 1.064e+04
+        if v != 0 and abs(v) < 0.001:
+            return f"{v:.2g}"         # a p-value: 3e-37
         return f"{v:.4g}"
     if isinstance(v, dict):
         return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
@@ -398,6 +408,15 @@ def area_columns(ah: dict) -> list[tuple[str, str]]:
         return [(k, label.replace("隐患率", f"隐患率（每 {unit}）") if k == "rate" and unit else label)
                 for k, label in AREA_COLUMNS]
     return [c for c in AREA_COLUMNS if c[0] in ("area", "name", "department", "hazards")]
+
+
+def no_pushes(data: dict) -> str:
+    """What the empty recommendations section says: with findings, that they were not pushed (not that
+    nothing was found)."""
+    if data["findings"]:
+        return ("无：本期的发现未推送（分析运行时未选择推送，例如演示数据；`anjian analytics run --period "
+                f"{data['period']}` 会推送）。")
+    return "无。"
 
 
 def kpi_text(key: str, value) -> str:
@@ -517,7 +536,7 @@ def to_html(data: dict) -> str:
     parts.append("<h2>已推送建议 Recommendations pushed</h2>")
     parts.append(_table(data["recommendations"], [("kind", "类型"), ("target", "对象"), ("department", "部门"),
                                                   ("text", "建议"), ("instance_id", "流程实例"), ("status", "状态")])
-                 if data["recommendations"] else "<p>无。</p>")
+                 if data["recommendations"] else f"<p>{escape(no_pushes(data))}</p>")
     parts.append("<h2>监督重点 Focus items</h2>")
     parts.append(_table(data["focus_items"], [("target_kind", "类型"), ("target", "对象"), ("area", "区域"),
                                               ("reason", "原因"), ("status", "状态")])

@@ -22,7 +22,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 
 from engine.analytics.analyses import ANALYSES
 from engine.reports.fusion import (AREA_SECTION, KPI_NAMES, TITLES, _fmt, area_columns, area_rows, chart_images,
-                                   kpi_text, sections)
+                                   kpi_text, no_pushes, sections)
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -170,7 +170,7 @@ def to_pdf(data: dict) -> bytes:
             ("已推送建议 Recommendations pushed", data["recommendations"],
              [("kind", "类型"), ("target", "对象"), ("department", "部门"), ("text", "建议"),
               ("instance_id", "流程实例"), ("status", "状态")],
-             [20 * mm, 22 * mm, 22 * mm, _WIDTH - 100 * mm, 18 * mm, 18 * mm], "无。"),
+             [20 * mm, 22 * mm, 22 * mm, _WIDTH - 100 * mm, 18 * mm, 18 * mm], no_pushes(data)),
             ("监督重点 Focus items", data["focus_items"],
              [("target_kind", "类型"), ("target", "对象"), ("area", "区域"), ("reason", "原因"), ("status", "状态")],
              [20 * mm, 22 * mm, 22 * mm, _WIDTH - 82 * mm, 18 * mm], "无。")):
