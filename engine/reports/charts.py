@@ -83,8 +83,8 @@ def bar(name: str, title: str, labels: list[str], series: dict[str, list[float |
             if any(highlight):
                 handles.append(Patch(color=FLAG))
                 names.append("flagged (significant)")
-        if len(handles) > 1 or reference is not None:
-            ax.legend(handles, names, frameon=False, fontsize=8)
+        if len(handles) > 1 or reference is not None:  # beside the plot: never over a bar
+            ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return _render(fig, name, fmt)
 
 
