@@ -50,7 +50,7 @@ def bar(name: str, title: str, labels: list[str], series: dict[str, list[float |
     label (the plant average the groups are compared with).
     """
     with _LOCK:
-        fig, ax = plt.subplots(figsize=(6.4, 3.2 if not horizontal else max(2.4, 0.32 * len(labels) + 1.2)))
+        fig, ax = plt.subplots(figsize=(6.4, 3.2 if not horizontal else max(3.2, 0.3 * len(labels) + 1.0)))
         n = max(len(series), 1)
         width = 0.8 / n
         for i, (label, values) in enumerate(series.items()):

@@ -175,7 +175,8 @@ function ReportBody({ period, me }) {
             { key: 'summary', title: t('leadership.col.summary') },
           ]} />
           <h2>{t('leadership.recommendations')}</h2>
-          <Table rows={data.recommendations} rowKey={(r) => r.id ?? `${r.kind}:${r.target}`} empty={t('leadership.none')} columns={[
+          <Table rows={data.recommendations} rowKey={(r) => r.id ?? `${r.kind}:${r.target}`}
+            empty={data.findings?.length ? t('leadership.not_pushed', { period: data.period }) : t('leadership.none')} columns={[
             { key: 'text', title: t('leadership.col.text'), className: 'primary-cell' },
             { key: 'target', title: t('leadership.col.target') },
             { key: 'department', title: t('leadership.col.department'), render: (r) => dir.department(r.department) || '—' },
