@@ -17,15 +17,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The demo: migrate, deploy the library and seed the sample plant (their output goes to var/setup.log,
-# shown only when a step fails), then serve with the MES simulator beside it, so the scheduled MES sync
+# The demo: migrate, deploy the library, seed the sample plant and load a marked demo year into the data
+# hub with the analyses of the last full month, so the fusion report has findings (`anjian hub demo
+# --remove` takes it out, and it is not loaded again; their output goes to var/setup.log, shown only when
+# a step fails), then serve with the MES simulator beside it, so the scheduled MES sync
 # (every 15 min) has work orders to read; the fusion analyses run nightly at 02:00 UTC. The first lines
 # printed are the workspace URL and the demo users. Ctrl-C stops both.
 run: export ANJIAN_MES_SYNC_SECONDS ?= 900
 run: export ANJIAN_ANALYTICS_AT ?= 02:00
 run: $(STAMP)
 	@mkdir -p var
-	@( $(BIN)/anjian migrate && $(BIN)/anjian deploy bpmn forms --as designer1 && $(BIN)/anjian seed ) \
+	@( $(BIN)/anjian migrate && $(BIN)/anjian deploy bpmn forms --as designer1 && $(BIN)/anjian seed \
+	  && $(BIN)/anjian hub demo --if-new ) \
 	  > var/setup.log 2>&1 || { cat var/setup.log; exit 1; }
 	@$(BIN)/anjian mes-simulator > var/mes-simulator.log 2>&1 & \
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \

@@ -569,8 +569,12 @@ def hub_import(file, kind, sheet, batch_size, as_json):
         unit = {"csv": "line", "jsonl": "line", "xlsx": "row", "json": "record"}[fmt]
         click.echo(f"{kind}: received {r['received']}, inserted {r['inserted']}, updated {r['updated']}, "
                    f"unchanged {r['unchanged']}, rejected {r['rejected_count']} ({r['batches']} batches)")
+        o = r["outcomes"]
+        click.echo(f"  created {o['created']}, updated {o['updated']}, unchanged {o['unchanged']}, "
+                   f"rejected {o['rejected']}")
         for rej in r["rejected"][:50]:
-            why = "; ".join(f"{e['field']}: {e['message']}" for e in rej["errors"])
+            why = "; ".join(f"{e['field']}: {e['message']}" + (f" [{e['rule']}]" if e.get("rule") else "")
+                            for e in rej["errors"])
             click.echo(f"  {unit} {rej['row']}: {why}")
         if r["rejected_count"] > 50:
             click.echo(f"  … and {r['rejected_count'] - 50} more (use --json for all)")
@@ -584,6 +588,32 @@ def hub_sync_processes():
 
     for kind, r in sync_from_processes(_platform()).items():
         click.echo(f"{kind:16} received {r['received']:6}  inserted {r['inserted']:6}  updated {r['updated']:6}")
+
+
+@hub_group.command("demo")
+@click.option("--remove", is_flag=True, help="remove the demo data (rows marked demo:, the demo's analysis runs)")
+@click.option("--if-new", is_flag=True, help="load only when no demo data is loaded and it was not removed on "
+                                              "purpose (what `make run` does)")
+@click.option("--no-analyses", is_flag=True, help="load the data without running the analyses")
+def hub_demo(remove, if_new, no_analyses):
+    """Load a marked demo year of the sample plant into the hub and run the analyses of the last full month."""
+    from engine.hub import demo
+
+    p = _platform()
+    if remove:
+        out = demo.remove_demo(p)
+        click.echo("demo data removed: " + ", ".join(f"{k} {n}" for k, n in out.items() if n) or "nothing to remove")
+        return
+    if if_new and (demo.removed_on_purpose(p) or demo.loaded(p)):
+        click.echo("demo data: " + ("removed on purpose, not loaded again (`anjian hub demo` loads it)"
+                                    if demo.removed_on_purpose(p) else "already loaded"))
+        return
+    out = demo.load_demo(p, analyse=not no_analyses)
+    rows = sum(o["created"] + o["updated"] + o["unchanged"] for o in out["rows"].values())
+    rejected = sum(o["rejected"] for o in out["rows"].values())
+    click.echo(f"demo year loaded: {rows} rows ({rejected} rejected) in {out['load_seconds']} s; analyses of "
+               f"{out['period']}: {len(out['analyses'])} in {out['seconds']} s in all. "
+               f"Remove it with `anjian hub demo --remove`.")
 
 
 @hub_group.command("sync-mes")

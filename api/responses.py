@@ -454,7 +454,18 @@ class HubUpsert(Out):
 class Rejected(Out):
     row = NInt()
     key = fields.Raw(allow_none=True)
-    errors = fields.List(fields.Raw())
+    errors = fields.List(fields.Raw(), metadata={"description": "{field, message, rule}: rule names the check "
+                                                                "(required, type, duplicate_key, not_in_future, "
+                                                                "ended_at_after_started_at, load_in_range …)"})
+    duplicate_of = fields.List(fields.Integer(), metadata={"description": "the other rows (lines) of the file with "
+                                                                          "the same natural key"})
+
+
+class ImportOutcomes(Out):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
 
 
 class ImportReport(Out):
@@ -466,6 +477,7 @@ class ImportReport(Out):
     rejected_count = fields.Integer()
     rejected = ListOf(Rejected)
     batches = fields.Integer()
+    outcomes = fields.Nested(ImportOutcomes, metadata={"description": "each received row counted once"})
 
 
 # One import report per record kind fed from the processes, keyed by kind.
@@ -687,6 +699,41 @@ class Finding(Out):
     summary = Str()
 
 
+class AreaHazardRow(Out):
+    area = Str()
+    name = NStr()
+    department = NStr()
+    hazards = fields.Integer()
+    exposure = NFloat(metadata={"description": "person-hours (null: counts from the hub, no exposure)"})
+    rate = NFloat(metadata={"description": "hazards per exposure_unit"})
+    rate_ratio = NFloat()
+    p = NFloat()
+    flagged = fields.Boolean()
+
+
+class AreaHazards(Out):
+    source = Str(metadata={"description": "analysis (the area_hotspots run of the period) or hub (plain counts of "
+                                          "the month, not tested)"})
+    run_id = NInt()
+    rows = ListOf(AreaHazardRow)
+    plant_rate = NFloat(metadata={"description": "the plant average the chart's dashed line marks (hub: mean "
+                                                 "hazards per area)"})
+    exposure_unit = NStr()
+    window = fields.Raw(allow_none=True)
+    verdict = NStr()
+    verdict_en = NStr()
+
+
+class ReportSection(Out):
+    key = Str()
+    title = Str()
+    charts = fields.List(fields.String())
+    verdict = NStr(metadata={"description": "the analysis' own sentence; null when its result states none"})
+    verdict_en = NStr()
+    run_id = NInt()
+    missing = fields.Boolean()
+
+
 class FusionReport(Out):
     period = Str()
     generated_at = Str()
@@ -699,6 +746,10 @@ class FusionReport(Out):
     focus_items = ListOf(FocusItem)
     charts = fields.List(fields.String(), metadata={
         "description": "names of the report's charts, each an SVG image at /reports/fusion/charts/{name}"})
+    areas = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "area code → name"})
+    area_hazards = fields.Nested(AreaHazards)
+    sections = ListOf(ReportSection, metadata={"description": "reading order: trend, hazards per area, then the "
+                                                             "analyses, each with its charts and verdict"})
 
 
 # Binary and text answers: the body is not JSON.

@@ -64,6 +64,9 @@ class Settings:
     mes_sync_seconds: float = 0.0
     mes_sync_days: int = 1
     mes_sync_areas: tuple[str, ...] = ()
+    # How far ahead of our clock a hub record's date may lie (clock skew between systems); beyond it
+    # the row is rejected as not true yet (engine/hub/kinds.py ``not_in_future``).
+    hub_future_tolerance_minutes: float = 15.0
     analytics_at: time | None = None
     # Authorization reads the user's current facts (active, roles, department, token epoch),
     # each process keeping them this many seconds at most (engine/users.py); 0 reads every request.
@@ -121,6 +124,7 @@ class Settings:
             mes_sync_areas=tuple(a.strip() for a in (env.get("ANJIAN_MES_SYNC_AREAS") or "").split(",")
                                  if a.strip()),
             analytics_at=_env_time(env, "ANJIAN_ANALYTICS_AT"),
+            hub_future_tolerance_minutes=_env_number(env, "ANJIAN_HUB_FUTURE_TOLERANCE_MINUTES", 15.0, minimum=0.0),
             auth_refresh_seconds=_env_number(env, "ANJIAN_AUTH_REFRESH_SECONDS", 5.0, minimum=0.0, maximum=10.0),
             audit_keys=audit_keys,
             audit_key_id=audit_key_id,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from sqlalchemy import event
 
@@ -82,7 +83,7 @@ class Platform:
         from engine.hub.service import HubService
         from engine.responsibility.service import ResponsibilityService
 
-        self.hub = HubService(self.db)
+        self.hub = HubService(self.db, future_tolerance=timedelta(minutes=self.settings.hub_future_tolerance_minutes))
         self.analytics = AnalyticsService(self)
         self.responsibility = ResponsibilityService(self.db)
         self.assessment = AssessmentService(self.db, AssessmentConfig.from_env())

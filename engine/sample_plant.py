@@ -74,6 +74,8 @@ def demo_banner(url: str, password: str = DEMO_PASSWORD) -> str:
         part = DEMO_PARTS.get(username)
         if part:
             lines.append(f"  {username:10} {part}  [{name}]")
+    lines.append("The data hub holds a marked demo year of this plant, analysed for the last full month (report: "
+                 f"{url}#/report); `.venv/bin/anjian hub demo --remove` removes exactly that data.")
     lines.append("The sample plant's MES simulator runs beside it (http://127.0.0.1:8900, log var/mes-simulator.log); "
                  "the data hub syncs its work orders every 15 min.")
     return "\n".join(lines)

@@ -27,7 +27,17 @@ task ``supervision_check`` completed (work_plan)   ``inspection`` ``task:<task i
                                                 is not empty
 any instance whose variables have ``stopped_at``   ``production_stop`` ``process:<instance id>:stop``
 (stop_restart, also called from a hazard)       cause_kind ``safety``, started/ended at stop/restart
+a permit instance: any process of               ``work_record`` ``permit:<instance id>``, source
+:data:`engine.permits.PERMIT_TYPES` (hot work,  ``permit``: kind = the permit type, grade, area,
+confined space and every permit added there)    department, applied_at = the application submitted,
+                                                approved_at = ``issued_at``, started_at = work
+                                                started (else issued, else applied), ended_at when
+                                                the work ended, workers, register status,
+                                                suspensions (1 when it was suspended, with the cause)
 ==============================================  ======================================================
+
+The permits are the platform's own: the report and the ``permits`` analysis count the permits
+the plant applied for here, not only those an import brought in.
 """
 from __future__ import annotations
 
@@ -37,6 +47,7 @@ from sqlalchemy import select
 
 from engine.hub.kinds import parse_datetime
 from engine.models import AuditEvent, ProcessInstance, TaskRecord
+from engine.permits import BY_KEY as PERMITS
 
 ESCALATION_TASKS = {"duty": 1, "level2_task": 2, "level3_task": 3}
 HAZARD_PROCESS = "hazard_rectification"
@@ -54,13 +65,14 @@ def _dt(value) -> datetime | None:
 def sync_from_processes(platform, since: datetime | None = None) -> dict:
     """Upsert hub records from process data (all instances, or those touched since ``since``)."""
     db = platform.db
-    hazards, escalations, inspections, violations, stops = [], [], [], [], []
+    hazards, escalations, inspections, violations, stops, permits = [], [], [], [], [], []
     with db.session(write=False) as s:
         touched = None
         if since is not None:
             touched = set(s.scalars(select(AuditEvent.instance_id).where(AuditEvent.at >= since).distinct()))
         inst_q = select(ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.area,
-                        ProcessInstance.department, ProcessInstance.variables, ProcessInstance.started_at)
+                        ProcessInstance.department, ProcessInstance.variables, ProcessInstance.started_at,
+                        ProcessInstance.ended_at, ProcessInstance.status, ProcessInstance.register_status)
         events_q = select(AuditEvent.instance_id, AuditEvent.actor, AuditEvent.at, AuditEvent.task_id,
                           AuditEvent.data).where(AuditEvent.kind == "complete").order_by(AuditEvent.seq)
         if touched is not None:
@@ -114,6 +126,8 @@ def sync_from_processes(platform, since: datetime | None = None) -> dict:
                 violations.append({"ref": f"task:{ev.task_id}", "at": at, "area": inst.area or "unknown",
                                    "department": inst.department, "kind": "supervision_check",
                                    "description": text})
+        if inst.process_key in PERMITS:
+            permits.append(_permit_record(PERMITS[inst.process_key], iid, inst, v, done))
         if v.get("stopped_at"):
             stops.append({"ref": f"process:{iid}:stop", "area": inst.area or v.get("area") or "unknown",
                           "department": inst.department, "started_at": v["stopped_at"],
@@ -130,9 +144,30 @@ def sync_from_processes(platform, since: datetime | None = None) -> dict:
     hub = platform.hub
     out = {}
     for kind, rows in (("hazard", hazards), ("escalation", escalations), ("inspection", inspections),
-                       ("violation", violations), ("production_stop", stops)):
+                       ("violation", violations), ("production_stop", stops), ("work_record", permits)):
         out[kind] = hub.upsert(kind, rows, source="process").as_dict()
     return out
+
+
+def _permit_record(ptype, iid: int, inst, v: dict, done: dict) -> dict:
+    """The hub's work record of one permit instance (see the module's table)."""
+    applied = next((ev.at for task in sorted(ptype.apply_tasks) for ev in done.get(task, [])[:1]), None)
+    applied = _dt(applied) or _dt(inst.started_at)
+    issued = _dt(v.get("issued_at"))
+    working = _dt(v.get("work_started_at"))
+    started = working or issued or applied
+    ended = _dt(inst.ended_at) if working and inst.ended_at else None
+    workers = v.get("workers")
+    cause = v.get("suspended_by") if isinstance(v.get("suspended_by"), str) else None
+    suspended = bool(v.get("suspended_at")) or bool(cause)
+    return {"ref": f"permit:{iid}", "source": "permit", "kind": ptype.type,
+            "grade": v.get("grade") if isinstance(v.get("grade"), str) and v.get("grade") else None,
+            "area": inst.area or v.get("area") or "unknown", "department": inst.department,
+            "started_at": started, "ended_at": ended if ended and ended > started else None,
+            "workers": max(len(workers), 1) if isinstance(workers, list) else 1,
+            "applied_at": applied, "approved_at": issued if issued and applied and issued >= applied else None,
+            "suspensions": 1 if suspended else 0, "suspension_causes": [cause] if cause else [],
+            "status": inst.register_status or inst.status}
 
 
 # --------------------------------------------------------------------------- IoT alerts

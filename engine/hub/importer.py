@@ -137,4 +137,10 @@ def upsert_file(hub, kind: str, name: str, data: bytes, *, sheet: str | None = N
     report = hub.upsert(kind, (r for _, r in rows), source=source, batch_size=batch_size, progress=progress)
     for rej in report.rejected:  # upsert numbered rows 1..n; give the file's numbers back
         rej["row"] = numbers[rej["row"] - 1]
+        if "duplicate_of" in rej:
+            rej["duplicate_of"] = [numbers[n - 1] for n in rej["duplicate_of"]]
+            for err in rej["errors"]:
+                if err.get("rule") == "duplicate_key":
+                    err["message"] = (f"same {err['field']} as line {', '.join(map(str, rej['duplicate_of']))} "
+                                      f"of this file: keep one of them")
     return report

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.db import Database
 from engine.errors import Invalid, NotFound
-from engine.hub.kinds import KINDS, Kind, _convert, natural_key, parse_datetime, to_json, validate_row
+from engine.hub.kinds import (DEFAULT_FUTURE_TOLERANCE, KINDS, Kind, _convert, natural_key, parse_datetime, to_json,
+                              validate_row)
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
@@ -29,10 +30,13 @@ class ImportReport:
     batches: int = 0
 
     def as_dict(self) -> dict:
-        """JSON form (API answer, CLI --json)."""
+        """JSON form (API answer, CLI --json): every received row is counted once, in ``outcomes``
+        (created = inserted; ``inserted`` stays for the clients that read it)."""
         return {"kind": self.kind, "received": self.received, "inserted": self.inserted, "updated": self.updated,
                 "unchanged": self.unchanged, "rejected_count": len(self.rejected), "rejected": self.rejected,
-                "batches": self.batches}
+                "batches": self.batches,
+                "outcomes": {"created": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                             "rejected": len(self.rejected)}}
 
 
 def kind_or_error(name: str, field_name: str = "kind") -> Kind:
@@ -47,29 +51,51 @@ def kind_or_error(name: str, field_name: str = "kind") -> Kind:
 class HubService:
     """The data hub: one place for production and supervision records."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE):
         self.db = db
+        self.future_tolerance = future_tolerance  # ANJIAN_HUB_FUTURE_TOLERANCE_MINUTES
 
     # ------------------------------------------------------------------ writing
 
     def upsert(self, kind_name: str, rows, *, source: str = "import", batch_size: int = DEFAULT_BATCH,
-               progress=None, first_row_number: int = 1) -> ImportReport:
-        """Validate each row, then insert or update by natural key, one transaction per batch.
+               progress=None, first_row_number: int = 1, now: datetime | None = None) -> ImportReport:
+        """Validate every row, then insert or update the valid ones by natural key, one transaction per batch.
 
         ``rows`` is any iterable of dicts; a rejected row is reported with its
         number (``first_row_number`` for the first, e.g. 2 for a CSV with a
-        header line) and every failing field, and stores nothing. A batch that
-        the database refuses is rolled back as a whole and its rows reported.
-        ``progress(n)`` is called after each batch with the rows handled.
+        header line) and every failing field with its rule, and stores nothing.
+        Rows are judged against ``now`` (default: the clock) for dates in the
+        future. Rows that share a natural key are all rejected, each naming the
+        other rows: the file contradicts itself, and which row is true is for
+        its author to say (a later row silently winning would store a guess).
+        A batch that the database refuses is rolled back as a whole and its
+        rows reported. ``progress(n)`` is called after each batch with the rows handled.
         """
         kind = kind_or_error(kind_name)
         report = ImportReport(kind.name)
-        batch: list[tuple[int, dict]] = []
+        now = now or datetime.now(timezone.utc)
+        valid: list[tuple[int, dict]] = []
         for number, raw in enumerate(rows, start=first_row_number):
             report.received += 1
-            clean, errors = validate_row(kind, raw, default_source=source)
+            clean, errors = validate_row(kind, raw, default_source=source, now=now,
+                                         future_tolerance=self.future_tolerance)
             if errors:
                 report.rejected.append({"row": number, "key": _raw_key(kind, raw), "errors": errors})
+                continue
+            valid.append((number, clean))
+        lines: dict[tuple, list[int]] = {}
+        for number, clean in valid:
+            lines.setdefault(natural_key(kind, clean), []).append(number)
+        key_text = ", ".join(kind.key)
+        batch: list[tuple[int, dict]] = []
+        for number, clean in valid:
+            key = natural_key(kind, clean)
+            if len(lines[key]) > 1:
+                others = [n for n in lines[key] if n != number]
+                report.rejected.append({"row": number, "key": list(map(_key_str, key)), "duplicate_of": others,
+                                        "errors": [{"field": key_text, "rule": "duplicate_key", "message":
+                                                    f"same {key_text} as row {', '.join(map(str, others))} of this "
+                                                    f"file: keep one of them"}]})
                 continue
             batch.append((number, clean))
             if len(batch) >= batch_size:
@@ -81,12 +107,14 @@ class HubService:
             self._write_batch(kind, batch, report)
             if progress:
                 progress(len(batch))
+        report.rejected.sort(key=lambda r: r["row"])
         return report
 
     def upsert_one(self, kind_name: str, raw: dict, *, source: str = "api") -> tuple[dict, bool]:
         """Insert or update one record; 422 naming the fields when invalid. Returns (record, created)."""
         kind = kind_or_error(kind_name)
-        clean, errors = validate_row(kind, raw, default_source=source)
+        clean, errors = validate_row(kind, raw, default_source=source, now=datetime.now(timezone.utc),
+                                     future_tolerance=self.future_tolerance)
         if errors:
             raise Invalid(f"invalid {kind.name} record", errors=errors)
         report = ImportReport(kind.name)
@@ -96,9 +124,7 @@ class HubService:
     def _write_batch(self, kind: Kind, batch: list[tuple[int, dict]], report: ImportReport,
                      raise_errors: bool = False) -> None:
         report.batches += 1
-        by_key: dict[tuple, tuple[int, dict]] = {}
-        for number, row in batch:
-            by_key[natural_key(kind, row)] = (number, row)  # a later duplicate in the batch wins
+        by_key = {natural_key(kind, row): (number, row) for number, row in batch}  # upsert rejected duplicates
         model = kind.model
         try:
             with self.db.session() as s:
@@ -123,7 +149,7 @@ class HubService:
                     inserted = len(new_rows)
             report.inserted += inserted
             report.updated += updated
-            report.unchanged += unchanged + (len(batch) - len(by_key))
+            report.unchanged += unchanged
         except SQLAlchemyError as exc:
             if raise_errors:
                 raise Invalid(f"the database refused the {kind.name} record",
@@ -259,6 +285,10 @@ def _with_defaults(kind: Kind, row: dict) -> dict:
     if "qualifications" in kind.by_name:
         out.setdefault("qualifications", [])
     return out
+
+
+def _key_str(value) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _raw_key(kind: Kind, raw) -> list[str] | None:

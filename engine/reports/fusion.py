@@ -1,10 +1,20 @@
-"""The fusion report of a period: indicators, trends, the four analyses with charts, findings and pushes.
+"""The fusion report of a period: indicators, trends, hazards per area, the analyses with charts and
+their verdicts, findings and pushes.
 
 ``build(platform, period)`` returns the data (the JSON answer);
 ``to_html(data)`` renders the same data as one self-contained HTML page whose
 charts are inline SVG (matplotlib). The analyses are the stored runs of the
 period (``anjian analytics run --period``); a missing one is said so, not
 recomputed behind the reader's back.
+
+What a safety manager reads (issue 15): each chart has one measure on its axis
+(a count and a share, or a count and hours, are two charts or two panels);
+groups an analysis flagged are red against a dashed plant-average line; under
+each analysis its verdict, the sentence the analysis wrote with effect size
+and p-value (``result["verdict"]``, ``verdict_en``), and nothing where a result
+has none: the report does not write its own conclusions. ``data["sections"]``
+lists the sections in reading order with their charts and verdicts, so the
+workspace draws what the report has without knowing each analysis.
 """
 from __future__ import annotations
 
@@ -17,8 +27,12 @@ from sqlalchemy import func, select
 from engine.analytics.analyses import ANALYSES
 from engine.errors import NotFound
 from engine.hub.models import Alert, Hazard, Inspection, Violation, WorkRecord
+from engine.models import Area
 from engine.periods import month, parse_period, shift_month
 from engine.reports import charts
+
+# The per-area hazards lead the analyses: where the plant's problems are is the first question.
+AREA_SECTION = "area_hotspots"
 
 TITLES = {"equipment_load": "设备负荷与隐患/故障 (Equipment load vs faults & hazards)",
           "violation_hotspots": "违章热点 (Violation hotspots per worked hour)",
@@ -64,6 +78,10 @@ def build(platform, period_text: str) -> dict:
             row = _indicators(s, mp.start, mp.end)
             trend.append({"period": mp.label, **{x: row[x] for x in ("hazards_found", "on_time_rectification_rate",
                                                                      "violations_per_1000h", "inspections")}})
+        org = {a.code: a for a in s.execute(select(Area.code, Area.name, Area.department))}
+        area_names = {code: a.name for code, a in org.items()}
+        area_departments = {code: a.department for code, a in org.items()}
+        hub_areas = _hazards_by_area(s, period.start, period.end)
     analyses = {}
     for name in ANALYSES:
         try:
@@ -73,24 +91,135 @@ def build(platform, period_text: str) -> dict:
                               "result": run["result"]}
         except NotFound:
             analyses[name] = None
+    data = {"period": period.label, "generated_at": datetime.now(timezone.utc).isoformat(),
+            "indicators": indicators, "trend": trend, "analyses": analyses, "areas": area_names,
+            "area_hazards": area_hazards(analyses.get(AREA_SECTION), hub_areas, area_names, area_departments),
+            "findings": _findings(analyses),
+            "recommendations": platform.analytics.recommendations(period=period.label, status=None),
+            "focus_items": platform.analytics.focus_items(period=period.label, status=None)}
+    data["charts"] = chart_names(data)  # each is GET /api/v1/reports/fusion/charts/<name>?period=
+    data["sections"] = sections(data)
+    return data
+
+
+def _hazards_by_area(s, start, end) -> list[dict]:
+    rows = s.execute(select(Hazard.area, Hazard.department, func.count()).where(Hazard.found_at >= start,
+                                                                                Hazard.found_at < end)
+                     .group_by(Hazard.area, Hazard.department)).all()
+    by: dict[str, dict] = {}
+    for area, dept, n in rows:
+        r = by.setdefault(area, {"area": area, "hazards": 0, "departments": Counter()})
+        r["hazards"] += n
+        if dept:
+            r["departments"][dept] += n
+    return [{"area": r["area"], "hazards": r["hazards"],
+             "department": r["departments"].most_common(1)[0][0] if r["departments"] else None}
+            for r in sorted(by.values(), key=lambda r: (-r["hazards"], r["area"]))]
+
+
+def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str],
+                 departments: dict[str, str | None] | None = None) -> dict:
+    """The per-area hazard table: the ``area_hotspots`` run's rates and flags when it ran for the period,
+    else the hub's plain hazard counts of the month per area (said to be untested, no verdict)."""
+    res = (run or {}).get("result") or {}
+    if run and res.get("by_area") is not None:
+        rows = [{"area": r["area"], "name": names.get(r["area"]), "hazards": r.get("hazards"),
+                 "exposure": r.get("exposure"), "rate": r.get("rate"), "rate_ratio": r.get("rate_ratio"),
+                 "p": r.get("p"), "flagged": bool(r.get("flagged")),
+                 # the owner the finding went to; for the other areas the organisation's owner
+                 "department": r.get("department") or (departments or {}).get(r["area"])}
+                for r in res["by_area"]]
+        rows.sort(key=lambda r: (-(r["rate"] or 0), r["area"]))
+        return {"source": "analysis", "run_id": run.get("run_id"), "rows": rows, "plant_rate": res.get("plant_rate"),
+                "exposure_unit": res.get("exposure_unit"), "window": res.get("window"),
+                "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en")}
+    rows = [{**r, "name": names.get(r["area"]),
+             "department": (departments or {}).get(r["area"]) or r.get("department"), "exposure": None, "rate": None, "rate_ratio": None, "p": None,
+             "flagged": False} for r in hub_rows]
+    mean = sum(r["hazards"] for r in rows) / len(rows) if rows else None
+    return {"source": "hub", "run_id": None, "rows": rows, "plant_rate": mean, "exposure_unit": None,
+            "window": None, "verdict": None, "verdict_en": None}
+
+
+def _findings(analyses: dict) -> list[dict]:
+    """The flagged groups of every analysis, one line each with effect size and p."""
     findings = []
     load = (analyses.get("equipment_load") or {}).get("result") or {}
     for r in load.get("flagged", [])[:10]:
         findings.append({"analysis": "equipment_load", "target": r["equipment"], "area": r["area"],
                          "summary": f"high-load events {r['high_events']} in {r['high_hours']:.0f} h, "
-                                    f"rate ratio {r['rate_ratio'] or '∞'}, p={r['p_value']:.2g}"})
+                                    f"rate ratio {_ratio(r['rate_ratio'])}, p={r['p_value']:.2g}"})
     hot = (analyses.get("violation_hotspots") or {}).get("result") or {}
     for r in hot.get("hotspots", [])[:10]:
         findings.append({"analysis": "violation_hotspots", "target": f"{r['dimension']}:{r['group']}",
                          "area": r.get("top_area"),
                          "summary": f"{r['rate_per_1000h']:.2f} violations/1000 h ({r['violations']}), "
-                                    f"ratio {r['rate_ratio'] or '∞'}, p={r['p_value']:.2g}"})
-    data = {"period": period.label, "generated_at": datetime.now(timezone.utc).isoformat(),
-            "indicators": indicators, "trend": trend, "analyses": analyses, "findings": findings,
-            "recommendations": platform.analytics.recommendations(period=period.label, status=None),
-            "focus_items": platform.analytics.focus_items(period=period.label, status=None)}
-    data["charts"] = chart_names(data)  # each is GET /api/v1/reports/fusion/charts/<name>?period=
-    return data
+                                    f"ratio {_ratio(r['rate_ratio'])}, p={r['p_value']:.2g}"})
+    areas = (analyses.get("area_hotspots") or {}).get("result") or {}
+    for dim, key in (("by_area", "area"), ("by_shift", "shift")):
+        for r in [x for x in areas.get(dim) or [] if x.get("flagged")][:10]:
+            findings.append({"analysis": "area_hotspots", "target": f"{key}:{r[key]}",
+                             "area": r[key] if key == "area" else None,
+                             "summary": f"{_num(r.get('rate'))} hazards/1000 h ({r.get('hazards')}), "
+                                        f"ratio {_ratio(r.get('rate_ratio'))}, p={_p(r.get('p'))}"})
+    plant = (analyses.get("plant_load") or {}).get("result") or {}
+    test = plant.get("hazard_test") or {}
+    if test.get("flagged"):
+        high = (plant.get("bands") or [{}])[-1].get("band")
+        findings.append({"analysis": "plant_load", "target": f"load {high}", "area": None,
+                         "summary": f"plant-wide hazard rate at high load {_ratio(test.get('rate_ratio'))}× the other "
+                                    f"loads, p={_p(test.get('p'))}"})
+    cont = (analyses.get("contractor_hotspots") or {}).get("result") or {}
+    for r in [x for x in cont.get("by_contractor") or [] if x.get("flagged")][:10]:
+        findings.append({"analysis": "contractor_hotspots", "target": f"contractor:{r['contractor']}",
+                         "area": r.get("top_area"),
+                         "summary": f"{_num(r.get('rate'))} violations/1000 h ({r.get('violations')}), "
+                                    f"ratio {_ratio(r.get('rate_ratio'))}, p={_p(r.get('p'))}"})
+    return findings
+
+
+def _num(v) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _ratio(v) -> str:
+    return "∞" if v is None else f"{v:.1f}"
+
+
+def _p(v) -> str:
+    return "—" if v is None else f"{v:.2g}"
+
+
+def sections(data: dict) -> list[dict]:
+    """The report's sections in reading order: ``{key, title, charts, verdict, verdict_en, run_id, missing}``.
+    ``verdict`` is the analysis' own sentence (None when the result has none: nothing is made up here)."""
+    names = set(data["charts"])
+    out = [{"key": "trend", "title": "趋势 (Trends)", "charts": [c for c in ("trend", "trend_on_time") if c in names],
+            "verdict": None, "verdict_en": None, "run_id": None, "missing": False}]
+    ah = data["area_hazards"]
+    out.append({"key": AREA_SECTION, "title": TITLES[AREA_SECTION], "charts": [c for c in ("area_hazards", "shift_hazards")
+                                                                              if c in names],
+                "verdict": ah["verdict"], "verdict_en": ah["verdict_en"], "run_id": ah["run_id"],
+                "missing": ah["source"] != "analysis"})
+    for name in ANALYSES:
+        if name == AREA_SECTION:
+            continue
+        run = data["analyses"].get(name)
+        res = (run or {}).get("result") or {}
+        out.append({"key": name, "title": TITLES.get(name, name),
+                    "charts": [c for c in data["charts"] if _chart_section(c) == name],
+                    "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en"),
+                    "run_id": (run or {}).get("run_id"), "missing": run is None})
+    return out
+
+
+_CHART_SECTION = {"load_bands": "equipment_load", "flagged_equipment": "equipment_load",
+                  "supervision": "supervision", "permits": "permits", "plant_load_hazards": "plant_load",
+                  "plant_load_faults": "plant_load", "contractors": "contractor_hotspots"}
+
+
+def _chart_section(name: str) -> str | None:
+    return "violation_hotspots" if name.startswith("hotspots_") else _CHART_SECTION.get(name)
 
 
 def chart_svgs(data: dict) -> dict[str, str]:
@@ -121,15 +250,41 @@ def chart_image(data: dict, name: str, fmt: str = "svg") -> str | bytes:
 def _chart_specs(data: dict) -> dict:
     """name → draw(fmt) for every chart the data has: which charts exist is known without drawing any
     (the web app asks for each chart as its own image; drawing one costs ~0.1 s of matplotlib).
-    Each draw binds its inputs as default arguments: the branches below rebind ``res`` and ``rows``."""
+    Each draw binds its inputs as default arguments: the branches below rebind ``res`` and ``rows``.
+    One measure per axis: a count and a share are two charts, a count and hours two panels."""
     out = {}
     t = data["trend"]
     labels = [r["period"] for r in t]
     out["trend"] = lambda fmt: charts.lines(
-        "trend", "Hazards found and on-time rectification (12 months)", labels,
-        {"hazards found / 100": [r["hazards_found"] / 100 for r in t],
-         "on-time rate": [r["on_time_rectification_rate"] for r in t]}, fmt=fmt)
+        "trend", "Hazards found per month (12 months)", labels,
+        {"hazards found": [r["hazards_found"] for r in t]}, "hazards", fmt=fmt)
+    out["trend_on_time"] = lambda fmt: charts.lines(
+        "trend_on_time", "On-time rectification rate per month (hazards due in the month)", labels,
+        {"on-time rate": [r["on_time_rectification_rate"] for r in t]}, "closed by the deadline", fmt=fmt,
+        percent=True)
+    ah = data.get("area_hazards") or {}
+    rows = ah.get("rows") or []
+    if rows:
+        if ah.get("source") == "analysis":
+            out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
+                "area_hazards", "Hazards per " + (ah.get("exposure_unit") or "unit of exposure") + " by area",
+                [_area_label(r) for r in rows], {"hazard rate": [r["rate"] for r in rows]},
+                "hazards / " + (ah.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                highlight=[r["flagged"] for r in rows], reference=(ah.get("plant_rate"), "plant average"))
+        else:
+            out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
+                "area_hazards", "Hazards found by area this month (counts; not tested: no area_hotspots run)",
+                [_area_label(r) for r in rows], {"hazards": [r["hazards"] for r in rows]}, "hazards",
+                horizontal=True, fmt=fmt, reference=(ah.get("plant_rate"), "mean per area"))
     a = data["analyses"]
+    shifts = (((a.get(AREA_SECTION) or {}).get("result") or {}).get("by_shift")) or []
+    if shifts:
+        res = a[AREA_SECTION]["result"]
+        out["shift_hazards"] = lambda fmt, shifts=shifts, res=res: charts.bar(
+            "shift_hazards", "Hazards per " + (res.get("exposure_unit") or "exposure") + " by shift (plant time)",
+            [r["shift"] for r in shifts], {"hazard rate": [r["rate"] for r in shifts]},
+            "hazards / " + (res.get("exposure_unit") or "exposure"), fmt=fmt,
+            highlight=[bool(r.get("flagged")) for r in shifts], reference=(res.get("plant_rate"), "plant average"))
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
         out["load_bands"] = lambda fmt, res=res: charts.bar(
@@ -143,31 +298,74 @@ def _chart_specs(data: dict) -> dict:
                 "events / 1000 h", fmt=fmt)
     if a.get("violation_hotspots"):
         res = a["violation_hotspots"]["result"]
+        plant = (1000 * res["total_violations"] / res["total_hours"]) if res.get("total_hours") else None
         for dim, block in res["dimensions"].items():
             rows = block["ranking"][:10]
             if rows:
-                out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows: charts.bar(
-                    f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim}", [r["group"] for r in rows],
-                    {"rate": [r["rate_per_1000h"] for r in rows]}, "violations / 1000 h", horizontal=True, fmt=fmt)
+                out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows, plant=plant: charts.bar(
+                    f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim} (top 10)",
+                    [r["group"] for r in rows], {"rate": [r["rate_per_1000h"] for r in rows]}, "violations / 1000 h",
+                    horizontal=True, fmt=fmt, highlight=[bool(r.get("hotspot")) for r in rows],
+                    reference=(plant, "plant average"))
+    if a.get("plant_load"):
+        res = a["plant_load"]["result"]
+        bands = res.get("bands") or []
+        if bands:
+            hz_flag = bool((res.get("hazard_test") or {}).get("flagged"))
+            ft_flag = bool((res.get("fault_test") or {}).get("flagged"))
+
+            def overall(key, bands=bands):
+                hours = sum(b["exposure_hours"] or 0 for b in bands)
+                return 1000 * sum(b[key] or 0 for b in bands) / hours if hours else None
+            out["plant_load_hazards"] = lambda fmt, bands=bands, f=hz_flag, ref=overall("hazards"): charts.bar(
+                "plant_load_hazards", "Plant-wide hazards per 1000 running hours by load band",
+                [b["band"] for b in bands], {"hazard rate": [b["hazard_rate"] for b in bands]}, "hazards / 1000 h",
+                fmt=fmt, highlight=[f and i == len(bands) - 1 for i in range(len(bands))],
+                reference=(ref, "all loads"))
+            out["plant_load_faults"] = lambda fmt, bands=bands, f=ft_flag, ref=overall("faults"): charts.bar(
+                "plant_load_faults", "Equipment faults per 1000 running hours by load band (apart from hazards)",
+                [b["band"] for b in bands], {"fault rate": [b["fault_rate"] for b in bands]}, "faults / 1000 h",
+                fmt=fmt, highlight=[f and i == len(bands) - 1 for i in range(len(bands))],
+                reference=(ref, "all loads"))
     if a.get("supervision"):
         months = a["supervision"]["result"]["months"]
         out["supervision"] = lambda fmt, months=months: charts.lines(
-            "supervision", "Supervision precision and interference", [m["period"] for m in months],
+            "supervision", "Supervision precision and interference (both shares)", [m["period"] for m in months],
             {"precision": [m["precision"] for m in months], "interference": [m["interference"] for m in months]},
-            "share", fmt=fmt)
+            "share", fmt=fmt, percent=True)
+    if a.get("contractor_hotspots"):
+        res = a["contractor_hotspots"]["result"]
+        rows = sorted(res.get("by_contractor") or [], key=lambda r: -(r.get("rate") or 0))[:12]
+        if rows:
+            out["contractors"] = lambda fmt, rows=rows, res=res: charts.bar(
+                "contractors", "Violations per " + (res.get("exposure_unit") or "exposure") + " by contractor",
+                [r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
+                "violations / " + (res.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
     if a.get("permits"):
         rows = a["permits"]["result"]["by_grade"]
         if rows:
-            out["permits"] = lambda fmt, rows=rows: charts.bar(
-                "permits", "Permits by grade: count and median approval hours", [r["group"] for r in rows],
-                {"count": [r["count"] for r in rows],
-                 "median approval h": [r["approval_h"]["median"] for r in rows]}, fmt=fmt)
+            out["permits"] = lambda fmt, rows=rows: charts.panels(
+                "permits", "Permits by grade", [r["group"] for r in rows],
+                [("permits started", [r["count"] for r in rows], "permits"),
+                 ("median approval time", [r["approval_h"]["median"] for r in rows], "hours")], fmt=fmt)
     return out
 
 
-def _table(rows: list[dict], cols: list[tuple[str, str]]) -> str:
+def _area_label(r: dict) -> str:
+    # the code, not the Chinese name: the PDF's charts are PNGs drawn with the fonts matplotlib finds, and a
+    # machine without a CJK font would draw boxes; the table beside the chart gives the names
+    return r["area"]
+
+
+def _table(rows: list[dict], cols: list[tuple[str, str]], flag: str | None = None) -> str:
     head = "".join(f"<th>{escape(label)}</th>" for _, label in cols)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(r.get(k)))}</td>" for k, _ in cols) + "</tr>" for r in rows)
+
+    def cell(v):
+        return f"<td class='num'>{escape(_fmt(v))}</td>" if isinstance(v, (int, float)) and not isinstance(v, bool) \
+            else f"<td>{escape(_fmt(v))}</td>"
+    body = "".join(("<tr class='flagged'>" if flag and r.get(flag) else "<tr>") + "".join(cell(r.get(k)) for k, _ in cols)
+                   + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -175,6 +373,10 @@ def _fmt(v) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"        # 10,640 person-hours, not 1.064e+04
+        if v != 0 and abs(v) < 0.001:
+            return f"{v:.2g}"         # a p-value: 3e-37
         return f"{v:.4g}"
     if isinstance(v, dict):
         return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
@@ -185,63 +387,144 @@ CSS = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}h1{
 h2{border-bottom:2px solid #1677ff;padding-bottom:4px;font-size:18px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px}
 th{background:#f0f5ff}.kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{border:1px solid #d9d9d9;border-radius:6px;
-padding:8px 14px;min-width:140px}.kpi b{display:block;font-size:20px}figure{margin:12px 0}.note{color:#666;font-size:12px}"""
+padding:8px 14px;min-width:140px}.kpi b{display:block;font-size:20px}figure{margin:12px 0}.note{color:#666;font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.charts figure{margin:8px 0}
+.verdict{border-left:4px solid #1677ff;background:#f5f9ff;padding:6px 12px;margin:8px 0}
+.verdict .en{display:block;color:#555;font-size:13px}.verdict.flagged{border-color:#d4380d;background:#fff4f0}
+tr.flagged td{background:#fff1ec;font-weight:600}td.num{text-align:right}"""
+
+KPI_NAMES = [("hazards_found", "发现隐患"), ("major_hazards_found", "重大隐患"),
+             ("on_time_rectification_rate", "按期整改率"), ("inspections", "监督检查"),
+             ("violations", "违章"), ("violations_per_1000h", "违章/千工时"), ("permits", "作业许可")]
+AREA_COLUMNS = [("area", "区域"), ("name", "名称"), ("department", "主管部门"), ("hazards", "隐患"),
+                ("exposure", "暴露（工时）"), ("rate", "隐患率"), ("rate_ratio", "率比"), ("p", "p"),
+                ("flagged", "显著")]
+
+
+def area_columns(ah: dict) -> list[tuple[str, str]]:
+    """The per-area table's columns: rates, ratio, p and the flag only when an analysis computed them."""
+    if ah.get("source") == "analysis":
+        unit = ah.get("exposure_unit") or ""
+        return [(k, label.replace("隐患率", f"隐患率（每 {unit}）") if k == "rate" and unit else label)
+                for k, label in AREA_COLUMNS]
+    return [c for c in AREA_COLUMNS if c[0] in ("area", "name", "department", "hazards")]
+
+
+def no_pushes(data: dict) -> str:
+    """What the empty recommendations section says: with findings, that they were not pushed (not that
+    nothing was found)."""
+    if data["findings"]:
+        return ("无：本期的发现未推送（分析运行时未选择推送，例如演示数据；`anjian analytics run --period "
+                f"{data['period']}` 会推送）。")
+    return "无。"
+
+
+def kpi_text(key: str, value) -> str:
+    """An indicator as people read it (the on-time rate as a percentage)."""
+    if key == "on_time_rectification_rate" and value is not None:
+        return f"{100 * value:.1f}%"
+    return _fmt(value)
+
+
+def verdict_html(section: dict) -> str:
+    """The analysis' verdict under its charts, Chinese then English; nothing when it stated none."""
+    if not section.get("verdict") and not section.get("verdict_en"):
+        return ""
+    flagged = "显著偏高" in (section.get("verdict") or "") or "significantly higher" in (section.get("verdict_en") or "")
+    en = f"<span class='en'>{escape(section['verdict_en'])}</span>" if section.get("verdict_en") else ""
+    return (f"<p class='verdict{' flagged' if flagged else ''}' data-verdict='{escape(section['key'])}'>"
+            f"{escape(section.get('verdict') or '')}{en}</p>")
+
+
+def area_rows(ah: dict) -> list[dict]:
+    """The per-area table's rows, formatted (exposure in the analysis' unit, the flag as a word)."""
+    out = []
+    for r in ah.get("rows") or []:
+        out.append({**r, "flagged": "是 ▲" if r.get("flagged") else ("—" if ah.get("source") != "analysis" else "否"),
+                    "exposure": r.get("exposure"), "_flagged": bool(r.get("flagged"))})
+    return out
 
 
 def to_html(data: dict) -> str:
     """The report as one self-contained HTML page with inline SVG charts."""
     svgs = chart_svgs(data)
     ind = data["indicators"]
-    kpi_names = [("hazards_found", "发现隐患"), ("major_hazards_found", "重大隐患"),
-                 ("on_time_rectification_rate", "按期整改率"), ("inspections", "监督检查"),
-                 ("violations", "违章"), ("violations_per_1000h", "违章/千工时"), ("permits", "作业许可")]
-    kpis = "".join(f'<div class="kpi" data-kpi="{k}">{escape(label)}<b>{escape(_fmt(ind.get(k)))}</b></div>'
-                   for k, label in kpi_names)
+    kpis = "".join(f'<div class="kpi" data-kpi="{k}">{escape(label)}<b>{escape(kpi_text(k, ind.get(k)))}</b></div>'
+                   for k, label in KPI_NAMES)
     alerts = ", ".join(f"{g}: {n}" for g, n in ind["alerts"].items())
+    by_key = {sec["key"]: sec for sec in data.get("sections") or sections(data)}
 
     def fig(name):
         return f'<figure class="chart" data-chart="{name}">{svgs[name]}</figure>' if name in svgs else ""
+
+    def figs(key):
+        return "<div class='charts'>" + "".join(fig(c) for c in by_key[key]["charts"]) + "</div>"
 
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>融合分析报告 {escape(data['period'])}"
              f"</title><style>{CSS}</style></head><body>",
              f"<h1>安全生产融合分析报告 · {escape(data['period'])}</h1>",
              f"<p class='note'>生成于 {escape(data['generated_at'])}；JSON: ?format=json</p>",
              f"<h2>指标 Indicators</h2><div class='kpis'>{kpis}</div><p>预警 alerts: {escape(alerts)}</p>",
-             f"<h2>趋势 Trends</h2>{fig('trend')}"]
+             f"<h2>趋势 Trends</h2>{figs('trend')}"]
+    ah = data["area_hazards"]
+    parts.append(f"<h2 id='{AREA_SECTION}'>{escape(TITLES[AREA_SECTION])}</h2>")
+    if ah["source"] == "analysis":
+        res = (data["analyses"].get(AREA_SECTION) or {}).get("result") or {}
+        parts.append(f"<p class='note'>run #{ah['run_id']} · {escape(res.get('method') or '')}</p>")
+    else:
+        parts.append(f'<p class="note" data-missing="{AREA_SECTION}">本期尚未运行区域隐患分析：下表为本月各区域发现的'
+                     f"隐患数，未按暴露折算、未检验（`anjian analytics run --period {escape(data['period'])}`）。</p>")
+    parts.append(figs(AREA_SECTION) + verdict_html(by_key[AREA_SECTION]))
+    parts.append(_table(area_rows(ah), area_columns(ah), flag="_flagged") if ah["rows"] else "<p>本月无隐患记录。</p>")
+    shifts = ((data["analyses"].get(AREA_SECTION) or {}).get("result") or {}).get("by_shift") or []
+    if shifts:
+        parts.append(_table([{**r, "_flagged": bool(r.get("flagged")), "flagged": "是 ▲" if r.get("flagged") else "否"}
+                             for r in shifts],
+                            [("shift", "班次"), ("hazards", "隐患"), ("exposure", "暴露（工时）"), ("rate", "隐患率"),
+                             ("rate_ratio", "率比"), ("p", "p"), ("flagged", "显著")], flag="_flagged"))
     for name in ANALYSES:
+        if name == AREA_SECTION:
+            continue
         run = data["analyses"].get(name)
-        parts.append(f"<h2 id='{name}'>{escape(TITLES[name])}</h2>")
+        parts.append(f"<h2 id='{name}'>{escape(TITLES.get(name, name))}</h2>")
         if run is None:
             parts.append(f'<p class="note" data-missing="{name}">' f"本期尚未运行（`anjian analytics run --period "
                          f"{escape(data['period'])}`）。</p>")
             continue
         res = run["result"]
         parts.append(f"<p class='note'>run #{run['run_id']} · input {run['input_digest'][:12]} · "
-                     f"result {run['result_digest'][:12]}</p>")
+                     f"result {run['result_digest'][:12]}" + (f" · {escape(res['method'])}" if res.get("method") else "")
+                     + "</p>")
+        parts.append(figs(name) + verdict_html(by_key[name]))
         if name == "equipment_load":
-            parts.append(f"<p>{escape(res['method'])}</p>{fig('load_bands')}{fig('flagged_equipment')}")
             parts.append(_table(res["flagged"], [("equipment", "设备"), ("area", "区域"), ("high_events", "高负荷事件"),
                                                  ("high_hours", "高负荷小时"), ("rate_ratio", "率比"),
-                                                 ("p_value", "p")]) if res["flagged"] else "<p>无显著设备。</p>")
+                                                 ("p_value", "p")]) if res["flagged"] else "")
         elif name == "violation_hotspots":
-            parts.append(f"<p>{escape(res['method'])}</p>")
-            for dim in res["dimensions"]:
-                parts.append(fig(f"hotspots_{dim}"))
             parts.append(_table(res["hotspots"], [("dimension", "维度"), ("group", "对象"), ("violations", "违章"),
                                                   ("hours", "工时"), ("rate_per_1000h", "次/千工时"),
                                                   ("rate_ratio", "率比"), ("p_value", "p")])
-                         if res["hotspots"] else "<p>无显著热点。</p>")
+                         if res["hotspots"] else "")
+        elif name == "plant_load":
+            parts.append(_table(res.get("bands") or [], [("band", "负荷段"), ("exposure_hours", "运行小时"),
+                                                          ("hazards", "隐患"), ("hazard_rate", "隐患/千小时"),
+                                                          ("faults", "故障"), ("fault_rate", "故障/千小时")]))
+        elif name == "contractor_hotspots":
+            rows = [{**r, "_flagged": bool(r.get("flagged")), "flagged": "是 ▲" if r.get("flagged") else "否"}
+                    for r in res.get("by_contractor") or []]
+            parts.append(_table(rows, [("contractor", "承包商"), ("name", "名称"), ("department", "管理部门"),
+                                       ("violations", "违章"), ("exposure", "工时"), ("rate", "违章率"),
+                                       ("rate_ratio", "率比"), ("p", "p"), ("flagged", "显著")], flag="_flagged")
+                         if rows else "")
         elif name == "supervision":
             cur = res["period"]
-            parts.append(f"<p>本期检查 {cur['inspections']} 次，发现问题 {cur['with_findings']} 次，精准度 "
-                         f"{_fmt(cur['precision'])}；生产中断 {cur['stop_hours']} h，其中安全停工 "
-                         f"{cur['safety_stop_hours']} h，干扰度 {_fmt(cur['interference'])}。趋势（每月）：精准度 "
-                         f"{_fmt(res['trend']['precision_per_month'])}，干扰度 "
-                         f"{_fmt(res['trend']['interference_per_month'])}。</p>{fig('supervision')}")
+            if not res.get("verdict"):
+                parts.append(f"<p>本期检查 {cur['inspections']} 次，发现问题 {cur['with_findings']} 次，精准度 "
+                             f"{_fmt(cur['precision'])}；生产中断 {cur['stop_hours']} h，其中安全停工 "
+                             f"{cur['safety_stop_hours']} h，干扰度 {_fmt(cur['interference'])}。</p>")
             parts.append(_table(res["by_area"], [("area", "区域"), ("inspections", "检查"), ("precision", "精准度"),
                                                  ("stop_hours", "中断 h"), ("interference", "干扰度")]))
         elif name == "permits":
-            parts.append(fig("permits"))
             rows = [{"group": r["group"], "count": r["count"], "dur": r["duration_h"]["median"],
                      "appr": r["approval_h"]["median"], "susp": r["suspensions"], "causes": r["causes"]}
                     for r in res["by_grade"] + res["by_area"]]
@@ -253,7 +536,7 @@ def to_html(data: dict) -> str:
     parts.append("<h2>已推送建议 Recommendations pushed</h2>")
     parts.append(_table(data["recommendations"], [("kind", "类型"), ("target", "对象"), ("department", "部门"),
                                                   ("text", "建议"), ("instance_id", "流程实例"), ("status", "状态")])
-                 if data["recommendations"] else "<p>无。</p>")
+                 if data["recommendations"] else f"<p>{escape(no_pushes(data))}</p>")
     parts.append("<h2>监督重点 Focus items</h2>")
     parts.append(_table(data["focus_items"], [("target_kind", "类型"), ("target", "对象"), ("area", "区域"),
                                               ("reason", "原因"), ("status", "状态")])

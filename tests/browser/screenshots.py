@@ -2,6 +2,7 @@
 (1366x900) size, taken from a real server with the sample plant:
 
     .venv/bin/python -m tests.browser.screenshots
+    .venv/bin/python -m tests.browser.screenshots report    # the fusion report on the demo year (make run's)
 """
 from __future__ import annotations
 
@@ -62,5 +63,41 @@ def main() -> None:
         print(f.relative_to(SCREENSHOTS.parent.parent))
 
 
+def report_demo() -> None:
+    """docs/screenshots/report-demo-desktop.png: the fusion report of the last full month on the demo year that
+    `make run` loads (`anjian hub demo`), the whole page, as boss1 reads it."""
+    import sys
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp), secret="screenshots-secret") as server, \
+            sync_playwright() as p:
+        done = server.run("hub", "demo")
+        assert done.returncode == 0, done.stderr[-2000:]
+        print(done.stdout.strip(), file=sys.stderr)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **SIZES["desktop"])
+        page = context.new_page()
+        sign_in(page, server.url, "boss1")
+        go(page, "/report")
+        page.wait_for_selector(".lead-analysis[data-analysis=area_hotspots] .lead-chart img")
+        images = page.locator(".lead-chart img")
+        for i in range(images.count()):
+            images.nth(i).scroll_into_view_if_needed()
+            deadline = time.monotonic() + 20
+            while not images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0"):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "report-demo-desktop.png"), full_page=True)
+        context.close()
+        browser.close()
+    print("docs/screenshots/report-demo-desktop.png")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    report_demo() if sys.argv[1:] == ["report"] else main()

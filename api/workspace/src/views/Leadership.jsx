@@ -5,7 +5,7 @@
 import { useState } from 'react'
 import { api } from '../api.js'
 import { useApi, usePoll } from '../hooks.js'
-import { useT } from '../i18n.js'
+import { useLang, useT } from '../i18n.js'
 import { navigate } from '../router.js'
 import { hasRole } from '../session.js'
 import { toast } from '../toast.js'
@@ -145,22 +145,22 @@ function ReportBody({ period, me }) {
           <h2>{t('leadership.indicators')}</h2>
           <Kpis indicators={data.indicators} />
           <h2>{t('leadership.trend')}</h2>
-          <div className="lead-charts">{chart('trend')}</div>
-          {ANALYSES.map((name) => (
-            <section key={name} className="lead-analysis" data-analysis={name}>
-              <h2>{t(`leadership.analysis.${name}`)}</h2>
-              {data.analyses?.[name] ? (
+          <div className="lead-charts">{(trendCharts(data)).map(chart)}</div>
+          {reportSections(data).map((sec) => (
+            <section key={sec.key} className="lead-analysis" data-analysis={sec.key}>
+              <h2>{t(`leadership.analysis.${sec.key}`) === `leadership.analysis.${sec.key}` ? sec.title : t(`leadership.analysis.${sec.key}`)}</h2>
+              {sec.key === 'area_hotspots' ? (
+                <AreaHazards data={data} section={sec} chart={chart} />
+              ) : data.analyses?.[sec.key] ? (
                 <>
-                  <p className="muted lead-note">{t('leadership.run_info', { id: data.analyses[name].run_id, at: when(data.analyses[name].run_at) })}</p>
-                  <AnalysisBody name={name} result={data.analyses[name].result || {}} />
-                  <div className="lead-charts">
-                    {(name === 'violation_hotspots'
-                      ? (data.charts || []).filter((c) => c.startsWith('hotspots_'))
-                      : CHARTS_OF[name] || []).map(chart)}
-                  </div>
+                  <p className="muted lead-note">{t('leadership.run_info', { id: data.analyses[sec.key].run_id, at: when(data.analyses[sec.key].run_at) })}</p>
+                  {data.analyses[sec.key].result?.method ? <p className="lead-method muted">{data.analyses[sec.key].result.method}</p> : null}
+                  <div className="lead-charts">{sec.charts.map(chart)}</div>
+                  <Verdict section={sec} />
+                  <AnalysisBody name={sec.key} result={data.analyses[sec.key].result || {}} />
                 </>
               ) : (
-                <div className="lead-missing" data-missing={name}>
+                <div className="lead-missing" data-missing={sec.key}>
                   <p>{t('leadership.not_run')}</p>
                   <p className="muted">{t('leadership.not_run_hint', { period: data.period })}</p>
                 </div>
@@ -175,7 +175,8 @@ function ReportBody({ period, me }) {
             { key: 'summary', title: t('leadership.col.summary') },
           ]} />
           <h2>{t('leadership.recommendations')}</h2>
-          <Table rows={data.recommendations} rowKey={(r) => r.id ?? `${r.kind}:${r.target}`} empty={t('leadership.none')} columns={[
+          <Table rows={data.recommendations} rowKey={(r) => r.id ?? `${r.kind}:${r.target}`}
+            empty={data.findings?.length ? t('leadership.not_pushed', { period: data.period }) : t('leadership.none')} columns={[
             { key: 'text', title: t('leadership.col.text'), className: 'primary-cell' },
             { key: 'target', title: t('leadership.col.target') },
             { key: 'department', title: t('leadership.col.department'), render: (r) => dir.department(r.department) || '—' },
@@ -192,6 +193,65 @@ function ReportBody({ period, me }) {
           ]} />
         </div>
       ) : null}
+    </>
+  )
+}
+
+// The report's sections in reading order as the server lists them (data.sections, issue 15): each with
+// its charts and the analysis' own verdict. A server without them: the four analyses as before.
+function reportSections(data) {
+  if (Array.isArray(data.sections)) return data.sections.filter((s) => s.key !== 'trend')
+  return ANALYSES.map((key) => ({
+    key, title: key, verdict: data.analyses?.[key]?.result?.verdict, verdict_en: data.analyses?.[key]?.result?.verdict_en,
+    charts: key === 'violation_hotspots' ? (data.charts || []).filter((c) => c.startsWith('hotspots_')) : (CHARTS_OF[key] || []),
+  }))
+}
+
+function trendCharts(data) {
+  const trend = Array.isArray(data.sections) ? data.sections.find((s) => s.key === 'trend') : null
+  return trend ? trend.charts : ['trend']
+}
+
+/** The analysis' verdict under its charts in the reader's language; nothing when the result states none. */
+function Verdict({ section }) {
+  const lang = useLang()
+  const text = lang === 'en' ? (section.verdict_en || section.verdict) : (section.verdict || section.verdict_en)
+  if (!text) return null
+  const flagged = /显著偏高|significantly higher/.test(`${section.verdict || ''} ${section.verdict_en || ''}`)
+  return <p className={`lead-verdict${flagged ? ' flagged' : ''}`} data-verdict={section.key}>{text}</p>
+}
+
+/** Hazards per area: the area_hotspots run's rates with flags, or the hub's plain counts (said untested). */
+function AreaHazards({ data, section, chart }) {
+  const t = useT()
+  const dir = useDirectory()
+  const ah = data.area_hazards || { rows: [] }
+  const tested = ah.source === 'analysis'
+  const columns = [
+    { key: 'area', title: t('leadership.col.area'), className: 'primary-cell', render: (r) => `${dir.area(r.area) || r.name || r.area}` },
+    { key: 'department', title: t('leadership.col.department'), render: (r) => dir.department(r.department) || r.department || '—' },
+    { key: 'hazards', title: t('leadership.col.hazards'), render: (r) => num(r.hazards) },
+  ]
+  if (tested) {
+    columns.push(
+      { key: 'exposure', title: t('leadership.col.exposure'), render: (r) => num(r.exposure, 0) },
+      { key: 'rate', title: t('leadership.col.hazard_rate', { unit: ah.exposure_unit || '' }), render: (r) => num(r.rate) },
+      { key: 'rate_ratio', title: t('leadership.col.rate_ratio'), render: (r) => (r.rate_ratio === null ? '∞' : num(r.rate_ratio)) },
+      { key: 'p', title: t('leadership.col.p_value'), render: (r) => (r.p === null || r.p === undefined ? '—' : r.p.toPrecision(2)) },
+      { key: 'flagged', title: t('leadership.col.flagged'), render: (r) => (r.flagged ? <Badge tone="danger">{t('leadership.flagged')}</Badge> : '—') },
+    )
+  }
+  return (
+    <>
+      {tested ? (
+        <p className="muted lead-note">{t('leadership.run_info', { id: ah.run_id, at: when(data.analyses?.area_hotspots?.run_at) })}</p>
+      ) : (
+        <p className="muted lead-note" data-missing="area_hotspots">{t('leadership.area_untested', { period: data.period })}</p>
+      )}
+      <div className="lead-charts">{section.charts.map(chart)}</div>
+      <Verdict section={section} />
+      <Table rows={ah.rows || []} rowKey={(r) => r.area} empty={t('leadership.none')} columns={columns}
+        rowClassName={(r) => (r.flagged ? 'lead-flagged' : undefined)} />
     </>
   )
 }
@@ -231,7 +291,6 @@ function AnalysisBody({ name, result }) {
   if (name === 'equipment_load') {
     return (
       <>
-        {result.method ? <p className="lead-method">{result.method}</p> : null}
         <Table rows={result.flagged || []} rowKey={(r) => r.equipment} empty={t('leadership.no_significant')} columns={[
           { key: 'equipment', title: t('leadership.col.equipment'), className: 'primary-cell' },
           { key: 'area', title: t('leadership.col.area') },
@@ -246,7 +305,6 @@ function AnalysisBody({ name, result }) {
   if (name === 'violation_hotspots') {
     return (
       <>
-        {result.method ? <p className="lead-method">{result.method}</p> : null}
         <Table rows={result.hotspots || []} rowKey={(r) => `${r.dimension}:${r.group}`} empty={t('leadership.no_significant')} columns={[
           { key: 'group', title: t('leadership.col.group'), className: 'primary-cell', render: (r) => `${r.dimension}: ${r.group}` },
           { key: 'violations', title: t('leadership.col.violations'), render: (r) => num(r.violations) },
@@ -257,7 +315,33 @@ function AnalysisBody({ name, result }) {
       </>
     )
   }
+  if (name === 'plant_load') {
+    return (
+      <Table rows={result.bands || []} rowKey={(r) => r.band} empty={t('leadership.none')} columns={[
+        { key: 'band', title: t('leadership.col.band'), className: 'primary-cell' },
+        { key: 'exposure_hours', title: t('leadership.col.running_hours'), render: (r) => num(r.exposure_hours, 0) },
+        { key: 'hazards', title: t('leadership.col.hazards'), render: (r) => num(r.hazards) },
+        { key: 'hazard_rate', title: t('leadership.col.hazards_per_1000h'), render: (r) => num(r.hazard_rate) },
+        { key: 'faults', title: t('leadership.col.faults'), render: (r) => num(r.faults) },
+        { key: 'fault_rate', title: t('leadership.col.faults_per_1000h'), render: (r) => num(r.fault_rate) },
+      ]} />
+    )
+  }
+  if (name === 'contractor_hotspots') {
+    return (
+      <Table rows={result.by_contractor || []} rowKey={(r) => r.contractor} empty={t('leadership.none')}
+        rowClassName={(r) => (r.flagged ? 'lead-flagged' : undefined)} columns={[
+          { key: 'contractor', title: t('leadership.col.contractor'), className: 'primary-cell', render: (r) => r.name || r.contractor },
+          { key: 'violations', title: t('leadership.col.violations'), render: (r) => num(r.violations) },
+          { key: 'rate', title: t('leadership.col.rate'), render: (r) => num(r.rate) },
+          { key: 'rate_ratio', title: t('leadership.col.rate_ratio'), render: (r) => (r.rate_ratio === null ? '∞' : num(r.rate_ratio)) },
+          { key: 'p', title: t('leadership.col.p_value'), render: (r) => (r.p === null || r.p === undefined ? '—' : r.p.toPrecision(2)) },
+          { key: 'flagged', title: t('leadership.col.flagged'), render: (r) => (r.flagged ? <Badge tone="danger">{t('leadership.flagged')}</Badge> : '—') },
+        ]} />
+    )
+  }
   if (name === 'supervision') {
+    if (result.verdict) return null // the verdict under the chart says it
     const cur = result.period || {}
     return (
       <p className="lead-method">{t('leadership.supervision_summary', {
