@@ -240,7 +240,7 @@ def test_contractors_import_through_the_hub_and_bad_analysis_params_name_the_fie
     r = api.post("/api/v1/hub/contractor/import", "safety1", data={"file": (io.BytesIO(csv.encode()), "c.csv")},
                  content_type="multipart/form-data")
     assert r.status_code == 200 and (r.json["inserted"], r.json["rejected_count"]) == (1, 1), r.json
-    assert r.json["rejected"][0]["errors"] == [{"field": "name", "message": "required"}]
+    assert r.json["rejected"][0]["errors"] == [{"field": "name", "message": "required", "rule": "required"}]
     r = api.post("/api/v1/hub/violation", "safety1", json={"ref": "V1", "at": "2026-11-02T08:00:00Z",
                                                            "area": "unit-1", "contractor": "C07"})
     assert r.status_code == 201 and r.json["record"]["contractor"] == "C07"
