@@ -134,8 +134,8 @@ def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str],
                 "exposure_unit": res.get("exposure_unit"), "window": res.get("window"),
                 "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en")}
     rows = [{**r, "name": names.get(r["area"]),
-             "department": (departments or {}).get(r["area"]) or r.get("department"), "exposure": None, "rate": None, "rate_ratio": None, "p": None,
-             "flagged": False} for r in hub_rows]
+             "department": (departments or {}).get(r["area"]) or r.get("department"),
+             "exposure": None, "rate": None, "rate_ratio": None, "p": None, "flagged": False} for r in hub_rows]
     mean = sum(r["hazards"] for r in rows) / len(rows) if rows else None
     return {"source": "hub", "run_id": None, "rows": rows, "plant_rate": mean, "exposure_unit": None,
             "window": None, "verdict": None, "verdict_en": None}
@@ -197,8 +197,8 @@ def sections(data: dict) -> list[dict]:
     out = [{"key": "trend", "title": "趋势 (Trends)", "charts": [c for c in ("trend", "trend_on_time") if c in names],
             "verdict": None, "verdict_en": None, "run_id": None, "missing": False}]
     ah = data["area_hazards"]
-    out.append({"key": AREA_SECTION, "title": TITLES[AREA_SECTION], "charts": [c for c in ("area_hazards", "shift_hazards")
-                                                                              if c in names],
+    out.append({"key": AREA_SECTION, "title": TITLES[AREA_SECTION],
+                "charts": [c for c in ("area_hazards", "shift_hazards") if c in names],
                 "verdict": ah["verdict"], "verdict_en": ah["verdict_en"], "run_id": ah["run_id"],
                 "missing": ah["source"] != "analysis"})
     for name in ANALYSES:
@@ -364,8 +364,8 @@ def _table(rows: list[dict], cols: list[tuple[str, str]], flag: str | None = Non
     def cell(v):
         return f"<td class='num'>{escape(_fmt(v))}</td>" if isinstance(v, (int, float)) and not isinstance(v, bool) \
             else f"<td>{escape(_fmt(v))}</td>"
-    body = "".join(("<tr class='flagged'>" if flag and r.get(flag) else "<tr>") + "".join(cell(r.get(k)) for k, _ in cols)
-                   + "</tr>" for r in rows)
+    body = "".join(("<tr class='flagged'>" if flag and r.get(flag) else "<tr>")
+                   + "".join(cell(r.get(k)) for k, _ in cols) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -492,9 +492,9 @@ def to_html(data: dict) -> str:
                          f"{escape(data['period'])}`）。</p>")
             continue
         res = run["result"]
+        method = f" · {escape(res['method'])}" if res.get("method") else ""
         parts.append(f"<p class='note'>run #{run['run_id']} · input {run['input_digest'][:12]} · "
-                     f"result {run['result_digest'][:12]}" + (f" · {escape(res['method'])}" if res.get("method") else "")
-                     + "</p>")
+                     f"result {run['result_digest'][:12]}{method}</p>")
         parts.append(figs(name) + verdict_html(by_key[name]))
         if name == "equipment_load":
             parts.append(_table(res["flagged"], [("equipment", "设备"), ("area", "区域"), ("high_events", "高负荷事件"),
