@@ -131,14 +131,15 @@ def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str],
                 for r in res["by_area"]]
         rows.sort(key=lambda r: (-(r["rate"] or 0), r["area"]))
         return {"source": "analysis", "run_id": run.get("run_id"), "rows": rows, "plant_rate": res.get("plant_rate"),
-                "exposure_unit": res.get("exposure_unit"), "window": res.get("window"),
+                "exposure_unit": res.get("exposure_unit"), "rate_unit": rate_unit(res, "hazards"),
+                "window": res.get("window"),
                 "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en")}
     rows = [{**r, "name": names.get(r["area"]),
              "department": (departments or {}).get(r["area"]) or r.get("department"),
              "exposure": None, "rate": None, "rate_ratio": None, "p": None, "flagged": False} for r in hub_rows]
     mean = sum(r["hazards"] for r in rows) / len(rows) if rows else None
     return {"source": "hub", "run_id": None, "rows": rows, "plant_rate": mean, "exposure_unit": None,
-            "window": None, "verdict": None, "verdict_en": None}
+            "rate_unit": None, "window": None, "verdict": None, "verdict_en": None}
 
 
 def _findings(analyses: dict) -> list[dict]:
@@ -267,9 +268,9 @@ def _chart_specs(data: dict) -> dict:
     if rows:
         if ah.get("source") == "analysis":
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
-                "area_hazards", "Hazards per " + (ah.get("exposure_unit") or "unit of exposure") + " by area",
+                "area_hazards", _cap(ah["rate_unit"]) + " by area",
                 [_area_label(r) for r in rows], {"hazard rate": [r["rate"] for r in rows]},
-                "hazards / " + (ah.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                ah["rate_unit"], horizontal=True, fmt=fmt,
                 highlight=[r["flagged"] for r in rows], reference=(ah.get("plant_rate"), "plant average"))
         else:
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
@@ -281,9 +282,9 @@ def _chart_specs(data: dict) -> dict:
     if shifts:
         res = a[AREA_SECTION]["result"]
         out["shift_hazards"] = lambda fmt, shifts=shifts, res=res: charts.bar(
-            "shift_hazards", "Hazards per " + (res.get("exposure_unit") or "exposure") + " by shift (plant time)",
+            "shift_hazards", _cap(rate_unit(res, "hazards")) + " by shift (plant time)",
             [r["shift"] for r in shifts], {"hazard rate": [r["rate"] for r in shifts]},
-            "hazards / " + (res.get("exposure_unit") or "exposure"), fmt=fmt,
+            rate_unit(res, "hazards"), fmt=fmt,
             highlight=[bool(r.get("flagged")) for r in shifts], reference=(res.get("plant_rate"), "plant average"))
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
@@ -338,9 +339,9 @@ def _chart_specs(data: dict) -> dict:
         rows = sorted(res.get("by_contractor") or [], key=lambda r: -(r.get("rate") or 0))[:12]
         if rows:
             out["contractors"] = lambda fmt, rows=rows, res=res: charts.bar(
-                "contractors", "Violations per " + (res.get("exposure_unit") or "exposure") + " by contractor",
+                "contractors", _cap(rate_unit(res, "violations")) + " by contractor",
                 [r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
-                "violations / " + (res.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                rate_unit(res, "violations"), horizontal=True, fmt=fmt,
                 highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
     if a.get("permits"):
         rows = a["permits"]["result"]["by_grade"]
@@ -350,6 +351,18 @@ def _chart_specs(data: dict) -> dict:
                 [("permits started", [r["count"] for r in rows], "permits"),
                  ("median approval time", [r["approval_h"]["median"] for r in rows], "hours")], fmt=fmt)
     return out
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def rate_unit(res: dict, noun: str) -> str:
+    """What a group's rate is per, as the analysis says it (``rate_unit``: "hazards per 1,000 person-hours"),
+    else built from its ``exposure_unit`` (an exposure in thousands: "1,000 person-hours")."""
+    if res.get("rate_unit"):
+        return res["rate_unit"]
+    return f"{noun} per {res.get('exposure_unit') or 'unit of exposure'}"
 
 
 def _area_label(r: dict) -> str:
@@ -404,9 +417,9 @@ AREA_COLUMNS = [("area", "区域"), ("name", "名称"), ("department", "主管�
 def area_columns(ah: dict) -> list[tuple[str, str]]:
     """The per-area table's columns: rates, ratio, p and the flag only when an analysis computed them."""
     if ah.get("source") == "analysis":
-        unit = ah.get("exposure_unit") or ""
-        return [(k, label.replace("隐患率", f"隐患率（每 {unit}）") if k == "rate" and unit else label)
-                for k, label in AREA_COLUMNS]
+        unit = ah.get("rate_unit") or ""
+        per = "（起/千工时）" if "1,000 person-hours" in unit else (f"（{unit}）" if unit else "")
+        return [(k, label + per if k == "rate" else label) for k, label in AREA_COLUMNS]
     return [c for c in AREA_COLUMNS if c[0] in ("area", "name", "department", "hazards")]
 
 
