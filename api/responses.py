@@ -719,6 +719,7 @@ class AreaHazards(Out):
     plant_rate = NFloat(metadata={"description": "the plant average the chart's dashed line marks (hub: mean "
                                                  "hazards per area)"})
     exposure_unit = NStr()
+    rate_unit = NStr(metadata={"description": "what rate is per, e.g. hazards per 1,000 person-hours"})
     window = fields.Raw(allow_none=True)
     verdict = NStr()
     verdict_en = NStr()

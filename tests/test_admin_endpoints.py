@@ -54,9 +54,10 @@ def test_each_fusion_chart_is_an_svg_image_named_by_the_json_report(api, hub_pla
                     work_records=800, hazards=200, teams=6, areas=6, planted_load=("EQ-0003",), load_multiplier=5.0)
     load(hub_platform, data)
     before = api.get("/api/v1/reports/fusion?period=2026-11&format=json", "boss1").json
-    assert before["charts"] == ["trend"]                                  # analyses not run: only the trend
+    # analyses not run: the two trends and the hub's hazard counts per area only
+    assert before["charts"] == ["trend", "trend_on_time", "area_hazards"]
     r = api.get("/api/v1/reports/fusion/charts/permits?period=2026-11", "boss1")
-    assert r.status_code == 404 and "charts: trend" in r.json["detail"]
+    assert r.status_code == 404 and "charts: trend, trend_on_time, area_hazards" in r.json["detail"]
     assert api.post("/api/v1/analytics/runs", "safety1", json={"period": "2026-11"}).status_code == 201
     names = api.get("/api/v1/reports/fusion?period=2026-11&format=json", "boss1").json["charts"]
     assert {"trend", "load_bands", "supervision", "permits"} <= set(names)

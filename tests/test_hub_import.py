@@ -153,7 +153,7 @@ def test_dates_in_the_future_are_rejected_beyond_the_tolerance(api, hub_platform
     rows = [{"ref": "H-soon", "found_at": (now + timedelta(minutes=5)).isoformat(), "area": "unit-1"},   # clock skew
             {"ref": "H-late", "found_at": (now + timedelta(hours=8)).isoformat(), "area": "unit-1"},
             {"ref": "H-due", "found_at": (now - timedelta(days=1)).isoformat(), "area": "unit-1",
-             "deadline": (now + timedelta(days=7)).isoformat()},                                    # a deadline may lie ahead
+             "deadline": (now + timedelta(days=7)).isoformat()},                 # a deadline may lie ahead
             {"ref": "H-closed", "found_at": (now - timedelta(days=1)).isoformat(), "area": "unit-1",
              "closed_at": (now + timedelta(days=2)).isoformat()}]
     rep = upload(api, "hazard", "h.json", json.dumps(rows).encode()).json
@@ -257,3 +257,13 @@ def test_cli_import_names_line_field_and_rule(hub_platform, tmp_path):
     assert run.returncode == 1, run.stderr
     assert "created 1, updated 0, unchanged 0, rejected 4" in run.stdout, run.stdout
     assert "line 3: hours: " in run.stdout and "[hours_within_workers_x_duration]" in run.stdout
+
+
+def test_a_malformed_file_is_a_problem_naming_the_file_and_stores_nothing(api, hub_platform):
+    for name, data in (("h.json", b'[{"ref": "H-1", "found_at": '), ("h.csv", b"\xff\xferef\n"),
+                       ("h.xlsx", b"not a workbook")):
+        r = upload(api, "hazard", name, data)
+        assert r.status_code == 422, (name, r.json)
+        assert r.headers["Content-Type"].startswith("application/problem+json")
+        assert r.json["errors"][0]["field"] == "file", name
+    assert api.get("/api/v1/hub/hazard", "prod1").json["total"] == 0

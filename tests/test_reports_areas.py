@@ -70,6 +70,16 @@ def test_flagged_area_is_red_against_the_plant_average_with_its_verdict(hub_plat
     assert order.index("area_hazards") < order.index("area_hotspots")
     row = doc.xpath("//tr[@class='flagged']")[0].xpath("string(.)")
     assert "unit-1" in row and "10,000" in row and "3e-37" in row      # numbers as people read them
+    # the PDF says the same: the area table and the verdict under the chart
+    import io
+
+    from pypdf import PdfReader
+
+    from engine.reports.pdf import to_pdf
+
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(data))).pages)
+    assert "隐患热点" in text and "合成装置区" in text and "10,000" in text
+    assert "2.9 倍 (p=3e-37)" in text
 
 
 def test_one_measure_per_axis_and_verdicts_only_where_the_analysis_wrote_one(api, hub_platform):

@@ -131,14 +131,15 @@ def area_hazards(run: dict | None, hub_rows: list[dict], names: dict[str, str],
                 for r in res["by_area"]]
         rows.sort(key=lambda r: (-(r["rate"] or 0), r["area"]))
         return {"source": "analysis", "run_id": run.get("run_id"), "rows": rows, "plant_rate": res.get("plant_rate"),
-                "exposure_unit": res.get("exposure_unit"), "window": res.get("window"),
+                "exposure_unit": res.get("exposure_unit"), "rate_unit": rate_unit(res, "hazards"),
+                "window": res.get("window"),
                 "verdict": res.get("verdict"), "verdict_en": res.get("verdict_en")}
     rows = [{**r, "name": names.get(r["area"]),
-             "department": (departments or {}).get(r["area"]) or r.get("department"), "exposure": None, "rate": None, "rate_ratio": None, "p": None,
-             "flagged": False} for r in hub_rows]
+             "department": (departments or {}).get(r["area"]) or r.get("department"),
+             "exposure": None, "rate": None, "rate_ratio": None, "p": None, "flagged": False} for r in hub_rows]
     mean = sum(r["hazards"] for r in rows) / len(rows) if rows else None
     return {"source": "hub", "run_id": None, "rows": rows, "plant_rate": mean, "exposure_unit": None,
-            "window": None, "verdict": None, "verdict_en": None}
+            "rate_unit": None, "window": None, "verdict": None, "verdict_en": None}
 
 
 def _findings(analyses: dict) -> list[dict]:
@@ -197,8 +198,8 @@ def sections(data: dict) -> list[dict]:
     out = [{"key": "trend", "title": "趋势 (Trends)", "charts": [c for c in ("trend", "trend_on_time") if c in names],
             "verdict": None, "verdict_en": None, "run_id": None, "missing": False}]
     ah = data["area_hazards"]
-    out.append({"key": AREA_SECTION, "title": TITLES[AREA_SECTION], "charts": [c for c in ("area_hazards", "shift_hazards")
-                                                                              if c in names],
+    out.append({"key": AREA_SECTION, "title": TITLES[AREA_SECTION],
+                "charts": [c for c in ("area_hazards", "shift_hazards") if c in names],
                 "verdict": ah["verdict"], "verdict_en": ah["verdict_en"], "run_id": ah["run_id"],
                 "missing": ah["source"] != "analysis"})
     for name in ANALYSES:
@@ -267,9 +268,9 @@ def _chart_specs(data: dict) -> dict:
     if rows:
         if ah.get("source") == "analysis":
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
-                "area_hazards", "Hazards per " + (ah.get("exposure_unit") or "unit of exposure") + " by area",
+                "area_hazards", _cap(ah["rate_unit"]) + " by area",
                 [_area_label(r) for r in rows], {"hazard rate": [r["rate"] for r in rows]},
-                "hazards / " + (ah.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                ah["rate_unit"], horizontal=True, fmt=fmt,
                 highlight=[r["flagged"] for r in rows], reference=(ah.get("plant_rate"), "plant average"))
         else:
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
@@ -281,9 +282,9 @@ def _chart_specs(data: dict) -> dict:
     if shifts:
         res = a[AREA_SECTION]["result"]
         out["shift_hazards"] = lambda fmt, shifts=shifts, res=res: charts.bar(
-            "shift_hazards", "Hazards per " + (res.get("exposure_unit") or "exposure") + " by shift (plant time)",
+            "shift_hazards", _cap(rate_unit(res, "hazards")) + " by shift (plant time)",
             [r["shift"] for r in shifts], {"hazard rate": [r["rate"] for r in shifts]},
-            "hazards / " + (res.get("exposure_unit") or "exposure"), fmt=fmt,
+            rate_unit(res, "hazards"), fmt=fmt,
             highlight=[bool(r.get("flagged")) for r in shifts], reference=(res.get("plant_rate"), "plant average"))
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
@@ -338,9 +339,9 @@ def _chart_specs(data: dict) -> dict:
         rows = sorted(res.get("by_contractor") or [], key=lambda r: -(r.get("rate") or 0))[:12]
         if rows:
             out["contractors"] = lambda fmt, rows=rows, res=res: charts.bar(
-                "contractors", "Violations per " + (res.get("exposure_unit") or "exposure") + " by contractor",
+                "contractors", _cap(rate_unit(res, "violations")) + " by contractor",
                 [r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
-                "violations / " + (res.get("exposure_unit") or "exposure"), horizontal=True, fmt=fmt,
+                rate_unit(res, "violations"), horizontal=True, fmt=fmt,
                 highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
     if a.get("permits"):
         rows = a["permits"]["result"]["by_grade"]
@@ -350,6 +351,18 @@ def _chart_specs(data: dict) -> dict:
                 [("permits started", [r["count"] for r in rows], "permits"),
                  ("median approval time", [r["approval_h"]["median"] for r in rows], "hours")], fmt=fmt)
     return out
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def rate_unit(res: dict, noun: str) -> str:
+    """What a group's rate is per, as the analysis says it (``rate_unit``: "hazards per 1,000 person-hours"),
+    else built from its ``exposure_unit`` (an exposure in thousands: "1,000 person-hours")."""
+    if res.get("rate_unit"):
+        return res["rate_unit"]
+    return f"{noun} per {res.get('exposure_unit') or 'unit of exposure'}"
 
 
 def _area_label(r: dict) -> str:
@@ -364,8 +377,8 @@ def _table(rows: list[dict], cols: list[tuple[str, str]], flag: str | None = Non
     def cell(v):
         return f"<td class='num'>{escape(_fmt(v))}</td>" if isinstance(v, (int, float)) and not isinstance(v, bool) \
             else f"<td>{escape(_fmt(v))}</td>"
-    body = "".join(("<tr class='flagged'>" if flag and r.get(flag) else "<tr>") + "".join(cell(r.get(k)) for k, _ in cols)
-                   + "</tr>" for r in rows)
+    body = "".join(("<tr class='flagged'>" if flag and r.get(flag) else "<tr>")
+                   + "".join(cell(r.get(k)) for k, _ in cols) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -404,9 +417,9 @@ AREA_COLUMNS = [("area", "区域"), ("name", "名称"), ("department", "主管�
 def area_columns(ah: dict) -> list[tuple[str, str]]:
     """The per-area table's columns: rates, ratio, p and the flag only when an analysis computed them."""
     if ah.get("source") == "analysis":
-        unit = ah.get("exposure_unit") or ""
-        return [(k, label.replace("隐患率", f"隐患率（每 {unit}）") if k == "rate" and unit else label)
-                for k, label in AREA_COLUMNS]
+        unit = ah.get("rate_unit") or ""
+        per = "（起/千工时）" if "1,000 person-hours" in unit else (f"（{unit}）" if unit else "")
+        return [(k, label + per if k == "rate" else label) for k, label in AREA_COLUMNS]
     return [c for c in AREA_COLUMNS if c[0] in ("area", "name", "department", "hazards")]
 
 
@@ -492,9 +505,9 @@ def to_html(data: dict) -> str:
                          f"{escape(data['period'])}`）。</p>")
             continue
         res = run["result"]
+        method = f" · {escape(res['method'])}" if res.get("method") else ""
         parts.append(f"<p class='note'>run #{run['run_id']} · input {run['input_digest'][:12]} · "
-                     f"result {run['result_digest'][:12]}" + (f" · {escape(res['method'])}" if res.get("method") else "")
-                     + "</p>")
+                     f"result {run['result_digest'][:12]}{method}</p>")
         parts.append(figs(name) + verdict_html(by_key[name]))
         if name == "equipment_load":
             parts.append(_table(res["flagged"], [("equipment", "设备"), ("area", "区域"), ("high_events", "高负荷事件"),

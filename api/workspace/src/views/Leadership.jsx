@@ -235,7 +235,7 @@ function AreaHazards({ data, section, chart }) {
   if (tested) {
     columns.push(
       { key: 'exposure', title: t('leadership.col.exposure'), render: (r) => num(r.exposure, 0) },
-      { key: 'rate', title: t('leadership.col.hazard_rate', { unit: ah.exposure_unit || '' }), render: (r) => num(r.rate) },
+      { key: 'rate', title: t('leadership.col.hazard_rate', { unit: ah.rate_unit || ah.exposure_unit || '' }), render: (r) => num(r.rate) },
       { key: 'rate_ratio', title: t('leadership.col.rate_ratio'), render: (r) => (r.rate_ratio === null ? '∞' : num(r.rate_ratio)) },
       { key: 'p', title: t('leadership.col.p_value'), render: (r) => (r.p === null || r.p === undefined ? '—' : r.p.toPrecision(2)) },
       { key: 'flagged', title: t('leadership.col.flagged'), render: (r) => (r.flagged ? <Badge tone="danger">{t('leadership.flagged')}</Badge> : '—') },
