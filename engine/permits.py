@@ -73,6 +73,9 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
                frozenset({"cs_isolation", "cs_approval"}), suspend_tasks=frozenset({"cs_evacuate"}),
                side_tasks=frozenset({"cs_reading_overdue"}),
                location_fields=("space_name", "purpose"), gas_log="readings"),
+    # The further kinds share one shape (bpmn/tools/special_ops.py): application, approval chain by grade.
+    PermitType("blinding_permit", "blinding", "盲板抽堵", frozenset({"bl_apply"}), frozenset({"bl_unit_review"}),
+               location_fields=("blind_location", "pipeline", "work_content"), gas_log="gas_results"),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
