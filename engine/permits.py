@@ -76,6 +76,9 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
     # The further kinds share one shape (bpmn/tools/special_ops.py): application, approval chain by grade.
     PermitType("blinding_permit", "blinding", "盲板抽堵", frozenset({"bl_apply"}), frozenset({"bl_unit_review"}),
                location_fields=("blind_location", "pipeline", "work_content"), gas_log="gas_results"),
+    PermitType("height_permit", "height", "高处", frozenset({"ht_apply"}),
+               frozenset({"ht_unit_review", "ht_dept_approval", "ht_leader_approval"}),
+               location_fields=("location_detail", "work_content")),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
