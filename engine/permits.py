@@ -79,6 +79,9 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
     PermitType("height_permit", "height", "高处", frozenset({"ht_apply"}),
                frozenset({"ht_unit_review", "ht_dept_approval", "ht_leader_approval"}),
                location_fields=("location_detail", "work_content")),
+    PermitType("lifting_permit", "lifting", "吊装", frozenset({"lf_apply"}),
+               frozenset({"lf_risk_review", "lf_unit_review", "lf_dept_approval", "lf_leader_approval"}),
+               location_fields=("location_detail", "work_content")),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
