@@ -193,3 +193,33 @@ def test_the_register_lists_it_with_its_grade(plant):
     assert (row["type"], row["grade"], row["grade_name"], row["status"], row["location"]) == (
         "height", "III", "Ⅲ级", "working", "T-301 罐顶")
     assert row["validity_seconds_left"] == 7 * 24 * 3600
+
+
+def test_a_job_at_height_and_lifting_of_one_work_plan_links_both_permits(plant):
+    from tests.test_library_lifting import APPLICATION as LF_APPLICATION
+    from tests.test_library_work_plan import submitted
+
+    plan = submitted(plant, "warehouse", plan_no="JH-0302-07", area_class="general",
+                     special_operations=["height", "lifting"])
+    assert plant.variables(plan)["special_ops_missing"] == ["height", "lifting"]
+    iid = applied(plant, work_plan_ref="JH-0302-07")
+    plant.jobs()
+    assert plant.variables(iid)["work_plan_linked"] is True
+    assert plant.variables(plan)["special_ops_missing"] == ["lifting"]
+    # Sent back and applied for again: the plan number is kept and the plan still has one link.
+    plant.complete("prod1", iid, "ht_unit_review", {"decision": "send_back"})
+    assert plant.form("worker1", iid, "ht_apply")["data"]["work_plan_ref"] == "JH-0302-07"
+    plant.complete("worker1", iid, "ht_apply", {**APPLICATION, "work_plan_ref": "JH-0302-07"})
+    plant.jobs()
+    lift = plant.start("worker1", "lifting_permit", {"area": "warehouse"})
+    plant.complete("worker1", lift, "lf_apply", {**LF_APPLICATION, "work_plan_ref": "JH-0302-07"})
+    plant.jobs()
+    v = plant.variables(plan)
+    assert (v["special_ops_missing"], v["permits_complete"]) == ([], True)
+    assert [(l["operation_kind"], l["instance_id"]) for l in v["permit_links"]] == [("height", iid), ("lifting", lift)]
+    # A number no running plan has goes back to the applicant.
+    other = plant.start("worker1", "blinding_permit", {"area": "warehouse"})
+    from tests.test_library_blinding import APPLICATION as BL_APPLICATION
+    plant.complete("worker1", other, "bl_apply", {**BL_APPLICATION, "work_plan_ref": "JH-NONE"})
+    assert plant.sees("worker1", other) == ["盲板抽堵作业申请"]
+    assert "JH-NONE" in plant.form("worker1", other, "bl_apply")["data"]["work_plan_ref_error"]

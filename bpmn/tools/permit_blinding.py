@@ -10,7 +10,7 @@ passes. Approved by the production unit (one grade), accepted jointly at the end
 from __future__ import annotations
 
 from build_library import AREA_CLASS_VALUES, choice, dmn, flag, form, number, people, text, when
-from special_ops import PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build
 
 FIRE_AREAS = '? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")'
 
@@ -30,6 +30,7 @@ FORMS["blinding_application.json"] = form("盲板抽堵安全作业票申请", {
     "operation": choice("作业类别（一票一板一次作业）", [("insert", "堵盲板"), ("remove", "抽盲板")]),
     "pipeline": text("管道编号（同一管道不得同时进行两处盲板抽堵，7.10）", max_length=64),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+    **PLAN_REF_FIELDS,
     "medium": text("管道介质"),
     "gas_lel_pct": number("介质爆炸下限 LEL（不可燃填 100）", "%（体积分数）", minimum=0, maximum=100),
     "pressure_mpa": number("介质压力", "MPa（表压）"),

@@ -10,7 +10,7 @@ suspends it until the site check passes again.
 from __future__ import annotations
 
 from build_library import AREA_CLASS_VALUES, dmn, flag, form, number, people, text, when, choice
-from special_ops import PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build
 
 DOC = (
     "高处安全作业票（GB 30871-2022 第 8 章）。分级按作业高度（GB/T 3608）：2–5 m Ⅰ级、5–15 m Ⅱ级、15–30 m Ⅲ级、"
@@ -27,6 +27,7 @@ FORMS["height_application.json"] = form("高处安全作业票申请", {
     "work_content": text("作业内容", min_length=2),
     "location_detail": text("作业地点（部位）", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+    **PLAN_REF_FIELDS,
     "work_height_m": number("作业高度（坠落高度基准面以上）", "米", minimum=2, maximum=500),
     "objective_hazard": flag("存在直接引起坠落的客观危险因素（GB/T 3608：阵风五级以上、低温、冰雪、光线不足、"
                              "接近带电体、摆动立足处、有毒气体或缺氧、抢险等）",

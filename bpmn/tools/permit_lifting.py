@@ -10,7 +10,7 @@ specialist department (二级, 三级), the plant leader in charge (一级). Win
 from __future__ import annotations
 
 from build_library import AREA_CLASS_VALUES, PRODUCTION, WORKER, dmn, flag, form, number, people, text, when
-from special_ops import PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build
 
 DOC = (
     "吊装安全作业票（GB 30871-2022 第 9 章）。分级按吊物质量 m：m > 100 t 一级，40 t ≤ m ≤ 100 t 二级，m < 40 t 三级；"
@@ -28,6 +28,7 @@ FORMS["lifting_application.json"] = form("吊装安全作业票申请", {
     "work_content": text("吊装内容", min_length=2),
     "location_detail": text("吊装地点", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+    **PLAN_REF_FIELDS,
     "load_name": text("吊物名称"),
     "load_t": number("吊物质量（含吊索具）", "吨", minimum=0),
     "complex_load": flag("形状复杂、刚度小、长径比大、精密贵重，或作业条件特殊",

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.sax.saxutils import escape
 
-from build_library import (BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP,
-                           SUPERVISION, WORKER, ProcessBuilder, when_sample_time_ok)
+from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_DECIDE,
+                           SIMOPS_LOOKUP, SUPERVISION, WORKER, ProcessBuilder, link_to_work_plan, text,
+                           when_sample_time_ok)
 
 # The approval steps in chain order: (final_approver value of the DMN, suffix, lane, task name, form).
 # A permit stops at the step its DMN names as final approver; every step is a different person
@@ -33,6 +34,9 @@ CHAIN = [("production", "unit_review", PRODUCTION, "作业单位审批", "confin
 LIVE_INIT = ("permit_status = 'applying'\npermit_expires_at = ''\nissued_at = ''\nwork_started_at = ''\n"
              "suspended_by = ''\nsimops_conflicts = []\nactive_permits_in_area = []\n"
              "simops_refusal = ''\npainting_planned = False\n"
+             # Kept over a send-back (which comes back here): the applicant's plan number and its link.
+             "try:\n    work_plan_ref, work_plan_linked\nexcept NameError:\n"
+             "    work_plan_ref = ''\n    work_plan_linked = False\n"
              # SpiffWorkflow merges a COLLECT table's output lists into those already in the data
              # (DeepMerge), dropping values already present — even from the new list itself when one
              # exists ([False, False] merged into [] is [False]). A send-back comes back here, so the
@@ -67,6 +71,13 @@ class PermitSpec:
     checks: Callable | None = None
 
 
+# The application's fields for the work-plan link (link_to_work_plan): every permit's form has them.
+PLAN_REF_FIELDS = {
+    "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+    "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
+}
+
+
 def documented(xml: str, text: str) -> str:
     """``xml`` with a process-level ``bpmn:documentation`` (the first child of the process, as BPMN
     requires); modelers show it in the process properties."""
@@ -83,7 +94,7 @@ def build(s: PermitSpec) -> str:
         b.lane(lane)
     b.start("start", "申请作业", variables=["area"])
     b.script("init", "作业票登记", LIVE_INIT + (s.init or ""), lane=WORKER)
-    b.user(f"{p}_apply", s.apply_name, lane=WORKER, form=s.apply_form)
+    b.user(f"{p}_apply", s.apply_name, lane=WORKER, form=s.apply_form, props=APPLICANT_OVERRIDES)
     for rid, rname, decision in s.rules:
         b.business_rule(rid, rname, decision, lane=WORKER)
     b.business_rule("simops_rule", "交叉作业票类别", s.simops_decision, lane=PRODUCTION)
@@ -156,7 +167,10 @@ def build(s: PermitSpec) -> str:
     b.chain("start", "init", f"{p}_apply")
     rule_ids = [r[0] for r in s.rules]
     after_rules = s.checks(b, "simops_rule") if s.checks else "simops_rule"
-    b.chain(f"{p}_apply", *rule_ids, after_rules)
+    # A permit naming a work plan (work_plan_ref) is checked against the running plans and announces
+    # itself to that plan, which lists it among the plan's special operations (4.6), as hot work does.
+    link_to_work_plan(b, f"{p}_apply", rule_ids[0], s.key, WORKER)
+    b.chain(*rule_ids, after_rules)
     b.chain("simops_rule", "simops_lookup", done[0], "simops_check")
     for i, (who, suffix, lane, tname, form) in enumerate(steps):
         gw = f"{suffix}_gw"
