@@ -218,3 +218,27 @@ def test_the_register_lists_the_blinding_permit(plant):
     row = [p for p in plant.api.get("/api/v1/permits?page_size=500", "safety1").json["items"] if p["id"] == iid][0]
     assert row["status"] == "working" and row["validity_end"].startswith("2026-03-03T09:00")
     assert row["gas_sample_age_seconds"] == 300
+
+
+def test_outside_fire_areas_a_gas_alarm_sends_it_back_to_the_site_check(plant):
+    iid = applied(plant)
+    plant.complete("prod1", iid, "bl_unit_review", APPROVE)
+    assert plant.sees("leader1", iid) == ["作业现场确认"]
+    assert plant.message("emerg1", "gas_alarm", {"area": "warehouse"}).status_code == 200   # waiting at the site check
+    v = plant.variables(iid)
+    assert (v["permit_status"], v["suspended_by"]) == ("suspended", "gas_alarm")
+    assert plant.sees("leader1", iid) == ["作业现场确认"]                 # no analysis outside fire areas
+    plant.complete("leader1", iid, "bl_site_check", SITE_OK)
+    assert plant.variables(iid)["permit_status"] == "active"
+
+
+def test_a_blinding_named_in_a_work_plan_is_linked_to_it(plant):
+    from tests.test_library_work_plan import submitted
+
+    plan = submitted(plant, "unit-1", plan_no="JH-0302-11", area_class="fire_explosion",
+                     special_operations=["blinding", "hot_work"])
+    iid = applied(plant, "unit-1", work_plan_ref="JH-0302-11")
+    plant.jobs()
+    assert plant.variables(iid)["work_plan_linked"] is True
+    v = plant.variables(plan)
+    assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["blinding"], ["hot_work"])

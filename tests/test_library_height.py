@@ -119,6 +119,9 @@ def test_send_back_at_the_department_and_reject_at_the_leader(plant):
     plant.complete("boss1", iid, "ht_leader_approval", {"decision": "reject"})
     assert plant.variables(iid)["permit_status"] == "rejected"
     iid = applied(plant)
+    plant.complete("prod1", iid, "ht_unit_review", {"decision": "send_back", "comment": "补充作业方式"})
+    assert plant.sees("worker1", iid) == ["高处作业申请"]
+    plant.complete("worker1", iid, "ht_apply", APPLICATION)
     plant.complete("prod1", iid, "ht_unit_review", {"decision": "reject"})
     assert plant.variables(iid)["permit_status"] == "rejected"
 

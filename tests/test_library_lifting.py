@@ -126,6 +126,13 @@ def test_grade_one_needs_the_plant_leader_and_the_plan_measures_on_site(plant):
 
 def test_rejected_by_the_department_or_the_leader(plant):
     iid = applied(plant)
+    plant.complete("prod1", iid, "lf_unit_review", {"decision": "send_back", "comment": "补充司索人员"})
+    assert plant.sees("worker1", iid) == ["吊装作业申请"]
+    plant.complete("worker1", iid, "lf_apply", APPLICATION)
+    plant.complete("prod1", iid, "lf_unit_review", APPROVE)
+    plant.complete("safety1", iid, "lf_dept_approval", {"decision": "send_back"})
+    assert plant.sees("worker1", iid) == ["吊装作业申请"]
+    plant.complete("worker1", iid, "lf_apply", APPLICATION)
     plant.complete("prod1", iid, "lf_unit_review", APPROVE)
     plant.complete("safety1", iid, "lf_dept_approval", {"decision": "reject"})
     assert plant.variables(iid)["permit_status"] == "rejected"
