@@ -73,6 +73,15 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
                frozenset({"cs_isolation", "cs_approval"}), suspend_tasks=frozenset({"cs_evacuate"}),
                side_tasks=frozenset({"cs_reading_overdue"}),
                location_fields=("space_name", "purpose"), gas_log="readings"),
+    # The further kinds share one shape (bpmn/tools/special_ops.py): application, approval chain by grade.
+    PermitType("blinding_permit", "blinding", "盲板抽堵", frozenset({"bl_apply"}), frozenset({"bl_unit_review"}),
+               location_fields=("blind_location", "pipeline", "work_content"), gas_log="gas_results"),
+    PermitType("height_permit", "height", "高处", frozenset({"ht_apply"}),
+               frozenset({"ht_unit_review", "ht_dept_approval", "ht_leader_approval"}),
+               location_fields=("location_detail", "work_content")),
+    PermitType("lifting_permit", "lifting", "吊装", frozenset({"lf_apply"}),
+               frozenset({"lf_risk_review", "lf_unit_review", "lf_dept_approval", "lf_leader_approval"}),
+               location_fields=("location_detail", "work_content")),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
