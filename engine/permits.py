@@ -73,6 +73,9 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
                frozenset({"cs_isolation", "cs_approval"}), suspend_tasks=frozenset({"cs_evacuate"}),
                side_tasks=frozenset({"cs_reading_overdue"}),
                location_fields=("space_name", "purpose"), gas_log="readings"),
+    PermitType("temp_power_permit", "temp_power", "临时用电", frozenset({"tp_apply"}),
+               frozenset({"tp_unit_review", "tp_supply_approval"}),
+               location_fields=("location_detail", "work_content"), gas_log="gas_results"),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
