@@ -106,7 +106,8 @@ def live_part(b, p: str, *, work_lane: str, leader_lane: str, close_lane: str,
     stale (only where ``gas_required``).
     """
     gas = gas_task is not None
-    b.script(f"{p}dispatch", "作业前检查（有效期、样品时效、现场确认）", dispatch_script(gas), lane=leader_lane)
+    b.script(f"{p}dispatch", "作业前检查（有效期、样品时效、现场确认）" if gas else "作业前检查（有效期、现场确认）",
+             dispatch_script(gas), lane=leader_lane)
     b.xor(f"{p}dispatch_gw", "下一步", default=f"Flow_{p}to_work")
     b.script(f"{p}work_start", "开始/恢复作业", WORK_START, lane=work_lane)
     b.script(f"{p}expire", "作业票到期", "permit_status = 'expired'", lane=leader_lane)
@@ -146,7 +147,9 @@ def live_part(b, p: str, *, work_lane: str, leader_lane: str, close_lane: str,
 
 
 def close_script() -> str:
-    return ("if permit_status != 'expired':\n    permit_status = 'closed'\nclosed_at = now().isoformat()")
+    # An expired or cancelled permit is still accepted (the site made safe) but keeps its status.
+    return ("if permit_status not in ('expired', 'cancelled'):\n    permit_status = 'closed'\n"
+            "closed_at = now().isoformat()")
 
 
 def with_documentation(xml: str, process_id: str, doc: str) -> str:
