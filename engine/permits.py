@@ -79,6 +79,8 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
     PermitType("excavation_permit", "excavation", "动土", frozenset({"ex_apply"}),
                frozenset({"ex_cables", "ex_fire", "ex_unit_review"}), suspend_tasks=frozenset({"ex_object"}),
                location_fields=("location_detail", "work_content")),
+    PermitType("road_closure_permit", "road_closure", "断路", frozenset({"rc_apply"}),
+               frozenset({"rc_unit_review", "rc_approval"}), location_fields=("location_detail", "work_content")),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
