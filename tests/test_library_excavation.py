@@ -185,3 +185,17 @@ def test_validity_counts_from_the_issue(plant):
     assert plant.sees("worker1", live) == [] and plant.sees("prod1", live) == ["完工验收"]
     plant.complete("prod1", live, "ex_acceptance", ACCEPT)
     assert plant.variables(live)["permit_status"] == "expired"
+
+
+def test_a_permit_naming_the_work_plan_is_linked_and_an_unknown_number_refused(plant):
+    from tests.test_library_work_plan import submitted
+
+    plan = submitted(plant, "warehouse", plan_no="JH-0302-08", operation_kind="excavation", area_class="general",
+                     special_operations=["excavation"])
+    iid = applied(plant, work_plan_ref="JH-NONE")
+    assert "JH-NONE" in plant.form("worker1", iid, "ex_apply")["data"]["work_plan_ref_error"]
+    plant.complete("worker1", iid, "ex_apply", {**APPLICATION, "work_plan_ref": "JH-0302-08"})
+    plant.jobs()
+    v = plant.variables(plan)
+    assert (v["special_ops_permitted"], v["permits_complete"]) == (["excavation"], True)
+    assert plant.sees("maint1", iid) == ["地下电缆确认"]

@@ -151,3 +151,16 @@ def test_validity_counts_from_the_issue(plant):
     plant.complete("prod1", live, "rc_acceptance", ACCEPT)
     plant.jobs()
     assert plant.status(live) == "completed" and plant.variables(live)["permit_status"] == "expired"
+
+
+def test_a_permit_naming_the_work_plan_is_linked_and_an_unknown_number_refused(plant):
+    from tests.test_library_work_plan import submitted
+
+    plan = submitted(plant, plan_no="JH-0302-09", operation_kind="road_closure", special_operations=["road_closure"])
+    iid = applied(plant, work_plan_ref="JH-NONE")
+    assert "JH-NONE" in plant.form("worker1", iid, "rc_apply")["data"]["work_plan_ref_error"]
+    plant.complete("worker1", iid, "rc_apply", {**APPLICATION, "work_plan_ref": "JH-0302-09"})
+    plant.jobs()
+    v = plant.variables(plan)
+    assert (v["special_ops_permitted"], v["permits_complete"]) == (["road_closure"], True)
+    assert plant.sees("prod1", iid) == ["作业单位审核"]

@@ -223,3 +223,20 @@ def test_validity_counts_from_the_issue_and_expiry_leads_to_disconnection(plant)
     live = working(plant, "warehouse", days_requested=1)
     plant.later(hours=24, minutes=1)
     assert plant.sees("worker1", live) == [] and plant.sees("maint1", live) == ["拆除线路并验收"]
+
+
+def test_a_permit_naming_the_work_plan_is_linked_and_an_unknown_number_refused(plant):
+    from tests.test_library_work_plan import submitted
+
+    plan = submitted(plant, "unit-1", plan_no="JH-0302-07", operation_kind="temp_power", area_class="fire_explosion",
+                     special_operations=["hot_work", "temp_power"])
+    iid = plant.start("worker1", "temp_power_permit", {"area": "unit-1"})
+    plant.complete("worker1", iid, "tp_apply", {**APPLICATION, "work_plan_ref": "JH-NONE"})
+    assert plant.sees("worker1", iid) == ["临时用电申请（含危害分析）"]
+    assert "JH-NONE" in plant.form("worker1", iid, "tp_apply")["data"]["work_plan_ref_error"]
+    plant.complete("worker1", iid, "tp_apply", {**APPLICATION, "work_plan_ref": "JH-0302-07"})
+    plant.jobs()                                                           # the plan hears of it
+    assert plant.variables(iid)["work_plan_linked"] is True
+    v = plant.variables(plan)
+    assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["temp_power"], ["hot_work"])
+    assert plant.sees("prod1", iid) == ["用电单位审核"]

@@ -60,7 +60,8 @@ def unit_review_form(title: str, extra: dict | None = None, required: list | Non
 def init_script(permit_type: str, extra: str = "") -> str:
     return (f"permit_type = '{permit_type}'\npermit_status = 'applying'\npermit_expires_at = ''\n"
             "simops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\n"
-            "work_started_at = ''\nsuspended_by = ''\nsite_checked = False\nalarms_noted = []\n" + extra)
+            "work_started_at = ''\nsuspended_by = ''\nsite_checked = False\nalarms_noted = []\n"
+            "work_plan_ref = ''\nwork_plan_linked = False\n" + extra)
 
 
 # Validity counts from the issue (GB 30871 4.16, issue 14 §3), not from the start of the work.

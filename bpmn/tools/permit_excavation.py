@@ -9,8 +9,9 @@ has dealt with it (11.4).
 """
 from __future__ import annotations
 
-from build_library import (AREA_CLASS_VALUES, EMERGENCY, LEADER, MAINTENANCE, PRODUCTION, SIMOPS_DECIDE,
-                           SIMOPS_LOOKUP, WORKER, choice, flag, form, number, people, text, when)
+from build_library import (APPLICANT_OVERRIDES, EMERGENCY, LEADER, MAINTENANCE, PRODUCTION,
+                           SIMOPS_DECIDE, SIMOPS_LOOKUP, WORKER, choice, flag, form, link_to_work_plan, number,
+                           people, text, when)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
                          unit_review_form, with_documentation)
@@ -39,6 +40,8 @@ FORMS = {
         "work_content": text("动土作业内容", min_length=2),
         "location_detail": text("动土地点", min_length=2),
         "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+        "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+        "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
         "method": choice("挖掘方式", [("manual", "人工挖掘"), ("mechanical", "机械挖掘"), ("mixed", "机械与人工")]),
         "depth_m": number("挖掘深度", "m", minimum=0, maximum=30),
         "area_m2": number("挖掘面积", "m²", minimum=0),
@@ -155,7 +158,8 @@ def excavation_permit() -> str:
     b.start("start", "申请动土", variables=["area"])
     b.script("init", "作业票登记", init_script("excavation", "services_error = ''\nsite_check_error = ''\n"
                                                          "review_error = ''\nobjects_found = []\n"), lane=WORKER)
-    b.user("ex_apply", "动土作业申请（含危害分析）", lane=WORKER, form="excavation_application.json")
+    b.user("ex_apply", "动土作业申请（含危害分析）", lane=WORKER, form="excavation_application.json",
+           props=APPLICANT_OVERRIDES)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
     b.business_rule("limits", "动土作业要求", "excavation_limits", lane=WORKER)
     b.script("assess", "按深度与土质确定要求", ASSESS, lane=WORKER)
@@ -206,7 +210,9 @@ def excavation_permit() -> str:
     b.script("close", "关闭作业票", close_script(), lane=PRODUCTION)
     b.end("end", "作业票关闭", lane=PRODUCTION)
 
-    b.chain("start", "init", "ex_apply", "area_rule", "limits", "assess", "services_fork")
+    link_to_work_plan(b, "ex_apply", "area_rule", "excavation_permit", WORKER)
+    b.chain("start", "init", "ex_apply")
+    b.chain("area_rule", "limits", "assess", "services_fork")
     b.chain("services_fork", "ex_cables", "services_join")
     b.chain("services_fork", "ex_fire", "services_join")
     b.chain("services_join", "services_eval", "services_gw")

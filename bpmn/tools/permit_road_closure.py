@@ -9,8 +9,8 @@ The shift leader checks signs, barriers and — at night or in rain, snow or fog
 """
 from __future__ import annotations
 
-from build_library import (LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP, SUPERVISION, WORKER, choice, flag,
-                           form, number, text, when)
+from build_library import (APPLICANT_OVERRIDES, LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP, SUPERVISION,
+                           WORKER, choice, flag, form, link_to_work_plan, number, text, when)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, unit_review_form,
                          with_documentation)
@@ -30,6 +30,8 @@ FORMS = {
         "work_content": text("断路原因及作业内容", min_length=2),
         "location_detail": text("断路地段（起止位置）", min_length=2),
         "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+        "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+        "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
         "closure_type": choice("断路方式", [("full", "全封闭"), ("half", "半幅封闭")]),
         "detour_route": text("绕行路线", min_length=2),
         "emergency_access": text("消防车、救护车等应急车辆通行方式（12.1）", min_length=2),
@@ -117,7 +119,8 @@ def road_closure_permit() -> str:
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER)
     b.start("start", "申请断路", variables=["area"])
     b.script("init", "作业票登记", init_script("road_closure", "site_check_error = ''\n"), lane=WORKER)
-    b.user("rc_apply", "断路作业申请（含交通组织）", lane=WORKER, form="road_closure_application.json")
+    b.user("rc_apply", "断路作业申请（含交通组织）", lane=WORKER, form="road_closure_application.json",
+           props=APPLICANT_OVERRIDES)
     b.business_rule("rules", "断路作业要求", "road_closure_rules", lane=WORKER)
     b.script("assess", "确定标志牌与警示灯要求", ASSESS, lane=WORKER)
     b.business_rule("simops_rule", "交叉作业票类别", "simops_cross_work", lane=PRODUCTION)
@@ -150,7 +153,9 @@ def road_closure_permit() -> str:
     b.script("close", "关闭作业票", close_script(), lane=PRODUCTION)
     b.end("end", "作业票关闭", lane=PRODUCTION)
 
-    b.chain("start", "init", "rc_apply", "rules", "assess", "simops_rule", "simops_lookup", "rc_unit_review",
+    link_to_work_plan(b, "rc_apply", "rules", "road_closure_permit", WORKER)
+    b.chain("start", "init", "rc_apply")
+    b.chain("rules", "assess", "simops_rule", "simops_lookup", "rc_unit_review",
             "simops_check", "unit_gw")
     b.flow("unit_gw", "rc_apply", condition="decision == 'send_back'", flow_id="Flow_rc_unit_send_back", name="退回")
     b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",

@@ -9,8 +9,9 @@ temp_power_rules.dmn.
 """
 from __future__ import annotations
 
-from build_library import (AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP, WORKER, choice,
-                           flag, form, number, people, text, when, when_sample_time_ok)
+from build_library import (APPLICANT_OVERRIDES, AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP,
+                           WORKER, choice, flag, form, link_to_work_plan, number, text, when,
+                           when_sample_time_ok)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
                          simops_cross_work_dmn, unit_review_form, with_documentation)
@@ -35,6 +36,8 @@ FORMS = {
         "work_content": text("用电作业内容", min_length=2),
         "location_detail": text("用电地点", min_length=2),
         "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
+        "work_plan_ref": text("作业计划编号（计划中的特殊作业据此关联）", min_length=0, max_length=200),
+        "work_plan_ref_error": text("作业计划编号核对结果", min_length=0, readOnly=True),
         "power_source": text("电源接入点", min_length=2),
         "voltage_v": number("工作电压", "V", minimum=0, maximum=10000),
         "load_kw": number("用电设备总功率", "kW", minimum=0),
@@ -109,7 +112,8 @@ def temp_power_permit() -> str:
     b.script("init", "作业票登记", init_script("temp_power", "gas_results = []\nsampled_ok_at = ''\n"
                                                          "gas_analysis_error = ''\nsite_check_error = ''\n"),
              lane=WORKER)
-    b.user("tp_apply", "临时用电申请（含危害分析）", lane=WORKER, form="temp_power_application.json")
+    b.user("tp_apply", "临时用电申请（含危害分析）", lane=WORKER, form="temp_power_application.json",
+           props=APPLICANT_OVERRIDES)
     b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
     b.business_rule("rules", "临时用电作业要求", "temp_power_rules", lane=WORKER)
     b.business_rule("gas_rule", "气体分析合格标准", "gas_pass_threshold", lane=WORKER)
@@ -159,7 +163,9 @@ def temp_power_permit() -> str:
     b.script("close", "关闭作业票", close_script(), lane=SUPPLY)
     b.end("end", "作业票关闭", lane=SUPPLY)
 
-    b.chain("start", "init", "tp_apply", "area_rule", "rules", "gas_rule", "validity", "simops_rule",
+    link_to_work_plan(b, "tp_apply", "area_rule", "temp_power_permit", WORKER)
+    b.chain("start", "init", "tp_apply")
+    b.chain("area_rule", "rules", "gas_rule", "validity", "simops_rule",
             "simops_lookup", "tp_unit_review", "simops_check", "unit_gw")
     b.flow("unit_gw", "tp_apply", condition="decision == 'send_back'", flow_id="Flow_tp_unit_send_back", name="退回")
     b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
