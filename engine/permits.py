@@ -82,6 +82,14 @@ PERMIT_TYPES: tuple[PermitType, ...] = (
     PermitType("lifting_permit", "lifting", "吊装", frozenset({"lf_apply"}),
                frozenset({"lf_risk_review", "lf_unit_review", "lf_dept_approval", "lf_leader_approval"}),
                location_fields=("location_detail", "work_content")),
+    PermitType("temp_power_permit", "temp_power", "临时用电", frozenset({"tp_apply"}),
+               frozenset({"tp_unit_review", "tp_supply_approval"}),
+               location_fields=("location_detail", "work_content"), gas_log="gas_results"),
+    PermitType("excavation_permit", "excavation", "动土", frozenset({"ex_apply"}),
+               frozenset({"ex_cables", "ex_fire", "ex_unit_review"}), suspend_tasks=frozenset({"ex_object"}),
+               location_fields=("location_detail", "work_content")),
+    PermitType("road_closure_permit", "road_closure", "断路", frozenset({"rc_apply"}),
+               frozenset({"rc_unit_review", "rc_approval"}), location_fields=("location_detail", "work_content")),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}

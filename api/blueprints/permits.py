@@ -7,6 +7,7 @@ from api.auth import principal
 from api.blueprint import Blueprint
 from api.schemas import PageArgs
 from api.services import platform
+from engine.permits import PERMIT_TYPES
 
 blp = Blueprint("permits", __name__, url_prefix="/api/v1", description="Permit register and escalations")
 
@@ -17,7 +18,7 @@ class PermitListArgs(PageArgs):
                            metadata={"description": "a status or a comma-separated list: applied, in_review, "
                                                     "issued, working, paused, suspended, expired, closed, cancelled"})
     type = fields.String(validate=validate.Length(min=1, max=64),
-                         metadata={"description": "permit type: hot_work, confined_space"})
+                         metadata={"description": "permit type: " + ", ".join(t.type for t in PERMIT_TYPES)})
     mine = fields.Boolean(load_default=False)
 
 

@@ -432,8 +432,8 @@ NEXT_CHECK = (
 PERMIT_LINKS = (
     "try:\n    linked_no = plan_no\nexcept NameError:\n    linked_no = ''\n"   # the planner's, optional
     "known = [l['instance_id'] for l in permit_links]\n"
-    "for key, kind in (('hot_work_permit', 'hot_work'), ('confined_space_permit', 'confined_space'),\n"
-    "                  ('blinding_permit', 'blinding'), ('height_permit', 'height'), ('lifting_permit', 'lifting')):\n"
+    # Every special operation's permit process is <kind>_permit (GB 30871's eight kinds, 4.6).
+    "for key, kind in " + repr(tuple((k + "_permit", k) for k, _ in SPECIAL_OPERATIONS)) + ":\n"
     "    for p in (active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose'),\n"
     "                               {'work_plan_ref': linked_no}) if linked_no else []):\n"
     "        v = p['variables']\n"
