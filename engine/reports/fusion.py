@@ -37,7 +37,7 @@ AREA_SECTION = "area_hotspots"
 TITLES = {"equipment_load": "设备负荷与隐患/故障 (Equipment load vs faults & hazards)",
           "violation_hotspots": "违章热点 (Violation hotspots per worked hour)",
           "supervision": "监督精准度与干扰 (Supervision precision & interference)",
-          "permits": "作业许可统计 (Permits by grade and area)",
+          "permits": "作业许可统计 (Permits by kind, grade and area)",
           "area_hotspots": "隐患热点：区域与班次 (Hazards per worked hour by area and shift)",
           "plant_load": "全厂负荷与隐患 (Plant-wide load vs hazards, faults apart)",
           "contractor_hotspots": "承包商违章 (Violations per worked hour by contractor)"}
@@ -344,13 +344,19 @@ def _chart_specs(data: dict) -> dict:
                 rate_unit(res, "violations"), horizontal=True, fmt=fmt,
                 highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
     if a.get("permits"):
-        rows = a["permits"]["result"]["by_grade"]
+        rows = _permit_groups(a["permits"]["result"])
         if rows:
             out["permits"] = lambda fmt, rows=rows: charts.panels(
-                "permits", "Permits by grade", [r["group"] for r in rows],
+                "permits", "Permits by kind and grade", [r["group"] for r in rows],
                 [("permits started", [r["count"] for r in rows], "permits"),
                  ("median approval time", [r["approval_h"]["median"] for r in rows], "hours")], fmt=fmt)
     return out
+
+
+def _permit_groups(res: dict) -> list[dict]:
+    # Grades are the kind's own (hot work 一级, height Ⅰ, lifting 三级): grouped by grade alone they would
+    # mix kinds, so the report groups by kind and grade (older runs have only by_grade).
+    return res.get("by_kind_grade") or res.get("by_grade") or []
 
 
 def _cap(text: str) -> str:
@@ -540,8 +546,8 @@ def to_html(data: dict) -> str:
         elif name == "permits":
             rows = [{"group": r["group"], "count": r["count"], "dur": r["duration_h"]["median"],
                      "appr": r["approval_h"]["median"], "susp": r["suspensions"], "causes": r["causes"]}
-                    for r in res["by_grade"] + res["by_area"]]
-            parts.append(_table(rows, [("group", "等级/区域"), ("count", "数量"), ("dur", "时长中位 h"),
+                    for r in _permit_groups(res) + res["by_area"]]
+            parts.append(_table(rows, [("group", "类别/等级 或 区域"), ("count", "数量"), ("dur", "时长中位 h"),
                                        ("appr", "审批中位 h"), ("susp", "中止"), ("causes", "中止原因")]))
     parts.append("<h2>主要发现 Top findings</h2>")
     parts.append(_table(data["findings"], [("analysis", "分析"), ("target", "对象"), ("area", "区域"),

@@ -159,8 +159,8 @@ def to_pdf(data: dict) -> bytes:
         elif name == "permits":
             rows = [{"group": r["group"], "count": r["count"], "dur": r["duration_h"]["median"],
                      "appr": r["approval_h"]["median"], "susp": r["suspensions"], "causes": r["causes"]}
-                    for r in res["by_grade"] + res["by_area"]]
-            story.append(_table(rows, [("group", "等级/区域"), ("count", "数量"), ("dur", "时长中位 h"),
+                    for r in (res.get("by_kind_grade") or res["by_grade"]) + res["by_area"]]
+            story.append(_table(rows, [("group", "类别/等级 或 区域"), ("count", "数量"), ("dur", "时长中位 h"),
                                        ("appr", "审批中位 h"), ("susp", "中止"), ("causes", "中止原因")],
                                 [28 * mm, 16 * mm, 22 * mm, 22 * mm, 14 * mm, _WIDTH - 102 * mm]))
     for title, rows, cols, widths, empty in (

@@ -136,7 +136,7 @@ export default {
     'leadership.analysis.equipment_load': 'Equipment load vs faults & hazards',
     'leadership.analysis.violation_hotspots': 'Violation hotspots',
     'leadership.analysis.supervision': 'Supervision precision & interference',
-    'leadership.analysis.permits': 'Permits by grade and area',
+    'leadership.analysis.permits': 'Permits by kind, grade and area',
     'leadership.not_run': 'This analysis has not run for this month.',
     'leadership.not_run_hint': 'An admin, supervisor or plant leader can press "Run this month\'s analyses", or run anjian analytics run --period {period} on the server.',
     'leadership.run_info': 'run #{id} · {at}',

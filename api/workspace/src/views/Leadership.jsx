@@ -352,7 +352,7 @@ function AnalysisBody({ name, result }) {
   }
   if (name === 'permits') {
     return (
-      <Table rows={result.by_grade || []} rowKey={(r) => r.group} empty={t('leadership.none')} columns={[
+      <Table rows={result.by_kind_grade || result.by_grade || []} rowKey={(r) => r.group} empty={t('leadership.none')} columns={[
         { key: 'group', title: t('leadership.col.group'), className: 'primary-cell' },
         { key: 'count', title: t('leadership.col.count'), render: (r) => num(r.count) },
         { key: 'approval', title: t('leadership.col.approval_h'), render: (r) => num(r.approval_h?.median, 1) },
