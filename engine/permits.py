@@ -419,10 +419,12 @@ class PermitRegister:
         live_by_area: dict[str, list[dict]] = {}
         for area in sorted({i["area"] for i in todo}):
             live_by_area[area] = self._live_in_area(s, area, now)
+        rules_of = self._rules_memo(s)
         for item in todo:
             own = {**(item.pop("_facts", None) or {}), "instance_id": item["id"],
                    "business_key": item["business_key"], "process_key": item["process_key"]}
-            found = self._conflicts(s, own, live_by_area[item["area"]], classes.get(item["area"]))
+            found = self._conflicts(s, own, live_by_area[item["area"]], classes.get(item["area"]),
+                                    rules_of=rules_of)
             recorded = {c.get("instance_id"): c for c in item["simops_conflicts"] if c.get("instance_id")}
             for c in found:
                 if c["instance_id"] in recorded:  # the review listed it: say how it stands now
@@ -435,18 +437,29 @@ class PermitRegister:
                     "reason": c["reason"], "status": c["status"], "forbidden": c["forbidden"],
                     "clause": c["clause"], "refusal": c["refusal"]})
 
+    def _rules_memo(self, s):
+        """simops_rules for one read: each process's latest definition looked up once."""
+        memo: dict[str, list[dict]] = {}
+
+        def rules_of(key: str) -> list[dict]:
+            if key not in memo:
+                memo[key] = self.simops_rules(s, key)
+            return memo[key]
+        return rules_of
+
     def _conflicts(self, s, own: dict, live: list[dict], area_class: str | None,
-                   own_rules: list[dict] | None = None) -> list[dict]:
+                   own_rules: list[dict] | None = None, rules_of=None) -> list[dict]:
         """``own``'s conflicts with ``live`` under its own table's rules (``own_rules``: the ones its
         review evaluated, else its deployed table's) and, the other way round, under each other's."""
         key = own["process_key"]
-        rules = own_rules if own_rules is not None else self.simops_rules(s, key)
+        rules_of = rules_of or self._rules_memo(s)
+        rules = own_rules if own_rules is not None else rules_of(key)
         out = []
         for other in live:
             if other["instance_id"] == own.get("instance_id"):
                 continue
             mine = simops.conflicts(own, [other], rules, area_class)
-            theirs = simops.conflicts(other, [own], self.simops_rules(s, other["process_key"]), area_class)
+            theirs = simops.conflicts(other, [own], rules_of(other["process_key"]), area_class)
             if not mine and not theirs:
                 continue
             c = mine[0] if mine else {**theirs[0], "process_key": other["process_key"],
