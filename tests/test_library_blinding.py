@@ -85,7 +85,10 @@ def test_send_back_and_reject(plant):
     plant.complete("prod1", iid, "bl_unit_review", {"decision": "send_back", "comment": "补隔离清单"})
     assert plant.sees("worker1", iid) == ["盲板抽堵作业申请"]
     plant.complete("worker1", iid, "bl_apply", {**APPLICATION, "isolation_list": ["关闭 XV-2001", "加锁"]})
-    assert plant.variables(iid)["simops_permit_processes"] == ["hot_work_permit", "blinding_permit"]  # not doubled
+    # the SIMOPS matrix's rows for a blinding, once each after the send-back (not merged into the old lists)
+    assert plant.variables(iid)["simops_permit_processes"] == [
+        f"{k}_permit" for k in ("hot_work", "confined_space", "blinding", "height", "lifting", "temp_power",
+                                "excavation", "road_closure")]
     plant.complete("prod1", iid, "bl_unit_review", {"decision": "reject"})
     assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "rejected")
 
@@ -184,7 +187,7 @@ def test_stop_work_suspends_it_in_every_live_state_until_the_restart(plant):
     assert plant.variables(iid)["permit_status"] == "active"
 
 
-def test_live_hot_work_in_the_area_needs_a_coordinator_in_the_review(plant):
+def test_live_hot_work_in_a_fire_explosion_area_forbids_the_blinding_whatever_the_coordinator(plant):
     hot = hot_working(plant, "unit-1", equipment_state="running")
     iid = applied(plant, "unit-1")
     plant.complete("prod1", iid, "bl_unit_review", APPROVE)
@@ -193,7 +196,9 @@ def test_live_hot_work_in_the_area_needs_a_coordinator_in_the_review(plant):
     assert [(c["process_key"], c["instance_id"]) for c in conflicts] == [("hot_work_permit", hot)]
     assert "7.6" in conflicts[0]["reason"]
     plant.complete("prod1", iid, "bl_unit_review", {**APPROVE, "coordinator": "赵协调"})
-    assert plant.sees("leader1", iid) == ["气体分析"]
+    # 7.6: no hot work within 30 m of a blinding in a fire/explosion area; a coordinator cannot clear it
+    assert plant.sees("prod1", iid) == ["作业单位审批"] and plant.sees("leader1", iid) == []
+    assert "7.6" in plant.variables(iid)["simops_refusal"]
 
 
 def test_a_second_blinding_in_the_area_is_listed_in_the_review(plant):

@@ -667,6 +667,12 @@ SIMOPS_OUTPUTS = [("冲突的作业票流程", "simops_permit_processes", "strin
                   ("依据", "simops_permit_clauses", "string")]
 
 
+# SpiffWorkflow merges a COLLECT table's output lists into lists already in the data (DeepMerge), and
+# that merge drops repeated values ([False] * 8 becomes [False]): a review that runs the table again
+# (after a send-back) deletes its outputs first, so the table sets them whole.
+SIMOPS_CLEAR = ("try:\n    del " + ", ".join(var for _, var, _ in SIMOPS_OUTPUTS) + "\nexcept NameError:\n    pass\n")
+
+
 def simops_row(kind: str, other: str) -> list[str]:
     when, min_m, classes, clause, reason = SIMOPS_FORBIDDEN.get((kind, other), (
         "", "0", "", "GB 30871-2022 4.7", f"同一区域{dict(PERMIT_KINDS)[other]}作业：交叉作业须指定协调人（4.7）"))

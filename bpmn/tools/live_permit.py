@@ -14,39 +14,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from build_library import BY_EQUIPMENT, review_form, text
+from build_library import BY_EQUIPMENT, SIMOPS_CLEAR, review_form, text
 
-# Every permit process key of GB 30871's eight kinds (the work plan's OPERATION_KINDS order): an active
-# permit of any of them in the same area is cross-work that needs a coordinator (4.7). A key not
-# deployed simply finds no instance.
-PERMIT_PROCESSES = [("hot_work_permit", "动火"), ("confined_space_permit", "受限空间"), ("blinding_permit", "盲板抽堵"),
-                    ("height_permit", "高处"), ("lifting_permit", "吊装"), ("temp_power_permit", "临时用电"),
-                    ("excavation_permit", "动土"), ("road_closure_permit", "断路")]
-CROSS_WORK_KINDS = [("temp_power", "临时用电"), ("excavation", "动土"), ("road_closure", "断路")]
-
-
-def simops_cross_work_dmn(dmn) -> str:
-    """One SIMOPS table for the permits of this module family: input the deciding permit's type,
-    outputs as simops_permits/simops_confined_space (so build_library's SIMOPS_LOOKUP reads it)."""
-    rules = []
-    for kind, kind_name in CROSS_WORK_KINDS:
-        for key, name in PERMIT_PROCESSES:
-            rules.append(([f'"{kind}"'], [f'"{key}"', f'"同一区域{name}作业：交叉作业须指定专人统一协调（4.7）"', "False"],
-                          f"{kind_name}作业与{name}作业：4.7 交叉作业（协调人可放行）"))
-    return dmn(
-        "simops_cross_work", "交叉作业：同一区域在办作业票（GB 30871-2022 4.7）",
-        [{"label": "本作业票类别", "expr": "permit_type", "type": "string",
-          "values": [f'"{k}"' for k, _ in CROSS_WORK_KINDS]}],
-        [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-         ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
-        rules, hit_policy="COLLECT")
-
-
-# SpiffWorkflow merges a COLLECT table's output lists into lists already in the data (DeepMerge), and
-# that merge drops repeated values ([False] * 8 becomes [False]): after a send-back the table runs
-# again, so its outputs are deleted first (not emptied) and the table's lists are set as they are.
-CLEAR_SIMOPS = ("try:\n    del simops_permit_processes, simops_permit_reasons, simops_permit_painting_forbidden\n"
-                "except NameError:\n    pass\npainting_planned = False\n")
+# The SIMOPS table's outputs are deleted before it runs again (after a send-back): see SIMOPS_CLEAR.
+CLEAR_SIMOPS = SIMOPS_CLEAR + "painting_planned = False\n"
 
 
 def unit_review_form(title: str, extra: dict | None = None, required: list | None = None) -> str:

@@ -93,28 +93,13 @@ DMNS["blinding_rules.dmn"] = dmn(
       "火灾爆炸危险场所（含罐区、管廊）：作业前气体分析（7.5）；有效期标准未规定，24 h 为企业惯例"),
      (['"general"'], ["False", "24", '"production"'], "其他场所")])
 
-# Live permits of the area that are cross-work with a blinding (4.7): hot work within 30 m of a
-# blinding in a fire/explosion area is forbidden (7.6), two blindings on one pipeline too (7.10).
-# Which of them the standard forbids outright is decided on the distance/pipeline (the SIMOPS rules).
-DMNS["simops_blinding.dmn"] = dmn(
-    "simops_blinding", "盲板抽堵交叉作业：同一区域在办作业票（GB 30871-2022 4.7、7.6、7.10）",
-    [{"label": "区域类别", "expr": "area_class", "type": "string", "values": AREA_CLASS_VALUES}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-     ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
-    [([FIRE_AREAS], ['"hot_work_permit"',
-                     '"同一区域动火作业：火灾爆炸危险场所盲板抽堵作业点 30 m 内不应动火（7.6），交叉作业须指定协调人（4.7）"',
-                     "False"], "7.6"),
-     (['"general"'], ['"hot_work_permit"', '"同一区域动火作业：交叉作业须指定协调人（4.7）"', "False"], "4.7"),
-     (["-"], ['"blinding_permit"', '"同一区域另一盲板抽堵作业：同一管道不应同时进行两处及以上盲板抽堵（7.10），交叉作业须协调（4.7）"',
-              "False"], "7.10")],
-    hit_policy="COLLECT")
 
 SPEC = PermitSpec(
     key="blinding_permit", prefix="bl", name="盲板抽堵安全作业票", documentation=DOC,
     apply_name="盲板抽堵作业申请", apply_form="blinding_application.json",
     rules=[("area_rule", "查区域类别", "area_classification"), ("bl_rules", "盲板抽堵作业要求", "blinding_rules"),
            ("gas_rule", "气体分析合格标准", "gas_pass_threshold")],
-    simops_decision="simops_blinding",
+    simops_decision="simops_matrix",
     site_check_name="作业现场确认", site_check_form="blinding_site_check.json",
     work_name="盲板抽堵作业", work_form="blinding_work.json", acceptance_form="blinding_acceptance.json",
     alarms=[("gas_alarm", "气体报警")], chain_length=1,

@@ -10,7 +10,7 @@ has dealt with it (11.4).
 from __future__ import annotations
 
 from build_library import (APPLICANT_OVERRIDES, EMERGENCY, LEADER, MAINTENANCE, PRODUCTION,
-                           SIMOPS_DECIDE, SIMOPS_LOOKUP, WORKER, choice, flag, form, link_to_work_plan, number,
+                           SIMOPS_DECIDE, simops_lookup, WORKER, choice, flag, form, link_to_work_plan, number,
                            people, text, when)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
@@ -142,7 +142,7 @@ ASSESS = (
     "services_error = ''\n" + CLEAR_SIMOPS)
 
 REVIEW_CHECK = (
-    SIMOPS_LOOKUP + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE +
+    simops_lookup("excavation_permit") + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE +
     "try:\n    cs_ref = confined_space_permit_ref or ''\nexcept NameError:\n    cs_ref = ''\n"
     "review_error = ''\n"
     "if needs_confined_space_permit and not cs_ref:\n"
@@ -176,8 +176,8 @@ def excavation_permit() -> str:
         "    [n for n, ok in (('设备电气部门（电缆）', cables_clear), ('应急/消防（消防管道、通道）', fire_clear))"
         " if not ok]) + '，请调整开挖范围或保护措施后重新申请')"), lane=PRODUCTION)
     b.xor("services_gw", "有关单位同意?", default="Flow_ex_services_ok")
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_cross_work", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
+    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("excavation_permit"), lane=PRODUCTION)
     b.user("ex_unit_review", "作业单位审批", lane=PRODUCTION, form="excavation_review.json",
            props={"not_completed_by": "ex_apply,ex_cables,ex_fire", "priority": "70"})
     b.script("review_check", "交叉作业与受限空间规定检查", REVIEW_CHECK, lane=PRODUCTION)
@@ -244,8 +244,6 @@ def excavation_permit() -> str:
 
 def add(bpmn: dict, dmn_files: dict, forms: dict) -> None:
     from library import dmn
-    from live_permit import simops_cross_work_dmn
     forms.update(FORMS)
     dmn_files["excavation_limits.dmn"] = limits_dmn(dmn)
-    dmn_files.setdefault("simops_cross_work.dmn", simops_cross_work_dmn(dmn))
     bpmn["excavation_permit.bpmn"] = excavation_permit()

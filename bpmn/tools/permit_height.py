@@ -9,7 +9,7 @@ suspends it until the site check passes again.
 """
 from __future__ import annotations
 
-from build_library import AREA_CLASS_VALUES, dmn, flag, form, number, people, text, when, choice
+from build_library import dmn, flag, form, number, people, text, when, choice
 from special_ops import PLAN_REF_FIELDS, PermitSpec, build
 
 DOC = (
@@ -104,24 +104,13 @@ DMNS["wind_limits.dmn"] = dmn(
     [(['"height"'], ["5", "8.0"], "高处作业：五级风（阵风 8.0 m/s）及以上不应进行露天高处作业（企业默认，可配置）"),
      (['"lifting"'], ["6", "10.8"], "吊装作业：六级风（10.8 m/s）及以上不应进行露天吊装作业")])
 
-# Cross-work with a height permit in the same area (4.7): hot work above or below, lifting over
-# the work, another crew at height — each needs a coordinator.
-DMNS["simops_height.dmn"] = dmn(
-    "simops_height", "高处作业交叉作业：同一区域在办作业票（GB 30871-2022 4.7）",
-    [{"label": "区域类别", "expr": "area_class", "type": "string", "values": AREA_CLASS_VALUES}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-     ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
-    [(["-"], ['"hot_work_permit"', '"同一区域动火作业：上下交叉作业须指定协调人，防火花坠落（4.7）"', "False"], "4.7"),
-     (["-"], ['"lifting_permit"', '"同一区域吊装作业：吊物下方及作业半径内不得有高处作业人员，须协调（4.7）"', "False"], "4.7"),
-     (["-"], ['"height_permit"', '"同一区域另一高处作业：上下交叉作业须隔离防护并指定协调人（4.7）"', "False"], "4.7")],
-    hit_policy="COLLECT")
 
 SPEC = PermitSpec(
     key="height_permit", prefix="ht", name="高处安全作业票", documentation=DOC,
     apply_name="高处作业申请", apply_form="height_application.json",
     rules=[("area_rule", "查区域类别", "area_classification"), ("grade_rule", "高处作业分级", "height_grade"),
            ("wind_rule", "停止作业风力", "wind_limits")],
-    simops_decision="simops_height",
+    simops_decision="simops_matrix",
     site_check_name="作业现场确认（防护措施、风力）", site_check_form="height_site_check.json",
     work_name="高处作业", work_form="height_work.json", acceptance_form="height_acceptance.json",
     alarms=[("wind_alarm", "大风报警")], chain_length=3,

@@ -9,7 +9,7 @@ specialist department (二级, 三级), the plant leader in charge (一级). Win
 """
 from __future__ import annotations
 
-from build_library import AREA_CLASS_VALUES, PRODUCTION, WORKER, dmn, flag, form, number, people, text, when
+from build_library import PRODUCTION, WORKER, dmn, flag, form, number, people, text, when
 from special_ops import PLAN_REF_FIELDS, PermitSpec, build
 
 DOC = (
@@ -104,16 +104,6 @@ DMNS["lifting_grade.dmn"] = dmn(
      (["-", "-"], _OUT["none"], "< 10 t：不办作业票，作业危害分析仍由生产单位确认（企业默认）")],
     hit_policy="FIRST")
 
-DMNS["simops_lifting.dmn"] = dmn(
-    "simops_lifting", "吊装交叉作业：同一区域在办作业票（GB 30871-2022 4.7）",
-    [{"label": "区域类别", "expr": "area_class", "type": "string", "values": AREA_CLASS_VALUES}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-     ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
-    [(["-"], ['"height_permit"', '"同一区域高处作业：吊物下方及作业半径内不得有人，须协调（4.7）"', "False"], "4.7"),
-     (["-"], ['"lifting_permit"', '"同一区域另一吊装作业：作业半径重叠须统一指挥、协调（4.7）"', "False"], "4.7"),
-     (["-"], ['"hot_work_permit"', '"同一区域动火作业：交叉作业须指定协调人（4.7）"', "False"], "4.7")],
-    hit_policy="COLLECT")
-
 PLAN_CHECK = (
     "try:\n    plan_ref = (lifting_plan_ref or '').strip()\nexcept NameError:\n    plan_ref = ''\n"
     "lifting_plan_error = ''\n"
@@ -150,7 +140,7 @@ SPEC = PermitSpec(
     apply_name="吊装作业申请", apply_form="lifting_application.json",
     rules=[("area_rule", "查区域类别", "area_classification"), ("grade_rule", "吊装作业分级", "lifting_grade"),
            ("wind_rule", "停止作业风力", "wind_limits")],
-    simops_decision="simops_lifting",
+    simops_decision="simops_matrix",
     site_check_name="作业现场确认（机具、警戒、风力）", site_check_form="lifting_site_check.json",
     work_name="吊装作业", work_form="lifting_work.json", acceptance_form="lifting_acceptance.json",
     alarms=[("wind_alarm", "大风报警")], chain_length=3,

@@ -9,7 +9,7 @@ The shift leader checks signs, barriers and — at night or in rain, snow or fog
 """
 from __future__ import annotations
 
-from build_library import (APPLICANT_OVERRIDES, LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP, SUPERVISION,
+from build_library import (APPLICANT_OVERRIDES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, SUPERVISION,
                            WORKER, choice, flag, form, link_to_work_plan, number, text, when)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, unit_review_form,
@@ -123,11 +123,11 @@ def road_closure_permit() -> str:
            props=APPLICANT_OVERRIDES)
     b.business_rule("rules", "断路作业要求", "road_closure_rules", lane=WORKER)
     b.script("assess", "确定标志牌与警示灯要求", ASSESS, lane=WORKER)
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_cross_work", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
+    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("road_closure_permit"), lane=PRODUCTION)
     b.user("rc_unit_review", "作业单位审核", lane=PRODUCTION, form="road_closure_review.json",
            props={"not_completed_by": "rc_apply", "priority": "70"})
-    b.script("simops_check", "交叉作业冲突检查", SIMOPS_LOOKUP + "simops_conflicts = active_permits_in_area\n"
+    b.script("simops_check", "交叉作业冲突检查", simops_lookup("road_closure_permit") + "simops_conflicts = active_permits_in_area\n"
              + SIMOPS_DECIDE, lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_rc_unit_reject")
     b.user("rc_approval", "安全管理部门审批", lane=SUPERVISION, form="permit_review.json",
@@ -179,8 +179,6 @@ def road_closure_permit() -> str:
 
 def add(bpmn: dict, dmn_files: dict, forms: dict) -> None:
     from library import dmn
-    from live_permit import simops_cross_work_dmn
     forms.update(FORMS)
     dmn_files["road_closure_rules.dmn"] = rules_dmn(dmn)
-    dmn_files.setdefault("simops_cross_work.dmn", simops_cross_work_dmn(dmn))
     bpmn["road_closure_permit.bpmn"] = road_closure_permit()

@@ -9,12 +9,12 @@ temp_power_rules.dmn.
 """
 from __future__ import annotations
 
-from build_library import (APPLICANT_OVERRIDES, AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, SIMOPS_LOOKUP,
+from build_library import (APPLICANT_OVERRIDES, AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup,
                            WORKER, choice, flag, form, link_to_work_plan, number, text, when,
                            when_sample_time_ok)
 from engine.bpmn_builder import ProcessBuilder
 from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
-                         simops_cross_work_dmn, unit_review_form, with_documentation)
+                         unit_review_form, with_documentation)
 
 SUPPLY = "供电单位 (maintenance)"
 HAZARDOUS = '? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")'
@@ -120,11 +120,11 @@ def temp_power_permit() -> str:
     b.script("validity", "确定有效期", (
         "validity_days = min(days_requested, max_validity_days)\nvalidity_hours = validity_days * 24\n"
         + CLEAR_SIMOPS), lane=PRODUCTION)
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_cross_work", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
+    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("temp_power_permit"), lane=PRODUCTION)
     b.user("tp_unit_review", "用电单位审核", lane=PRODUCTION, form="temp_power_review.json",
            props={"not_completed_by": "tp_apply", "priority": "70"})
-    b.script("simops_check", "交叉作业冲突检查", SIMOPS_LOOKUP + "simops_conflicts = active_permits_in_area\n"
+    b.script("simops_check", "交叉作业冲突检查", simops_lookup("temp_power_permit") + "simops_conflicts = active_permits_in_area\n"
              + SIMOPS_DECIDE, lane=PRODUCTION)
     b.xor("unit_gw", "用电单位结论", default="Flow_tp_unit_reject")
     # The supply unit is another department: its task is put there (and the permit's own department
@@ -196,5 +196,4 @@ def add(bpmn: dict, dmn_files: dict, forms: dict) -> None:
     from library import dmn
     forms.update(FORMS)
     dmn_files["temp_power_rules.dmn"] = rules_dmn(dmn)
-    dmn_files.setdefault("simops_cross_work.dmn", simops_cross_work_dmn(dmn))
     bpmn["temp_power_permit.bpmn"] = temp_power_permit()

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.sax.saxutils import escape
 
-from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_DECIDE,
-                           SIMOPS_LOOKUP, SUPERVISION, WORKER, ProcessBuilder, link_to_work_plan, text,
+from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_CLEAR,
+                           SIMOPS_DECIDE, SUPERVISION, WORKER, ProcessBuilder, link_to_work_plan, simops_lookup, text,
                            when_sample_time_ok)
 
 # The approval steps in chain order: (final_approver value of the DMN, suffix, lane, task name, form).
@@ -41,8 +41,7 @@ LIVE_INIT = ("permit_status = 'applying'\npermit_expires_at = ''\nissued_at = ''
              # (DeepMerge), dropping values already present — even from the new list itself when one
              # exists ([False, False] merged into [] is [False]). A send-back comes back here, so the
              # lists are removed, not emptied: the table then sets them whole.
-             "try:\n    del simops_permit_processes, simops_permit_reasons, simops_permit_painting_forbidden\n"
-             "except NameError:\n    pass\n")
+             + SIMOPS_CLEAR)
 
 
 @dataclass
@@ -54,7 +53,7 @@ class PermitSpec:
     apply_name: str
     apply_form: str
     rules: list[tuple[str, str, str]]          # (id, name, decision id) in the worker's lane after the application
-    simops_decision: str                       # COLLECT table giving simops_permit_processes/_reasons/_painting_forbidden
+    simops_decision: str                       # COLLECT table of SIMOPS_OUTPUTS rows (simops_matrix)
     site_check_name: str
     site_check_form: str
     work_name: str
@@ -93,12 +92,13 @@ def build(s: PermitSpec) -> str:
     for lane in lanes:
         b.lane(lane)
     b.start("start", "申请作业", variables=["area"])
-    b.script("init", "作业票登记", LIVE_INIT + (s.init or ""), lane=WORKER)
+    kind = s.key.removesuffix("_permit")
+    b.script("init", "作业票登记", f"permit_type = '{kind}'\n" + LIVE_INIT + (s.init or ""), lane=WORKER)
     b.user(f"{p}_apply", s.apply_name, lane=WORKER, form=s.apply_form, props=APPLICANT_OVERRIDES)
     for rid, rname, decision in s.rules:
         b.business_rule(rid, rname, decision, lane=WORKER)
     b.business_rule("simops_rule", "交叉作业票类别", s.simops_decision, lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup(s.key), lane=PRODUCTION)
     steps = CHAIN[:s.chain_length]
     done = []
     for i, (who, suffix, lane, tname, form) in enumerate(steps):
@@ -106,7 +106,7 @@ def build(s: PermitSpec) -> str:
         b.user(tid, tname, lane=lane, form=form,
                props={"not_completed_by": ",".join([f"{p}_apply"] + done), "priority": str(70 + 10 * i)})
         done.append(tid)
-    b.script("simops_check", "交叉作业冲突检查", SIMOPS_LOOKUP +  # again: a permit may have started meanwhile
+    b.script("simops_check", "交叉作业冲突检查", simops_lookup(s.key) +  # again: a permit may have started meanwhile
              "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE, lane=PRODUCTION)
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
