@@ -875,6 +875,11 @@ HW_WAITING_STATES = [("paused", "hw_resume_request"), ("analysis", "hw_gas_analy
 
 
 def hot_work_permit() -> str:
+    """动火: drawn as a short main path whose phases are collapsed sub-processes (a designer drills
+    down): 申请与审批 (application, work-plan check, rules, unit review, approval chain and every
+    退回 loop) and 动火作业实施 (gas analysis, site check, work, interruptions, suspension). Each
+    sub-process ends where the flow used to leave it and a gateway outside routes on the same data,
+    so the tasks, their data and the paths through them are those of the unsplit diagram."""
     b = ProcessBuilder("hot_work_permit", "动火安全作业票")
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
     b.start("start", "申请动火", variables=["area"])
@@ -884,15 +889,47 @@ def hot_work_permit() -> str:
                                  "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False\n"
                                  "work_started_at = ''\ngas_analysis_error = ''\nsimops_refusal = ''",
                                  lane=WORKER)
+    b.sub("hw_application", "动火申请与审批（含退回）", _hot_work_application(), lane=WORKER)
+    b.xor("application_gw", "批准?", default="Flow_application_rejected")
+    # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
+    # start of work: a permit issued on Monday is not usable on Friday.
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
+    b.sub("hw_execution", "动火作业实施（分析、确认、作业、中断、暂停）", _hot_work_execution(), lane=LEADER)
+    b.xor("execution_gw", "作业结果", default="Flow_execution_done")
+    b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
+    b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
+    b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
+           props={"not_completed_by": "hw_apply", "priority": "70"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", lane=PRODUCTION)
+    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
+    b.end("rejected", "不予批准", lane=PRODUCTION)
+
+    b.chain("start", "init", "hw_application", "application_gw")
+    # The application phase ends approved only on an approving decision (a send-back loops inside it).
+    b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_application_approved",
+           name="批准")
+    b.flow("application_gw", "reject", flow_id="Flow_application_rejected", name="不同意")
+    b.chain("reject", "rejected")
+    b.chain("issue", "hw_execution", "execution_gw")
+    b.flow("execution_gw", "hw_withdraw", condition="permit_status in ('expired', 'cancelled')",
+           flow_id="Flow_execution_withdraw", name="到期或终止：收回")
+    b.flow("execution_gw", "hw_acceptance", flow_id="Flow_execution_done", name="完成")
+    b.chain("hw_withdraw", "withdrawn")
+    b.chain("hw_acceptance", "close", "end")
+    return b.to_xml()
+
+
+def _hot_work_application() -> ProcessBuilder:
+    """申请与审批: the application (and every 退回 back to it), the work-plan check, the rules,
+    the unit's review with the SIMOPS check and the approval chain by grade."""
+    b = ProcessBuilder("hw_application", "动火申请与审批")
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE)
+    b.start("hw_application_start", "申请")
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
-    b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
-    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
-    b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
-    b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
-    b.business_rule("daily_rule", "动火分析每日有效规则", "hot_work_daily_analysis", lane=WORKER)
-    b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
-    b.business_rule("simops_permit_rule", "交叉作业票类别", "simops_permits", lane=PRODUCTION)
+    b.sub("hw_rules", "判定规则（升级、分级、分析标准、交叉作业）", _hot_work_rules(), lane=WORKER)
     b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
     b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "70"})
@@ -916,6 +953,57 @@ def hot_work_permit() -> str:
         "del limits, forbidden_kinds, reasons, reported_operations"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
     b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
+    b.sub("hw_approval_chain", "安全审核与审批（特级、一级）", _hot_work_approval_chain(), lane=SUPERVISION)
+    b.xor("chain_gw", "审批结论", default="Flow_chain_rejected")
+    b.end("application_approved", "批准", lane=PRODUCTION)
+    b.end("application_rejected", "不同意", lane=PRODUCTION)
+
+    link_to_work_plan(b, "hw_apply", "hw_rules", "hot_work_permit", WORKER)
+    b.chain("hw_application_start", "hw_apply")
+    b.chain("hw_rules", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
+    b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
+    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
+           flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
+    b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
+           flow_id="Flow_unit_ok", name="同意")
+    b.flow("unit_gw", "application_rejected", flow_id="Flow_unit_reject", name="不同意")
+    b.flow("grade_gw", "hw_approval_chain", condition="grade in ('special', 'first')", flow_id="Flow_grade_high",
+           name="特级、一级")
+    b.flow("grade_gw", "application_approved", flow_id="Flow_grade_second", name="二级：作业单位审批")
+    b.chain("hw_approval_chain", "chain_gw")
+    b.flow("chain_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_chain_send_back",
+           name="退回")
+    b.flow("chain_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_chain_approved",
+           name="批准")
+    b.flow("chain_gw", "application_rejected", flow_id="Flow_chain_rejected", name="不同意")
+    return b
+
+
+def _hot_work_rules() -> ProcessBuilder:
+    """The decision tables run after each application: upgrade, area class, grade, gas threshold,
+    daily re-analysis, SIMOPS distances and permit kinds."""
+    b = ProcessBuilder("hw_rules", "判定规则")
+    b.lane(WORKER).lane(PRODUCTION)
+    b.start("hw_rules_start", "规则判定")
+    b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
+    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
+    b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
+    b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("daily_rule", "动火分析每日有效规则", "hot_work_daily_analysis", lane=WORKER)
+    b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
+    b.business_rule("simops_permit_rule", "交叉作业票类别", "simops_permits", lane=PRODUCTION)
+    b.end("hw_rules_end", "规则已判定", lane=PRODUCTION)
+    b.chain("hw_rules_start", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
+            "simops_rule", "simops_permit_rule", "hw_rules_end")
+    return b
+
+
+def _hot_work_approval_chain() -> ProcessBuilder:
+    """特级、一级: supervision's review, then the approval by supervision (一级) or the plant leader
+    (特级); it ends with the approver's ``decision`` (退回 and 不同意 are routed outside)."""
+    b = ProcessBuilder("hw_approval_chain", "安全审核与审批")
+    b.lane(SUPERVISION).lane(LEADER_IN_CHARGE)
+    b.start("hw_approval_chain_start", "审核审批")
     b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "hw_apply,hw_unit_review", "priority": "70"})
     b.xor("safety_gw", "安全审核结论", default="Flow_safety_reject")
@@ -925,10 +1013,35 @@ def hot_work_permit() -> str:
     b.user("hw_leader_approval", "特级动火审批（主管领导）", lane=LEADER_IN_CHARGE, form="permit_review.json",
            props={"not_completed_by": "hw_apply,hw_unit_review,hw_safety_review", "priority": "90"})
     b.xor("approval_gw", "审批结论", default="Flow_approval_reject")
-    # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
-    # start of work: a permit issued on Monday is not usable on Friday.
-    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
-             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
+    b.end("chain_approved", "批准", lane=SUPERVISION)
+    b.end("chain_send_back", "退回", lane=SUPERVISION)
+    b.end("chain_rejected", "不同意", lane=SUPERVISION)
+    b.chain("hw_approval_chain_start", "hw_safety_review", "safety_gw")
+    b.flow("safety_gw", "chain_send_back", condition="decision == 'send_back'", flow_id="Flow_safety_send_back",
+           name="退回")
+    b.flow("safety_gw", "final_gw", condition="decision == 'approve'", flow_id="Flow_safety_ok", name="同意")
+    b.flow("safety_gw", "chain_rejected", flow_id="Flow_safety_reject", name="不同意")
+    b.flow("final_gw", "hw_leader_approval", condition="grade == 'special'", flow_id="Flow_final_special",
+           name="特级")
+    b.flow("final_gw", "hw_safety_approval", flow_id="Flow_final_first", name="一级")
+    b.chain("hw_safety_approval", "approval_gw")
+    b.chain("hw_leader_approval", "approval_gw")
+    b.flow("approval_gw", "chain_approved", condition="decision == 'approve'", flow_id="Flow_approval_ok", name="批准")
+    b.flow("approval_gw", "chain_send_back", condition="decision == 'send_back'", flow_id="Flow_approval_send_back",
+           name="退回")
+    b.flow("approval_gw", "chain_rejected", flow_id="Flow_approval_reject", name="不批准")
+    return b
+
+
+def _hot_work_execution() -> ProcessBuilder:
+    """动火作业实施: from the issued permit to the finished work (or its end): gas analysis and its
+    re-tests, the shift leader's site check, the work with its validity and daily re-analysis,
+    interruptions, suspension by gas alarm or stop-work and supervision's resume approval.
+    Every task carrying a boundary event stays in this one plane with the paths those events take,
+    so an alarm reaches each waiting state with that task's own data, as before the split."""
+    b = ProcessBuilder("hw_execution", "动火作业实施")
+    b.lane(WORKER).lane(SUPERVISION).lane(LEADER)
+    b.start("hw_execution_start", "已签发")
     b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
            props={"not_completed_by": "hw_apply", "priority": "80"})
     b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
@@ -989,44 +1102,10 @@ def hot_work_permit() -> str:
     b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
     b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
-    b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
-    b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
-    b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
-           props={"not_completed_by": "hw_apply", "priority": "70"})
-    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
-    b.end("end", "作业票关闭", lane=PRODUCTION)
-    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
-    b.end("rejected", "不予批准", lane=PRODUCTION)
+    b.end("execution_ended", "作业票失效或终止", lane=LEADER)
+    b.end("execution_done", "作业完成", lane=WORKER)
 
-    link_to_work_plan(b, "hw_apply", "upgrade_rule", "hot_work_permit", WORKER)
-    b.chain("start", "init", "hw_apply")
-    b.chain("upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
-            "simops_rule", "simops_permit_rule", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
-    b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
-    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
-    b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
-           flow_id="Flow_unit_ok", name="同意")
-    b.flow("unit_gw", "reject", flow_id="Flow_unit_reject", name="不同意")
-    b.flow("grade_gw", "hw_safety_review", condition="grade in ('special', 'first')", flow_id="Flow_grade_high",
-           name="特级、一级")
-    b.flow("grade_gw", "issue", flow_id="Flow_grade_second", name="二级：作业单位审批")
-    b.chain("hw_safety_review", "safety_gw")
-    b.flow("safety_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_safety_send_back",
-           name="退回")
-    b.flow("safety_gw", "final_gw", condition="decision == 'approve'", flow_id="Flow_safety_ok", name="同意")
-    b.flow("safety_gw", "reject", flow_id="Flow_safety_reject", name="不同意")
-    b.flow("final_gw", "hw_leader_approval", condition="grade == 'special'", flow_id="Flow_final_special",
-           name="特级")
-    b.flow("final_gw", "hw_safety_approval", flow_id="Flow_final_first", name="一级")
-    b.chain("hw_safety_approval", "approval_gw")
-    b.chain("hw_leader_approval", "approval_gw")
-    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_approval_ok", name="批准")
-    b.flow("approval_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_approval_send_back",
-           name="退回")
-    b.flow("approval_gw", "reject", flow_id="Flow_approval_reject", name="不批准")
-    b.chain("reject", "rejected")
-    b.chain("issue", "hw_gas_analysis", "gas_check", "gas_gw")
+    b.chain("hw_execution_start", "hw_gas_analysis", "gas_check", "gas_gw")
     b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
            name="不合格或采样时间无效，重新分析")
     b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
@@ -1044,7 +1123,7 @@ def hot_work_permit() -> str:
     b.flow("start_gw", "work_start", flow_id="Flow_start_ok", name="开始")
     b.chain("work_start", "hw_work", "work_gw")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_work_pause", name="中断")
-    b.flow("work_gw", "hw_acceptance", flow_id="Flow_work_done", name="完成")
+    b.flow("work_gw", "execution_done", flow_id="Flow_work_done", name="完成")
     b.chain("pause", "hw_resume_request", "interruption", "interrupt_gw")
     b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
            flow_id="Flow_long_break", name="超时或跨作业日，重新分析")
@@ -1062,11 +1141,10 @@ def hot_work_permit() -> str:
     b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
            flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("expired", "expire", "hw_withdraw", "withdrawn")
+    b.chain("expired", "expire", "execution_ended")
     b.chain("new_day", "daily_pause", "hw_gas_analysis")
-    b.chain("cancel", "hw_withdraw")
-    b.chain("hw_acceptance", "close", "end")
-    return b.to_xml()
+    b.chain("cancel", "execution_ended")
+    return b
 
 
 BPMN["hot_work_permit.bpmn"] = hot_work_permit()
