@@ -21,7 +21,9 @@ NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
 def _di(name):
     root = ET.parse(ROOT / "bpmn" / name).getroot()
     flows = {f.get("id"): f for f in root.iter("{%s}sequenceFlow" % NS["bpmn"])}
-    nodes = {el.get("id"): el.tag.split("}")[1] for el in root.find("bpmn:process", NS) if el.get("id")}
+    # Flow nodes of the process and of its collapsed sub-processes (each drawn on its own plane).
+    nodes = {el.get("id"): el.tag.split("}")[1] for el in root.find("bpmn:process", NS).iter()
+             if el.get("id") and el.tag.split("}")[1] not in ("sequenceFlow", "lane", "laneSet")}
     boxes, points, labels = {}, {}, {}
     for sh in root.iter("{%s}BPMNShape" % NS["bpmndi"]):
         b = sh.find("dc:Bounds", NS)

@@ -731,13 +731,15 @@ PLAN_REF_CHECK = (
     "    del plans\n")
 
 
-def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
+def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str, back: str | None = None):
     """After the application: a permit naming a work plan (``work_plan_ref`` = the plan's ``plan_no``)
     is checked against the running plans (an unknown number goes back to the applicant with
     ``work_plan_ref_error``), then tells that plan once; the plan reads its permits
     (``active_instances``) and records the links.
     (The plan reads rather than taking a payload: after a non-interrupting check has fired on the
-    execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)"""
+    execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)
+    ``back`` is where an unknown number goes (default: ``after``, the application; a sub-process
+    holding the check ends there instead)."""
     b.script("plan_ref_check", "核对作业计划编号", PLAN_REF_CHECK, lane=lane)
     b.xor("plan_ref_gw", "计划编号有效?", default=f"Flow_{process_key}_plan_ref_ok")
     b.xor("plan_link_gw", "关联作业计划?", default=f"Flow_{process_key}_no_plan_link")
@@ -746,7 +748,7 @@ def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
     b.message_throw("notify_plan", "通知作业计划", "work_plan_permit", lane=lane,
                     payload="{'correlation': {'plan_no': work_plan_ref}}")
     b.chain(after, "plan_ref_check", "plan_ref_gw")
-    b.flow("plan_ref_gw", after, condition="bool(work_plan_ref_error)", flow_id=f"Flow_{process_key}_plan_ref_bad",
+    b.flow("plan_ref_gw", back or after, condition="bool(work_plan_ref_error)", flow_id=f"Flow_{process_key}_plan_ref_bad",
            name="计划编号不存在，退回申请人")
     b.flow("plan_ref_gw", "plan_link_gw", flow_id=f"Flow_{process_key}_plan_ref_ok")
     b.flow("plan_link_gw", "plan_link", condition="bool(work_plan_ref) and not work_plan_linked",
@@ -877,11 +879,15 @@ HW_WAITING_STATES = [("paused", "hw_resume_request"), ("analysis", "hw_gas_analy
 def hot_work_permit() -> str:
     """动火: drawn as a short main path whose phases are collapsed sub-processes (a designer drills
     down): 申请与审批 (application, work-plan check, rules, unit review, approval chain and every
-    退回 loop) and 动火作业实施 (gas analysis, site check, work, interruptions, suspension). Each
-    sub-process ends where the flow used to leave it and a gateway outside routes on the same data,
-    so the tasks, their data and the paths through them are those of the unsplit diagram."""
+    退回 loop), 动火分析与作业前确认 (gas analysis and its re-tests, site check, resume approval)
+    and 动火作业 (work, interruptions, daily re-analysis, gas alarm and stop-work). Each sub-process
+    ends where the flow used to leave it and a gateway outside routes on the same data; every task
+    keeps its boundary events and their paths in its own plane (a boundary event on a sub-process
+    would carry the data of the sub-process's start, not the task's). So the tasks, their data and
+    the paths through them are those of the unsplit diagram."""
     b = ProcessBuilder("hot_work_permit", "动火安全作业票")
-    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
+    # Supervision and the plant leader work inside the sub-processes only: their lanes are there.
+    b.lane(WORKER).lane(PRODUCTION).lane(LEADER)
     b.start("start", "申请动火", variables=["area"])
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\n"
@@ -895,8 +901,10 @@ def hot_work_permit() -> str:
     # start of work: a permit issued on Monday is not usable on Friday.
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
              "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
-    b.sub("hw_execution", "动火作业实施（分析、确认、作业、中断、暂停）", _hot_work_execution(), lane=LEADER)
-    b.xor("execution_gw", "作业结果", default="Flow_execution_done")
+    b.sub("hw_prework", "动火分析与作业前确认（含暂停后的复测、恢复审批）", _hot_work_prework(), lane=LEADER)
+    b.xor("prework_gw", "可以作业?", default="Flow_prework_ready")
+    b.sub("hw_working", "动火作业（中断、每日重新分析、报警与停工）", _hot_work_working(), lane=WORKER)
+    b.xor("working_gw", "作业结果", default="Flow_working_done")
     b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
     b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
     b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
@@ -912,24 +920,84 @@ def hot_work_permit() -> str:
            name="批准")
     b.flow("application_gw", "reject", flow_id="Flow_application_rejected", name="不同意")
     b.chain("reject", "rejected")
-    b.chain("issue", "hw_execution", "execution_gw")
-    b.flow("execution_gw", "hw_withdraw", condition="permit_status in ('expired', 'cancelled')",
-           flow_id="Flow_execution_withdraw", name="到期或终止：收回")
-    b.flow("execution_gw", "hw_acceptance", flow_id="Flow_execution_done", name="完成")
+    b.chain("issue", "hw_prework", "prework_gw")
+    b.flow("prework_gw", "hw_withdraw", condition="permit_status in ('expired', 'cancelled')",
+           flow_id="Flow_prework_withdraw", name="过期或终止：收回")
+    b.flow("prework_gw", "hw_working", flow_id="Flow_prework_ready", name="开始作业")
+    b.chain("hw_working", "working_gw")
+    b.flow("working_gw", "hw_withdraw", condition="permit_status == 'expired'", flow_id="Flow_working_expired",
+           name="到期：收回")
+    # Paused for a new analysis (long break, new plant day) or suspended (gas alarm, stop-work):
+    # back to the analysis, and for a suspension to supervision's resume approval.
+    b.flow("working_gw", "hw_prework", condition="permit_status in ('paused', 'suspended')",
+           flow_id="Flow_working_reanalysis", name="重新分析（中断超时、新作业日、报警、停工）")
+    b.flow("working_gw", "hw_acceptance", flow_id="Flow_working_done", name="完成")
     b.chain("hw_withdraw", "withdrawn")
     b.chain("hw_acceptance", "close", "end")
     return b.to_xml()
 
 
 def _hot_work_application() -> ProcessBuilder:
-    """申请与审批: the application (and every 退回 back to it), the work-plan check, the rules,
-    the unit's review with the SIMOPS check and the approval chain by grade."""
+    """申请与审批: the application and every 退回 back to it (an unknown work-plan number, the
+    unit's review, the approval chain), then the approval by grade: 二级 by the unit, 特级/一级
+    through supervision's review and approval."""
     b = ProcessBuilder("hw_application", "动火申请与审批")
-    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE)
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("hw_application_start", "申请")
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
+    b.sub("hw_plan_check", "核对并关联作业计划", _hot_work_plan_check(), lane=WORKER)
+    b.xor("plan_gw", "计划编号有效?", default="Flow_plan_ok")
     b.sub("hw_rules", "判定规则（升级、分级、分析标准、交叉作业）", _hot_work_rules(), lane=WORKER)
+    b.sub("hw_unit", "作业单位审核（交叉作业检查）", _hot_work_unit_review(), lane=PRODUCTION)
+    # The unit's review ends with its decision (a blocked cross-work goes round inside it); the
+    # grade then says who approves: 二级 the unit itself, 特级/一级 the approval chain.
+    b.xor("unit_result_gw", "作业单位结论（按级别）", default="Flow_unit_result_rejected")
+    b.sub("hw_approval_chain", "安全审核与审批（特级、一级）", _hot_work_approval_chain(), lane=SUPERVISION)
+    b.xor("chain_gw", "审批结论", default="Flow_chain_rejected")
+    b.end("application_approved", "批准", lane=PRODUCTION)
+    b.end("application_rejected", "不同意", lane=PRODUCTION)
+
+    b.chain("hw_application_start", "hw_apply", "hw_plan_check", "plan_gw")
+    b.flow("plan_gw", "hw_apply", condition="bool(work_plan_ref_error)", flow_id="Flow_plan_bad",
+           name="计划编号不存在，退回申请人")
+    b.flow("plan_gw", "hw_rules", flow_id="Flow_plan_ok")
+    b.chain("hw_rules", "hw_unit", "unit_result_gw")
+    b.flow("unit_result_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_result_send_back",
+           name="退回")
+    b.flow("unit_result_gw", "hw_approval_chain", condition="decision == 'approve' and grade in ('special', 'first')",
+           flow_id="Flow_grade_high", name="同意；特级、一级")
+    b.flow("unit_result_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_grade_second",
+           name="同意；二级：作业单位审批")
+    b.flow("unit_result_gw", "application_rejected", flow_id="Flow_unit_result_rejected", name="不同意")
+    b.chain("hw_approval_chain", "chain_gw")
+    b.flow("chain_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_chain_send_back",
+           name="退回")
+    b.flow("chain_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_chain_approved",
+           name="批准")
+    b.flow("chain_gw", "application_rejected", flow_id="Flow_chain_rejected", name="不同意")
+    return b
+
+
+def _hot_work_plan_check() -> ProcessBuilder:
+    """The work-plan reference of the application checked and linked (link_to_work_plan); an
+    unknown number ends here with ``work_plan_ref_error`` and goes back to the applicant."""
+    b = ProcessBuilder("hw_plan_check", "核对并关联作业计划")
+    b.lane(WORKER)
+    b.start("hw_plan_check_start", "已申请")
+    b.end("plan_checked", "计划已核对", lane=WORKER)
+    b.end("plan_ref_bad", "计划编号不存在", lane=WORKER)
+    link_to_work_plan(b, "hw_plan_check_start", "plan_checked", "hot_work_permit", WORKER, back="plan_ref_bad")
+    return b
+
+
+def _hot_work_unit_review() -> ProcessBuilder:
+    """The unit's review with the SIMOPS check: the permits live in the area are looked up before
+    the review and again at its decision; cross-work the standard forbids, or without a
+    coordinator, goes round to the review again; it ends with the unit's ``decision``."""
+    b = ProcessBuilder("hw_unit", "作业单位审核")
+    b.lane(PRODUCTION)
+    b.start("hw_unit_start", "审核")
     b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
     b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "70"})
@@ -952,30 +1020,17 @@ def _hot_work_application() -> ProcessBuilder:
         + SIMOPS_DECIDE +
         "del limits, forbidden_kinds, reasons, reported_operations"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
-    b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
-    b.sub("hw_approval_chain", "安全审核与审批（特级、一级）", _hot_work_approval_chain(), lane=SUPERVISION)
-    b.xor("chain_gw", "审批结论", default="Flow_chain_rejected")
-    b.end("application_approved", "批准", lane=PRODUCTION)
-    b.end("application_rejected", "不同意", lane=PRODUCTION)
-
-    link_to_work_plan(b, "hw_apply", "hw_rules", "hot_work_permit", WORKER)
-    b.chain("hw_application_start", "hw_apply")
-    b.chain("hw_rules", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
-    b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
+    b.end("unit_send_back", "退回", lane=PRODUCTION)
+    b.end("unit_approved", "同意", lane=PRODUCTION)
+    b.end("unit_rejected", "不同意", lane=PRODUCTION)
+    b.chain("hw_unit_start", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
+    b.flow("unit_gw", "unit_send_back", condition="decision == 'send_back'", flow_id="Flow_unit_send_back",
+           name="退回")
     b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
            flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
-    b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
+    b.flow("unit_gw", "unit_approved", condition="decision == 'approve' and not simops_blocked",
            flow_id="Flow_unit_ok", name="同意")
-    b.flow("unit_gw", "application_rejected", flow_id="Flow_unit_reject", name="不同意")
-    b.flow("grade_gw", "hw_approval_chain", condition="grade in ('special', 'first')", flow_id="Flow_grade_high",
-           name="特级、一级")
-    b.flow("grade_gw", "application_approved", flow_id="Flow_grade_second", name="二级：作业单位审批")
-    b.chain("hw_approval_chain", "chain_gw")
-    b.flow("chain_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_chain_send_back",
-           name="退回")
-    b.flow("chain_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_chain_approved",
-           name="批准")
-    b.flow("chain_gw", "application_rejected", flow_id="Flow_chain_rejected", name="不同意")
+    b.flow("unit_gw", "unit_rejected", flow_id="Flow_unit_reject", name="不同意")
     return b
 
 
@@ -1033,15 +1088,33 @@ def _hot_work_approval_chain() -> ProcessBuilder:
     return b
 
 
-def _hot_work_execution() -> ProcessBuilder:
-    """动火作业实施: from the issued permit to the finished work (or its end): gas analysis and its
-    re-tests, the shift leader's site check, the work with its validity and daily re-analysis,
-    interruptions, suspension by gas alarm or stop-work and supervision's resume approval.
-    Every task carrying a boundary event stays in this one plane with the paths those events take,
-    so an alarm reaches each waiting state with that task's own data, as before the split."""
-    b = ProcessBuilder("hw_execution", "动火作业实施")
-    b.lane(WORKER).lane(SUPERVISION).lane(LEADER)
-    b.start("hw_execution_start", "已签发")
+def _hot_work_suspension(b: ProcessBuilder, states, suffix: str = "") -> None:
+    """Gas alarm and stop-work on the tasks ``states`` ((boundary suffix, task id) pairs) suspend the
+    permit (interrupting); a stop also waits for the restart. Both then need a new analysis."""
+    b.script(f"suspend_alarm{suffix}", "气体报警：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.script(f"suspend_stop{suffix}", "停工指令：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.message_catch(f"wait_restart{suffix}", "等待复工指令", "restart", lane=SUPERVISION, props=BY_EQUIPMENT)
+    for state, task_id in states:
+        b.message_boundary(f"gas_alarm{state}", "气体报警", task_id, "gas_alarm")
+        b.message_boundary(f"stop_work{state}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
+        b.chain(f"gas_alarm{state}", f"suspend_alarm{suffix}")
+        b.chain(f"stop_work{state}", f"suspend_stop{suffix}")
+    b.chain(f"suspend_stop{suffix}", f"wait_restart{suffix}")
+
+
+def _hot_work_prework() -> ProcessBuilder:
+    """动火分析与作业前确认: the gas analysis (threshold, sample time, re-test until it passes), then
+    by purpose the shift leader's site check (first start), supervision's resume approval (after a
+    suspension) or straight to the pre-start check (after a break or a new day); the pre-start check
+    refuses a stale sample, a missing monitor or an expired permit. Waiting here the permit is
+    live: an alarm or a stop suspends it again."""
+    b = ProcessBuilder("hw_prework", "动火分析与作业前确认")
+    b.lane(SUPERVISION).lane(LEADER)
+    b.start("hw_prework_start", "分析")
     b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
            props={"not_completed_by": "hw_apply", "priority": "80"})
     b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
@@ -1059,6 +1132,59 @@ def _hot_work_execution() -> ProcessBuilder:
         # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
+    b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
+           props={"not_completed_by": "hw_apply", "priority": "90"})
+    b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
+    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
+    b.end("prework_ready", "可以作业", lane=LEADER)
+    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
+    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
+    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
+    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
+    _hot_work_suspension(b, [(f"_{suffix}", task_id) for suffix, task_id in HW_WAITING_STATES
+                             if task_id != "hw_resume_request"], "_waiting")
+
+    b.chain("hw_prework_start", "hw_gas_analysis", "gas_check", "gas_gw")
+    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+           name="不合格或采样时间无效，重新分析")
+    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
+           flow_id="Flow_gas_to_site", name="合格")
+    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
+           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
+    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
+    b.chain("hw_site_check", "start_check", "start_gw")
+    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
+           name="作业票已过期")
+    b.flow("start_gw", "hw_gas_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
+           name="样品超过时效，重新分析")
+    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
+           flow_id="Flow_no_monitor",
+           name="未设连续监测")
+    b.flow("start_gw", "prework_ready", flow_id="Flow_start_ok", name="开始")
+    b.chain("hw_resume_approval", "resume_gw")
+    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
+           flow_id="Flow_resume_ok", name="同意恢复")
+    # Suspended before the work ever started (during the first analysis or the site check): the
+    # shift leader's site check before the start still has to happen.
+    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+           flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
+    b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
+    b.chain("suspend_alarm_waiting", "hw_gas_analysis")
+    b.chain("wait_restart_waiting", "hw_gas_analysis")
+    b.chain("expire_at_start", "prework_ended")
+    b.chain("cancel", "prework_ended")
+    return b
+
+
+def _hot_work_working() -> ProcessBuilder:
+    """动火作业: the work under its validity timer; a short interruption resumes at once, a long one
+    (or a new plant day) ends here for a new analysis; a gas alarm or a stop-work (also while the
+    crew waits to resume) suspends the permit and ends here for the re-analysis and supervision's
+    approval; the expiry ends the work."""
+    b = ProcessBuilder("hw_working", "动火作业")
+    b.lane(WORKER).lane(SUPERVISION).lane(LEADER)
+    b.start("hw_working_start", "开始作业")
     b.script("work_start", "开始/恢复作业", (
         "if not work_started_at:\n"
         "    work_started_at = now().isoformat()\n"
@@ -1074,76 +1200,32 @@ def _hot_work_execution() -> ProcessBuilder:
     b.timer_boundary("new_day", "新的作业日", "hw_work", "date", "daily_retest_at")
     b.script("daily_pause", "每日动火前重新分析", (
         "paused_at = now().isoformat()\npermit_status = 'paused'\nanalysis_purpose = 'daily'"), lane=WORKER)
-    b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
-    b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work", props=BY_EQUIPMENT)
     b.xor("work_gw", "作业状态", default="Flow_work_done")
     b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
     b.user("hw_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
-    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
-    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
-    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
-    for suffix, task_id in HW_WAITING_STATES:
-        b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
-        b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
     b.script("interruption", "计算中断时长", (
         "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
         "new_work_day = bool(daily_reanalysis) and now() >= parse_datetime(analysis_valid_until)\n"
         "analysis_purpose = 'daily' if new_work_day else 'resume_interrupted'"), lane=WORKER)
     b.xor("interrupt_gw", "中断超时?", default="Flow_short_break")
-    b.script("suspend_alarm", "气体报警：暂停作业", (
-        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
-        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
-    b.script("suspend_stop", "停工指令：暂停作业", (
-        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
-        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=SUPERVISION, props=BY_EQUIPMENT)
-    b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
-           props={"not_completed_by": "hw_apply", "priority": "90"})
-    b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
     b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
-    b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
-    b.end("execution_ended", "作业票失效或终止", lane=LEADER)
-    b.end("execution_done", "作业完成", lane=WORKER)
+    b.end("working_done", "作业完成", lane=WORKER)
+    b.end("working_reanalysis", "重新分析", lane=WORKER)
+    b.end("working_suspended", "已暂停，待复测与恢复审批", lane=SUPERVISION)
+    b.end("working_expired", "作业票到期", lane=LEADER)
+    _hot_work_suspension(b, [("", "hw_work"), ("_paused", "hw_resume_request")])
 
-    b.chain("hw_execution_start", "hw_gas_analysis", "gas_check", "gas_gw")
-    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
-           name="不合格或采样时间无效，重新分析")
-    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
-           flow_id="Flow_gas_to_site", name="合格")
-    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
-           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
-    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
-    b.chain("hw_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_start_expired", name="作业票已过期")
-    b.flow("start_gw", "hw_gas_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
-           name="样品超过时效，重新分析")
-    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
-           flow_id="Flow_no_monitor",
-           name="未设连续监测")
-    b.flow("start_gw", "work_start", flow_id="Flow_start_ok", name="开始")
-    b.chain("work_start", "hw_work", "work_gw")
+    b.chain("hw_working_start", "work_start", "hw_work", "work_gw")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_work_pause", name="中断")
-    b.flow("work_gw", "execution_done", flow_id="Flow_work_done", name="完成")
+    b.flow("work_gw", "working_done", flow_id="Flow_work_done", name="完成")
     b.chain("pause", "hw_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
+    b.flow("interrupt_gw", "working_reanalysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
            flow_id="Flow_long_break", name="超时或跨作业日，重新分析")
     b.flow("interrupt_gw", "work_start", flow_id="Flow_short_break", name="未超时")
-    b.chain("gas_alarm", "suspend_alarm", "hw_gas_analysis")
-    b.chain("stop_work", "suspend_stop", "wait_restart", "hw_gas_analysis")
-    for suffix, _ in HW_WAITING_STATES:
-        b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
-        b.chain(f"stop_work_{suffix}", "suspend_stop")
-    b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
-           flow_id="Flow_resume_ok", name="同意恢复")
-    # Suspended before the work ever started (during the first analysis or the site check): the
-    # shift leader's site check before the start still has to happen.
-    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
-           flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
-    b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("expired", "expire", "execution_ended")
-    b.chain("new_day", "daily_pause", "hw_gas_analysis")
-    b.chain("cancel", "execution_ended")
+    b.chain("new_day", "daily_pause", "working_reanalysis")
+    b.chain("suspend_alarm", "working_suspended")
+    b.chain("wait_restart", "working_suspended")
+    b.chain("expired", "expire", "working_expired")
     return b
 
 
