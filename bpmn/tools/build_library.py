@@ -889,12 +889,6 @@ def hot_work_permit() -> str:
     # Supervision and the plant leader work inside the sub-processes only: their lanes are there.
     b.lane(WORKER).lane(PRODUCTION).lane(LEADER)
     b.start("start", "申请动火", variables=["area"])
-    b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
-                                 "analysis_purpose = 'start'\nsimops_conflicts = []\n"
-                                 "gas_results = []\nactive_permits_in_area = []\n"
-                                 "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False\n"
-                                 "work_started_at = ''\ngas_analysis_error = ''\nsimops_refusal = ''",
-                                 lane=WORKER)
     b.sub("hw_application", "动火申请与审批（含退回）", _hot_work_application(), lane=WORKER)
     b.xor("application_gw", "批准?", default="Flow_application_rejected")
     # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
@@ -914,7 +908,7 @@ def hot_work_permit() -> str:
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
 
-    b.chain("start", "init", "hw_application", "application_gw")
+    b.chain("start", "hw_application", "application_gw")
     # The application phase ends approved only on an approving decision (a send-back loops inside it).
     b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_application_approved",
            name="批准")
@@ -944,6 +938,13 @@ def _hot_work_application() -> ProcessBuilder:
     b = ProcessBuilder("hw_application", "动火申请与审批")
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("hw_application_start", "申请")
+    # The permit's register entry, once: the 退回 loops below go back to the application, not here.
+    b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
+                                 "analysis_purpose = 'start'\nsimops_conflicts = []\n"
+                                 "gas_results = []\nactive_permits_in_area = []\n"
+                                 "analysis_valid_until = ''\ndaily_retest_at = ''\nwork_plan_ref = ''\nwork_plan_linked = False\n"
+                                 "work_started_at = ''\ngas_analysis_error = ''\nsimops_refusal = ''",
+                                 lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
     b.sub("hw_plan_check", "核对并关联作业计划", _hot_work_plan_check(), lane=WORKER)
@@ -958,7 +959,7 @@ def _hot_work_application() -> ProcessBuilder:
     b.end("application_approved", "批准", lane=PRODUCTION)
     b.end("application_rejected", "不同意", lane=PRODUCTION)
 
-    b.chain("hw_application_start", "hw_apply", "hw_plan_check", "plan_gw")
+    b.chain("hw_application_start", "init", "hw_apply", "hw_plan_check", "plan_gw")
     b.flow("plan_gw", "hw_apply", condition="bool(work_plan_ref_error)", flow_id="Flow_plan_bad",
            name="计划编号不存在，退回申请人")
     b.flow("plan_gw", "hw_rules", flow_id="Flow_plan_ok")
@@ -967,7 +968,8 @@ def _hot_work_application() -> ProcessBuilder:
            name="退回")
     b.flow("unit_result_gw", "hw_approval_chain", condition="decision == 'approve' and grade in ('special', 'first')",
            flow_id="Flow_grade_high", name="同意；特级、一级")
-    b.flow("unit_result_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_grade_second",
+    b.flow("unit_result_gw", "application_approved",
+           condition="decision == 'approve' and grade not in ('special', 'first')", flow_id="Flow_grade_second",
            name="同意；二级：作业单位审批")
     b.flow("unit_result_gw", "application_rejected", flow_id="Flow_unit_result_rejected", name="不同意")
     b.chain("hw_approval_chain", "chain_gw")
@@ -1115,12 +1117,7 @@ def _hot_work_prework() -> ProcessBuilder:
     b = ProcessBuilder("hw_prework", "动火分析与作业前确认")
     b.lane(SUPERVISION).lane(LEADER)
     b.start("hw_prework_start", "分析")
-    b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
-           props={"not_completed_by": "hw_apply", "priority": "80"})
-    b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
-        "gas_pass = combustible_pct <= max_combustible_pct\n"
-        "gas_results = gas_results + "
-        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]")), lane=LEADER)
+    b.sub("hw_analysis", "动火分析（采样、判定）", _hot_work_analysis(), lane=LEADER)
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
@@ -1142,11 +1139,14 @@ def _hot_work_prework() -> ProcessBuilder:
     # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
     # site check or for the resume approval the permit is still live: an alarm or a stop must reach
     # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
-    _hot_work_suspension(b, [(f"_{suffix}", task_id) for suffix, task_id in HW_WAITING_STATES
+    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
+    # the sub-process: they fire only while the task waits, with the task's own data.
+    waiting = {"hw_gas_analysis": "hw_analysis"}
+    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
                              if task_id != "hw_resume_request"], "_waiting")
 
-    b.chain("hw_prework_start", "hw_gas_analysis", "gas_check", "gas_gw")
-    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
+    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
            name="不合格或采样时间无效，重新分析")
     b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
            flow_id="Flow_gas_to_site", name="合格")
@@ -1156,7 +1156,7 @@ def _hot_work_prework() -> ProcessBuilder:
     b.chain("hw_site_check", "start_check", "start_gw")
     b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
            name="作业票已过期")
-    b.flow("start_gw", "hw_gas_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
+    b.flow("start_gw", "hw_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
            name="样品超过时效，重新分析")
     b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
            flow_id="Flow_no_monitor",
@@ -1170,10 +1170,27 @@ def _hot_work_prework() -> ProcessBuilder:
     b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
            flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("suspend_alarm_waiting", "hw_gas_analysis")
-    b.chain("wait_restart_waiting", "hw_gas_analysis")
+    b.chain("suspend_alarm_waiting", "hw_analysis")
+    b.chain("wait_restart_waiting", "hw_analysis")
     b.chain("expire_at_start", "prework_ended")
     b.chain("cancel", "prework_ended")
+    return b
+
+
+def _hot_work_analysis() -> ProcessBuilder:
+    """动火分析: the shift leader's sample, judged against the grade's threshold (a sample time in
+    the future is refused and not recorded); ``gas_pass`` says whether it passed."""
+    b = ProcessBuilder("hw_analysis", "动火分析")
+    b.lane(LEADER)
+    b.start("hw_analysis_start", "采样")
+    b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
+           props={"not_completed_by": "hw_apply", "priority": "80"})
+    b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
+        "gas_pass = combustible_pct <= max_combustible_pct\n"
+        "gas_results = gas_results + "
+        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]")), lane=LEADER)
+    b.end("hw_analysis_end", "已判定", lane=LEADER)
+    b.chain("hw_analysis_start", "hw_gas_analysis", "gas_check", "hw_analysis_end")
     return b
 
 
