@@ -61,8 +61,12 @@ def test_hot_work_diagram_shows_the_path_taken_and_the_send_back(plant):
 
     taken = {fid for fid, line in drawn.items() if line.get("data-state") == "completed"}
     # The way the permit went: applied, checked, sent back by the unit, re-applied, approved.
-    assert {"Flow_start_init", "Flow_init_hw_apply", "Flow_hw_apply_plan_ref_check", "Flow_unit_send_back",
-            "Flow_simops_lookup_hw_unit_review", "Flow_unit_ok"} <= taken
+    # (Since the split the application is a sub-process: the unit's 退回 ends the review's sub-process
+    # and its result gateway leads back to the application.)
+    assert {"Flow_start_hw_application", "Flow_hw_application_start_init", "Flow_init_hw_apply",
+            "Flow_hw_apply_hw_plan_check", "Flow_hw_plan_check_start_plan_ref_check", "Flow_unit_send_back",
+            "Flow_unit_result_send_back", "Flow_simops_lookup_hw_unit_review", "Flow_unit_ok",
+            "Flow_application_approved", "Flow_issue_hw_prework"} <= taken
     assert not {"Flow_unit_reject", "Flow_unit_simops", "Flow_safety_send_back"} & taken
     assert all(drawn[f].get("stroke") != drawn["Flow_unit_reject"].get("stroke") for f in taken)
 
