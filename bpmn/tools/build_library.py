@@ -1262,6 +1262,51 @@ DMN["confined_space_limits.dmn"] = dmn(
     [(["False"], ["19.5", "21", "2", "30", "60", "24"], "一般受限空间：氧 19.5–21 %；每 2 h 记录；中断 > 60 min 重新检测"),
      (["True"], ["19.5", "23.5", "2", "30", "60", "24"], "富氧环境：氧 ≤ 23.5 %")])
 
+# Toxic gases in a confined space are measured values checked against GBZ 2.1 (GB 30871-2022 6.5:
+# "有毒有害气体（物质）浓度应符合 GBZ 2.1 的规定"). One row per gas, mg/m³, values of GBZ 2.1-2019
+# table 1 as GB/T 50493-2019 lists them for toxic-gas detectors (reproduced at
+# http://www.bjime.com/jsshow-464492.html). A spot reading is judged against the MAC where GBZ 2.1
+# sets one, otherwise against the PC-TWA: people work inside for hours, so the 15-minute PC-STEL would
+# be too lax (a plant may change the entry limit column; it is a default).
+# (gas code, name, MAC, PC-TWA, PC-STEL); "" = not set by GBZ 2.1.
+TOXIC_GASES = [
+    ("h2s", "硫化氢 H₂S", "10", "", ""),
+    ("co", "一氧化碳 CO（非高原）", "", "20", "30"),
+    ("nh3", "氨 NH₃", "", "20", "30"),
+    ("cl2", "氯 Cl₂", "1", "", ""),
+    ("so2", "二氧化硫 SO₂", "", "5", "10"),
+    ("no2", "二氧化氮 NO₂", "", "5", "10"),
+    ("hcn", "氰化氢 HCN", "1", "", ""),
+    ("benzene", "苯 C₆H₆", "", "6", "10"),
+    ("toluene", "甲苯 C₇H₈", "", "50", "100"),
+    ("xylene", "二甲苯 C₈H₁₀", "", "50", "100"),
+    ("hcl", "氯化氢 HCl", "7.5", "", ""),
+    ("hf", "氟化氢 HF", "2", "", ""),
+    ("cocl2", "光气 COCl₂", "0.5", "", ""),
+    ("ethylene_oxide", "环氧乙烷 C₂H₄O", "", "2", ""),
+    ("acrylonitrile", "丙烯腈 C₃H₃N", "", "1", "2"),
+    ("methanol", "甲醇 CH₃OH", "", "25", "50"),
+    ("co2", "二氧化碳 CO₂", "", "9000", "18000"),
+]
+
+
+def _oel(value: str) -> str:
+    return value if value else "None"
+
+
+DMN["toxic_exposure_limits.dmn"] = dmn(
+    "toxic_exposure_limits", "受限空间有毒气体职业接触限值（GBZ 2.1-2019，mg/m³；GB 30871-2022 6.5）",
+    [{"label": "限值标准（作业票登记时选定）", "expr": "oel_standard", "type": "string",
+      "values": ['"GBZ 2.1-2019"']}],
+    [("气体", "toxic_gas_codes", "string"), ("名称", "toxic_gas_names", "string"),
+     ("MAC 最高容许浓度", "toxic_mac_mg_m3", "number"), ("PC-TWA", "toxic_twa_mg_m3", "number"),
+     ("PC-STEL", "toxic_stel_mg_m3", "number"),
+     ("进入判定限值（默认：有 MAC 用 MAC，否则 PC-TWA）", "toxic_limit_mg_m3", "number")],
+    [(['"GBZ 2.1-2019"'], [f'"{code}"', f'"{name}"', _oel(mac), _oel(twa), _oel(stel), mac or twa],
+      "GBZ 2.1-2019 表 1" + ("，MAC" if mac else "，PC-TWA"))
+     for code, name, mac, twa, stel in TOXIC_GASES],
+    hit_policy="COLLECT")
+
 FORMS["confined_space_application.json"] = form("受限空间安全作业票申请", {
     "space_name": text("受限空间名称及编号", min_length=2),
     "equipment_id": text("设备位号（按设备停工时据此通知）", min_length=0),
@@ -1296,12 +1341,19 @@ FORMS["confined_space_gas_test.json"] = form("受限空间气体检测", {
     "sampled_at": when("检测时间"),
     "oxygen_pct": number("氧含量", "%（体积分数）", minimum=0, maximum=100),
     "combustible_pct": number("可燃气体浓度", "%（体积分数）", minimum=0, maximum=100),
-    "toxic_within_limits": flag("有毒有害气体不超过职业接触限值（GBZ 2.1）"),
-    "toxic_readings": text("有毒气体读数（如 H2S、CO，mg/m³）", min_length=0),
+    # Measured values, not a tick box: each is judged against toxic_exposure_limits.dmn (GBZ 2.1).
+    "toxic_readings": {"type": "array", "title": "有毒气体检测值（原有介质及可能产生的有毒气体，至少一项）",
+                       "minItems": 1, "items": {
+                           "type": "object", "title": "有毒气体", "required": ["gas", "value_mg_m3"],
+                           "additionalProperties": False, "properties": {
+                               "gas": choice("气体", [(code, name) for code, name, *_ in TOXIC_GASES]),
+                               "value_mg_m3": number("浓度", "mg/m³", minimum=0)}}},
     "analyst": text("检测人"),
     "gas_analysis_error": text("采样时间核对结果", min_length=0, readOnly=True,
                                description="超前于当前时间（超过时钟误差）的采样时间不予采信"),
-}, ["sampled_at", "oxygen_pct", "combustible_pct", "toxic_within_limits", "analyst"])
+    "toxic_exceedances": text("超过职业接触限值的有毒气体", min_length=0, readOnly=True,
+                              description="GBZ 2.1：超限时不得进入，通风处置后重新检测"),
+}, ["sampled_at", "oxygen_pct", "combustible_pct", "toxic_readings", "analyst"])
 
 FORMS["confined_space_site_check.json"] = form("进入前现场确认", {
     "attendant_outside": {"type": "boolean", "const": True, "title": "监护人在受限空间外全程监护（6.8）"},
@@ -1333,6 +1385,24 @@ FORMS["confined_space_acceptance.json"] = form("受限空间作业完工验收",
 
 # Where a confined-space permit waits while paused or suspended: the resume request after an
 # interruption, and the (re-)test and site check before anyone goes (back) in.
+# Each measured toxic gas against its entry limit from toxic_exposure_limits.dmn (evaluated once
+# after the application: every row of the standard's edition the permit named, one row per gas). A gas the table does not know fails:
+# without a limit nobody can say it is safe to go in.
+TOXIC_CHECK = (
+    "toxic_limits = dict(zip(toxic_gas_codes, toxic_limit_mg_m3))\n"
+    "toxic_names = dict(zip(toxic_gas_codes, toxic_gas_names))\n"
+    "toxic_checked = []\n"
+    "r = limit = None\n"
+    "for r in toxic_readings:\n"
+    "    limit = toxic_limits.get(r['gas'])\n"
+    "    toxic_checked.append({'gas': r['gas'], 'value_mg_m3': r['value_mg_m3'], 'limit_mg_m3': limit,\n"
+    "                          'pass': limit is not None and r['value_mg_m3'] <= limit})\n"
+    "toxic_ok = len(toxic_checked) > 0 and all([t['pass'] for t in toxic_checked])\n"
+    "toxic_exceedances = '；'.join([toxic_names.get(t['gas'], t['gas']) + ' ' + str(t['value_mg_m3']) + ' mg/m³ > ' +\n"
+    "                               (str(t['limit_mg_m3']) + ' mg/m³' if t['limit_mg_m3'] is not None\n"
+    "                                else '（限值表中无此气体）') for t in toxic_checked if not t['pass']])\n"
+    "del r, limit, toxic_limits, toxic_names\n")
+
 CS_PAUSED_STATES = [("paused", "cs_resume_request"), ("retest", "cs_gas_test"), ("site", "cs_site_check")]
 
 
@@ -1344,12 +1414,13 @@ def confined_space_permit() -> str:
         "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
         "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
         "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''\n"
-        "simops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\npainting_planned = False"),
+        "toxic_exceedances = ''\noel_standard = 'GBZ 2.1-2019'\nsimops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\npainting_planned = False"),
         lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
            props=APPLICANT_OVERRIDES)
     b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
     b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("cs_toxic_limits", "有毒气体接触限值", "toxic_exposure_limits", lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
            props={"not_completed_by": "cs_apply"})
     # The SIMOPS check from this side too: live hot work in the area (the hot-work review does the same).
@@ -1370,10 +1441,10 @@ def confined_space_permit() -> str:
     b.end("rejected", "不予批准", lane=PRODUCTION)
     b.user("cs_gas_test", "进入前气体检测", lane=LEADER, form="confined_space_gas_test.json",
            props={"not_completed_by": "cs_apply", "priority": "80"})
-    check = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n"
-             "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_within_limits\n"
+    check = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n" + TOXIC_CHECK +
+             "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_ok\n"
              "readings = readings + [{'at': sampled_at, 'o2': oxygen_pct, 'combustible': combustible_pct, "
-             "'pass': gas_pass, 'kind': '%s'}]")
+             "'toxic': toxic_checked, 'pass': gas_pass, 'kind': '%s'}]")
     b.script("gas_check", "判定检测结果", when_sample_time_ok(check % "pre_entry"), lane=LEADER)
     # Validity counts from the issue, not from the entry (GB 30871 4.16).
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
@@ -1447,7 +1518,7 @@ def confined_space_permit() -> str:
 
     link_to_work_plan(b, "cs_apply", "cs_limits", "confined_space_permit", WORKER)
     b.chain("start", "init", "cs_apply")
-    b.chain("cs_limits", "cs_gas_rule", "cs_isolation", "cs_painting", "cs_simops_rule", "cs_simops_lookup",
+    b.chain("cs_limits", "cs_gas_rule", "cs_toxic_limits", "cs_isolation", "cs_painting", "cs_simops_rule", "cs_simops_lookup",
             "cs_approval", "cs_simops_check", "approval_gw")
     b.flow("approval_gw", "issue", condition="decision == 'approve' and not simops_blocked", flow_id="Flow_cs_approve",
            name="同意")
