@@ -14,9 +14,13 @@ APPROVE = {"decision": "approve", "on_site": True}
 SITE = {"attendant_outside": True, "rescue_ready": True, "communication_tested": True, "ventilation_running": True}
 
 
-def reading(plant, o2=20.8, comb=0.1, toxic=True, minutes_ago=5):
+# A four-gas meter's toxics (H2S, CO) and the former medium's (toluene), well below GBZ 2.1.
+TOXIC_OK = [{"gas": "h2s", "value_mg_m3": 1.0}, {"gas": "co", "value_mg_m3": 5}, {"gas": "toluene", "value_mg_m3": 12}]
+
+
+def reading(plant, o2=20.8, comb=0.1, toxic=None, minutes_ago=5):
     return {"sampled_at": (plant.now() - timedelta(minutes=minutes_ago)).isoformat(), "oxygen_pct": o2,
-            "combustible_pct": comb, "toxic_within_limits": toxic, "analyst": "检测员"}
+            "combustible_pct": comb, "toxic_readings": TOXIC_OK if toxic is None else toxic, "analyst": "检测员"}
 
 
 
@@ -62,7 +66,8 @@ def test_oxygen_limits_and_sample_age_gate_the_entry(plant):
     plant.complete("leader1", iid, "cs_gas_test", reading(plant, o2=19.0))        # too little oxygen
     assert plant.sees("leader1", iid) == ["进入前气体检测"]
     plant.complete("leader1", iid, "cs_gas_test", reading(plant, o2=22.0))        # oxygen-rich: > 21 %
-    plant.complete("leader1", iid, "cs_gas_test", reading(plant, toxic=False))    # H2S above the OEL
+    plant.complete("leader1", iid, "cs_gas_test",                                  # H2S above its MAC
+                   reading(plant, toxic=[{"gas": "h2s", "value_mg_m3": 12}, {"gas": "co", "value_mg_m3": 5}]))
     plant.complete("leader1", iid, "cs_gas_test", reading(plant, comb=0.3))       # toluene LEL 1.1 %: > 0.2 %
     assert plant.sees("leader1", iid) == ["进入前气体检测"]
     plant.complete("leader1", iid, "cs_gas_test", reading(plant, minutes_ago=31))
@@ -311,3 +316,42 @@ def test_painting_inside_a_vessel_with_live_hot_work_on_it_is_blocked(plant):
     plant.complete("leader1", iid, "cs_isolation", ISOLATED)
     plant.complete("prod1", iid, "cs_approval", {**APPROVE, "coordinator": "赵协调"})
     assert plant.variables(iid)["permit_status"] == "issued"
+
+
+def test_toxic_gases_are_measured_values_judged_against_gbz_2_1(plant):
+    """GB 30871-2022 6.5 / GBZ 2.1: each measured toxic gas against its limit in toxic_exposure_limits.dmn
+    (MAC where set, else PC-TWA); one gas above its limit fails the test, whatever the others read."""
+    iid = approved(plant)
+    # CO 25 mg/m³: below its PC-STEL (30) but above its PC-TWA (20), the entry limit; H2S and NH3 fine.
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, toxic=[
+        {"gas": "h2s", "value_mg_m3": 3}, {"gas": "co", "value_mg_m3": 25}, {"gas": "nh3", "value_mg_m3": 10}]))
+    assert plant.sees("leader1", iid) == ["进入前气体检测"]
+    v = plant.variables(iid)
+    assert v["toxic_exceedances"] == "一氧化碳 CO（非高原） 25 mg/m³ > 20 mg/m³"
+    last = v["readings"][-1]
+    assert last["pass"] is False
+    assert [(t["gas"], t["limit_mg_m3"], t["pass"]) for t in last["toxic"]] == [
+        ("h2s", 10, True), ("co", 20, False), ("nh3", 20, True)]
+    # The form names only the table's gases, and needs at least one measured value (not a tick box).
+    r = plant.try_complete("leader1", iid, "cs_gas_test", reading(plant, toxic=[{"gas": "freon", "value_mg_m3": 1}]))
+    assert r.status_code == 422
+    r = plant.try_complete("leader1", iid, "cs_gas_test", reading(plant, toxic=[]))
+    assert r.status_code == 422
+    assert plant.try_complete("leader1", iid, "cs_gas_test", {**reading(plant), "toxic_within_limits": True}
+                              ).status_code == 422
+    # At their limits (H2S at its MAC 10, CO at its PC-TWA 20) the test passes.
+    plant.complete("leader1", iid, "cs_gas_test", reading(plant, toxic=[
+        {"gas": "h2s", "value_mg_m3": 10}, {"gas": "co", "value_mg_m3": 20}]))
+    assert plant.sees("leader1", iid) == ["进入前现场确认"]
+    v = plant.variables(iid)
+    assert v["toxic_exceedances"] == "" and v["readings"][-1]["pass"] is True
+
+
+def test_a_periodic_reading_with_a_toxic_gas_above_its_limit_evacuates(plant):
+    iid = inside(plant)
+    plant.later(hours=2, minutes=1)
+    plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0, toxic=[
+        {"gas": "h2s", "value_mg_m3": 2}, {"gas": "benzene", "value_mg_m3": 7}]))       # benzene PC-TWA 6
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    v = plant.variables(iid)
+    assert v["permit_status"] == "suspended" and v["toxic_exceedances"] == "苯 C₆H₆ 7 mg/m³ > 6 mg/m³"
