@@ -778,6 +778,10 @@ class PermitConflict(Out):
     distance_m = NFloat()
     reason = NStr()
     status = NStr()
+    forbidden = fields.Boolean(allow_none=True, metadata={"description": "the standard forbids this cross-work outright (GB 30871-2022 "
+                                              "5.2.9, 6.7, 7.6, 7.10): a coordinator cannot clear it"})
+    clause = NStr()
+    refusal = NStr(metadata={"description": "why it is forbidden (same equipment, same pipeline, distance)"})
 
 
 class PermitTask(Out):

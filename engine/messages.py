@@ -49,8 +49,11 @@ class MessageService:
 
     def deliver(self, principal: Principal, name: str, *, correlation: dict | None = None,
                 business_key: str | None = None, payload: dict | None = None,
-                message_id: str | None = None) -> dict:
-        """Deliver ``name``; answer ``{name, instances: [...]}`` or raise NotFound when nothing waits."""
+                message_id: str | None = None, instances=None) -> dict:
+        """Deliver ``name``; answer ``{name, instances: [...]}`` or raise NotFound when nothing waits.
+
+        ``instances``: only these waiting instances (the alarm path tells the permits a decision table
+        names, not every process of the area), and no process is started by it."""
         correlation = dict(correlation or {})
         payload = dict(payload or {})
         self._validate(name, correlation, payload)
@@ -59,7 +62,8 @@ class MessageService:
             if previous is not None:
                 return {**previous, "duplicate": True}
         try:
-            result = self._deliver(principal, name, correlation, business_key, payload)
+            result = self._deliver(principal, name, correlation, business_key, payload,
+                                   None if instances is None else {int(i) for i in instances})
         except Exception:
             if message_id:
                 self._release_message_id(message_id)
@@ -107,17 +111,19 @@ class MessageService:
             if row is not None and row.result is None:
                 s.delete(row)
 
-    def _deliver(self, principal, name, correlation, business_key, payload) -> dict:
+    def _deliver(self, principal, name, correlation, business_key, payload, only=None) -> dict:
         keys = {k: str(v) for k, v in correlation.items()}
         if business_key:
             keys["business_key"] = str(business_key)
         targets = self._waiting(name, keys)
+        if only is not None:
+            targets = {i: t for i, t in targets.items() if i in only}
         reached = []
         for instance_id, task_ids in sorted(targets.items()):
             entry = self._deliver_to_instance(principal, instance_id, task_ids, name, payload, keys)
             if entry is not None:
                 reached.append(entry)
-        for definition_id, key in self._start_definitions(name):
+        for definition_id, key in (self._start_definitions(name) if only is None else ()):
             # The payload lands in the start event's message variable; the correlation values the
             # process declares as start variables (its scope, area/department) are its start variables.
             started = self.instances.start(principal, key, business_key, None, start_message=(name, payload),

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import exists, func, or_, select
 
+from engine import simops
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import Area, ProcessDefinition, ProcessInstance, TaskRecord, utcnow
@@ -63,16 +64,21 @@ class PermitType:
     side_tasks: frozenset[str] = frozenset()
     location_fields: tuple[str, ...] = ()  # first non-empty variable names the location
     gas_log: str | None = None             # list variable of samples, each with ``at``
+    # The decision table of its cross-work rules (engine/simops.py), read from its deployed bundle;
+    # the library's generic table has an input ``permit_type`` and rows for every type.
+    simops_table: str = "simops_matrix.dmn"
 
 
 PERMIT_TYPES: tuple[PermitType, ...] = (
     PermitType("hot_work_permit", "hot_work", "动火", frozenset({"hw_apply"}),
                frozenset({"hw_unit_review", "hw_safety_review", "hw_safety_approval", "hw_leader_approval"}),
-               location_fields=("location_detail", "work_content"), gas_log="gas_results"),
+               location_fields=("location_detail", "work_content"), gas_log="gas_results",
+               simops_table="simops_permits.dmn"),
     PermitType("confined_space_permit", "confined_space", "受限空间", frozenset({"cs_apply"}),
                frozenset({"cs_isolation", "cs_approval"}), suspend_tasks=frozenset({"cs_evacuate"}),
                side_tasks=frozenset({"cs_reading_overdue"}),
-               location_fields=("space_name", "purpose"), gas_log="readings"),
+               location_fields=("space_name", "purpose"), gas_log="readings",
+               simops_table="simops_confined_space.dmn"),
 )
 BY_KEY = {t.process_key: t for t in PERMIT_TYPES}
 BY_TYPE = {t.type: t for t in PERMIT_TYPES}
@@ -80,7 +86,6 @@ BY_TYPE = {t.type: t for t in PERMIT_TYPES}
 _FROM_VARIABLE = {"applying": "applied", "issued": "issued", "active": "working", "paused": "paused",
                   "suspended": "suspended", "expired": "expired", "closed": "closed", "cancelled": "cancelled",
                   "rejected": "cancelled"}
-SIMOPS_TABLE = "simops_permits.dmn"
 _LIVE_TASK_STATES = 8 | 16 | 32 | 128  # SpiffWorkflow TaskState WAITING | READY | STARTED | ERROR (engine/runner.py)
 
 
@@ -155,6 +160,7 @@ def snapshot_from(ptype: PermitType, instance_status: str, variables: dict, read
         "issued_at": v.get("issued_at") or None, "work_started_at": v.get("work_started_at") or None,
         "validity_end": _iso(expires), "gas_sampled_at": _iso(sampled), "gas_sample_pass": passed,
         "gas_window_minutes": window, "simops_recorded": _recorded_conflicts(v),
+        "simops_facts": simops.facts_of(v),
     }
 
 
@@ -245,11 +251,13 @@ def _recorded_conflicts(variables: dict) -> list[dict]:
         if c.get("kind") == "active_permit":
             out.append({"source": "review", "kind": "permit", "process_key": c.get("process_key"),
                         "instance_id": c.get("instance_id"), "business_key": c.get("business_key"),
-                        "distance_m": None, "reason": c.get("reason")})
+                        "distance_m": None, "reason": c.get("reason"), "forbidden": bool(c.get("forbidden")),
+                        "clause": c.get("clause") or None, "refusal": c.get("refusal") or None})
         else:
             out.append({"source": "review", "kind": c.get("kind"), "process_key": None, "instance_id": None,
                         "business_key": c.get("permit_ref") or None, "distance_m": c.get("distance_m"),
-                        "reason": c.get("reason")})
+                        "reason": c.get("reason"), "forbidden": bool(c.get("forbidden")),
+                        "clause": c.get("clause") or None, "refusal": None})
     return out
 
 
@@ -353,8 +361,11 @@ class PermitRegister:
             return []
         snaps = snaps if snaps is not None else self._snapshots(s, rows)
         tasks = self._ready_tasks(s, [r.id for r in rows])
-        items = [self._row(r, snaps[r.id], tasks.get(r.id, []), now) for r in rows]
+        items = [{**self._row(r, snaps[r.id], tasks.get(r.id, []), now),
+                  "_facts": snaps[r.id].get("simops_facts") or {}} for r in rows]
         self._add_live_conflicts(s, items, now)
+        for item in items:
+            item.pop("_facts", None)
         return items
 
     @staticmethod
@@ -397,73 +408,109 @@ class PermitRegister:
 
     # ------------------------------------------------------------------ SIMOPS
 
-    def _add_live_conflicts(self, s, items: list[dict], now: datetime) -> None:
-        """Add, both ways, the other live permits of the same area that the SIMOPS table pairs
-        with each open permit (today simops_permits.dmn: hot work with hot work and with confined
-        space; the table's input is the hot-work grade, so the pair is hot work × each output)."""
-        pairs = self._simops_pairs(s)
+    def _add_live_conflicts(self, s, items: list[dict], now: datetime, areas: dict | None = None) -> None:
+        """Add, both ways, the other live permits of the same area that a SIMOPS table pairs with each
+        open permit (engine/simops.py: the permit's own table and the other's, so the answer does not
+        depend on which came first), each with ``forbidden`` when the standard forbids the pair."""
         todo = [i for i in items if i["status"] in OPEN_STATUSES and i["area"]]
-        if not pairs or not todo:
+        if not todo:
             return
-        areas = sorted({i["area"] for i in todo})
-        rows = s.execute(select(*_ROW_COLUMNS)
-                         .where(ProcessInstance.process_key.in_(list(BY_KEY)), ProcessInstance.area.in_(areas),
-                                ProcessInstance.status.in_(ACTIVE_INSTANCE),
-                                or_(ProcessInstance.register_status.in_(LIVE_STATUSES),
-                                    ProcessInstance.register_status.is_(None)))).all()
-        snaps = self._snapshots(s, rows) if rows else {}
-        live = [(r, st) for r in rows if (st := register_status(snaps[r.id], now)) in LIVE_STATUSES]
+        classes = areas if areas is not None else self._area_classes(s)
+        live_by_area: dict[str, list[dict]] = {}
+        for area in sorted({i["area"] for i in todo}):
+            live_by_area[area] = self._live_in_area(s, area, now)
         for item in todo:
-            recorded = {c.get("instance_id") for c in item["simops_conflicts"] if c.get("instance_id")}
-            for r, st in live:
-                if r.id == item["id"] or r.area != item["area"]:
-                    continue
-                reason = pairs.get((item["process_key"], r.process_key))
-                if reason is None:
-                    continue
-                if r.id in recorded:  # the review listed it: say how it stands now
-                    for c in item["simops_conflicts"]:
-                        if c.get("instance_id") == r.id:
-                            c["status"] = st
+            own = {**(item.pop("_facts", None) or {}), "instance_id": item["id"],
+                   "business_key": item["business_key"], "process_key": item["process_key"]}
+            found = self._conflicts(s, own, live_by_area[item["area"]], classes.get(item["area"]))
+            recorded = {c.get("instance_id"): c for c in item["simops_conflicts"] if c.get("instance_id")}
+            for c in found:
+                if c["instance_id"] in recorded:  # the review listed it: say how it stands now
+                    recorded[c["instance_id"]].update(status=c["status"], forbidden=c["forbidden"],
+                                                      clause=c["clause"], refusal=c["refusal"])
                     continue
                 item["simops_conflicts"].append({
-                    "source": "register", "kind": "permit", "process_key": r.process_key, "instance_id": r.id,
-                    "business_key": r.business_key, "distance_m": None, "reason": reason, "status": st})
+                    "source": "register", "kind": "permit", "process_key": c["process_key"],
+                    "instance_id": c["instance_id"], "business_key": c["business_key"], "distance_m": None,
+                    "reason": c["reason"], "status": c["status"], "forbidden": c["forbidden"],
+                    "clause": c["clause"], "refusal": c["refusal"]})
 
-    def _simops_pairs(self, s) -> dict[tuple[str, str], str]:
-        """{(permit process, other permit process): reason}, both directions, from the latest
-        deployed simops_permits.dmn (read once per deployed version)."""
-        found = s.execute(select(ProcessDefinition.id).where(ProcessDefinition.key == "hot_work_permit")
+    def _conflicts(self, s, own: dict, live: list[dict], area_class: str | None,
+                   own_rules: list[dict] | None = None) -> list[dict]:
+        """``own``'s conflicts with ``live`` under its own table's rules (``own_rules``: the ones its
+        review evaluated, else its deployed table's) and, the other way round, under each other's."""
+        key = own["process_key"]
+        rules = own_rules if own_rules is not None else self.simops_rules(s, key)
+        out = []
+        for other in live:
+            if other["instance_id"] == own.get("instance_id"):
+                continue
+            mine = simops.conflicts(own, [other], rules, area_class)
+            theirs = simops.conflicts(other, [own], self.simops_rules(s, other["process_key"]), area_class)
+            if not mine and not theirs:
+                continue
+            c = mine[0] if mine else {**theirs[0], "process_key": other["process_key"],
+                                      "instance_id": other["instance_id"], "business_key": other["business_key"],
+                                      "permit_status": other["permit_status"], "status": other["status"],
+                                      "equipment_id": other.get("equipment_id")}
+            if theirs and theirs[0]["forbidden"] and not c["forbidden"]:
+                c = {**c, "forbidden": True, "refusal": theirs[0]["refusal"], "reason": theirs[0]["reason"],
+                     "clause": theirs[0]["clause"]}
+            out.append(c)
+        return out
+
+    def _live_in_area(self, s, area: str, now: datetime) -> list[dict]:
+        """The live permits of ``area`` as the SIMOPS rules read them (facts from their snapshots)."""
+        rows = s.execute(select(*_ROW_COLUMNS)
+                         .where(ProcessInstance.process_key.in_(list(BY_KEY)), ProcessInstance.area == area,
+                                ProcessInstance.status.in_(ACTIVE_INSTANCE),
+                                or_(ProcessInstance.register_status.in_(LIVE_STATUSES),
+                                    ProcessInstance.register_status.is_(None)))
+                         .order_by(ProcessInstance.id)).all()
+        snaps = self._snapshots(s, rows) if rows else {}
+        out = []
+        for r in rows:
+            status = register_status(snaps[r.id], now)
+            if status in LIVE_STATUSES:
+                facts = snaps[r.id].get("simops_facts") or {}
+                out.append({**facts, "instance_id": r.id, "business_key": r.business_key,
+                            "process_key": r.process_key, "status": status,
+                            "permit_status": snaps[r.id].get("permit_status")})
+        return out
+
+    @staticmethod
+    def _area_classes(s) -> dict[str, str | None]:
+        return {a.code: a.classification for a in s.execute(select(Area.code, Area.classification))}
+
+    def simops_rules(self, s, process_key: str) -> list[dict]:
+        """The cross-work rules of a permit process: its SIMOPS table in its latest deployed version
+        (read once per version); none when the process is not deployed."""
+        ptype = BY_KEY.get(process_key)
+        if ptype is None:
+            return []
+        found = s.execute(select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)
                           .order_by(ProcessDefinition.version.desc()).limit(1)).scalar()
         if found is None:
-            return {}
+            return []
         if found not in self._simops_cache:
             bundle = s.execute(select(ProcessDefinition.bundle).where(ProcessDefinition.id == found)).scalar()
-            xml = ((bundle or {}).get("dmn") or {}).get(SIMOPS_TABLE)
-            self._simops_cache[found] = _pairs_from_dmn("hot_work_permit", xml) if xml else {}
+            xml = ((bundle or {}).get("dmn") or {}).get(ptype.simops_table)
+            self._simops_cache[found] = simops.rules_from_dmn(xml, ptype.type) if xml else []
         return self._simops_cache[found]
+
+    def conflicts_for(self, process_key: str, area: str, facts: dict, rules: list[dict] | None = None,
+                      now: datetime | None = None) -> list[dict]:
+        """The cross-work a permit of ``process_key`` with ``facts`` (engine/simops.py) would have
+        with the live permits of ``area`` now: what a permit's review shows (script helper
+        ``permit_conflicts``). ``rules``: the permit's own rows as its diagram evaluated them."""
+        now = now or utcnow()
+        with self.db.session(write=False) as s:
+            area_class = s.scalar(select(Area.classification).where(Area.code == area))
+            own = {**facts, "process_key": process_key, "instance_id": facts.get("instance_id")}
+            return self._conflicts(s, own, self._live_in_area(s, area, now), area_class, rules)
 
 
 _ROW_COLUMNS = (ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.business_key,
                 ProcessInstance.status, ProcessInstance.department, ProcessInstance.area,
                 ProcessInstance.started_at, ProcessInstance.started_by, ProcessInstance.ended_at,
                 ProcessInstance.register_status, ProcessInstance.register)
-
-
-def _pairs_from_dmn(deciding: str, xml: str) -> dict[tuple[str, str], str]:
-    """Pairs from the rules of simops_permits.dmn: output 1 = the other process, output 2 = why."""
-    pairs: dict[tuple[str, str], str] = {}
-    try:
-        root = ET.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    except ET.ParseError:
-        return pairs
-    for rule in root.iter():
-        if not rule.tag.endswith("}rule"):
-            continue
-        outs = [e for e in rule if e.tag.endswith("}outputEntry")]
-        texts = [((o.findtext("{*}text") or "").strip().strip('"')) for o in outs]
-        if texts and texts[0]:
-            reason = texts[1] if len(texts) > 1 else ""
-            pairs[(deciding, texts[0])] = reason
-            pairs.setdefault((texts[0], deciding), reason)
-    return pairs

@@ -140,6 +140,34 @@ def department_kind_helper(db):
     return department_kind
 
 
+def permit_conflicts_helper(db):
+    """The ``permit_conflicts(process_key, area, facts, rules=None)`` function bound to ``db``."""
+    from engine.permits import PermitRegister
+
+    register = PermitRegister(db)
+
+    def permit_conflicts(process_key, area, facts=None, rules=None):
+        """The cross-work (engine/simops.py) a permit of ``process_key`` in ``area`` has with the
+        live permits of the area, both ways: by ``rules`` (its own rows of the SIMOPS table as its
+        diagram evaluated them: dicts with ``other``, ``forbidden_when``, ``min_m``, ``area_classes``,
+        ``reason``, ``clause``) and by each other permit's table. ``facts``: ``equipment_id``,
+        ``painting_planned``, ``pipeline``, ``nearby`` ([{permit_ref, distance_m}]). Each conflict
+        says whether the standard forbids it (``forbidden``, ``refusal``) or a coordinator may clear it."""
+        if not isinstance(process_key, str) or not process_key:
+            raise ValueError("permit_conflicts: process_key must be a non-empty string")
+        if not isinstance(area, str) or not area:
+            return []
+        if facts is not None and not isinstance(facts, dict):
+            raise ValueError("permit_conflicts: facts must be a dict")
+        if rules is not None and not (isinstance(rules, list) and all(isinstance(r, dict) and r.get("other")
+                                                                    for r in rules)):
+            raise ValueError("permit_conflicts: rules must be a list of dicts naming 'other'")
+        return register.conflicts_for(process_key, area, dict(facts or {}), rules)
+
+    return permit_conflicts
+
+
 def script_helpers(db) -> dict:
     """Every database-backed helper scripts get, by name."""
-    return {"active_instances": active_instances_helper(db), "department_kind": department_kind_helper(db)}
+    return {"active_instances": active_instances_helper(db), "department_kind": department_kind_helper(db),
+            "permit_conflicts": permit_conflicts_helper(db)}

@@ -78,7 +78,7 @@ def test_oxygen_limits_and_sample_age_gate_the_entry(plant):
     assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]
     assert [r["pass"] for r in plant.variables(iid)["readings"]] == [False, False, False, False, True, True]
     # In an oxygen-rich space up to 23.5 % passes.
-    rich = approved(plant, oxygen_rich_space=True)
+    rich = approved(plant, oxygen_rich_space=True, coordinator="赵协调")    # a second live entry in unit-1 (4.7)
     plant.complete("leader1", rich, "cs_gas_test", reading(plant, o2=22.0))
     assert plant.sees("leader1", rich) == ["进入前现场确认"]
 

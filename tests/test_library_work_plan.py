@@ -219,3 +219,45 @@ def test_the_plan_and_its_permits_are_found_among_more_than_200_running(plant, p
     v = plant.variables(plan)
     assert [(l["instance_id"], l["operation_kind"]) for l in v["permit_links"]] == [(hot, "hot_work")]
     assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["hot_work"], [])
+
+
+def test_a_plan_lists_one_permit_per_special_operation_and_links_each_kind(plant, monkeypatch):
+    """GB 30871-2022 4.6: a job combining kinds needs a permit of each. The plan lists per planned kind
+    the permit process it needs and the permits linked for it; a permit of another kind than planned
+    is linked (it names the plan) but covers nothing planned. Lifting runs as a stand-in until its
+    diagram is in bpmn/ (tests/mini_permits.py)."""
+    from tests.mini_permits import deploy_mini
+    from tests.test_library_confined_space import APPLICATION as CS_APPLICATION
+    from tests.test_library_hot_work import APPLICATION as HW_APPLICATION
+
+    deploy_mini(plant, monkeypatch, "lifting", "height")
+    iid = submitted(plant, "unit-1", plan_no="JH-0302-09", area_class="fire_explosion",
+                    special_operations=["hot_work", "confined_space", "lifting"])
+    v = plant.variables(iid)
+    assert v["permits_needed"] == [
+        {"operation_kind": "hot_work", "process_key": "hot_work_permit", "linked": []},
+        {"operation_kind": "confined_space", "process_key": "confined_space_permit", "linked": []},
+        {"operation_kind": "lifting", "process_key": "lifting_permit", "linked": []}]
+    hot = plant.start("worker1", "hot_work_permit", {"area": "unit-1"})
+    plant.complete("worker1", hot, "hw_apply", {**HW_APPLICATION, "work_plan_ref": "JH-0302-09"})
+    lift = plant.start("worker1", "lifting_permit", {"area": "unit-1", "work_plan_ref": "JH-0302-09",
+                                                     "work_content": "换热器吊装"})
+    plant.jobs()
+    v = plant.variables(iid)
+    assert [(n["operation_kind"], n["linked"]) for n in v["permits_needed"]] == [
+        ("hot_work", [hot]), ("confined_space", []), ("lifting", [lift])]
+    assert (v["special_ops_missing"], v["permits_complete"]) == (["confined_space"], False)
+    # Work at height was not planned: its permit is linked, but covers nothing planned.
+    high = plant.start("worker1", "height_permit", {"area": "unit-1", "work_plan_ref": "JH-0302-09"})
+    plant.jobs()
+    v = plant.variables(iid)
+    assert ("height", high) in [(l["operation_kind"], l["instance_id"]) for l in v["permit_links"]]
+    assert v["special_ops_missing"] == ["confined_space"]
+    entry = plant.start("worker1", "confined_space_permit", {"area": "unit-1"})
+    plant.complete("worker1", entry, "cs_apply", {**CS_APPLICATION, "work_plan_ref": "JH-0302-09"})
+    plant.jobs()
+    v = plant.variables(iid)
+    assert [(n["operation_kind"], n["linked"]) for n in v["permits_needed"]] == [
+        ("hot_work", [hot]), ("confined_space", [entry]), ("lifting", [lift])]
+    assert (v["special_ops_missing"], v["permits_complete"]) == ([], True)
+    assert [l["content"] for l in v["permit_links"] if l["instance_id"] == lift] == ["换热器吊装"]

@@ -432,22 +432,30 @@ NEXT_CHECK = (
 PERMIT_LINKS = (
     "try:\n    linked_no = plan_no\nexcept NameError:\n    linked_no = ''\n"   # the planner's, optional
     "known = [l['instance_id'] for l in permit_links]\n"
-    "for key, kind in (('hot_work_permit', 'hot_work'), ('confined_space_permit', 'confined_space')):\n"
-    "    for p in (active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose'),\n"
+    # Every special operation of GB 30871 has its permit process <kind>_permit (4.6: one per kind).
+    "for key, kind in " + repr(tuple((f"{k}_permit", k) for k, _ in SPECIAL_OPERATIONS)) + ":\n"
+    "    for p in (active_instances(key, None, ('work_plan_ref', 'permit_status', 'work_content', 'purpose',\n"
+    "                                           'work_description'),\n"
     "                               {'work_plan_ref': linked_no}) if linked_no else []):\n"
     "        v = p['variables']\n"
     "        if linked_no and v.get('work_plan_ref') == linked_no and p['id'] not in known:\n"
     "            permit_links = permit_links + [{'instance_id': p['id'], 'process_key': key, 'operation_kind': kind,\n"
-    "                                            'content': v.get('work_content') or v.get('purpose'),\n"
+    "                                            'content': v.get('work_content') or v.get('purpose') or\n"
+    "                                                       v.get('work_description'),\n"
     "                                            'linked_at': now().isoformat()}]\n"
     "            known = known + [p['id']]\n"
     "del known, key, kind, linked_no\n"
     "try:\n    del p, v\nexcept NameError:\n    pass\n")
 # Which planned special operations have an applied-for permit linked to the plan, and which not.
+# permits_needed: one entry per planned kind (a job combining hot work and confined space needs both,
+# GB 30871-2022 4.6) with the permit process it needs and the permits linked for it so far.
 PERMIT_COVERAGE = (
     "special_ops_permitted = sorted(set([l['operation_kind'] for l in permit_links]))\n"
     "special_ops_missing = [k for k in special_operations if k not in special_ops_permitted]\n"
-    "permits_complete = len(special_ops_missing) == 0\n")
+    "permits_complete = len(special_ops_missing) == 0\n"
+    "permits_needed = [{'operation_kind': k, 'process_key': k + '_permit',\n"
+    "                   'linked': [l['instance_id'] for l in permit_links if l['operation_kind'] == k]}\n"
+    "                  for k in special_operations]\n")
 
 
 def work_plan() -> str:
@@ -498,7 +506,8 @@ def work_plan() -> str:
     # current permit coverage (instance variables merge the data of every live task).
     b.script("check_brief", "检查要点（作业票办理情况）", (
         "check_permits_missing = special_ops_missing\ncheck_permit_links = permit_links\n"
-        "del special_ops_missing, special_ops_permitted, permits_complete, permit_links, next_check_at, checks_done"),
+        "del special_ops_missing, special_ops_permitted, permits_complete, permit_links, permits_needed\n"
+        "del next_check_at, checks_done"),
         lane=SUPERVISION)
     b.user("supervision_check", "现场监督检查", lane=SUPERVISION, form="supervision_check.json",
            props={"due": "hours(check_interval_hours)", "priority": "60", "assignee": "supervisor"})
@@ -626,29 +635,66 @@ DMN["simops_distances.dmn"] = dmn(
      (["-"], ['"blinding"', "30", "True", '"GB 30871-2022 7.6"'], "7.6：火灾爆炸危险场所盲板抽堵作业 30 m 内不应动火")],
     hit_policy="COLLECT")
 
-# Active permits of these processes in the same area are cross-work with a hot-work permit: the
-# review lists them (engine helper active_instances) and approval needs a coordinator (4.7).
-DMN["simops_permits.dmn"] = dmn(
-    "simops_permits", "动火交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7）",
-    [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-     ("同一设备且空间内涂装时禁止", "simops_permit_painting_forbidden", "boolean")],
-    [(["-"], ['"hot_work_permit"', '"同一区域另一动火作业：交叉作业须指定协调人（4.7）"', "False"], ""),
-     (["-"], ['"confined_space_permit"', '"同一区域受限空间作业：空间内动火时不得涂装，交叉作业须协调（6.7、4.7）"', "True"],
-      "6.7：同一设备（受限空间）内有涂装作业时禁止动火，协调人不能放行")],
-    hit_policy="COLLECT")
+# Cross-work between permits (issue 14 §2): every ordered pair of the eight special operations of
+# GB 30871-2022 in one area is cross-work that needs a named coordinator (4.7); the pairs below are
+# forbidden outright, whatever a coordinator says (engine/simops.py applies the condition):
+#   7.6  no hot work within 30 m of blinding in a fire/explosion area (both ways; "distance");
+#   7.10 no two blinding operations on one pipeline at the same time ("same_pipeline");
+#   6.7  no painting inside a confined space while hot work goes on on that equipment (both ways).
+# One matrix, written three times: hot work's and confined space's own tables (their diagrams evaluate
+# them before the review) and simops_matrix.dmn with an input permit_type for every kind (the new
+# permits' reviews and the register read it). Run by the register both ways, so the check does not
+# depend on which permit came first.
+PERMIT_KINDS = [("hot_work", "动火"), ("confined_space", "受限空间"), ("blinding", "盲板抽堵"), ("height", "高处"),
+                ("lifting", "吊装"), ("temp_power", "临时用电"), ("excavation", "动土"), ("road_closure", "断路")]
+FIRE_EXPLOSION_CLASSES = "fire_explosion,major_hazard_tank_farm"
+SIMOPS_FORBIDDEN = {
+    ("hot_work", "blinding"): ("distance", "30", FIRE_EXPLOSION_CLASSES, "GB 30871-2022 7.6",
+                               "火灾爆炸危险场所盲板抽堵作业 30 m 内不应动火（7.6）"),
+    ("blinding", "hot_work"): ("distance", "30", FIRE_EXPLOSION_CLASSES, "GB 30871-2022 7.6",
+                               "火灾爆炸危险场所盲板抽堵作业 30 m 内不应动火（7.6）"),
+    ("blinding", "blinding"): ("same_pipeline", "0", "", "GB 30871-2022 7.10",
+                               "同一管道上不应同时进行两处及以上盲板抽堵作业（7.10）"),
+    ("hot_work", "confined_space"): ("same_equipment_painting", "0", "", "GB 30871-2022 6.7",
+                                     "同一区域受限空间作业：空间内涂装时同一设备不得动火（6.7），交叉作业须指定协调人（4.7）"),
+    ("confined_space", "hot_work"): ("same_equipment_painting", "0", "", "GB 30871-2022 6.7",
+                                     "同一区域动火作业：受限空间内动火时不得涂装（6.7），交叉作业须指定协调人（4.7）"),
+}
+SIMOPS_OUTPUTS = [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
+                  ("标准禁止的条件（空 = 须协调人）", "simops_permit_forbidden_when", "string"),
+                  ("禁止距离（米）", "simops_permit_min_m", "number"),
+                  ("适用区域类别（空 = 任何区域）", "simops_permit_area_classes", "string"),
+                  ("依据", "simops_permit_clauses", "string")]
 
-# The same check from the confined-space side (issue 14 §2: it must not depend on which permit came
-# first): live hot work in the area is cross-work (4.7, a coordinator); painting inside a space
-# whose equipment has live hot work is forbidden (6.7), whatever a coordinator says.
+
+def simops_row(kind: str, other: str) -> list[str]:
+    when, min_m, classes, clause, reason = SIMOPS_FORBIDDEN.get((kind, other), (
+        "", "0", "", "GB 30871-2022 4.7", f"同一区域{dict(PERMIT_KINDS)[other]}作业：交叉作业须指定协调人（4.7）"))
+    return [f'"{other}_permit"', f'"{reason}"', f'"{when}"', min_m, f'"{classes}"', f'"{clause}"']
+
+
+def simops_rows(kind: str, inputs: list[str]) -> list:
+    return [(inputs, simops_row(kind, other), SIMOPS_FORBIDDEN.get((kind, other), ("",) * 4 + ("4.7",))[4])
+            for other, _ in PERMIT_KINDS]
+
+
+# The hot-work side (its diagram evaluates it with the grade; every grade the same rows).
+DMN["simops_permits.dmn"] = dmn(
+    "simops_permits", "动火交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7、7.6）",
+    [{"label": "动火作业", "expr": "grade", "type": "string", "values": ['"special"', '"first"', '"second"']}],
+    SIMOPS_OUTPUTS, simops_rows("hot_work", ["-"]), hit_policy="COLLECT")
+
+# The confined-space side (painting inside is a fact engine/simops.py reads, so the rows are the same).
 DMN["simops_confined_space.dmn"] = dmn(
     "simops_confined_space", "受限空间交叉作业：同一区域在办作业票（GB 30871-2022 4.7、6.7）",
     [{"label": "空间内涂装", "expr": "painting_planned", "type": "boolean"}],
-    [("冲突的作业票流程", "simops_permit_processes", "string"), ("冲突原因", "simops_permit_reasons", "string"),
-     ("同一设备时禁止", "simops_permit_painting_forbidden", "boolean")],
-    [(["True"], ['"hot_work_permit"', '"同一区域动火作业：受限空间内动火时不得涂装（6.7），交叉作业须指定协调人（4.7）"',
-                 "True"], "6.7：同一设备（受限空间）有动火作业时禁止涂装"),
-     (["False"], ['"hot_work_permit"', '"同一区域动火作业：交叉作业须指定协调人（4.7）"', "False"], "4.7")],
+    SIMOPS_OUTPUTS, simops_rows("confined_space", ["-"]), hit_policy="COLLECT")
+
+# Every kind: the table the other permits' reviews evaluate with their permit_type.
+DMN["simops_matrix.dmn"] = dmn(
+    "simops_matrix", "特殊作业交叉作业矩阵：同一区域在办作业票（GB 30871-2022 4.7、6.7、7.6、7.10）",
+    [{"label": "本作业票类别", "expr": "permit_type", "type": "string", "values": [f'"{k}"' for k, _ in PERMIT_KINDS]}],
+    SIMOPS_OUTPUTS, [row for kind, _ in PERMIT_KINDS for row in simops_rows(kind, [f'"{kind}"'])],
     hit_policy="COLLECT")
 
 # Gas analysis is valid for the plant day it was sampled on ("every day before work", GB 30871 5.3);
@@ -662,39 +708,39 @@ DMN["hot_work_daily_analysis.dmn"] = dmn(
      (['"first"'], ["True", "8", "0"], "一级：8 h 有效，跨日时同样须重新分析"),
      (['"second"'], ["True", "8", "0"], "二级：72 h 有效，每日动火前重新分析")])
 
-# Scripts shared by the review and the approval check: active permits of the area from the engine.
-# A found permit is forbidden (not clearable by a coordinator) when the table says so for the pair,
-# both permits name the same equipment and the painting is planned: by the other permit (hot-work side,
-# `%s` = "p['variables'].get('painting_planned')") or by this one (confined-space side, "True": the
-# table's rule was already chosen by this permit's painting_planned).
-def simops_lookup(painting_of_other: str) -> str:
+# Scripts shared by the reviews and the approval checks: the cross-work of this permit with the live
+# permits of its area, from the register both ways (script helper permit_conflicts, engine/simops.py),
+# by the rows of the SIMOPS table the diagram evaluated. Each conflict says whether the standard
+# forbids it (same equipment with painting, same pipeline, hot work within 30 m of blinding) or a
+# coordinator may clear it. Facts read when the permit has them (equipment, painting, pipeline, the
+# distances its review recorded to other permits).
+def simops_lookup(process_key: str) -> str:
+    """The SIMOPS lookup script of a permit review (``process_key``: the permit's own process)."""
     return (
-        "try:\n    own_equipment = equipment_id or ''\nexcept NameError:\n    own_equipment = ''\n"
-        "active_permits_in_area = []\n"
-        "i = p = None\n"
-        "for i in range(len(simops_permit_processes)):\n"
-        "    for p in active_instances(simops_permit_processes[i], area,\n"
-        "                              ('permit_status', 'equipment_id', 'painting_planned')):\n"
-        "        if p['variables'].get('permit_status') in ('issued', 'active', 'paused', 'suspended'):\n"
-        "            forbidden = bool(simops_permit_painting_forbidden[i] and own_equipment and\n"
-        "                             p['variables'].get('equipment_id') == own_equipment and %s)\n"
-        "            active_permits_in_area.append({'kind': 'active_permit', 'process_key': p['process_key'],\n"
-        "                                           'instance_id': p['id'], 'business_key': p['business_key'],\n"
-        "                                           'permit_status': p['variables'].get('permit_status'),\n"
-        "                                           'equipment_id': p['variables'].get('equipment_id'),\n"
-        "                                           'forbidden': forbidden, 'reason': simops_permit_reasons[i]})\n"
-        "del i, p, own_equipment\n") % painting_of_other
+        "simops_facts = {'equipment_id': '', 'painting_planned': False, 'pipeline': '', 'nearby': []}\n"
+        "try:\n    simops_facts['equipment_id'] = equipment_id or ''\nexcept NameError:\n    pass\n"
+        "try:\n    simops_facts['painting_planned'] = bool(painting_planned)\nexcept NameError:\n    pass\n"
+        "try:\n    simops_facts['pipeline'] = pipeline or ''\nexcept NameError:\n    pass\n"
+        "try:\n    simops_facts['nearby'] = [{'permit_ref': op.get('permit_ref') or '', 'distance_m': op['distance_m']}\n"
+        "                              for op in nearby_operations if op.get('permit_ref')]\n"
+        "except NameError:\n    pass\n"
+        "simops_own_rules = [{'other': simops_permit_processes[i], 'reason': simops_permit_reasons[i],\n"
+        "                     'forbidden_when': simops_permit_forbidden_when[i], 'min_m': simops_permit_min_m[i],\n"
+        "                     'area_classes': simops_permit_area_classes[i], 'clause': simops_permit_clauses[i]}\n"
+        "                    for i in range(len(simops_permit_processes))]\n"
+        f"active_permits_in_area = permit_conflicts('{process_key}', area, simops_facts, simops_own_rules)\n"
+        "del simops_facts, simops_own_rules\n")
 
 
-SIMOPS_LOOKUP = simops_lookup("bool(p['variables'].get('painting_planned'))")
-CS_SIMOPS_LOOKUP = simops_lookup("True")
+SIMOPS_LOOKUP = simops_lookup("hot_work_permit")
+CS_SIMOPS_LOOKUP = simops_lookup("confined_space_permit")
 # After the review: what is forbidden blocks the approval whatever the coordinator (the reason is
 # shown read-only in the review form as simops_refusal); other cross-work needs a coordinator (4.7).
 SIMOPS_DECIDE = (
     "try:\n    coordinated = bool(coordinator)\nexcept NameError:\n    coordinated = False\n"
     "simops_refusal = '；'.join([c['reason'] + ('（禁止：' + c['kind'] + ' ' + str(c['distance_m']) + ' m）'\n"
     "                                          if c['kind'] != 'active_permit' else\n"
-    "                                          '（禁止：同一设备 ' + str(c['equipment_id']) + '，作业票 ' +\n"
+    "                                          '（禁止：' + str(c.get('refusal') or '') + '，作业票 ' +\n"
     "                                          str(c['business_key'] or c['instance_id']) + '）')\n"
     "                             for c in simops_conflicts if c.get('forbidden')])\n"
     "simops_blocked = bool(simops_refusal) or (len(simops_conflicts) > 0 and not coordinated)\n"
@@ -1670,6 +1716,35 @@ def _confined_space_pretest() -> ProcessBuilder:
 
 
 BPMN["confined_space_permit.bpmn"] = confined_space_permit()
+
+
+# =========================================================================== alarm_permit_suspension
+
+# Which live permits a sensor alarm suspends (issue 14 §3), read by the alarm path (engine/iot/suspension.py):
+# a gas alarm (red: a permit's pass threshold breached, or level 2 with people in a confined space)
+# the hot-work and confined-space permits of the area, and the temporary-power and blinding permits in
+# fire/explosion areas (where GB 30871-2022 asks a gas analysis for them); wind at or above the limit
+# the lifting and work-at-height permits of the area. alarm_limit: the reading at or above which the
+# message goes (wind, m/s; 0 = the alert's grading decides). Default 10.8 m/s, where the Beaufort
+# scale's force 6 starts (force 5: 8.0-10.7 m/s), as issue 14 asks; a plant that reads "五级以上" as
+# force 5 included sets 8.0 here.
+ALARM_KINDS = ['"gas"', '"wind"']
+EXPLOSIVE = '? in ("fire_explosion", "major_hazard_tank_farm")'
+DMN["alarm_permit_suspension.dmn"] = dmn(
+    "alarm_permit_suspension", "传感器报警暂停作业票（报警类别 × 作业票类别 × 区域类别）",
+    [{"label": "报警类别", "expr": "alarm_kind", "type": "string", "values": ALARM_KINDS},
+     {"label": "作业票类别", "expr": "permit_type", "type": "string", "values": [f'"{k}"' for k, _ in PERMIT_KINDS]},
+     {"label": "区域类别", "expr": "area_class", "type": "string", "values": AREA_CLASS_VALUES}],
+    [("发给作业票的消息（空 = 不暂停）", "suspend_message", "string"),
+     ("报警限值（风速 m/s；0 = 按预警分级）", "alarm_limit", "number")],
+    [(['"gas"', '"hot_work"', "-"], ['"gas_alarm"', "0"], "动火：任何区域气体报警即停止作业（5.3）"),
+     (['"gas"', '"confined_space"', "-"], ['"gas_alarm"', "0"], "受限空间：报警即撤离（6.5）"),
+     (['"gas"', '"temp_power"', EXPLOSIVE], ['"gas_alarm"', "0"], "临时用电：火灾爆炸危险场所气体报警停止作业"),
+     (['"gas"', '"blinding"', EXPLOSIVE], ['"gas_alarm"', "0"], "盲板抽堵：火灾爆炸危险场所气体报警停止作业"),
+     (['"wind"', '"lifting"', "-"], ['"wind_alarm"', "10.8"], "吊装：风速达到限值停止吊装（默认 10.8 m/s，可配置）"),
+     (['"wind"', '"height"', "-"], ['"wind_alarm"', "10.8"], "高处作业：风速达到限值停止作业（默认 10.8 m/s，可配置）"),
+     (["-", "-", "-"], ['""', "0"], "其他：不暂停")],
+    hit_policy="FIRST")
 
 
 # =========================================================================== alert_response

@@ -5,7 +5,10 @@ alert is open and NULL once closed — so a condition that persists raises the
 grade of its alert instead of opening new ones. A new alert starts the
 ``alert_response`` process with the message ``alert``; a red alert (and every
 permit-pass breach while a permit is active in the area) is delivered as
-``gas_alarm`` correlated by area, which interrupts the permits waiting for it.
+a message to each live permit of the area the ``alarm_permit_suspension`` table concerns
+(``gas_alarm`` to hot work, confined space, and temporary power and blinding in fire/explosion
+areas; ``wind_alarm`` to lifting and work at height above the table's wind limit), which
+interrupts the permits waiting for it.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from engine.iot.models import Alert, AlertEvent
 from engine.iot.permits import PermitWatch
 from engine.iot.policy import AlertPolicy
 from engine.iot.rules import GRADE_RANK, RuleSet
+from engine.iot.suspension import AlarmSuspension
 from engine.models import Area, utcnow
 from engine.principal import SYSTEM, Principal
 
@@ -57,17 +61,22 @@ def _iso(dt: datetime | None) -> str | None:
 class AlertService:
     """Turns findings into alerts and alerts into process messages."""
 
-    def __init__(self, db: Database, messages, rules: RuleSet, policy: AlertPolicy):
+    def __init__(self, db: Database, messages, rules: RuleSet, policy: AlertPolicy,
+                 suspension: AlarmSuspension | None = None):
         self.db = db
         self.messages = messages
         self.rules = rules
         self.policy = policy  # deadline and owner by grade: the alert_policy DMN
+        # which live permits an alarm suspends, by alarm kind, permit type and area class: the
+        # alarm_permit_suspension DMN
+        self.suspension = suspension or AlarmSuspension(db)
         p = rules.permits
         self.permits = PermitWatch(db, p["process_key_like"], p.get("confined_space_like"))
         self._lock = threading.Lock()
         self._last_write: dict[str, tuple[float, str]] = {}  # open_key -> (monotonic, grade)
         self._notified: dict[int, set[int]] = {}  # alert id -> permit instance ids told
         self._area_departments: dict[str, str | None] | None = None
+        self._area_classes: dict[str, str | None] | None = None
         # None: start alert_response in-line (embedded mode, the HTTP path). `anjian ingest` in production
         # sets it (defer_to_outbox): the process start becomes an urgent job, so that the thread that
         # evaluates readings delivers gas_alarm and goes on with the next batch.
@@ -79,7 +88,9 @@ class AlertService:
             self._last_write.clear()
             self._notified.clear()
             self._area_departments = None
+            self._area_classes = None
         self.policy.invalidate()
+        self.suspension.invalidate()
 
     # ------------------------------------------------------------------ findings → alerts
 
@@ -101,6 +112,9 @@ class AlertService:
         results = []
         for f in sorted(chosen, key=lambda f: -GRADE_RANK[f.grade]):  # red first: it stops work
             permits = active.get(f.area, [])
+            if f.details.get("alarm_kind") == "wind":
+                # wind concerns only the permits the table names at this speed (lifting, height)
+                permits = [p for p in permits if self._suspends(p, f)]
             if f.needs_permit and not permits:
                 continue
             if f.kind == "threshold" and f.level == 2 and f.area in confined:
@@ -193,7 +207,7 @@ class AlertService:
             told = self._notified.setdefault(r["id"], set())
             fresh = {p["id"] for p in permits} - told
             if r["outcome"] in ("opened", "escalated") or fresh:
-                self._gas_alarm(r, f)
+                self._suspend_permits(r, f, permits)
                 told.update(p["id"] for p in permits)
         if r["outcome"] in ("opened", "escalated") and self.defer is not None:
             # production ingest: the response process is started by an urgent worker, off the alarm path
@@ -216,12 +230,42 @@ class AlertService:
         else:
             raise ValueError(f"unknown alert action {action!r}")
 
-    def _gas_alarm(self, r: dict, f: Finding) -> None:
-        name = self.rules.permits["message"]
+    def wind_limit(self) -> float | None:
+        """The lowest wind speed (m/s) at which the alarm_permit_suspension table stops any permit."""
+        from engine.iot.suspension import AREA_CLASSES, PERMIT_KINDS
+        return self.suspension.lowest_limit("wind", PERMIT_KINDS, AREA_CLASSES)
+
+    def _suspends(self, permit: dict, f: Finding) -> str | None:
+        """The message the alarm of ``f`` sends ``permit`` (the table's answer; None: not concerned)."""
+        from engine.iot.suspension import permit_kind
+        kind = permit_kind(permit["process_key"])
+        alarm_kind = f.details.get("alarm_kind") or "gas"
+        if kind is None:
+            # a permit process outside GB 30871's eight (a plant's own): gas alarms reach it as before
+            return self.rules.permits["message"] if alarm_kind == "gas" else None
+        message, limit = self.suspension.decide(alarm_kind, kind, self._area_class(f.area))
+        if message and limit and (f.value is None or f.value < limit):
+            return None
+        return message
+
+    def _suspend_permits(self, r: dict, f: Finding, permits: list[dict]) -> None:
+        """Tell each live permit of the area the table concerns (gas_alarm, wind_alarm, …), only them."""
+        targets: dict[str, list[int]] = {}
+        for p in permits:
+            message = self._suspends(p, f)
+            if message:
+                targets.setdefault(message, []).append(p["id"])
         payload = {"area": r["area"], "reason": r["title"], "alert_id": r["id"], "alert_grade": r["grade"],
                    "device_id": r["device_id"], "reading_value": r["value"], "reading_unit": r["unit"]}
-        data = self._deliver(name, correlation={"area": r["area"]}, payload=payload)
-        self._event(r["id"], "gas_alarm", {"message": name, **data})
+        for name, ids in sorted(targets.items()):
+            data = self._deliver(name, correlation={"area": r["area"]}, payload=payload, instances=ids)
+            self._event(r["id"], name, {"message": name, **data})
+
+    def _area_class(self, area: str) -> str | None:
+        if self._area_classes is None or area not in self._area_classes:
+            with self.db.session(write=False) as s:
+                self._area_classes = {a.code: a.classification for a in s.scalars(select(Area))}
+        return self._area_classes.get(area)
 
     def _start_response(self, r: dict) -> None:
         name = self.rules.message("alert")
@@ -256,11 +300,13 @@ class AlertService:
                                       "reading": {"device": r["device_id"], "value": r["value"], "unit": r["unit"]}})
         self._event(r["id"], "escalation_message", {"message": name, **data})
 
-    def _deliver(self, name, *, correlation=None, business_key=None, payload=None, message_id=None) -> dict:
+    def _deliver(self, name, *, correlation=None, business_key=None, payload=None, message_id=None,
+                 instances=None) -> dict:
         """Deliver a message; never raises: the outcome is recorded on the alert."""
         try:
             res = self.messages.deliver(SYSTEM, name, correlation=correlation, business_key=business_key,
-                                        payload=payload, message_id=message_id)
+                                        payload=payload, message_id=message_id,
+                                        **({"instances": instances} if instances is not None else {}))
             return {"status": "delivered", "instances": res.get("instances", [])}
         except NotFound:
             return {"status": "nothing_waiting", "instances": []}

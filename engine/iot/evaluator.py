@@ -104,8 +104,11 @@ def pass_breach(d: DeviceInfo, value: float, rules: RuleSet) -> str | None:
 class Evaluator:
     """Applies a RuleSet to readings in arrival order."""
 
-    def __init__(self, rules: RuleSet):
+    def __init__(self, rules: RuleSet, wind_limit=None):
         self.rules = rules
+        # () -> the wind speed (m/s) at or above which a wind reading concerns a permit, or None
+        # (engine/iot/suspension.py reads it from the alarm_permit_suspension table).
+        self.wind_limit = wind_limit
         self.reset()
 
     def reset(self) -> None:
@@ -180,7 +183,13 @@ class Evaluator:
                                                   if getattr(d, k) is not None}}))
 
     def _permit_pass(self, d, r, value, ts, out) -> None:
-        why = pass_breach(d, value, self.rules)
+        if d.metric == "wind":
+            # The limit is the alarm_permit_suspension table's (the lowest at which it stops any permit
+            # type); which permits of the area it stops is decided on the alarm path.
+            limit = self.wind_limit() if self.wind_limit is not None else None
+            why = f"风速 {value:g} m/s ≥ {limit:g} m/s" if limit is not None and value >= limit else None
+        else:
+            why = pass_breach(d, value, self.rules)
         key = (d.id, r.id)
         if why is None:
             self._pass.pop(key, None)
@@ -189,7 +198,8 @@ class Evaluator:
         self._pass[key] = ts.timestamp()
         out.append(Finding(r.id, "permit_pass", d.area, self.rules.grades["permit_breach"],
                            f"{d.id} 超出作业许可合格标准: {why}", ts, d.id, None, value, d.unit, onset,
-                           needs_permit=True, area_department=d.area_department, details={"reason": why}))
+                           needs_permit=True, area_department=d.area_department,
+                           details={"reason": why, "alarm_kind": "wind" if d.metric == "wind" else "gas"}))
 
     def _rate_of_rise(self, d, r, value, ts, out) -> None:
         key = (d.id, r.id)

@@ -9,6 +9,7 @@ from engine.iot.evaluator import Evaluator
 from engine.iot.pipeline import IngestPipeline, IngestStats
 from engine.iot.policy import AlertPolicy
 from engine.iot.readings import ReadingStore
+from engine.iot.suspension import AlarmSuspension
 from engine.iot.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,9 @@ class IotService:
         self.devices = DeviceRegistry(db, self.rules)
         self.readings = ReadingStore(db)
         self.policy = AlertPolicy(db, getattr(settings, "library_dir", None))
-        self.alerts = AlertService(db, messages, self.rules, self.policy)
-        self.evaluator = Evaluator(self.rules)
+        self.suspension = AlarmSuspension(db, getattr(settings, "library_dir", None))
+        self.alerts = AlertService(db, messages, self.rules, self.policy, self.suspension)
+        self.evaluator = Evaluator(self.rules, wind_limit=self.alerts.wind_limit)
         self.stats = IngestStats()
         self.pipeline = IngestPipeline(self.devices, self.readings, self.evaluator, self.alerts, self.rules,
                                        self.stats)
