@@ -30,6 +30,7 @@ class Node:
     attached_to: str | None = None
     attrs: dict = field(default_factory=dict)
     ext: str = ""  # extensionElements of events (rendered before incoming/outgoing)
+    inner: "ProcessBuilder | None" = None  # the content of an embedded sub-process
 
     @property
     def shape(self) -> str:
@@ -187,6 +188,21 @@ class ProcessBuilder:
                               attached_to=attached_to, attrs={"cancelActivity": "true" if cancel else "false"},
                               ext=_props_ext(props)))
 
+    def sub(self, node_id, name, inner: "ProcessBuilder", *, lane=None) -> "ProcessBuilder":
+        """An embedded sub-process drawn collapsed: ``inner`` (a builder whose process id is
+        ``node_id``) holds its nodes, flows and lanes, drawn on a plane of its own (a modeler
+        drills down into it). SpiffWorkflow copies the data in at its start and out at its end;
+        the process's lanes do not reach inside, so ``inner`` declares the lanes of its tasks."""
+        if inner.process_id != node_id:
+            raise ValueError(f"the inner builder of {node_id} must have process id {node_id}")
+        # Lane ids are unique in the document: the sub-process's carry its id.
+        inner.lanes = {(lid if lid.startswith(f"{node_id}_") else f"{node_id}_{lid}"): lname
+                       for lid, lname in inner.lanes.items()}
+        clash = set(inner.nodes) & (set(self.nodes) | {node_id})
+        if clash:
+            raise ValueError(f"duplicate id {sorted(clash)[0]}")
+        return self._add(Node(node_id, "subProcess", name, lane, inner=inner))
+
     def flow(self, source, target, *, condition=None, name="", flow_id=None) -> "ProcessBuilder":
         self.flows.append(Flow(flow_id or f"Flow_{source}_{target}", source, target, condition, name))
         return self
@@ -254,48 +270,14 @@ class ProcessBuilder:
         return 0
 
     def to_xml(self) -> str:
-        """The whole ``bpmn:definitions`` document."""
-        pos = self._layout()
-        incoming: dict[str, list[str]] = {}
-        outgoing: dict[str, list[str]] = {}
-        for f in self.flows:
-            outgoing.setdefault(f.source, []).append(f.id)
-            incoming.setdefault(f.target, []).append(f.id)
-        parts = []
+        """The whole ``bpmn:definitions`` document: the process, then one diagram per plane
+        (the process, and each collapsed sub-process)."""
+        parts = self._elements_xml()
         messages = "".join(f'<bpmn:message id="{mid}" name={quoteattr(name)} />'
-                           for name, mid in self.messages.items())
-        if self.lanes:
-            lanes_xml = []
-            for lid, lname in self.lanes.items():
-                refs = "".join(f"<bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>" for n in self.nodes.values()
-                               if self._lane_of(n) == lname)
-                lanes_xml.append(f'<bpmn:lane id="{lid}" name={quoteattr(lname)}>{refs}</bpmn:lane>')
-            parts.append(f'<bpmn:laneSet id="LaneSet_{self.process_id}">{"".join(lanes_xml)}</bpmn:laneSet>')
-        parts += [f'<bpmn:dataObject id="{oid}" name={quoteattr(name)} />' for oid, name in self.data_objects.items()]
-        for n in self.nodes.values():
-            attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in n.attrs.items() if v)
-            if n.attached_to:
-                attrs += f' attachedToRef="{n.attached_to}"'
-            refs = "".join(f"<bpmn:incoming>{i}</bpmn:incoming>" for i in incoming.get(n.id, []))
-            refs += "".join(f"<bpmn:outgoing>{o}</bpmn:outgoing>" for o in outgoing.get(n.id, []))
-            body = n.body
-            # extensionElements must come first, event definitions after in/outgoing.
-            if n.ext:
-                inner = n.ext + refs + body
-            elif body.startswith("<bpmn:extensionElements>"):
-                inner = body + refs
-            elif body:
-                inner = refs + body
-            else:
-                inner = refs
-            parts.append(f'<bpmn:{n.tag} id="{n.id}" name={quoteattr(n.name)} {attrs}>{inner}</bpmn:{n.tag}>')
-        for f in self.flows:
-            cond = ""
-            if f.condition is not None:
-                cond = f"<bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>"
-            parts.append(f'<bpmn:sequenceFlow id="{f.id}" name={quoteattr(f.name)} sourceRef="{f.source}" '
-                         f'targetRef="{f.target}">{cond}</bpmn:sequenceFlow>')
-        di = self._di(pos)
+                           for name, mid in self._all_messages().items())
+        plane_el = f"Collaboration_{self.process_id}" if self.lanes else self.process_id
+        di = "\n".join(b._di(b._layout(), plane_el if b is self else b.process_id, pool=b is self)
+                       for b in self._builders())
         collab = ""
         if self.lanes:
             collab = (f'<bpmn:collaboration id="Collaboration_{self.process_id}"><bpmn:participant '
@@ -315,6 +297,65 @@ class ProcessBuilder:
             + "\n".join(parts) + "\n</bpmn:process>\n" + di + "\n</bpmn:definitions>\n"
         )
 
+    def _builders(self) -> list["ProcessBuilder"]:
+        """This builder and those of its sub-processes (nested ones too), in document order."""
+        out = [self]
+        for n in self.nodes.values():
+            if n.inner is not None:
+                out += n.inner._builders()
+        return out
+
+    def _all_messages(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for b in self._builders():
+            for name, mid in b.messages.items():
+                merged.setdefault(name, mid)
+        return merged
+
+    def _elements_xml(self) -> list[str]:
+        """Lanes, data objects, flow nodes and sequence flows of this (sub-)process."""
+        incoming: dict[str, list[str]] = {}
+        outgoing: dict[str, list[str]] = {}
+        for f in self.flows:
+            outgoing.setdefault(f.source, []).append(f.id)
+            incoming.setdefault(f.target, []).append(f.id)
+        parts = []
+        if self.lanes:
+            lanes_xml = []
+            for lid, lname in self.lanes.items():
+                refs = "".join(f"<bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>" for n in self.nodes.values()
+                               if self._lane_of(n) == lname)
+                lanes_xml.append(f'<bpmn:lane id="{lid}" name={quoteattr(lname)}>{refs}</bpmn:lane>')
+            parts.append(f'<bpmn:laneSet id="LaneSet_{self.process_id}">{"".join(lanes_xml)}</bpmn:laneSet>')
+        parts += [f'<bpmn:dataObject id="{oid}" name={quoteattr(name)} />' for oid, name in self.data_objects.items()]
+        for n in self.nodes.values():
+            attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in n.attrs.items() if v)
+            if n.attached_to:
+                attrs += f' attachedToRef="{n.attached_to}"'
+            refs = "".join(f"<bpmn:incoming>{i}</bpmn:incoming>" for i in incoming.get(n.id, []))
+            refs += "".join(f"<bpmn:outgoing>{o}</bpmn:outgoing>" for o in outgoing.get(n.id, []))
+            body = n.body
+            if n.inner is not None:
+                # A sub-process holds its lanes and flow elements after incoming/outgoing.
+                inner = refs + "\n" + "\n".join(n.inner._elements_xml()) + "\n"
+            # extensionElements must come first, event definitions after in/outgoing.
+            elif n.ext:
+                inner = n.ext + refs + body
+            elif body.startswith("<bpmn:extensionElements>"):
+                inner = body + refs
+            elif body:
+                inner = refs + body
+            else:
+                inner = refs
+            parts.append(f'<bpmn:{n.tag} id="{n.id}" name={quoteattr(n.name)} {attrs}>{inner}</bpmn:{n.tag}>')
+        for f in self.flows:
+            cond = ""
+            if f.condition is not None:
+                cond = f"<bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>"
+            parts.append(f'<bpmn:sequenceFlow id="{f.id}" name={quoteattr(f.name)} sourceRef="{f.source}" '
+                         f'targetRef="{f.target}">{cond}</bpmn:sequenceFlow>')
+        return parts
+
     def _lane_of(self, node: Node) -> str | None:
         if node.lane:
             return node.lane
@@ -323,16 +364,16 @@ class ProcessBuilder:
         lane_row = {name: i for i, name in enumerate(self.lanes.values())}
         return list(self.lanes.values())[self._inferred_row(node.id, lane_row)] if self.lanes else None
 
-    def _di(self, pos) -> str:
+    def _di(self, pos, plane_el: str, *, pool: bool = True) -> str:
         shapes = []
         width = max((x for x, _ in pos.values()), default=300) + 200
-        plane_el = f"Collaboration_{self.process_id}" if self.lanes else self.process_id
-        if self.lanes:
-            tops = self._lane_tops
+        tops = getattr(self, "_lane_tops", None)
+        if self.lanes and pool:
             shapes.append(f'<bpmndi:BPMNShape id="Participant_{self.process_id}_di" '
                           f'bpmnElement="Participant_{self.process_id}" isHorizontal="true">'
                           f'<dc:Bounds x="30" y="{LANE_TOP}" width="{width}" height="{tops[len(self.lanes)] - LANE_TOP}" />'
                           f'</bpmndi:BPMNShape>')
+        if self.lanes:
             for i, lid in enumerate(self.lanes):
                 shapes.append(f'<bpmndi:BPMNShape id="{lid}_di" bpmnElement="{lid}" isHorizontal="true">'
                               f'<dc:Bounds x="60" y="{tops[i]}" width="{width - 30}" height="{tops[i + 1] - tops[i]}" />'
@@ -340,7 +381,8 @@ class ProcessBuilder:
         centers = {}
         for nid, (x, y) in pos.items():
             w, h = SIZES[self.nodes[nid].shape]
-            extra = ' isMarkerVisible="true"' if self.nodes[nid].tag == "exclusiveGateway" else ""
+            extra = ' isMarkerVisible="true"' if self.nodes[nid].tag == "exclusiveGateway" else \
+                ' isExpanded="false"' if self.nodes[nid].tag == "subProcess" else ""
             shapes.append(f'<bpmndi:BPMNShape id="{nid}_di" bpmnElement="{nid}"{extra}>'
                           f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
             centers[nid] = (x + w // 2, y + h // 2)

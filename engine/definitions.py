@@ -141,9 +141,10 @@ def _lane_of(el, lanes: dict[str, str]) -> str | None:
     return None
 
 
-def human_tasks(process_el) -> list[TaskInfo]:
-    """Every user/manual task of a process element, with its lane and properties."""
-    lanes = _lane_map(process_el)
+def human_tasks(process_el, lanes: dict[str, str] | None = None) -> list[TaskInfo]:
+    """Every user/manual task of a process element (embedded sub-processes included), with its
+    lane and properties; ``lanes`` are the process's when ``process_el`` is a sub-process."""
+    lanes = _lane_map(process_el) if lanes is None else lanes
     out = []
     for kind in HUMAN_TASKS:
         for el in process_el.iter(f"{BPMN}{kind}"):
@@ -581,6 +582,11 @@ def build_model(key: str, bundle: dict) -> ProcessModel:
         for process_el in root.iter(f"{BPMN}process"):
             for info in human_tasks(process_el):
                 tasks[(process_el.get("id"), info.bpmn_id)] = info
+            # A task of an embedded sub-process runs in a workflow named after the sub-process
+            # (SpiffWorkflow's spec name): the runner looks it up under that name.
+            for sub_el in process_el.iter(f"{BPMN}subProcess"):
+                for info in human_tasks(sub_el, lanes=_lane_map(process_el)):
+                    tasks.setdefault((sub_el.get("id"), info.bpmn_id), info)
             for flow in process_el.iter(f"{BPMN}sequenceFlow"):  # embedded subprocesses' flows too
                 k = (process_el.get("id"), flow.get("sourceRef"), flow.get("targetRef"))
                 flows[k] = flows.get(k, ()) + (flow.get("id"),)

@@ -25,7 +25,9 @@ other diagrams: only the call activity itself is marked.
 """
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, SubWorkflowTask
+# The mixins, not bpmn.specs.defaults: the parser builds the spiff extension's task classes
+# (SpiffWorkflow.spiff.specs.defaults), which share only these bases with the plain BPMN ones.
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 

@@ -11,6 +11,9 @@ Reads only the XML (no browser, no node), so ``make test`` runs it over every di
 - label bounds (``BPMNLabel``) overlap neither a flow node nor another label;
 - every flow node lies inside the lane that lists it.
 
+A diagram with collapsed sub-processes has one plane per sub-process (bpmn-js drills down into
+it); every plane is checked on its own, with the shapes, flows, labels and lanes drawn on it.
+
 ``check_layout`` returns human-readable problems naming the file, the element and what is
 wrong; ``layout_figures`` returns the numbers behind them (used for before/after reports).
 """
@@ -132,18 +135,37 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
         name = name or "<diagram>"
         root = ET.fromstring(source)
     fig = Figures()
-    problems = fig.problems
     elements = {el.get("id"): el for el in root.iter() if el.get("id")}
     nodes = {i: el for i, el in elements.items() if el.tag.startswith(_BPMN) and el.tag[len(_BPMN):] in FLOW_NODES}
-    shapes, edges, labels = {}, {}, []
-    for plane in root.iter("{%s}BPMNPlane" % NS["bpmndi"]):
-        for s in plane.findall("bpmndi:BPMNShape", NS):
-            shapes[s.get("bpmnElement")] = s
-        for e in plane.findall("bpmndi:BPMNEdge", NS):
-            edges[e.get("bpmnElement")] = e
+    planes = list(root.iter("{%s}BPMNPlane" % NS["bpmndi"]))
+    drawn_shapes = {s.get("bpmnElement") for plane in planes for s in plane.findall("bpmndi:BPMNShape", NS)}
+    drawn_edges = {e.get("bpmnElement") for plane in planes for e in plane.findall("bpmndi:BPMNEdge", NS)}
+    for nid in nodes:
+        if nid not in drawn_shapes:
+            fig.problems.append(f"{name}: {nid} has no shape bounds")
+    for flow in root.iter(f"{_BPMN}sequenceFlow"):
+        if flow.get("id") not in drawn_edges:
+            fig.flows += 1
+            fig.problems.append(f"{name}: flow {flow.get('id')} has no edge or no source/target shape")
+    for plane in planes:
+        _check_plane(root, plane, nodes, name, fig)
+    if fig.segments and fig.diagonal_share > MAX_DIAGONAL_SHARE:
+        fig.problems.append(f"{name}: {fig.diagonal} of {fig.segments} flow segments are diagonal "
+                            f"({fig.diagonal_share:.0%}, at most {MAX_DIAGONAL_SHARE:.0%} allowed)")
+    return fig
+
+
+def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
+    """The rules above for the shapes, flows, labels and lanes drawn on one plane."""
+    problems = fig.problems
+    shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for e in plane.findall("bpmndi:BPMNEdge", NS)}
+    labels = []
     boxes: dict[str, Box] = {}
     for nid, el in nodes.items():
-        b = _bounds(shapes[nid]) if nid in shapes else None
+        if nid not in shapes:
+            continue
+        b = _bounds(shapes[nid])
         if b is None:
             problems.append(f"{name}: {nid} has no shape bounds")
             continue
@@ -152,9 +174,11 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
 
     for flow in root.iter(f"{_BPMN}sequenceFlow"):
         fid, src, tgt = flow.get("id"), flow.get("sourceRef"), flow.get("targetRef")
-        fig.flows += 1
         edge = edges.get(fid)
-        if edge is None or src not in boxes or tgt not in boxes:
+        if edge is None:
+            continue  # drawn on another plane
+        fig.flows += 1
+        if src not in boxes or tgt not in boxes:
             problems.append(f"{name}: flow {fid} has no edge or no source/target shape")
             continue
         pts = [(float(w.get("x")), float(w.get("y"))) for w in edge.findall("di:waypoint", NS)]
@@ -192,10 +216,6 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
             fig.flows_through_shapes += 1
             problems.append(f"{name}: flow {fid} ({src} -> {tgt}) passes through "
                             + ", ".join(sorted(through)))
-    if fig.segments and fig.diagonal_share > MAX_DIAGONAL_SHARE:
-        problems.append(f"{name}: {fig.diagonal} of {fig.segments} flow segments are diagonal "
-                        f"({fig.diagonal_share:.0%}, at most {MAX_DIAGONAL_SHARE:.0%} allowed)")
-
     # Labels: against every flow node and against each other.
     for ref, di in list(shapes.items()) + list(edges.items()):
         lab = di.find("bpmndi:BPMNLabel", NS)
@@ -214,7 +234,9 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
     for lane in root.iter(f"{_BPMN}lane"):
         lb = _bounds(shapes[lane.get("id")]) if lane.get("id") in shapes else None
         if lb is None:
-            problems.append(f"{name}: lane {lane.get('id')} has no shape bounds")
+            if not any(lane.get("id") in {s.get("bpmnElement") for s in p.findall("bpmndi:BPMNShape", NS)}
+                       for p in root.iter("{%s}BPMNPlane" % NS["bpmndi"])):
+                problems.append(f"{name}: lane {lane.get('id')} has no shape bounds")
             continue
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             box = boxes.get(ref.text)
@@ -229,7 +251,6 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
             if not inside:
                 problems.append(f"{name}: {ref.text} is drawn outside its lane {lane.get('id')} "
                                 f"'{lane.get('name')}'")
-    return fig
 
 
 def check_layout(source: str | Path, *, name: str | None = None) -> list[str]:

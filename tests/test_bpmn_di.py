@@ -44,14 +44,28 @@ def test_the_library_has_all_seven_diagrams():
 def test_every_element_has_complete_diagram_interchange(path):
     root = ET.parse(path).getroot()
     planes = root.findall(".//bpmndi:BPMNPlane", NS)
-    assert len(planes) == 1, "one diagram with one plane"
+    # One plane for the process, one more per collapsed sub-process (bpmn-js drills down into it).
+    subprocesses = [el.get("id") for el in root.iter(f"{BPMN}subProcess")]
+    assert len(planes) == 1 + len(subprocesses), "one diagram per plane: the process and each sub-process"
+    assert sorted(p.get("bpmnElement") for p in planes[1:]) == sorted(subprocesses)
     plane = planes[0]
-    shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
-    edges = {e.get("bpmnElement"): e for e in plane.findall("bpmndi:BPMNEdge", NS)}
+    # Each element is drawn on exactly one plane; the geometry below is compared within a plane.
+    plane_of = {}
+    for pl in planes:
+        for di in pl.findall("bpmndi:BPMNShape", NS) + pl.findall("bpmndi:BPMNEdge", NS):
+            assert di.get("bpmnElement") not in plane_of, f"{di.get('bpmnElement')} is drawn on two planes"
+            plane_of[di.get("bpmnElement")] = pl.get("bpmnElement")
+    shapes = {s.get("bpmnElement"): s for pl in planes for s in pl.findall("bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for pl in planes for e in pl.findall("bpmndi:BPMNEdge", NS)}
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert plane.get("bpmnElement") in ids, "the plane points at the collaboration or process"
     for ref in list(shapes) + list(edges):
         assert ref in ids, f"DI for an element that does not exist: {ref}"
+    for sub in root.iter(f"{BPMN}subProcess"):
+        assert shapes[sub.get("id")].get("isExpanded") == "false", f"{sub.get('id')} is drawn collapsed"
+        for el in sub:
+            if el.get("id") in plane_of:
+                assert plane_of[el.get("id")] == sub.get("id"), f"{el.get('id')} is not on its sub-process's plane"
 
     problems = []
     participants = root.findall(".//bpmn:collaboration/bpmn:participant", NS)
@@ -79,7 +93,9 @@ def test_every_element_has_complete_diagram_interchange(path):
     # Geometry: lanes inside their pool, every node inside the lane that claims it.
     if participants:
         pool = _bounds(shapes[participants[0].get("id")])
-        for lane in lanes:
+        for lane in lanes:  # a sub-process's lanes are on its own plane, without a pool
+            if plane_of.get(lane.get("id")) != plane_of[participants[0].get("id")]:
+                continue
             if lane.get("id") in shapes and not _inside(_bounds(shapes[lane.get("id")]), pool):
                 problems.append(f"lane {lane.get('id')} is drawn outside its pool")
     for lane in lanes:
@@ -88,7 +104,9 @@ def test_every_element_has_complete_diagram_interchange(path):
         lane_box = _bounds(shapes[lane.get("id")])
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             shape = shapes.get(ref.text)
-            if shape is not None and not _inside(_bounds(shape), lane_box):
+            if plane_of.get(ref.text) != plane_of[lane.get("id")]:
+                problems.append(f"{ref.text} is not drawn on the plane of its lane '{lane.get('name')}'")
+            elif shape is not None and not _inside(_bounds(shape), lane_box):
                 problems.append(f"{ref.text} is drawn outside its lane '{lane.get('name')}'")
     # Every flow node sits in exactly one lane when the process has lanes.
     if lanes:
@@ -104,7 +122,14 @@ def test_shapes_do_not_overlap(path):
     """Overlapping shapes open fine but cannot be read or clicked; boundary events sit on their host."""
     root = ET.parse(path).getroot()
     attached = {el.get("id") for el in root.iter(f"{BPMN}boundaryEvent")}
-    boxes = {s.get("bpmnElement"): _bounds(s) for s in root.findall(".//bpmndi:BPMNShape", NS)}
+    clashes = []
+    for plane in root.findall(".//bpmndi:BPMNPlane", NS):  # each plane is its own drawing
+        clashes += _clashes(root, plane, attached)
+    assert not clashes, "\n".join(clashes)
+
+
+def _clashes(root, plane, attached) -> list[str]:
+    boxes = {s.get("bpmnElement"): _bounds(s) for s in plane.findall("bpmndi:BPMNShape", NS)}
     nodes = [i for i in boxes if i not in attached and root.find(f".//*[@id='{i}']").tag[len(BPMN):] in SHAPED]
     clashes = []
     for i, a in enumerate(nodes):
@@ -112,4 +137,4 @@ def test_shapes_do_not_overlap(path):
             (ax, ay, aw, ah), (bx, by, bw, bh) = boxes[a], boxes[b]
             if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
                 clashes.append(f"{a} overlaps {b}")
-    assert not clashes, "\n".join(clashes)
+    return clashes

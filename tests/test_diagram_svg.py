@@ -21,7 +21,9 @@ NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
 def _di(name):
     root = ET.parse(ROOT / "bpmn" / name).getroot()
     flows = {f.get("id"): f for f in root.iter("{%s}sequenceFlow" % NS["bpmn"])}
-    nodes = {el.get("id"): el.tag.split("}")[1] for el in root.find("bpmn:process", NS) if el.get("id")}
+    # Flow nodes of the process and of its collapsed sub-processes (each drawn on its own plane).
+    nodes = {el.get("id"): el.tag.split("}")[1] for el in root.find("bpmn:process", NS).iter()
+             if el.get("id") and el.tag.split("}")[1] not in ("sequenceFlow", "lane", "laneSet")}
     boxes, points, labels = {}, {}, {}
     for sh in root.iter("{%s}BPMNShape" % NS["bpmndi"]):
         b = sh.find("dc:Bounds", NS)
@@ -59,14 +61,23 @@ def test_hot_work_diagram_shows_the_path_taken_and_the_send_back(plant):
 
     taken = {fid for fid, line in drawn.items() if line.get("data-state") == "completed"}
     # The way the permit went: applied, checked, sent back by the unit, re-applied, approved.
-    assert {"Flow_start_init", "Flow_init_hw_apply", "Flow_hw_apply_plan_ref_check", "Flow_unit_send_back",
-            "Flow_simops_lookup_hw_unit_review", "Flow_unit_ok"} <= taken
+    # (Since the split the application is a sub-process: the unit's 退回 ends the review's sub-process
+    # and its result gateway leads back to the application.)
+    assert {"Flow_start_hw_application", "Flow_hw_application_start_init", "Flow_init_hw_apply",
+            "Flow_hw_apply_hw_plan_check", "Flow_hw_plan_check_start_plan_ref_check", "Flow_unit_send_back",
+            "Flow_unit_result_send_back", "Flow_simops_lookup_hw_unit_review", "Flow_unit_ok",
+            "Flow_application_approved", "Flow_issue_hw_prework"} <= taken
     assert not {"Flow_unit_reject", "Flow_unit_simops", "Flow_safety_send_back"} & taken
     assert all(drawn[f].get("stroke") != drawn["Flow_unit_reject"].get("stroke") for f in taken)
 
     nodes = {g.get("data-element-id"): g for g in svg.iter(f"{SVG}g") if g.get("data-state")}
-    current = [i for i, g in nodes.items() if g.get("data-state") == "active"]
+    # The collapsed sub-processes holding the current task are active too (drawn on the process's
+    # plane, a reader sees there where the permit stands); the task itself is the only active task.
+    current = [i for i, g in nodes.items() if g.get("data-state") == "active"
+               and g.get("data-element-type") != "subProcess"]
     assert current == ["hw_gas_analysis"]                              # its armed boundary events are not
+    assert {i for i, g in nodes.items() if g.get("data-state") == "active"
+            and g.get("data-element-type") == "subProcess"} == {"hw_prework", "hw_analysis"}
     assert nodes[current[0]].find(f"{SVG}rect[@class='current']") is not None          # marked beyond colour
     assert nodes["gas_alarm_analysis"].get("data-state") == "none"
     assert nodes["hw_unit_review"].get("data-state") == "completed"

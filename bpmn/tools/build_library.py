@@ -783,13 +783,15 @@ PLAN_REF_CHECK = (
     "    del plans\n")
 
 
-def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
+def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str, back: str | None = None):
     """After the application: a permit naming a work plan (``work_plan_ref`` = the plan's ``plan_no``)
     is checked against the running plans (an unknown number goes back to the applicant with
     ``work_plan_ref_error``), then tells that plan once; the plan reads its permits
     (``active_instances``) and records the links.
     (The plan reads rather than taking a payload: after a non-interrupting check has fired on the
-    execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)"""
+    execution task, SpiffWorkflow hands the boundary join's older data on, not the message's.)
+    ``back`` is where an unknown number goes (default: ``after``, the application; a sub-process
+    holding the check ends there instead)."""
     b.script("plan_ref_check", "核对作业计划编号", PLAN_REF_CHECK, lane=lane)
     b.xor("plan_ref_gw", "计划编号有效?", default=f"Flow_{process_key}_plan_ref_ok")
     b.xor("plan_link_gw", "关联作业计划?", default=f"Flow_{process_key}_no_plan_link")
@@ -798,7 +800,7 @@ def link_to_work_plan(b, after: str, before: str, process_key: str, lane: str):
     b.message_throw("notify_plan", "通知作业计划", "work_plan_permit", lane=lane,
                     payload="{'correlation': {'plan_no': work_plan_ref}}")
     b.chain(after, "plan_ref_check", "plan_ref_gw")
-    b.flow("plan_ref_gw", after, condition="bool(work_plan_ref_error)", flow_id=f"Flow_{process_key}_plan_ref_bad",
+    b.flow("plan_ref_gw", back or after, condition="bool(work_plan_ref_error)", flow_id=f"Flow_{process_key}_plan_ref_bad",
            name="计划编号不存在，退回申请人")
     b.flow("plan_ref_gw", "plan_link_gw", flow_id=f"Flow_{process_key}_plan_ref_ok")
     b.flow("plan_link_gw", "plan_link", condition="bool(work_plan_ref) and not work_plan_linked",
@@ -927,9 +929,68 @@ HW_WAITING_STATES = [("paused", "hw_resume_request"), ("analysis", "hw_gas_analy
 
 
 def hot_work_permit() -> str:
+    """动火: drawn as a short main path whose phases are collapsed sub-processes (a designer drills
+    down): 申请与审批 (application, work-plan check, rules, unit review, approval chain and every
+    退回 loop), 动火分析与作业前确认 (gas analysis and its re-tests, site check, resume approval)
+    and 动火作业 (work, interruptions, daily re-analysis, gas alarm and stop-work). Each sub-process
+    ends where the flow used to leave it and a gateway outside routes on the same data; every task
+    keeps its boundary events and their paths in its own plane (a boundary event on a sub-process
+    would carry the data of the sub-process's start, not the task's). So the tasks, their data and
+    the paths through them are those of the unsplit diagram."""
     b = ProcessBuilder("hot_work_permit", "动火安全作业票")
-    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER_IN_CHARGE).lane(LEADER)
+    # Supervision and the plant leader work inside the sub-processes only: their lanes are there.
+    b.lane(WORKER).lane(PRODUCTION).lane(LEADER)
     b.start("start", "申请动火", variables=["area"])
+    b.sub("hw_application", "动火申请与审批（含退回）", _hot_work_application(), lane=WORKER)
+    b.xor("application_gw", "批准?", default="Flow_application_rejected")
+    # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
+    # start of work: a permit issued on Monday is not usable on Friday.
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
+    b.sub("hw_prework", "动火分析与作业前确认（含暂停后的复测、恢复审批）", _hot_work_prework(), lane=LEADER)
+    b.xor("prework_gw", "可以作业?", default="Flow_prework_ready")
+    b.sub("hw_working", "动火作业（中断、每日重新分析、报警与停工）", _hot_work_working(), lane=WORKER)
+    b.xor("working_gw", "作业结果", default="Flow_working_done")
+    b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
+    b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
+    b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
+           props={"not_completed_by": "hw_apply", "priority": "70"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", lane=PRODUCTION)
+    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
+    b.end("rejected", "不予批准", lane=PRODUCTION)
+
+    b.chain("start", "hw_application", "application_gw")
+    # The application phase ends approved only on an approving decision (a send-back loops inside it).
+    b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_application_approved",
+           name="批准")
+    b.flow("application_gw", "reject", flow_id="Flow_application_rejected", name="不同意")
+    b.chain("reject", "rejected")
+    b.chain("issue", "hw_prework", "prework_gw")
+    b.flow("prework_gw", "hw_withdraw", condition="permit_status in ('expired', 'cancelled')",
+           flow_id="Flow_prework_withdraw", name="过期或终止：收回")
+    b.flow("prework_gw", "hw_working", flow_id="Flow_prework_ready", name="开始作业")
+    b.chain("hw_working", "working_gw")
+    b.flow("working_gw", "hw_withdraw", condition="permit_status == 'expired'", flow_id="Flow_working_expired",
+           name="到期：收回")
+    # Paused for a new analysis (long break, new plant day) or suspended (gas alarm, stop-work):
+    # back to the analysis, and for a suspension to supervision's resume approval.
+    b.flow("working_gw", "hw_prework", condition="permit_status in ('paused', 'suspended')",
+           flow_id="Flow_working_reanalysis", name="重新分析（中断超时、新作业日、报警、停工）")
+    b.flow("working_gw", "hw_acceptance", flow_id="Flow_working_done", name="完成")
+    b.chain("hw_withdraw", "withdrawn")
+    b.chain("hw_acceptance", "close", "end")
+    return b.to_xml()
+
+
+def _hot_work_application() -> ProcessBuilder:
+    """申请与审批: the application and every 退回 back to it (an unknown work-plan number, the
+    unit's review, the approval chain), then the approval by grade: 二级 by the unit, 特级/一级
+    through supervision's review and approval."""
+    b = ProcessBuilder("hw_application", "动火申请与审批")
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION)
+    b.start("hw_application_start", "申请")
+    # The permit's register entry, once: the 退回 loops below go back to the application, not here.
     b.script("init", "作业票登记", "permit_status = 'applying'\npermit_expires_at = ''\n"
                                  "analysis_purpose = 'start'\nsimops_conflicts = []\n"
                                  "gas_results = []\nactive_permits_in_area = []\n"
@@ -938,13 +999,59 @@ def hot_work_permit() -> str:
                                  lane=WORKER)
     b.user("hw_apply", "动火作业申请（含危害分析）", lane=WORKER, form="hot_work_application.json",
            props=APPLICANT_OVERRIDES)
-    b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
-    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
-    b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
-    b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
-    b.business_rule("daily_rule", "动火分析每日有效规则", "hot_work_daily_analysis", lane=WORKER)
-    b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
-    b.business_rule("simops_permit_rule", "交叉作业票类别", "simops_permits", lane=PRODUCTION)
+    b.sub("hw_plan_check", "核对并关联作业计划", _hot_work_plan_check(), lane=WORKER)
+    b.xor("plan_gw", "计划编号有效?", default="Flow_plan_ok")
+    b.sub("hw_rules", "判定规则（升级、分级、分析标准、交叉作业）", _hot_work_rules(), lane=WORKER)
+    b.sub("hw_unit", "作业单位审核（交叉作业检查）", _hot_work_unit_review(), lane=PRODUCTION)
+    # The unit's review ends with its decision (a blocked cross-work goes round inside it); the
+    # grade then says who approves: 二级 the unit itself, 特级/一级 the approval chain.
+    b.xor("unit_result_gw", "作业单位结论（按级别）", default="Flow_unit_result_rejected")
+    b.sub("hw_approval_chain", "安全审核与审批（特级、一级）", _hot_work_approval_chain(), lane=SUPERVISION)
+    b.xor("chain_gw", "审批结论", default="Flow_chain_rejected")
+    b.end("application_approved", "批准", lane=PRODUCTION)
+    b.end("application_rejected", "不同意", lane=PRODUCTION)
+
+    b.chain("hw_application_start", "init", "hw_apply", "hw_plan_check", "plan_gw")
+    b.flow("plan_gw", "hw_apply", condition="bool(work_plan_ref_error)", flow_id="Flow_plan_bad",
+           name="计划编号不存在，退回申请人")
+    b.flow("plan_gw", "hw_rules", flow_id="Flow_plan_ok")
+    b.chain("hw_rules", "hw_unit", "unit_result_gw")
+    b.flow("unit_result_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_result_send_back",
+           name="退回")
+    b.flow("unit_result_gw", "hw_approval_chain", condition="decision == 'approve' and grade in ('special', 'first')",
+           flow_id="Flow_grade_high", name="同意；特级、一级")
+    b.flow("unit_result_gw", "application_approved",
+           condition="decision == 'approve' and grade not in ('special', 'first')", flow_id="Flow_grade_second",
+           name="同意；二级：作业单位审批")
+    b.flow("unit_result_gw", "application_rejected", flow_id="Flow_unit_result_rejected", name="不同意")
+    b.chain("hw_approval_chain", "chain_gw")
+    b.flow("chain_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_chain_send_back",
+           name="退回")
+    b.flow("chain_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_chain_approved",
+           name="批准")
+    b.flow("chain_gw", "application_rejected", flow_id="Flow_chain_rejected", name="不同意")
+    return b
+
+
+def _hot_work_plan_check() -> ProcessBuilder:
+    """The work-plan reference of the application checked and linked (link_to_work_plan); an
+    unknown number ends here with ``work_plan_ref_error`` and goes back to the applicant."""
+    b = ProcessBuilder("hw_plan_check", "核对并关联作业计划")
+    b.lane(WORKER)
+    b.start("hw_plan_check_start", "已申请")
+    b.end("plan_checked", "计划已核对", lane=WORKER)
+    b.end("plan_ref_bad", "计划编号不存在", lane=WORKER)
+    link_to_work_plan(b, "hw_plan_check_start", "plan_checked", "hot_work_permit", WORKER, back="plan_ref_bad")
+    return b
+
+
+def _hot_work_unit_review() -> ProcessBuilder:
+    """The unit's review with the SIMOPS check: the permits live in the area are looked up before
+    the review and again at its decision; cross-work the standard forbids, or without a
+    coordinator, goes round to the review again; it ends with the unit's ``decision``."""
+    b = ProcessBuilder("hw_unit", "作业单位审核")
+    b.lane(PRODUCTION)
+    b.start("hw_unit_start", "审核")
     b.script("simops_lookup", "查询区域内在办作业票", SIMOPS_LOOKUP, lane=PRODUCTION)
     b.user("hw_unit_review", "作业单位审核", lane=PRODUCTION, form="hot_work_unit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "70"})
@@ -967,7 +1074,45 @@ def hot_work_permit() -> str:
         + SIMOPS_DECIDE +
         "del limits, forbidden_kinds, reasons, reported_operations"), lane=PRODUCTION)
     b.xor("unit_gw", "作业单位结论", default="Flow_unit_reject")
-    b.xor("grade_gw", "审批链（按级别）", default="Flow_grade_second")
+    b.end("unit_send_back", "退回", lane=PRODUCTION)
+    b.end("unit_approved", "同意", lane=PRODUCTION)
+    b.end("unit_rejected", "不同意", lane=PRODUCTION)
+    b.chain("hw_unit_start", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
+    b.flow("unit_gw", "unit_send_back", condition="decision == 'send_back'", flow_id="Flow_unit_send_back",
+           name="退回")
+    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
+           flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
+    b.flow("unit_gw", "unit_approved", condition="decision == 'approve' and not simops_blocked",
+           flow_id="Flow_unit_ok", name="同意")
+    b.flow("unit_gw", "unit_rejected", flow_id="Flow_unit_reject", name="不同意")
+    return b
+
+
+def _hot_work_rules() -> ProcessBuilder:
+    """The decision tables run after each application: upgrade, area class, grade, gas threshold,
+    daily re-analysis, SIMOPS distances and permit kinds."""
+    b = ProcessBuilder("hw_rules", "判定规则")
+    b.lane(WORKER).lane(PRODUCTION)
+    b.start("hw_rules_start", "规则判定")
+    b.business_rule("upgrade_rule", "判断是否升级", "hot_work_upgrade", lane=WORKER)
+    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
+    b.business_rule("grade_rule", "动火分级", "hot_work_grade", lane=WORKER)
+    b.business_rule("gas_rule", "动火分析合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("daily_rule", "动火分析每日有效规则", "hot_work_daily_analysis", lane=WORKER)
+    b.business_rule("simops_rule", "交叉作业距离要求", "simops_distances", lane=PRODUCTION)
+    b.business_rule("simops_permit_rule", "交叉作业票类别", "simops_permits", lane=PRODUCTION)
+    b.end("hw_rules_end", "规则已判定", lane=PRODUCTION)
+    b.chain("hw_rules_start", "upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
+            "simops_rule", "simops_permit_rule", "hw_rules_end")
+    return b
+
+
+def _hot_work_approval_chain() -> ProcessBuilder:
+    """特级、一级: supervision's review, then the approval by supervision (一级) or the plant leader
+    (特级); it ends with the approver's ``decision`` (退回 and 不同意 are routed outside)."""
+    b = ProcessBuilder("hw_approval_chain", "安全审核与审批")
+    b.lane(SUPERVISION).lane(LEADER_IN_CHARGE)
+    b.start("hw_approval_chain_start", "审核审批")
     b.user("hw_safety_review", "安全管理部门审核", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "hw_apply,hw_unit_review", "priority": "70"})
     b.xor("safety_gw", "安全审核结论", default="Flow_safety_reject")
@@ -977,16 +1122,54 @@ def hot_work_permit() -> str:
     b.user("hw_leader_approval", "特级动火审批（主管领导）", lane=LEADER_IN_CHARGE, form="permit_review.json",
            props={"not_completed_by": "hw_apply,hw_unit_review,hw_safety_review", "priority": "90"})
     b.xor("approval_gw", "审批结论", default="Flow_approval_reject")
-    # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the
-    # start of work: a permit issued on Monday is not usable on Friday.
-    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
-             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
-    b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
-           props={"not_completed_by": "hw_apply", "priority": "80"})
-    b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
-        "gas_pass = combustible_pct <= max_combustible_pct\n"
-        "gas_results = gas_results + "
-        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]")), lane=LEADER)
+    b.end("chain_approved", "批准", lane=SUPERVISION)
+    b.end("chain_send_back", "退回", lane=SUPERVISION)
+    b.end("chain_rejected", "不同意", lane=SUPERVISION)
+    b.chain("hw_approval_chain_start", "hw_safety_review", "safety_gw")
+    b.flow("safety_gw", "chain_send_back", condition="decision == 'send_back'", flow_id="Flow_safety_send_back",
+           name="退回")
+    b.flow("safety_gw", "final_gw", condition="decision == 'approve'", flow_id="Flow_safety_ok", name="同意")
+    b.flow("safety_gw", "chain_rejected", flow_id="Flow_safety_reject", name="不同意")
+    b.flow("final_gw", "hw_leader_approval", condition="grade == 'special'", flow_id="Flow_final_special",
+           name="特级")
+    b.flow("final_gw", "hw_safety_approval", flow_id="Flow_final_first", name="一级")
+    b.chain("hw_safety_approval", "approval_gw")
+    b.chain("hw_leader_approval", "approval_gw")
+    b.flow("approval_gw", "chain_approved", condition="decision == 'approve'", flow_id="Flow_approval_ok", name="批准")
+    b.flow("approval_gw", "chain_send_back", condition="decision == 'send_back'", flow_id="Flow_approval_send_back",
+           name="退回")
+    b.flow("approval_gw", "chain_rejected", flow_id="Flow_approval_reject", name="不批准")
+    return b
+
+
+def _hot_work_suspension(b: ProcessBuilder, states, suffix: str = "") -> None:
+    """Gas alarm and stop-work on the tasks ``states`` ((boundary suffix, task id) pairs) suspend the
+    permit (interrupting); a stop also waits for the restart. Both then need a new analysis."""
+    b.script(f"suspend_alarm{suffix}", "气体报警：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.script(f"suspend_stop{suffix}", "停工指令：暂停作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
+        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
+    b.message_catch(f"wait_restart{suffix}", "等待复工指令", "restart", lane=SUPERVISION, props=BY_EQUIPMENT)
+    for state, task_id in states:
+        b.message_boundary(f"gas_alarm{state}", "气体报警", task_id, "gas_alarm")
+        b.message_boundary(f"stop_work{state}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
+        b.chain(f"gas_alarm{state}", f"suspend_alarm{suffix}")
+        b.chain(f"stop_work{state}", f"suspend_stop{suffix}")
+    b.chain(f"suspend_stop{suffix}", f"wait_restart{suffix}")
+
+
+def _hot_work_prework() -> ProcessBuilder:
+    """动火分析与作业前确认: the gas analysis (threshold, sample time, re-test until it passes), then
+    by purpose the shift leader's site check (first start), supervision's resume approval (after a
+    suspension) or straight to the pre-start check (after a break or a new day); the pre-start check
+    refuses a stale sample, a missing monitor or an expired permit. Waiting here the permit is
+    live: an alarm or a stop suspends it again."""
+    b = ProcessBuilder("hw_prework", "动火分析与作业前确认")
+    b.lane(SUPERVISION).lane(LEADER)
+    b.start("hw_prework_start", "分析")
+    b.sub("hw_analysis", "动火分析（采样、判定）", _hot_work_analysis(), lane=LEADER)
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
@@ -998,6 +1181,79 @@ def hot_work_permit() -> str:
         # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
+    b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
+           props={"not_completed_by": "hw_apply", "priority": "90"})
+    b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
+    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
+    b.end("prework_ready", "可以作业", lane=LEADER)
+    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
+    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
+    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
+    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
+    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
+    # the sub-process: they fire only while the task waits, with the task's own data.
+    waiting = {"hw_gas_analysis": "hw_analysis"}
+    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
+                             if task_id != "hw_resume_request"], "_waiting")
+
+    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
+    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+           name="不合格或采样时间无效，重新分析")
+    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
+           flow_id="Flow_gas_to_site", name="合格")
+    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
+           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
+    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
+    b.chain("hw_site_check", "start_check", "start_gw")
+    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
+           name="作业票已过期")
+    b.flow("start_gw", "hw_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
+           name="样品超过时效，重新分析")
+    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
+           flow_id="Flow_no_monitor",
+           name="未设连续监测")
+    b.flow("start_gw", "prework_ready", flow_id="Flow_start_ok", name="开始")
+    b.chain("hw_resume_approval", "resume_gw")
+    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
+           flow_id="Flow_resume_ok", name="同意恢复")
+    # Suspended before the work ever started (during the first analysis or the site check): the
+    # shift leader's site check before the start still has to happen.
+    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+           flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
+    b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
+    b.chain("suspend_alarm_waiting", "hw_analysis")
+    b.chain("wait_restart_waiting", "hw_analysis")
+    b.chain("expire_at_start", "prework_ended")
+    b.chain("cancel", "prework_ended")
+    return b
+
+
+def _hot_work_analysis() -> ProcessBuilder:
+    """动火分析: the shift leader's sample, judged against the grade's threshold (a sample time in
+    the future is refused and not recorded); ``gas_pass`` says whether it passed."""
+    b = ProcessBuilder("hw_analysis", "动火分析")
+    b.lane(LEADER)
+    b.start("hw_analysis_start", "采样")
+    b.user("hw_gas_analysis", "动火分析", lane=LEADER, form="gas_analysis.json",
+           props={"not_completed_by": "hw_apply", "priority": "80"})
+    b.script("gas_check", "判定分析结果", when_sample_time_ok(ANALYSIS_VALID_UNTIL + (
+        "gas_pass = combustible_pct <= max_combustible_pct\n"
+        "gas_results = gas_results + "
+        "[{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]")), lane=LEADER)
+    b.end("hw_analysis_end", "已判定", lane=LEADER)
+    b.chain("hw_analysis_start", "hw_gas_analysis", "gas_check", "hw_analysis_end")
+    return b
+
+
+def _hot_work_working() -> ProcessBuilder:
+    """动火作业: the work under its validity timer; a short interruption resumes at once, a long one
+    (or a new plant day) ends here for a new analysis; a gas alarm or a stop-work (also while the
+    crew waits to resume) suspends the permit and ends here for the re-analysis and supervision's
+    approval; the expiry ends the work."""
+    b = ProcessBuilder("hw_working", "动火作业")
+    b.lane(WORKER).lane(SUPERVISION).lane(LEADER)
+    b.start("hw_working_start", "开始作业")
     b.script("work_start", "开始/恢复作业", (
         "if not work_started_at:\n"
         "    work_started_at = now().isoformat()\n"
@@ -1013,112 +1269,33 @@ def hot_work_permit() -> str:
     b.timer_boundary("new_day", "新的作业日", "hw_work", "date", "daily_retest_at")
     b.script("daily_pause", "每日动火前重新分析", (
         "paused_at = now().isoformat()\npermit_status = 'paused'\nanalysis_purpose = 'daily'"), lane=WORKER)
-    b.message_boundary("gas_alarm", "气体报警", "hw_work", "gas_alarm")
-    b.message_boundary("stop_work", "停工指令", "hw_work", "stop_work", props=BY_EQUIPMENT)
     b.xor("work_gw", "作业状态", default="Flow_work_done")
     b.script("pause", "作业中断登记", "paused_at = now().isoformat()\npermit_status = 'paused'", lane=WORKER)
     b.user("hw_resume_request", "申请恢复作业", lane=WORKER, form="resume_request.json")
-    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
-    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
-    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
-    for suffix, task_id in HW_WAITING_STATES:
-        b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
-        b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
     b.script("interruption", "计算中断时长", (
         "interrupted_minutes = (now() - parse_datetime(paused_at)).total_seconds() / 60\n"
         "new_work_day = bool(daily_reanalysis) and now() >= parse_datetime(analysis_valid_until)\n"
         "analysis_purpose = 'daily' if new_work_day else 'resume_interrupted'"), lane=WORKER)
     b.xor("interrupt_gw", "中断超时?", default="Flow_short_break")
-    b.script("suspend_alarm", "气体报警：暂停作业", (
-        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'\n"
-        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
-    b.script("suspend_stop", "停工指令：暂停作业", (
-        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'\n"
-        "analysis_purpose = 'resume_suspended'"), lane=SUPERVISION)
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=SUPERVISION, props=BY_EQUIPMENT)
-    b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
-           props={"not_completed_by": "hw_apply", "priority": "90"})
-    b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
     b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
-    b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
-    b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
-    b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
-    b.user("hw_acceptance", "完工验收", lane=PRODUCTION, form="hot_work_acceptance.json",
-           props={"not_completed_by": "hw_apply", "priority": "70"})
-    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
-    b.end("end", "作业票关闭", lane=PRODUCTION)
-    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
-    b.end("rejected", "不予批准", lane=PRODUCTION)
+    b.end("working_done", "作业完成", lane=WORKER)
+    b.end("working_reanalysis", "重新分析", lane=WORKER)
+    b.end("working_suspended", "已暂停，待复测与恢复审批", lane=SUPERVISION)
+    b.end("working_expired", "作业票到期", lane=LEADER)
+    _hot_work_suspension(b, [("", "hw_work"), ("_paused", "hw_resume_request")])
 
-    link_to_work_plan(b, "hw_apply", "upgrade_rule", "hot_work_permit", WORKER)
-    b.chain("start", "init", "hw_apply")
-    b.chain("upgrade_rule", "area_rule", "grade_rule", "gas_rule", "daily_rule",
-            "simops_rule", "simops_permit_rule", "simops_lookup", "hw_unit_review", "simops_check", "unit_gw")
-    b.flow("unit_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_unit_send_back", name="退回")
-    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_unit_simops", name="标准禁止的交叉作业，或冲突无协调人")
-    b.flow("unit_gw", "grade_gw", condition="decision == 'approve' and not simops_blocked",
-           flow_id="Flow_unit_ok", name="同意")
-    b.flow("unit_gw", "reject", flow_id="Flow_unit_reject", name="不同意")
-    b.flow("grade_gw", "hw_safety_review", condition="grade in ('special', 'first')", flow_id="Flow_grade_high",
-           name="特级、一级")
-    b.flow("grade_gw", "issue", flow_id="Flow_grade_second", name="二级：作业单位审批")
-    b.chain("hw_safety_review", "safety_gw")
-    b.flow("safety_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_safety_send_back",
-           name="退回")
-    b.flow("safety_gw", "final_gw", condition="decision == 'approve'", flow_id="Flow_safety_ok", name="同意")
-    b.flow("safety_gw", "reject", flow_id="Flow_safety_reject", name="不同意")
-    b.flow("final_gw", "hw_leader_approval", condition="grade == 'special'", flow_id="Flow_final_special",
-           name="特级")
-    b.flow("final_gw", "hw_safety_approval", flow_id="Flow_final_first", name="一级")
-    b.chain("hw_safety_approval", "approval_gw")
-    b.chain("hw_leader_approval", "approval_gw")
-    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_approval_ok", name="批准")
-    b.flow("approval_gw", "hw_apply", condition="decision == 'send_back'", flow_id="Flow_approval_send_back",
-           name="退回")
-    b.flow("approval_gw", "reject", flow_id="Flow_approval_reject", name="不批准")
-    b.chain("reject", "rejected")
-    b.chain("issue", "hw_gas_analysis", "gas_check", "gas_gw")
-    b.flow("gas_gw", "hw_gas_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
-           name="不合格或采样时间无效，重新分析")
-    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
-           flow_id="Flow_gas_to_site", name="合格")
-    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
-           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
-    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
-    b.chain("hw_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_start_expired", name="作业票已过期")
-    b.flow("start_gw", "hw_gas_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
-           name="样品超过时效，重新分析")
-    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
-           flow_id="Flow_no_monitor",
-           name="未设连续监测")
-    b.flow("start_gw", "work_start", flow_id="Flow_start_ok", name="开始")
-    b.chain("work_start", "hw_work", "work_gw")
+    b.chain("hw_working_start", "work_start", "hw_work", "work_gw")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_work_pause", name="中断")
-    b.flow("work_gw", "hw_acceptance", flow_id="Flow_work_done", name="完成")
+    b.flow("work_gw", "working_done", flow_id="Flow_work_done", name="完成")
     b.chain("pause", "hw_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "hw_gas_analysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
+    b.flow("interrupt_gw", "working_reanalysis", condition="interrupted_minutes > interruption_minutes or new_work_day",
            flow_id="Flow_long_break", name="超时或跨作业日，重新分析")
     b.flow("interrupt_gw", "work_start", flow_id="Flow_short_break", name="未超时")
-    b.chain("gas_alarm", "suspend_alarm", "hw_gas_analysis")
-    b.chain("stop_work", "suspend_stop", "wait_restart", "hw_gas_analysis")
-    for suffix, _ in HW_WAITING_STATES:
-        b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
-        b.chain(f"stop_work_{suffix}", "suspend_stop")
-    b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
-           flow_id="Flow_resume_ok", name="同意恢复")
-    # Suspended before the work ever started (during the first analysis or the site check): the
-    # shift leader's site check before the start still has to happen.
-    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
-           flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
-    b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("expired", "expire", "hw_withdraw", "withdrawn")
-    b.chain("new_day", "daily_pause", "hw_gas_analysis")
-    b.chain("cancel", "hw_withdraw")
-    b.chain("hw_acceptance", "close", "end")
-    return b.to_xml()
+    b.chain("new_day", "daily_pause", "working_reanalysis")
+    b.chain("suspend_alarm", "working_suspended")
+    b.chain("wait_restart", "working_suspended")
+    b.chain("expired", "expire", "working_expired")
+    return b
 
 
 BPMN["hot_work_permit.bpmn"] = hot_work_permit()
@@ -1281,59 +1458,33 @@ TOXIC_CHECK = (
 CS_PAUSED_STATES = [("paused", "cs_resume_request"), ("retest", "cs_gas_test"), ("site", "cs_site_check")]
 
 
+# The pre-entry test and the periodic reading judge a sample the same way (kind: pre_entry/periodic).
+CS_CHECK = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n" + TOXIC_CHECK +
+            "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_ok\n"
+            "readings = readings + [{'at': sampled_at, 'o2': oxygen_pct, 'combustible': combustible_pct, "
+            "'toxic': toxic_checked, 'pass': gas_pass, 'kind': '%s'}]")
+
+
 def confined_space_permit() -> str:
+    """受限空间: as with hot work, the phases that need no shared plane are collapsed sub-processes
+    (申请与审批; 进入前检测与确认, which ends by starting the work); the work itself stays on the main
+    plane with the periodic readings, their non-interrupting overdue escalation and the evacuation
+    (a sub-process would wait for an open escalation before its flow went on, and a terminate end
+    inside one ends only the sub-process)."""
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "申请进入受限空间", variables=["area"])
-    b.script("init", "作业票登记", (
-        "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
-        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
-        "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''\n"
-        "toxic_exceedances = ''\noel_standard = 'GBZ 2.1-2019'\nsimops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\npainting_planned = False"),
-        lane=WORKER)
-    b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
-           props=APPLICANT_OVERRIDES)
-    b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
-    b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
-    b.business_rule("cs_toxic_limits", "有毒气体接触限值", "toxic_exposure_limits", lane=WORKER)
-    b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
-           props={"not_completed_by": "cs_apply"})
-    # The SIMOPS check from this side too: live hot work in the area (the hot-work review does the same).
-    b.script("cs_painting", "空间内涂装?", (
-        "try:\n    painting_planned = bool(painting_inside)\nexcept NameError:\n    painting_planned = False\n"
-        # SpiffWorkflow merges a COLLECT table's output lists into the lists already in the data
-        # (DeepMerge): after a send-back the table is evaluated again, so clear them first.
-        "simops_permit_processes = []\nsimops_permit_reasons = []\nsimops_permit_painting_forbidden = []"),
-        lane=PRODUCTION)
-    b.business_rule("cs_simops_rule", "交叉作业票类别", "simops_confined_space", lane=PRODUCTION)
-    b.script("cs_simops_lookup", "查询区域内在办作业票", CS_SIMOPS_LOOKUP, lane=PRODUCTION)
-    b.user("cs_approval", "作业单位审批", lane=PRODUCTION, form="confined_space_review.json",
-           props={"not_completed_by": "cs_apply", "priority": "70"})
-    b.script("cs_simops_check", "交叉作业冲突检查", CS_SIMOPS_LOOKUP +  # again: a permit may have started meanwhile
-             "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE, lane=PRODUCTION)
-    b.xor("approval_gw", "审批结论", default="Flow_cs_reject")
+    b.sub("cs_application", "受限空间申请与审批（含退回）", _confined_space_application(), lane=WORKER)
+    b.xor("application_gw", "批准?", default="Flow_cs_application_rejected")
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
-    b.user("cs_gas_test", "进入前气体检测", lane=LEADER, form="confined_space_gas_test.json",
-           props={"not_completed_by": "cs_apply", "priority": "80"})
-    check = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n" + TOXIC_CHECK +
-             "gas_pass = o2_ok and combustible_pct <= max_combustible_pct and toxic_ok\n"
-             "readings = readings + [{'at': sampled_at, 'o2': oxygen_pct, 'combustible': combustible_pct, "
-             "'toxic': toxic_checked, 'pass': gas_pass, 'kind': '%s'}]")
-    b.script("gas_check", "判定检测结果", when_sample_time_ok(check % "pre_entry"), lane=LEADER)
     # Validity counts from the issue, not from the entry (GB 30871 4.16).
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
              "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
-    b.xor("gas_gw", "检测合格?", default="Flow_cs_gas_ok")
-    b.user("cs_site_check", "进入前现场确认", lane=LEADER, form="confined_space_site_check.json",
-           props={"due": "minutes(sample_max_age_minutes)"})
-    b.script("start_check", "进入前检查（样品时效）", (
-        "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
-        "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
-        # The expiry timer watches the work task only: a permit paused or waiting for a re-test may run out.
-        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
-    b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
-    b.script("work_start", "开始/恢复作业", (
+    b.sub("cs_pretest", "进入前检测与确认（含复测）", _confined_space_pretest(), lane=LEADER)
+    b.xor("pretest_gw", "可以进入?", default="Flow_cs_pretest_evacuate")
+    # A short interruption resumes without a new test (the same script as at the entry, its own id).
+    b.script("work_resume", "恢复作业", (
         "if not work_started_at:\n"
         "    work_started_at = now().isoformat()\n"
         "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()\n"
@@ -1347,9 +1498,9 @@ def confined_space_permit() -> str:
     b.timer_boundary("expired", "作业票到期", "cs_work", "date", "permit_expires_at")
     b.message_boundary("gas_alarm", "气体报警", "cs_work", "gas_alarm")
     b.message_boundary("stop_work", "停工指令", "cs_work", "stop_work", props=BY_EQUIPMENT)
-    # Paused or waiting for a (re-)test the permit is still live: an alarm or a stop must reach it
-    # there too, or a stop during the re-test would be lost and people could re-enter.
-    for suffix, task_id in CS_PAUSED_STATES:
+    # Paused the permit is still live: an alarm or a stop must reach it there too, or a stop during
+    # the break would be lost (the re-test and the site check carry theirs inside 进入前检测与确认).
+    for suffix, task_id in CS_PAUSED_STATES[:1]:
         b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
         b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
     b.script("log", "记录进出", (
@@ -1369,7 +1520,7 @@ def confined_space_permit() -> str:
     b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
            props={"priority": "95"})
     b.end("overdue_handled", "已督办", lane=SUPERVISION)
-    b.script("reading_check", "判定定时检测", check % "periodic", lane=LEADER)
+    b.script("reading_check", "判定定时检测", CS_CHECK % "periodic", lane=LEADER)
     b.xor("reading_gw", "定时检测合格?", default="Flow_reading_fail")
     b.script("next_reading", "安排下次检测",
              "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()", lane=LEADER)
@@ -1391,37 +1542,25 @@ def confined_space_permit() -> str:
     b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
     b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
 
-    link_to_work_plan(b, "cs_apply", "cs_limits", "confined_space_permit", WORKER)
-    b.chain("start", "init", "cs_apply")
-    b.chain("cs_limits", "cs_gas_rule", "cs_toxic_limits", "cs_isolation", "cs_painting", "cs_simops_rule", "cs_simops_lookup",
-            "cs_approval", "cs_simops_check", "approval_gw")
-    b.flow("approval_gw", "issue", condition="decision == 'approve' and not simops_blocked", flow_id="Flow_cs_approve",
-           name="同意")
-    b.flow("approval_gw", "cs_simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_cs_simops", name="标准禁止的交叉作业，或冲突无协调人")
-    b.chain("issue", "cs_gas_test")
-    b.flow("approval_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back",
-           name="退回")
-    b.flow("approval_gw", "reject", flow_id="Flow_cs_reject", name="不同意")
+    b.chain("start", "cs_application", "application_gw")
+    b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_application_approved",
+           name="批准")
+    b.flow("application_gw", "reject", flow_id="Flow_cs_application_rejected", name="不同意")
     b.chain("reject", "rejected")
-    b.chain("cs_gas_test", "gas_check", "gas_gw")
-    b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail",
-           name="不合格或检测时间无效，重新检测")
-    b.flow("gas_gw", "cs_site_check", flow_id="Flow_cs_gas_ok", name="合格")
-    b.chain("cs_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "expire", condition="not permit_valid", flow_id="Flow_cs_start_expired", name="作业票已过期")
-    b.flow("start_gw", "cs_gas_test", condition="permit_valid and not sample_fresh", flow_id="Flow_cs_stale",
-           name="超过 30 分钟，重新检测")
-    b.flow("start_gw", "work_start", flow_id="Flow_cs_enter", name="进入")
-    b.chain("work_start", "cs_work", "log", "work_gw")
+    b.chain("issue", "cs_pretest", "pretest_gw")
+    b.flow("pretest_gw", "cs_work", condition="permit_status == 'active'", flow_id="Flow_cs_pretest_enter",
+           name="进入")
+    b.flow("pretest_gw", "cs_evacuate", flow_id="Flow_cs_pretest_evacuate", name="报警、停工或到期：撤离")
+    b.chain("cs_work", "log", "work_gw")
     b.flow("work_gw", "cs_acceptance", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
            name="全部撤出，验收")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_cs_pause", name="中断")
     b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（有人员或工具未撤出时不得关闭）")
     b.chain("pause", "cs_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "cs_gas_test", condition="interrupted_minutes > interruption_minutes",
+    b.flow("interrupt_gw", "cs_pretest", condition="interrupted_minutes > interruption_minutes",
            flow_id="Flow_cs_long_break", name="超过 60 分钟，重新检测")
-    b.flow("interrupt_gw", "work_start", flow_id="Flow_cs_short_break", name="未超时")
+    b.flow("interrupt_gw", "work_resume", flow_id="Flow_cs_short_break", name="未超时")
+    b.chain("work_resume", "cs_work")
     b.chain("reading_due", "cs_reading", "reading_check", "reading_gw")
     b.chain("reading_missed", "cs_reading_overdue", "overdue_handled")
     b.flow("reading_gw", "next_reading", condition="gas_pass", flow_id="Flow_reading_ok", name="合格")
@@ -1429,7 +1568,7 @@ def confined_space_permit() -> str:
     b.chain("next_reading", "cs_work")
     b.chain("gas_alarm", "suspend_alarm", "cs_evacuate")
     b.chain("stop_work", "suspend_stop", "cs_evacuate")
-    for suffix, _ in CS_PAUSED_STATES:
+    for suffix, _ in CS_PAUSED_STATES[:1]:
         b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
         b.chain(f"stop_work_{suffix}", "suspend_stop")
     b.chain("expired", "expire", "cs_evacuate")
@@ -1438,10 +1577,148 @@ def confined_space_permit() -> str:
            name="到期：收回作业票")
     b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
            flow_id="Flow_after_stop", name="停工：等待复工")
-    b.flow("after_evacuation_gw", "cs_gas_test", flow_id="Flow_after_alarm", name="报警：重新检测合格后恢复")
-    b.chain("wait_restart", "cs_gas_test")
+    b.flow("after_evacuation_gw", "cs_pretest", flow_id="Flow_after_alarm", name="报警：重新检测合格后恢复")
+    b.chain("wait_restart", "cs_pretest")
     b.chain("cs_acceptance", "close", "end")
     return b.to_xml()
+
+
+def _confined_space_application() -> ProcessBuilder:
+    """申请与审批: register, application (an unknown work-plan number goes back to it), the limits,
+    isolation confirmed by the shift leader, then the unit's approval with the two-way SIMOPS check;
+    退回 loops back to the application, the sub-process ends with the unit's ``decision``."""
+    b = ProcessBuilder("cs_application", "受限空间申请与审批")
+    b.lane(WORKER).lane(LEADER).lane(PRODUCTION)
+    b.start("cs_application_start", "申请")
+    b.script("init", "作业票登记", (
+        "permit_status = 'applying'\npermit_expires_at = ''\nreadings = []\nentry_log = []\n"
+        "people_inside = []\ntools_inside = 0\nsuspended_by = ''\n"
+        "work_plan_ref = ''\nwork_plan_linked = False\nwork_started_at = ''\ngas_analysis_error = ''\n"
+        "toxic_exceedances = ''\noel_standard = 'GBZ 2.1-2019'\nsimops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\npainting_planned = False"),
+        lane=WORKER)
+    b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
+           props=APPLICANT_OVERRIDES)
+    b.sub("cs_rules", "受限空间限值与合格标准", _confined_space_rules(), lane=WORKER)
+    b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
+           props={"not_completed_by": "cs_apply"})
+    b.sub("cs_review", "作业单位审批（交叉作业检查）", _confined_space_review(), lane=PRODUCTION)
+    b.xor("review_gw", "审批结论", default="Flow_cs_review_rejected")
+    b.end("application_approved", "批准", lane=PRODUCTION)
+    b.end("application_rejected", "不同意", lane=PRODUCTION)
+    link_to_work_plan(b, "cs_apply", "cs_rules", "confined_space_permit", WORKER)
+    b.chain("cs_application_start", "init", "cs_apply")
+    b.chain("cs_rules", "cs_isolation", "cs_review", "review_gw")
+    b.flow("review_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back", name="退回")
+    b.flow("review_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_cs_review_approved",
+           name="同意")
+    b.flow("review_gw", "application_rejected", flow_id="Flow_cs_review_rejected", name="不同意")
+    return b
+
+
+def _confined_space_rules() -> ProcessBuilder:
+    b = ProcessBuilder("cs_rules", "受限空间限值与合格标准")
+    b.lane(WORKER)
+    b.start("cs_rules_start", "规则判定")
+    b.business_rule("cs_limits", "受限空间限值", "confined_space_limits", lane=WORKER)
+    b.business_rule("cs_gas_rule", "可燃气体合格标准", "gas_pass_threshold", lane=WORKER)
+    b.business_rule("cs_toxic_limits", "有毒气体接触限值", "toxic_exposure_limits", lane=WORKER)
+    b.end("cs_rules_end", "已判定", lane=WORKER)
+    b.chain("cs_rules_start", "cs_limits", "cs_gas_rule", "cs_toxic_limits", "cs_rules_end")
+    return b
+
+
+def _confined_space_review() -> ProcessBuilder:
+    """The unit's approval with the SIMOPS check (live hot work of the area; painting inside a space
+    whose equipment has live hot work is refused, other cross-work needs a coordinator); a blocked
+    approval goes round to the approval again; it ends with the ``decision``."""
+    b = ProcessBuilder("cs_review", "作业单位审批")
+    b.lane(PRODUCTION)
+    b.start("cs_review_start", "审批")
+    # The SIMOPS check from this side too: live hot work in the area (the hot-work review does the same).
+    b.script("cs_painting", "空间内涂装?", (
+        "try:\n    painting_planned = bool(painting_inside)\nexcept NameError:\n    painting_planned = False\n"
+        # SpiffWorkflow merges a COLLECT table's output lists into the lists already in the data
+        # (DeepMerge): after a send-back the table is evaluated again, so clear them first.
+        "simops_permit_processes = []\nsimops_permit_reasons = []\nsimops_permit_painting_forbidden = []"),
+        lane=PRODUCTION)
+    b.business_rule("cs_simops_rule", "交叉作业票类别", "simops_confined_space", lane=PRODUCTION)
+    b.script("cs_simops_lookup", "查询区域内在办作业票", CS_SIMOPS_LOOKUP, lane=PRODUCTION)
+    b.user("cs_approval", "作业单位审批", lane=PRODUCTION, form="confined_space_review.json",
+           props={"not_completed_by": "cs_apply", "priority": "70"})
+    b.script("cs_simops_check", "交叉作业冲突检查", CS_SIMOPS_LOOKUP +  # again: a permit may have started meanwhile
+             "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE, lane=PRODUCTION)
+    b.xor("approval_gw", "审批结论", default="Flow_cs_reject")
+    b.end("review_send_back", "退回", lane=PRODUCTION)
+    b.end("review_approved", "同意", lane=PRODUCTION)
+    b.end("review_rejected", "不同意", lane=PRODUCTION)
+    b.chain("cs_review_start", "cs_painting", "cs_simops_rule", "cs_simops_lookup", "cs_approval", "cs_simops_check",
+            "approval_gw")
+    b.flow("approval_gw", "review_approved", condition="decision == 'approve' and not simops_blocked",
+           flow_id="Flow_cs_approve", name="同意")
+    b.flow("approval_gw", "cs_simops_lookup", condition="decision == 'approve' and simops_blocked",
+           flow_id="Flow_cs_simops", name="标准禁止的交叉作业，或冲突无协调人")
+    b.flow("approval_gw", "review_send_back", condition="decision == 'send_back'", flow_id="Flow_cs_review_send_back",
+           name="退回")
+    b.flow("approval_gw", "review_rejected", flow_id="Flow_cs_reject", name="不同意")
+    return b
+
+
+def _confined_space_pretest() -> ProcessBuilder:
+    """进入前检测与确认: the gas test (O₂, combustibles, toxics, sample time) until it passes, the
+    shift leader's site check, the pre-entry check (a stale sample is tested again, an expired
+    permit ends), then the work starts (``permit_status`` 'active'). An alarm or a stop while
+    waiting here suspends the permit and ends here for the evacuation on the main plane."""
+    b = ProcessBuilder("cs_pretest", "进入前检测与确认")
+    b.lane(WORKER).lane(LEADER)
+    b.start("cs_pretest_start", "检测")
+    b.user("cs_gas_test", "进入前气体检测", lane=LEADER, form="confined_space_gas_test.json",
+           props={"not_completed_by": "cs_apply", "priority": "80"})
+    b.script("gas_check", "判定检测结果", when_sample_time_ok(CS_CHECK % "pre_entry"), lane=LEADER)
+    b.xor("gas_gw", "检测合格?", default="Flow_cs_gas_ok")
+    b.user("cs_site_check", "进入前现场确认", lane=LEADER, form="confined_space_site_check.json",
+           props={"due": "minutes(sample_max_age_minutes)"})
+    b.script("start_check", "进入前检查（样品时效）", (
+        "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
+        "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
+        # The expiry timer watches the work task only: a permit paused or waiting for a re-test may run out.
+        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
+    b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
+    b.script("work_start", "开始/恢复作业", (
+        "if not work_started_at:\n"
+        "    work_started_at = now().isoformat()\n"
+        "next_reading_due = (now() + hours(reading_interval_hours)).isoformat()\n"
+        "permit_status = 'active'"), lane=WORKER)
+    b.script("suspend_alarm_waiting", "报警：停止作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'gas_alarm'"),
+        lane=LEADER)
+    b.script("suspend_stop_waiting", "停工指令：停止作业", (
+        "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'"),
+        lane=LEADER)
+    b.script("expire_at_entry", "作业票到期", "permit_status = 'expired'\nsuspended_by = 'expired'", lane=LEADER)
+    b.end("pretest_entered", "已进入", lane=WORKER)
+    b.end("pretest_evacuate", "撤离", lane=LEADER)
+    # Waiting for a (re-)test or the site check the permit is still live: an alarm or a stop must
+    # reach it there too, or a stop during the re-test would be lost and people could re-enter.
+    for suffix, task_id in CS_PAUSED_STATES[1:]:
+        b.message_boundary(f"gas_alarm_{suffix}", "气体报警", task_id, "gas_alarm")
+        b.message_boundary(f"stop_work_{suffix}", "停工指令", task_id, "stop_work", props=BY_EQUIPMENT)
+        b.chain(f"gas_alarm_{suffix}", "suspend_alarm_waiting")
+        b.chain(f"stop_work_{suffix}", "suspend_stop_waiting")
+    b.chain("cs_pretest_start", "cs_gas_test", "gas_check", "gas_gw")
+    b.flow("gas_gw", "cs_gas_test", condition="not gas_pass", flow_id="Flow_cs_gas_fail",
+           name="不合格或检测时间无效，重新检测")
+    b.flow("gas_gw", "cs_site_check", flow_id="Flow_cs_gas_ok", name="合格")
+    b.chain("cs_site_check", "start_check", "start_gw")
+    b.flow("start_gw", "expire_at_entry", condition="not permit_valid", flow_id="Flow_cs_start_expired",
+           name="作业票已过期")
+    b.flow("start_gw", "cs_gas_test", condition="permit_valid and not sample_fresh", flow_id="Flow_cs_stale",
+           name="超过 30 分钟，重新检测")
+    b.flow("start_gw", "work_start", flow_id="Flow_cs_enter", name="进入")
+    b.chain("work_start", "pretest_entered")
+    b.chain("suspend_alarm_waiting", "pretest_evacuate")
+    b.chain("suspend_stop_waiting", "pretest_evacuate")
+    b.chain("expire_at_entry", "pretest_evacuate")
+    return b
 
 
 BPMN["confined_space_permit.bpmn"] = confined_space_permit()

@@ -39,13 +39,18 @@ def text_size(text: str, max_width: int = 90) -> tuple[int, int]:
     return (min(width, max_width) + 4, 14 * lines)
 
 
-def graph_of(xml: str) -> dict:
-    """The layout graph of a single-process diagram: nodes with lanes, boundary events, flows."""
+def graph_of(xml: str, container_id: str | None = None) -> dict:
+    """The layout graph of one plane: the process (default) or one of its collapsed sub-processes
+    (``container_id``), each with its own nodes, lanes, boundary events and flows."""
     root = ET.fromstring(xml)
     process = root.find("bpmn:process", NS)
+    top = process
+    if container_id is not None:
+        process = next(el for el in top.iter(f"{B}subProcess") if el.get("id") == container_id)
+    # Only this container's own lanes and elements: a sub-process inside is one node here.
     lanes = [{"id": lane.get("id"), "name": lane.get("name") or "",
               "refs": [r.text for r in lane.findall("bpmn:flowNodeRef", NS)]}
-             for lane in process.iter(f"{B}lane")]
+             for ls in process.findall("bpmn:laneSet", NS) for lane in ls.iter(f"{B}lane")]
     lane_of = {ref: lane["id"] for lane in lanes for ref in lane["refs"]}
     nodes, boundaries = [], []
     for el in process:
@@ -70,7 +75,11 @@ def graph_of(xml: str) -> dict:
             node["w"] = max(node["w"], 46 * n_events + 10)
     flows = [{"id": f.get("id"), "source": f.get("sourceRef"), "target": f.get("targetRef"),
               "name": f.get("name") or "", "label": list(text_size(f.get("name"), 120)) if f.get("name") else None}
-             for f in process.iter(f"{B}sequenceFlow")]
+             for f in process.findall("bpmn:sequenceFlow", NS)]
+    if container_id is not None:
+        return {"process": container_id, "plane": container_id, "pool": None,
+                "lanes": [{"id": lane["id"], "name": lane["name"]} for lane in lanes],
+                "nodes": nodes, "boundaries": boundaries, "flows": flows}
     collab = root.find("bpmn:collaboration", NS)
     pool = None
     if collab is not None and collab.find("bpmn:participant", NS) is not None:
@@ -101,12 +110,15 @@ def di_xml(graph: dict, geo: dict) -> str:
     if graph["pool"]:
         parts.append(f'<bpmndi:BPMNShape id="{graph["pool"]["id"]}_di" bpmnElement="{graph["pool"]["id"]}" '
                      f'isHorizontal="true">{_b(geo["pool"])}</bpmndi:BPMNShape>')
+    if graph["lanes"]:
         for lane in graph["lanes"]:
             parts.append(f'<bpmndi:BPMNShape id="{lane["id"]}_di" bpmnElement="{lane["id"]}" isHorizontal="true">'
                          f'{_b(geo["lanes"][lane["id"]])}</bpmndi:BPMNShape>')
     for node in graph["nodes"] + graph["boundaries"]:
         nid = node["id"]
-        extra = ' isMarkerVisible="true"' if node.get("tag") == "exclusiveGateway" else ""
+        # A sub-process is drawn collapsed here; its content has a plane of its own.
+        extra = ' isMarkerVisible="true"' if node.get("tag") == "exclusiveGateway" else \
+            ' isExpanded="false"' if node.get("tag") == "subProcess" else ""
         label = f'<bpmndi:BPMNLabel>{_b(geo["labels"][nid])}</bpmndi:BPMNLabel>' if nid in geo["labels"] else ""
         parts.append(f'<bpmndi:BPMNShape id="{nid}_di" bpmnElement="{nid}"{extra}>{_b(geo["nodes"][nid])}'
                      f'{label}</bpmndi:BPMNShape>')
@@ -124,20 +136,29 @@ DIAGRAM_RE = re.compile(r"<bpmndi:BPMNDiagram\b.*?</bpmndi:BPMNDiagram>", re.S)
 
 
 def relayout(xml: str) -> str:
-    """``xml`` with its diagram interchange replaced by the ELK layout; everything else unchanged."""
-    graph = graph_of(xml)
-    old = DIAGRAM_RE.search(xml)
+    """``xml`` with its diagram interchange replaced by the ELK layout; everything else unchanged.
+
+    One diagram per plane: the process, and each collapsed sub-process (nested ones too), each
+    laid out on its own as bpmn-js shows it when a designer drills down."""
+    process = ET.fromstring(xml).find("bpmn:process", NS)
+    graphs = [graph_of(xml)] + [graph_of(xml, sp.get("id")) for sp in process.iter(f"{B}subProcess")]
+    old = DIAGRAM_RE.findall(xml)
     if not old:
         raise ValueError("no bpmndi:BPMNDiagram to replace")
-    # One pool with lanes, flow nodes and sequence flows is what the layout knows; refuse rather
-    # than silently drop the DI of anything else (expanded sub-processes, message flows, annotations).
-    drawn = {n["id"] for n in graph["nodes"] + graph["boundaries"]} | {f["id"] for f in graph["flows"]}
-    drawn |= {lane["id"] for lane in graph["lanes"]} | ({graph["pool"]["id"]} if graph["pool"] else set())
-    dropped = sorted(set(re.findall(r'bpmnElement="([^"]+)"', old.group(0))) - drawn - {graph["plane"]})
+    # Pools with lanes, flow nodes, collapsed sub-processes and sequence flows is what the layout
+    # knows; refuse rather than silently drop the DI of anything else (message flows, annotations).
+    drawn = set()
+    for graph in graphs:
+        drawn |= {n["id"] for n in graph["nodes"] + graph["boundaries"]} | {f["id"] for f in graph["flows"]}
+        drawn |= {lane["id"] for lane in graph["lanes"]} | ({graph["pool"]["id"]} if graph["pool"] else set())
+        drawn.add(graph["plane"])
+    dropped = sorted(set(re.findall(r'bpmnElement="([^"]+)"', "".join(old))) - drawn)
     if dropped:
         raise ValueError(f"the layout would drop the DI of {', '.join(dropped)} (not supported by relayout)")
-    new_di = di_xml(graph, run_elk(graph))
-    return DIAGRAM_RE.sub(lambda _m: new_di, xml, count=1)
+    new_di = "\n".join(di_xml(graph, run_elk(graph)) for graph in graphs)
+    first = DIAGRAM_RE.search(xml)
+    rest = re.sub(r"\n?" + DIAGRAM_RE.pattern, "", xml[first.end():], flags=re.S)
+    return xml[:first.start()] + new_di + rest
 
 
 if __name__ == "__main__":

@@ -418,8 +418,9 @@ for (const k of Object.keys(out.nodes)) out.nodes[k] = mv(out.nodes[k]);
 for (const k of Object.keys(out.labels)) out.labels[k] = mv(out.labels[k]);
 for (const k of Object.keys(out.edges)) out.edges[k] = out.edges[k].map(([x, y]) => [x + dx, y + dy]);
 const width = (maxX + dx) + PAD - POOL_X;
-if (g.pool) {
-  out.pool = [POOL_X, POOL_Y, width, cuts[cuts.length - 1] - cuts[0]];
+if (g.pool) out.pool = [POOL_X, POOL_Y, width, cuts[cuts.length - 1] - cuts[0]];
+// A sub-process plane has lanes of its own but no pool: its lanes are drawn where a pool's would be.
+if (g.lanes.length) {
   g.lanes.forEach((l, i) => {
     out.lanes[l.id] = [POOL_X + POOL_HEADER, cuts[i] + dy, width - POOL_HEADER, cuts[i + 1] - cuts[i]];
   });

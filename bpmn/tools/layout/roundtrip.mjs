@@ -24,8 +24,10 @@ for (const file of files) {
 <body><div id="c" style="width:2000px;height:1200px"></div><pre id="out"></pre>
 <script src="modeler.js"></script><script src="${name}.js"></script>
 <script>
-const put = (o) => { document.getElementById('out').textContent = 'RESULT:' +
-  btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(o)))) + ':END'; };
+// In slices: spreading a whole saved diagram (over ~100 k bytes) into one call overflows the stack.
+const put = (o) => { const bytes = new TextEncoder().encode(JSON.stringify(o)); let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  document.getElementById('out').textContent = 'RESULT:' + btoa(bin) + ':END'; };
 const m = new BpmnJS({ container: '#c' });
 m.importXML(window.DIAGRAM)
   .then((r) => m.saveXML({ format: true }).then((s) => put({ ok: true, warnings: r.warnings.map((w) => w.message),
