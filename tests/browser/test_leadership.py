@@ -27,8 +27,9 @@ def _wait_loaded(img, timeout: float = 20.0) -> None:
 @pytest.fixture(scope="module")
 def plant_data(live_server):
     """Two months of generated plant records imported through the hub's import endpoint (as an admin would),
-    with equipment EQ-0003 planted to fail more under high load."""
-    data = generate(seed=5, start=datetime(2026, 10, 1, tzinfo=timezone.utc), days=61, equipment=12, people=60,
+    with equipment EQ-0003 planted to fail more under high load. They end mid-November: hazards closed
+    days after the last record must not lie in the future, which the import refuses."""
+    data = generate(seed=5, start=datetime(2026, 9, 15, tzinfo=timezone.utc), days=61, equipment=12, people=60,
                     work_records=800, hazards=200, teams=6, areas=6, planted_load=("EQ-0003",), load_multiplier=5.0)
     token = live_server.login("admin")
     for kind, rows in data.items():
