@@ -9,13 +9,20 @@ Reads only the XML (no browser, no node), so ``make test`` runs it over every di
   leaving a boundary event must also not run back through the event's host: it leaves away);
 - at most one segment in twenty is diagonal;
 - label bounds (``BPMNLabel``) overlap neither a flow node nor another label;
-- every flow node lies inside the lane that lists it.
+- no segment of a sequence flow passes through the label of another element: a flow may touch
+  its own name, but not the name of its source or target either (a flow leaving a gateway through
+  the text under it makes that text unreadable just as well);
+- every flow node lies inside the lane that lists it;
+- every plane is readable on a laptop: its drawn content at 1:1 (pool, lanes, shapes, labels and
+  waypoints) fits a ``LAPTOP`` screen (1366 x 768) at a zoom of at least ``MIN_ZOOM`` (0.7), i.e.
+  at most 1951 x 1097 px.
 
 A diagram with collapsed sub-processes has one plane per sub-process (bpmn-js drills down into
 it); every plane is checked on its own, with the shapes, flows, labels and lanes drawn on it.
 
 ``check_layout`` returns human-readable problems naming the file, the element and what is
-wrong; ``layout_figures`` returns the numbers behind them (used for before/after reports).
+wrong; ``layout_figures`` returns the numbers behind them (used for before/after reports and, per
+plane, by ``bpmn/tools/plane_sizes.py``).
 """
 from __future__ import annotations
 
@@ -32,6 +39,8 @@ FLOW_NODES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "bu
               "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 BORDER_TOLERANCE = 2.0   # px a docking point may be off the outline (rounding to integers)
 MAX_DIAGONAL_SHARE = 1 / 20
+LAPTOP = (1366, 768)     # px of a laptop screen a plane must fit ...
+MIN_ZOOM = 0.7           # ... at this zoom or larger (1951 x 1097 px of diagram at 1:1)
 
 
 @dataclass
@@ -91,6 +100,29 @@ class Box:
 
 
 @dataclass
+class PlaneFigures:
+    """Numbers of one plane: the process's own (``sub_process`` False) or a collapsed sub-process's."""
+    element: str            # the process id, or the sub-process id
+    name: str               # its name (the pool's name for the process)
+    sub_process: bool
+    width: float = 0.0      # drawn content at 1:1, px
+    height: float = 0.0
+    flows: int = 0
+    labels_crossed: int = 0
+
+    @property
+    def zoom(self) -> float:
+        """The largest zoom at which the plane fits a ``LAPTOP`` screen."""
+        if not self.width or not self.height:
+            return math.inf
+        return min(LAPTOP[0] / self.width, LAPTOP[1] / self.height)
+
+    @property
+    def fits_laptop(self) -> bool:
+        return self.zoom >= MIN_ZOOM
+
+
+@dataclass
 class Figures:
     """Numbers of one diagram's layout."""
     flows: int = 0
@@ -98,6 +130,8 @@ class Figures:
     diagonal: int = 0
     flows_through_shapes: int = 0
     ends_off_border: int = 0
+    labels_crossed: int = 0   # labels (of nodes or flows) that a flow other than their own crosses
+    planes: list[PlaneFigures] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -125,6 +159,14 @@ def _overlap(a, b) -> bool:
     return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
+def laptop_problem(name: str, plane: PlaneFigures) -> str:
+    """The message of the laptop rule for a plane that does not fit."""
+    what = f"sub-process plane {plane.element}" if plane.sub_process else f"process plane {plane.element}"
+    return (f"{name}: {what} '{plane.name}' is {plane.width:.0f} x {plane.height:.0f} px at 1:1 and fits a "
+            f"{LAPTOP[0]} x {LAPTOP[1]} laptop screen only at zoom {plane.zoom:.2f} (at least {MIN_ZOOM} "
+            f"needed: at most {LAPTOP[0] / MIN_ZOOM:.0f} x {LAPTOP[1] / MIN_ZOOM:.0f} px)")
+
+
 def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
     """Measure a diagram (a path or the XML text) and list its layout problems."""
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("<")):
@@ -148,14 +190,46 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
             fig.flows += 1
             fig.problems.append(f"{name}: flow {flow.get('id')} has no edge or no source/target shape")
     for plane in planes:
-        _check_plane(root, plane, nodes, name, fig)
+        pf = _plane_of(root, plane, elements)
+        fig.planes.append(pf)
+        flows_before, crossed_before = fig.flows, fig.labels_crossed
+        _check_plane(root, plane, nodes, name, fig, pf)
+        pf.flows, pf.labels_crossed = fig.flows - flows_before, fig.labels_crossed - crossed_before
+        if not pf.fits_laptop:
+            fig.problems.append(laptop_problem(name, pf))
     if fig.segments and fig.diagonal_share > MAX_DIAGONAL_SHARE:
         fig.problems.append(f"{name}: {fig.diagonal} of {fig.segments} flow segments are diagonal "
                             f"({fig.diagonal_share:.0%}, at most {MAX_DIAGONAL_SHARE:.0%} allowed)")
     return fig
 
 
-def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
+def _plane_of(root, plane, elements: dict) -> PlaneFigures:
+    """What a plane shows (process or sub-process, its id and name) and its drawn size at 1:1."""
+    ref = plane.get("bpmnElement")
+    el = elements.get(ref)
+    if el is not None and el.tag == f"{_BPMN}collaboration":
+        part = el.find("bpmn:participant", NS)
+        pid = part.get("processRef") if part is not None else ref
+        proc = elements.get(pid)
+        pname = (part.get("name") if part is not None else None) or (proc.get("name") if proc is not None else "")
+        pf = PlaneFigures(pid or ref, pname or "", False)
+    else:
+        pf = PlaneFigures(ref, (el.get("name") if el is not None else "") or "",
+                          el is not None and el.tag == f"{_BPMN}subProcess")
+    xs, ys = [], []
+    for b in plane.iter("{%s}Bounds" % NS["dc"]):
+        x, y, w, h = (float(b.get(k)) for k in ("x", "y", "width", "height"))
+        xs += [x, x + w]
+        ys += [y, y + h]
+    for w in plane.iter("{%s}waypoint" % NS["di"]):
+        xs.append(float(w.get("x")))
+        ys.append(float(w.get("y")))
+    if xs:
+        pf.width, pf.height = max(xs) - min(xs), max(ys) - min(ys)
+    return pf
+
+
+def _check_plane(root, plane, nodes: dict, name: str, fig: Figures, pf: PlaneFigures | None = None) -> None:
     """The rules above for the shapes, flows, labels and lanes drawn on one plane."""
     problems = fig.problems
     shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
@@ -171,6 +245,13 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
             continue
         boxes[nid] = Box(*b, _kind(el.tag[len(_BPMN):]))
     host_of = {nid: el.get("attachedToRef") for nid, el in nodes.items() if el.get("attachedToRef")}
+    for ref, di in list(shapes.items()) + list(edges.items()):
+        lab = di.find("bpmndi:BPMNLabel", NS)
+        if lab is not None and _bounds(lab) is not None:
+            labels.append((ref, _bounds(lab)))
+    label_boxes = [(ref, Box(*lb, "task")) for ref, lb in labels]
+    names = {el.get("id"): el.get("name") or "" for el in root.iter() if el.get("id")}
+    crossed_labels: set[str] = set()
 
     for flow in root.iter(f"{_BPMN}sequenceFlow"):
         fid, src, tgt = flow.get("id"), flow.get("sourceRef"), flow.get("targetRef")
@@ -216,11 +297,14 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
             fig.flows_through_shapes += 1
             problems.append(f"{name}: flow {fid} ({src} -> {tgt}) passes through "
                             + ", ".join(sorted(through)))
+        # Labels a flow runs through: any but the flow's own name (its source's and target's too).
+        for ref, lbox in label_boxes:
+            if ref != fid and any(lbox.crossed_by(a, b) for a, b in zip(pts, pts[1:])):
+                crossed_labels.add(ref)
+                problems.append(f"{name}: flow {fid} ({src} -> {tgt}) crosses the label of {ref} "
+                                f"'{names.get(ref, '')}'")
+    fig.labels_crossed += len(crossed_labels)
     # Labels: against every flow node and against each other.
-    for ref, di in list(shapes.items()) + list(edges.items()):
-        lab = di.find("bpmndi:BPMNLabel", NS)
-        if lab is not None and _bounds(lab) is not None:
-            labels.append((ref, _bounds(lab)))
     for ref, lb in labels:
         for nid, box in boxes.items():
             if nid != ref and _overlap(lb, (box.x, box.y, box.w, box.h)):

@@ -2,7 +2,8 @@
 
 Every ``.bpmn`` in ``bpmn/`` (and any diagram added later) goes through the same check: flows dock
 on the outline of their shapes, run orthogonally, never through another shape, boundary-event
-flows leave away from their host, labels overlap nothing, lanes hold their nodes. Pure Python.
+flows leave away from their host, labels overlap nothing and no flow runs through a label, lanes
+hold their nodes, every plane fits a laptop screen at zoom 0.7. Pure Python.
 """
 from __future__ import annotations
 
@@ -10,16 +11,57 @@ from pathlib import Path
 
 import pytest
 
-from engine.layout_check import check_layout, layout_figures
+from engine.layout_check import LAPTOP, MIN_ZOOM, check_layout, laptop_problem, layout_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = sorted((ROOT / "bpmn").glob("*.bpmn"))
 
+# Planes (diagram, plane: process or sub-process id) too large for a laptop until they are split into
+# collapsed sub-processes (issue 17, other branches). Emptied when the splits land; the rule itself
+# is the same for every plane (a test below fails on an entry that has come to fit).
+NOT_YET_SPLIT = {
+    ("confined_space_permit", "confined_space_permit"), ("confined_space_permit", "cs_application"),
+    ("hot_work_permit", "hw_prework"),
+    ("blinding_permit", "blinding_permit"), ("height_permit", "height_permit"),
+    ("lifting_permit", "lifting_permit"), ("temp_power_permit", "temp_power_permit"),
+    ("excavation_permit", "excavation_permit"), ("road_closure_permit", "road_closure_permit"),
+    # Not named in issue 17's list but as wide today (nobody splits them yet):
+    ("alert_response", "alert_response"), ("hazard_rectification", "hazard_rectification"),
+    ("work_plan", "work_plan"),
+}
+
+# Flow labels relayout.py finds no free place for yet: ELK fans the three exits of the unit review's
+# gateway 12 px apart, the one in the middle turning down between the other two, so its two-line name
+# has room nowhere beside it. Both diagrams are being split (issue 17); emptied at integration, and a
+# test below fails on an entry that no longer occurs.
+LABELS_NOT_YET_FREE = {
+    "height_permit.bpmn: flow Flow_ht_unit_review_reject (unit_review_gw -> reject) crosses the label of "
+    "Flow_ht_unit_review_next '同意，报专业管理部门'",
+    "lifting_permit.bpmn: flow Flow_lf_unit_review_reject (unit_review_gw -> reject) crosses the label of "
+    "Flow_lf_unit_review_next '同意，报专业管理部门'",
+}
+
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=[p.stem for p in DIAGRAMS])
 def test_diagram_is_laid_out_as_a_designer_would(path):
-    problems = check_layout(path)
+    fig = layout_figures(path)
+    waived = {laptop_problem(path.name, plane) for plane in fig.planes if (path.stem, plane.element) in NOT_YET_SPLIT}
+    problems = [p for p in fig.problems if p not in waived and p not in LABELS_NOT_YET_FREE]
     assert not problems, "\n".join(problems)
+
+
+def test_the_known_crossed_labels_are_still_crossed():
+    """An entry of LABELS_NOT_YET_FREE that no longer occurs is to be removed from it."""
+    found = {p for path in DIAGRAMS for p in layout_figures(path).problems}
+    stale = sorted(LABELS_NOT_YET_FREE - found)
+    assert not stale, f"remove from LABELS_NOT_YET_FREE in tests/test_bpmn_layout.py: {stale}"
+
+
+def test_the_planes_not_yet_split_are_still_too_large():
+    """An entry of NOT_YET_SPLIT whose plane now fits (or is gone) is to be removed from it."""
+    sizes = {(path.stem, plane.element): plane for path in DIAGRAMS for plane in layout_figures(path).planes}
+    stale = sorted(key for key in NOT_YET_SPLIT if key not in sizes or sizes[key].fits_laptop)
+    assert not stale, f"remove from NOT_YET_SPLIT in tests/test_bpmn_layout.py (they fit a laptop now): {stale}"
 
 
 def _diagram(flow_points, *, gateway=False):
@@ -77,3 +119,65 @@ def test_layout_changed_only_the_diagram_interchange():
     for name, xml in build_library.BPMN.items():
         committed = (ROOT / "bpmn" / name).read_text(encoding="utf-8")
         assert di.sub("", committed) == di.sub("", xml), f"{name}: more than the DI differs from the generator"
+
+
+def _labelled(gateway_label, flow_points=((100, 140), (300, 140)), flow_label=None, size=(300, 200)):
+    """Task a -> gateway b (named, its label at ``gateway_label``) with flow f; c far away."""
+    fl = f'<bpmndi:BPMNLabel><dc:Bounds x="{flow_label[0]}" y="{flow_label[1]}" width="30" height="14" />' \
+         '</bpmndi:BPMNLabel>' if flow_label else ""
+    pts = "".join(f'<di:waypoint x="{x}" y="{y}" />' for x, y in flow_points)
+    gx, gy = gateway_label
+    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
+            '<bpmn:process id="p" name="过程"><bpmn:task id="a" /><bpmn:exclusiveGateway id="b" name="同意?" />'
+            '<bpmn:sequenceFlow id="f" name="是" sourceRef="a" targetRef="b" /></bpmn:process>'
+            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
+            '<bpmndi:BPMNShape bpmnElement="a"><dc:Bounds x="0" y="100" width="100" height="80" /></bpmndi:BPMNShape>'
+            '<bpmndi:BPMNShape bpmnElement="b"><dc:Bounds x="300" y="115" width="50" height="50" />'
+            f'<bpmndi:BPMNLabel><dc:Bounds x="{gx}" y="{gy}" width="40" height="14" /></bpmndi:BPMNLabel>'
+            '</bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNEdge bpmnElement="f">{pts}{fl}</bpmndi:BPMNEdge>'
+            f'<bpmndi:BPMNShape bpmnElement="frame"><dc:Bounds x="0" y="0" width="{size[0]}" height="{size[1]}" />'
+            '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def test_no_flow_runs_through_a_label_but_its_own():
+    # The gateway's name below it, the flow beside: fine; the flow's own name on its line: fine.
+    assert check_layout(_labelled((305, 170), flow_label=(150, 133)), name="ok.bpmn") == []
+    # The flow entering the gateway from below runs through the gateway's own name: not fine.
+    fig = layout_figures(_labelled((305, 170), flow_points=((50, 180), (50, 200), (325, 200), (325, 165))),
+                         name="l.bpmn")
+    assert "l.bpmn: flow f (a -> b) crosses the label of b '同意?'" in fig.problems
+    assert fig.labels_crossed == 1 and fig.planes[0].labels_crossed == 1
+
+
+def test_a_plane_must_fit_a_laptop_at_zoom_0_7():
+    assert (LAPTOP, MIN_ZOOM) == ((1366, 768), 0.7)
+    fig = layout_figures(_labelled((305, 170), size=(1951, 1097)), name="fits.bpmn")
+    assert fig.planes[0].fits_laptop and fig.problems == []
+    fig = layout_figures(_labelled((305, 170), size=(2732, 768)), name="wide.bpmn")
+    plane = fig.planes[0]
+    assert (plane.element, plane.name, plane.width, plane.height) == ("p", "过程", 2732, 768)
+    assert fig.problems == [laptop_problem("wide.bpmn", plane)]
+    assert "wide.bpmn: process plane p '过程' is 2732 x 768 px at 1:1" in fig.problems[0]
+    assert "zoom 0.50" in fig.problems[0]
+
+
+def test_the_readme_table_of_planes_is_the_tool_output():
+    """bpmn/README.md's table of planes is what bpmn/tools/plane_sizes.py measures now."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bpmn" / "tools"))
+    from plane_sizes import HEADER, plane_table
+
+    readme = (ROOT / "bpmn" / "README.md").read_text(encoding="utf-8").splitlines()
+    start = readme.index(HEADER.splitlines()[0])
+    table = []
+    for line in readme[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    assert "\n".join(table) == plane_table(DIAGRAMS), (
+        "bpmn/README.md's table of planes is stale: replace it with the output of "
+        "`.venv/bin/python bpmn/tools/plane_sizes.py bpmn/*.bpmn`")

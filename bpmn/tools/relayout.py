@@ -33,7 +33,8 @@ def _kind(tag: str) -> str:
 
 
 def text_size(text: str, max_width: int = 90) -> tuple[int, int]:
-    """Approximate size of an external label as bpmn-js draws it (11 px font, wrapped at 90 px)."""
+    """Approximate size of an external label as bpmn-js draws it (11 px font, wrapped at 90 px: node
+    and flow names alike, bpmn-js wraps every external label at 90 px whatever its DI width)."""
     width = sum(12 if ord(c) > 0x2e7f else 7 for c in text) + 8
     lines = max(1, -(-width // max_width))
     return (min(width, max_width) + 4, 14 * lines)
@@ -74,7 +75,7 @@ def graph_of(xml: str, container_id: str | None = None) -> dict:
         if node["kind"] == "task" and n_events > 2:
             node["w"] = max(node["w"], 46 * n_events + 10)
     flows = [{"id": f.get("id"), "source": f.get("sourceRef"), "target": f.get("targetRef"),
-              "name": f.get("name") or "", "label": list(text_size(f.get("name"), 120)) if f.get("name") else None}
+              "name": f.get("name") or "", "label": list(text_size(f.get("name"))) if f.get("name") else None}
              for f in process.findall("bpmn:sequenceFlow", NS)]
     if container_id is not None:
         return {"process": container_id, "plane": container_id, "pool": None,
@@ -97,6 +98,30 @@ def run_elk(graph: dict) -> dict:
     if out.returncode:
         raise RuntimeError(f"layout failed: {out.stderr}")
     return json.loads(out.stdout)
+
+
+def layout_graph(graph: dict) -> dict:
+    """``run_elk``, once more with wider hosts where a boundary event's name found no free place.
+
+    A task carrying several boundary events has their flows running down side by side, as far apart
+    as the host is wide; a name wider than the gap is crossed by the neighbour's flow wherever it
+    goes (layout_check: no flow through a label). Such a host is drawn wider, one slot per event as
+    wide as its name, and the plane laid out again (only then: every px counts on a laptop)."""
+    geo = run_elk(graph)
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    for extra in (24, 40, 56):
+        hosts = {b["host"] for b in graph["boundaries"] if b["id"] in geo.get("unplaced", [])} & set(by_id)
+        widened = False
+        for host in sorted(hosts):
+            events = [b for b in graph["boundaries"] if b["host"] == host]
+            width = sum(max(46, (b["label"][0] if b["label"] else 0) + extra) for b in events) + 10
+            if width > by_id[host]["w"]:
+                by_id[host]["w"] = width
+                widened = True
+        if not widened:
+            break
+        geo = run_elk(graph)
+    return geo
 
 
 def _b(box) -> str:
@@ -155,7 +180,7 @@ def relayout(xml: str) -> str:
     dropped = sorted(set(re.findall(r'bpmnElement="([^"]+)"', "".join(old))) - drawn)
     if dropped:
         raise ValueError(f"the layout would drop the DI of {', '.join(dropped)} (not supported by relayout)")
-    new_di = "\n".join(di_xml(graph, run_elk(graph)) for graph in graphs)
+    new_di = "\n".join(di_xml(graph, layout_graph(graph)) for graph in graphs)
     first = DIAGRAM_RE.search(xml)
     rest = re.sub(r"\n?" + DIAGRAM_RE.pattern, "", xml[first.end():], flags=re.S)
     return xml[:first.start()] + new_di + rest

@@ -186,7 +186,7 @@ for (let tries = 0; tries < 3; tries += 1) {
   blocked.forEach((id) => northPorts.add(id));
   [second, separators] = await laneRun(from);
 }
-const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null };
+const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null, unplaced: [] };
 for (const c of second.children) {
   if (c.id.startsWith('__sep')) continue;
   out.nodes[c.id] = [c.x, c.y, c.width, c.height];
@@ -248,6 +248,7 @@ for (const f of g.flows) {
 // under (or over) the row instead: out of the source's bottom, back along the channel ELK chose,
 // up into the target's bottom. Done only where the new route crosses no shape and shares no
 // stretch with another flow.
+const kindOfNode = (id) => byId[id]?.kind;
 const collinearWithOthers = (fid, pts) => {
   const mine = pts.slice(1).map((q, i) => [pts[i], q]);
   return g.flows.some((o) => o.id !== fid && (out.edges[o.id] || []).slice(1).some((q, i) => {
@@ -293,6 +294,52 @@ for (const f of g.flows) {
     }
   }
   out.edges[f.id] = pts;
+}
+
+// --- gateway fans: ELK lets every outgoing flow of a gateway leave its east side, a few px apart,
+// the ones going up or down turning right after it; their names then have no room between the lines.
+// A designer lets the flow that goes up leave from the top corner and the one that goes down from
+// the bottom corner. Done where that corner is free (no other flow docks there) and the new route
+// crosses no shape and shares no stretch with another flow.
+{
+  const docksAt = (id, x, y) => g.flows.some((o) => {
+    const pts = out.edges[o.id] || [];
+    if (!pts.length) return false;
+    const ends = [];
+    if (o.source === id) ends.push(pts[0]);
+    if (o.target === id) ends.push(pts[pts.length - 1]);
+    return ends.some(([ex, ey]) => Math.abs(ex - x) < 6 && Math.abs(ey - y) < 6);
+  });
+  // Line crossings of a route with the other flows (a new route must not add any).
+  const lineCrossings = (fid, pts) => g.flows.filter((o) => o.id !== fid).reduce((n, o) => n + ((out.edges[o.id] || []).slice(1).map((q, i) => [out.edges[o.id][i], q]))
+    .reduce((m, [a, b]) => m + pts.slice(1).filter((q, i) => { const p = pts[i];
+      const h1 = Math.abs(p[1] - q[1]) < 0.5; const h2 = Math.abs(a[1] - b[1]) < 0.5;
+      if (h1 === h2) return false;
+      const [hp, hq, vp, vq] = h1 ? [p, q, a, b] : [a, b, p, q];
+      return Math.min(hp[0], hq[0]) < vp[0] - 0.5 && vp[0] + 0.5 < Math.max(hp[0], hq[0])
+        && Math.min(vp[1], vq[1]) < hp[1] - 0.5 && hp[1] + 0.5 < Math.max(vp[1], vq[1]);
+    }).length, 0), 0);
+  // The flows off the gateway's middle first, then the middle one (only if its corner is still free).
+  const centred = (f) => { const pts = out.edges[f.id] || []; const b = out.nodes[f.source];
+    return pts.length && b && Math.abs(pts[0][1] - (b[1] + b[3] / 2)) < 0.5; };
+  for (const f of [...g.flows.filter((f) => !centred(f)), ...g.flows.filter(centred)]) {
+    if (kindOfNode(f.source) !== 'gateway') continue;
+    const pts = out.edges[f.id];
+    if (!pts || pts.length < 4) continue;
+    const [gx, gy, gw, gh] = out.nodes[f.source];
+    const cx = gx + gw / 2;
+    const [p0, p1, p2] = pts;
+    const eastFirst = Math.abs(p0[1] - p1[1]) < 0.5 && p1[0] > p0[0] + 0.5 && p0[0] >= cx;
+    const vertical = Math.abs(p1[0] - p2[0]) < 0.5;
+    if (!eastFirst || !vertical) continue;
+    const up = p2[1] < p1[1];
+    const corner = [cx, up ? gy : gy + gh];
+    if ((up && p2[1] >= gy) || (!up && p2[1] <= gy + gh)) continue;
+    if (docksAt(f.source, ...corner)) continue;
+    const cand = simplify([corner, [cx, p2[1]], ...pts.slice(3)]);
+    if (!crosses(cand, new Set([f.source, f.target])) && !collinearWithOthers(f.id, cand)
+      && lineCrossings(f.id, cand) <= lineCrossings(f.id, pts)) out.edges[f.id] = cand;
+  }
 }
 
 // --- docking: ELK ends flows on a node's box; gateways and events are drawn as a diamond and a
@@ -397,6 +444,96 @@ for (const f of g.flows) {
     const free = cands.find((b) => !Object.values(out.nodes).some((nb) => hit(b, nb))
       && !others.some((o) => hit(b, o)) && !segHits(b));
     if (free) out.labels[n.id] = free;
+  }
+}
+
+// --- labels no flow runs through (engine/layout_check.py: no segment of a flow passes through the
+// label of any element but the flow itself, its source's and target's names included). Whatever the
+// passes above left crossed — a boundary event's name between the flows of its neighbours, a
+// condition on the line of a sibling flow — moves to the first free place: a node's name below,
+// above, left, right of its shape (nearest first, then further out), a flow's name beside one of its
+// own segments. Free = overlapping no shape, no other label and no flow (a flow's own name may lie
+// beside its own line), inside one lane band (it does not straddle a lane border).
+{
+  const CLEAR = 3;  // px kept between a moved label and any line or shape (DI is rounded to integers)
+  const grow = (b, m) => [b[0] - m, b[1] - m, b[2] + 2 * m, b[3] + 2 * m];
+  const flowIds = new Set(g.flows.map((f) => f.id));
+  const innerCuts = separators.map((chain) => second.children.find((x) => x.id === chain[0].id).y + 5);
+  const segCrosses = (b, [p, q], m) => {
+    // Does segment p-q enter box b shrunk by m (m < 0: grown)?
+    const [x0, y0, x1, y1] = [b[0] + m, b[1] + m, b[0] + b[2] - m, b[1] + b[3] - m];
+    return Math.max(p[0], q[0]) > x0 && Math.min(p[0], q[0]) < x1 && Math.max(p[1], q[1]) > y0 && Math.min(p[1], q[1]) < y1;
+  };
+  const foreignSegs = (id) => allSegsNow().filter(([fid]) => fid !== id).map(([, sg]) => sg);
+  const crossed = (id) => foreignSegs(id).some((sg) => segCrosses(out.labels[id], sg, 1));
+  const free = (id, b) => {
+    const gb = grow(b, CLEAR);
+    if (Object.values(out.nodes).some((nb) => hit(gb, nb))) return false;
+    if (Object.entries(out.labels).some(([o, lb]) => o !== id && hit(gb, lb))) return false;
+    if (allSegsNow().some(([fid, sg]) => (fid !== id || !flowIds.has(id)) && segCrosses(b, sg, -CLEAR))) return false;
+    return !innerCuts.some((c) => b[1] - CLEAR < c && c < b[1] + b[3] + CLEAR);
+  };
+  const nodeCandidates = (id, lw, lh) => {
+    const [x, y, w, h] = out.nodes[id];
+    const cx = x + w / 2; const cy = y + h / 2;
+    const boundary = boundaryById[id];
+    const bottom = boundary ? y + h + 2 : y + h + 4;
+    const cands = [];
+    // A boundary event's name beside its own flow, just under the event (between the flows of its
+    // neighbours when the host carries several events).
+    if (boundary) cands.push([cx + 5, bottom], [cx - 5 - lw, bottom], [cx + 5, bottom + 10], [cx - 5 - lw, bottom + 10]);
+    for (const d of [0, 8, 16, 28, 40, 56]) {
+      cands.push([cx - lw / 2, bottom + d]);                             // below
+      if (!boundary) cands.push([cx - lw / 2, y - lh - 4 - d]);          // above
+      cands.push([x - lw - 4 - d, boundary ? y + h - 4 : cy + 4]);       // left (under a flow at mid-height)
+      cands.push([x + w + 4 + d, boundary ? y + h - 4 : cy + 4]);        // right
+      if (!boundary) {
+        cands.push([x - lw - 4 - d, cy - lh - 4]);
+        cands.push([x + w + 4 + d, cy - lh - 4]);
+      }
+      cands.push([x + w + 2 + d, bottom + d], [x - lw - 2 - d, bottom + d]);  // below right, below left
+    }
+    return cands.map(([a, b2]) => [a, b2, lw, lh]);
+  };
+  const flowCandidates = (id, lw, lh) => {
+    const cands = [];
+    segsOf(id).forEach(([[x1, y1], [x2, y2]]) => {
+      const horizontal = Math.abs(y1 - y2) < 0.5;
+      const len = horizontal ? Math.abs(x2 - x1) : Math.abs(y2 - y1);
+      const dir = horizontal ? Math.sign(x2 - x1) : Math.sign(y2 - y1);
+      const size = horizontal ? lw : lh;
+      for (let t = 6; t + size <= len - 4 || t === 6; t += 10) {
+        if (horizontal) {
+          const xx = dir > 0 ? x1 + t : x1 - t - lw;
+          cands.push([xx, y1 - lh - 4, lw, lh], [xx, y1 + 4, lw, lh]);
+        } else {
+          const yy = dir > 0 ? y1 + t : y1 - t - lh;
+          cands.push([x1 + 5, yy, lw, lh], [x1 - 5 - lw, yy, lw, lh]);
+        }
+      }
+    });
+    return cands;
+  };
+  for (let round = 0; round < 3; round += 1) {
+    const todo = Object.keys(out.labels).filter((id) => crossed(id));
+    if (!todo.length) break;
+    for (const id of todo) {
+      if (!crossed(id)) continue;  // an earlier move may have freed it
+      const [, , lw, lh] = out.labels[id];
+      const cands = flowIds.has(id) ? flowCandidates(id, lw, lh) : nodeCandidates(id, lw, lh);
+      const spot = cands.find((b) => free(id, b));
+      if (spot) out.labels[id] = spot;
+      else if (round === 2) out.unplaced.push(id);
+      else if (process.env.LAYOUT_DEBUG) {
+        console.error('no free place for the label of', id, JSON.stringify(out.labels[id]), 'cuts', innerCuts);
+        for (const b of cands.filter((c, i) => i < 6 || (process.env.LAYOUT_DEBUG_ALL && i % 1 === 0))) {
+          const gb = grow(b, CLEAR);
+          console.error('  cand', JSON.stringify(b), 'nodes', Object.entries(out.nodes).filter(([, nb]) => hit(gb, nb)).map(([k]) => k),
+            'labels', Object.entries(out.labels).filter(([o, lb]) => o !== id && hit(gb, lb)).map(([k]) => k),
+            'flows', allSegsNow().filter(([fid, sg]) => (fid !== id || !flowIds.has(id)) && segCrosses(b, sg, -CLEAR)).map(([k]) => k));
+        }
+      }
+    }
   }
 }
 
