@@ -22,6 +22,7 @@ LAYOUT_JS = HERE / "layout" / "layout.mjs"
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 B = "{%s}" % NS["bpmn"]
 SIZES = {"event": (36, 36), "task": (100, 80), "gateway": (50, 50)}
+WIDEN = 24   # px a host is widened by per try when its boundary events' names have no room
 FLOW_NODES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
               "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
               "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway",
@@ -101,27 +102,35 @@ def run_elk(graph: dict) -> dict:
 
 
 def layout_graph(graph: dict) -> dict:
-    """``run_elk``, once more with wider hosts where a boundary event's name found no free place.
+    """``run_elk``, again with a wider host where a boundary event's name found no room beside its flow.
 
     A task carrying several boundary events has their flows running down side by side, as far apart
-    as the host is wide; a name wider than the gap is crossed by the neighbour's flow wherever it
-    goes (layout_check: no flow through a label). Such a host is drawn wider, one slot per event as
-    wide as its name, and the plane laid out again (only then: every px counts on a laptop)."""
-    geo = run_elk(graph)
+    as the host is wide; a name wider than the gap is crossed by the neighbour's flow (layout_check:
+    no flow through a label) or ends up away from its own flow, where a reader takes it for the
+    neighbour's. Such a host is drawn ``WIDEN`` px wider and the plane laid out again, a few times at
+    most, and the best layout kept (fewest names without a free place, then fewest away from their
+    flow, then the narrowest): only as wide as needed, every px counts on a laptop."""
     by_id = {n["id"]: n for n in graph["nodes"]}
-    for extra in (24, 40, 56):
-        hosts = {b["host"] for b in graph["boundaries"] if b["id"] in geo.get("unplaced", [])} & set(by_id)
-        widened = False
-        for host in sorted(hosts):
-            events = [b for b in graph["boundaries"] if b["host"] == host]
-            width = sum(max(46, (b["label"][0] if b["label"] else 0) + extra) for b in events) + 10
-            if width > by_id[host]["w"]:
-                by_id[host]["w"] = width
-                widened = True
-        if not widened:
+    events = {b["id"]: b["host"] for b in graph["boundaries"]}
+    geo = run_elk(graph)
+
+    def score(g):
+        return (len(g.get("unplaced", [])), len(g.get("cramped", [])))
+
+    best, best_w = geo, {k: n["w"] for k, n in by_id.items()}
+    for _ in range(4):
+        hosts = {events[i] for i in set(geo.get("unplaced", [])) | set(geo.get("cramped", [])) if i in events}
+        hosts &= set(by_id)
+        if not hosts:
             break
+        for host in hosts:
+            by_id[host]["w"] += WIDEN
         geo = run_elk(graph)
-    return geo
+        if score(geo) < score(best):
+            best, best_w = geo, {k: n["w"] for k, n in by_id.items()}
+    for k, w in best_w.items():
+        by_id[k]["w"] = w
+    return best
 
 
 def _b(box) -> str:

@@ -186,7 +186,7 @@ for (let tries = 0; tries < 3; tries += 1) {
   blocked.forEach((id) => northPorts.add(id));
   [second, separators] = await laneRun(from);
 }
-const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null, unplaced: [] };
+const out = { nodes: {}, edges: {}, labels: {}, lanes: {}, pool: null, unplaced: [], cramped: [] };
 for (const c of second.children) {
   if (c.id.startsWith('__sep')) continue;
   out.nodes[c.id] = [c.x, c.y, c.width, c.height];
@@ -335,10 +335,12 @@ for (const f of g.flows) {
     const up = p2[1] < p1[1];
     const corner = [cx, up ? gy : gy + gh];
     if ((up && p2[1] >= gy) || (!up && p2[1] <= gy + gh)) continue;
-    if (docksAt(f.source, ...corner)) continue;
+    if (docksAt(f.source, ...corner)) { if (process.env.LAYOUT_DEBUG) console.error('corner taken', f.id); continue; }
     const cand = simplify([corner, [cx, p2[1]], ...pts.slice(3)]);
     if (!crosses(cand, new Set([f.source, f.target])) && !collinearWithOthers(f.id, cand)
       && lineCrossings(f.id, cand) <= lineCrossings(f.id, pts)) out.edges[f.id] = cand;
+    else if (process.env.LAYOUT_DEBUG) console.error('corner refused', f.id, crosses(cand, new Set([f.source, f.target])),
+      collinearWithOthers(f.id, cand), lineCrossings(f.id, cand), lineCrossings(f.id, pts), JSON.stringify(cand));
   }
 }
 
@@ -455,6 +457,7 @@ for (const f of g.flows) {
 // own segments. Free = overlapping no shape, no other label and no flow (a flow's own name may lie
 // beside its own line), inside one lane band (it does not straddle a lane border).
 {
+  const BESIDE_OWN_FLOW = 4;  // the first candidates of a boundary event's name: beside its own flow
   const CLEAR = 3;  // px kept between a moved label and any line or shape (DI is rounded to integers)
   const grow = (b, m) => [b[0] - m, b[1] - m, b[2] + 2 * m, b[3] + 2 * m];
   const flowIds = new Set(g.flows.map((f) => f.id));
@@ -482,6 +485,7 @@ for (const f of g.flows) {
     // A boundary event's name beside its own flow, just under the event (between the flows of its
     // neighbours when the host carries several events).
     if (boundary) cands.push([cx + 5, bottom], [cx - 5 - lw, bottom], [cx + 5, bottom + 10], [cx - 5 - lw, bottom + 10]);
+    if (boundary && cands.length !== BESIDE_OWN_FLOW) throw new Error('BESIDE_OWN_FLOW');
     for (const d of [0, 8, 16, 28, 40, 56]) {
       cands.push([cx - lw / 2, bottom + d]);                             // below
       if (!boundary) cands.push([cx - lw / 2, y - lh - 4 - d]);          // above
@@ -521,9 +525,12 @@ for (const f of g.flows) {
       if (!crossed(id)) continue;  // an earlier move may have freed it
       const [, , lw, lh] = out.labels[id];
       const cands = flowIds.has(id) ? flowCandidates(id, lw, lh) : nodeCandidates(id, lw, lh);
-      const spot = cands.find((b) => free(id, b));
-      if (spot) out.labels[id] = spot;
-      else if (round === 2) out.unplaced.push(id);
+      const at = cands.findIndex((b) => free(id, b));
+      if (at >= 0) out.labels[id] = cands[at];
+      if (at < 0 && round === 2) out.unplaced.push(id);
+      // A boundary event's name that found room only away from its own flow (its neighbours' flows
+      // run down closer than the name is wide): relayout.py draws the host wider and lays out again.
+      if (at >= BESIDE_OWN_FLOW && boundaryById[id]) out.cramped.push(id);
       else if (process.env.LAYOUT_DEBUG) {
         console.error('no free place for the label of', id, JSON.stringify(out.labels[id]), 'cuts', innerCuts);
         for (const b of cands.filter((c, i) => i < 6 || (process.env.LAYOUT_DEBUG_ALL && i % 1 === 0))) {
