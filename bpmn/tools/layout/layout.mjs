@@ -533,7 +533,7 @@ for (const f of g.flows) {
       if (at >= BESIDE_OWN_FLOW && boundaryById[id]) out.cramped.push(id);
       else if (process.env.LAYOUT_DEBUG) {
         console.error('no free place for the label of', id, JSON.stringify(out.labels[id]), 'cuts', innerCuts);
-        for (const b of cands.filter((c, i) => i < 6 || (process.env.LAYOUT_DEBUG_ALL && i % 1 === 0))) {
+        for (const b of cands.filter((c, i) => i < 6 || process.env.LAYOUT_DEBUG_ALL)) {
           const gb = grow(b, CLEAR);
           console.error('  cand', JSON.stringify(b), 'nodes', Object.entries(out.nodes).filter(([, nb]) => hit(gb, nb)).map(([k]) => k),
             'labels', Object.entries(out.labels).filter(([o, lb]) => o !== id && hit(gb, lb)).map(([k]) => k),

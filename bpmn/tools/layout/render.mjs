@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 const [outDir, ...files] = process.argv.slice(2);
 const PART_WIDTH = Number(process.env.PART_WIDTH || 100000);
 const OVERLAP = 150;
+const TOP = 50;  // room for the breadcrumb above a sub-process plane
 const dist = resolve('node_modules/bpmn-js/dist');
 const work = mkdtempSync(join(tmpdir(), 'bpmn-render-'));
 cpSync(join(dist, 'bpmn-navigated-viewer.production.min.js'), join(work, 'viewer.js'));
@@ -28,8 +29,11 @@ for (const file of files) {
     const root = index === 0 ? '' : `${planeOf}_plane`;
     const b = [...di.matchAll(/<dc:Bounds x="(-?[\d.]+)" y="(-?[\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)]
       .map((m) => m.slice(1).map(Number));
+    // bpmn-js draws the breadcrumb of a sub-process plane ("动火安全作业票 > 动火作业…") over the
+    // top-left of the canvas: that plane gets TOP px more above the diagram so it covers nothing.
+    const top = root ? TOP : 0;
     const w = Math.ceil(Math.max(...b.map(([x, , bw]) => x + bw))) + 40;
-    const h = Math.ceil(Math.max(...b.map(([, y, , bh]) => y + bh))) + 40;
+    const h = Math.ceil(Math.max(...b.map(([, y, , bh]) => y + bh))) + 40 + top;
     // About PART_WIDTH per part, parts of equal width overlapping by OVERLAP.
     const parts = Math.max(1, Math.round(w / PART_WIDTH));
     const pw = parts === 1 ? w : Math.ceil(w / parts) + OVERLAP;
@@ -42,7 +46,7 @@ for (const file of files) {
 <style>html,body{margin:0;background:#fff;font-family:"Noto Sans CJK SC",sans-serif}#c{width:${pw}px;height:${h}px}</style>
 </head><body><div id="c"></div><script src="viewer.js"></script><script src="${base}.js"></script>
 <script>const v = new BpmnJS({container: '#c'}); v.importXML(window.DIAGRAM).then((r) => { ${pick}
-    v.get('canvas').viewbox({x: ${x0}, y: 0, width: ${pw}, height: ${h}});
+    v.get('canvas').viewbox({x: ${x0}, y: ${-top}, width: ${pw}, height: ${h}});
     document.title = 'ok ' + r.warnings.length; }).catch((e) => { document.body.textContent = 'ERROR ' + e; });</script>
 </body></html>`);
       const png = resolve(outDir, parts === 1 ? `${name}.png` : `${name}-${i + 1}.png`);
