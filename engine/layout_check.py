@@ -193,7 +193,7 @@ def layout_figures(source: str | Path, *, name: str | None = None) -> Figures:
         pf = _plane_of(root, plane, elements)
         fig.planes.append(pf)
         flows_before, crossed_before = fig.flows, fig.labels_crossed
-        _check_plane(root, plane, nodes, name, fig, pf)
+        _check_plane(root, plane, nodes, name, fig)
         pf.flows, pf.labels_crossed = fig.flows - flows_before, fig.labels_crossed - crossed_before
         if not pf.fits_laptop:
             fig.problems.append(laptop_problem(name, pf))
@@ -229,7 +229,7 @@ def _plane_of(root, plane, elements: dict) -> PlaneFigures:
     return pf
 
 
-def _check_plane(root, plane, nodes: dict, name: str, fig: Figures, pf: PlaneFigures | None = None) -> None:
+def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
     """The rules above for the shapes, flows, labels and lanes drawn on one plane."""
     problems = fig.problems
     shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}

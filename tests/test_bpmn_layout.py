@@ -30,31 +30,13 @@ NOT_YET_SPLIT = {
     ("work_plan", "work_plan"),
 }
 
-# Flow labels relayout.py finds no free place for yet: ELK fans the three exits of the unit review's
-# gateway 12 px apart, the one in the middle turning down between the other two, so its two-line name
-# has room nowhere beside it. Both diagrams are being split (issue 17); emptied at integration, and a
-# test below fails on an entry that no longer occurs.
-LABELS_NOT_YET_FREE = {
-    "height_permit.bpmn: flow Flow_ht_unit_review_reject (unit_review_gw -> reject) crosses the label of "
-    "Flow_ht_unit_review_next '同意，报专业管理部门'",
-    "lifting_permit.bpmn: flow Flow_lf_unit_review_reject (unit_review_gw -> reject) crosses the label of "
-    "Flow_lf_unit_review_next '同意，报专业管理部门'",
-}
-
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=[p.stem for p in DIAGRAMS])
 def test_diagram_is_laid_out_as_a_designer_would(path):
     fig = layout_figures(path)
     waived = {laptop_problem(path.name, plane) for plane in fig.planes if (path.stem, plane.element) in NOT_YET_SPLIT}
-    problems = [p for p in fig.problems if p not in waived and p not in LABELS_NOT_YET_FREE]
+    problems = [p for p in fig.problems if p not in waived]
     assert not problems, "\n".join(problems)
-
-
-def test_the_known_crossed_labels_are_still_crossed():
-    """An entry of LABELS_NOT_YET_FREE that no longer occurs is to be removed from it."""
-    found = {p for path in DIAGRAMS for p in layout_figures(path).problems}
-    stale = sorted(LABELS_NOT_YET_FREE - found)
-    assert not stale, f"remove from LABELS_NOT_YET_FREE in tests/test_bpmn_layout.py: {stale}"
 
 
 def test_the_planes_not_yet_split_are_still_too_large():

@@ -342,6 +342,30 @@ for (const f of g.flows) {
     else if (process.env.LAYOUT_DEBUG) console.error('corner refused', f.id, crosses(cand, new Set([f.source, f.target])),
       collinearWithOthers(f.id, cand), lineCrossings(f.id, cand), lineCrossings(f.id, pts), JSON.stringify(cand));
   }
+  // An exit just off the middle that runs on to the right (a long way, to an end further on) boxes
+  // in the middle exit's name: it leaves from the free top (bottom) corner instead, half a gateway
+  // above (below) it, and joins its route where that turns.
+  for (const f of g.flows) {
+    if (kindOfNode(f.source) !== 'gateway') continue;
+    const pts = out.edges[f.id];
+    if (!pts || pts.length < 3) continue;
+    const [gx, gy, gw, gh] = out.nodes[f.source];
+    const cx = gx + gw / 2; const cy = gy + gh / 2;
+    const [p0, p1] = pts;
+    if (!(Math.abs(p0[1] - p1[1]) < 0.5 && p1[0] > p0[0] + gw && p0[0] >= cx) || Math.abs(p0[1] - cy) < 0.5) continue;
+    const siblings = g.flows.filter((o) => o.source === f.source && o.id !== f.id && (out.edges[o.id] || []).length
+      && out.edges[o.id][0][0] >= cx && Math.abs(out.edges[o.id][0][1] - cy) < gh / 2);
+    if (siblings.length < 2) continue;  // only a fan of three or more on the east side
+    const up = p0[1] < cy;
+    const corner = [cx, up ? gy : gy + gh];
+    if (docksAt(f.source, ...corner)) continue;
+    const yc = up ? gy - gh / 2 : gy + gh * 1.5;
+    const cand = simplify([corner, [cx, yc], [p1[0], yc], ...pts.slice(1)]);
+    if (!crosses(cand, new Set([f.source, f.target])) && !collinearWithOthers(f.id, cand)
+      && lineCrossings(f.id, cand) <= lineCrossings(f.id, pts)) out.edges[f.id] = cand;
+    else if (process.env.LAYOUT_DEBUG) console.error('corner refused (run on)', f.id, crosses(cand, new Set([f.source, f.target])),
+      collinearWithOthers(f.id, cand), lineCrossings(f.id, cand), lineCrossings(f.id, pts), JSON.stringify(cand));
+  }
 }
 
 // --- docking: ELK ends flows on a node's box; gateways and events are drawn as a diamond and a
