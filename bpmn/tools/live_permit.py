@@ -9,6 +9,10 @@ permit) goes through one dispatch script and gateway that sends the permit to th
 still missing — validity (4.16), a fresh gas sample where the permit needs one, the shift
 leader's site check — and only then to the work. A suspension clears the site check (and the
 sample), so the permit resumes through the same checks it started with.
+
+Each permit is drawn as a main plane of collapsed phases (application and approval, pre-work
+checks, work, acceptance) built by the ``*_sub`` functions and ``main_path`` below, so that every
+plane fits a laptop (bpmn/README.md).
 """
 from __future__ import annotations
 

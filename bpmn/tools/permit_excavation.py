@@ -189,7 +189,7 @@ def _services_sub() -> ProcessBuilder:
 
 
 def _services(b, after: str, apply: str, then: str) -> None:
-    b.sub("ex_services", "地下设施会签（电缆、消防）", _services_sub(), lane=PRODUCTION)
+    b.sub("ex_services", "地下设施会签", _services_sub(), lane=PRODUCTION)
     b.xor("services_gw", "有关单位同意?", default="Flow_ex_services_ok")
     b.chain(after, "ex_services", "services_gw")
     b.flow("services_gw", apply, condition="not services_ok", flow_id="Flow_ex_services_refused",
@@ -243,24 +243,24 @@ def excavation_permit() -> str:
     (stop-work, buried object, expiry), then the acceptance (live_permit.py)."""
     b = ProcessBuilder("excavation_permit", "动土安全作业票")
     b.lane(WORKER).lane(PRODUCTION).lane(LEADER)
-    rules = rules_sub("ex_", "动土作业要求（深度、土质）", [WORKER], [
+    rules = rules_sub("ex_", "深度与土质要求", [WORKER], [
         ("rule", "area_rule", "查区域类别", "area_classification", WORKER),
         ("rule", "limits", "动土作业要求", "excavation_limits", WORKER),
         ("script", "assess", "按深度与土质确定要求", ASSESS, WORKER)])
     unit = unit_review_sub(
-        "ex_", "excavation_permit", title="作业单位审批（交叉作业、受限空间规定）", review="ex_unit_review",
+        "ex_", "excavation_permit", title="单位审批与交叉作业", review="ex_unit_review",
         review_name="作业单位审批", form="excavation_review.json", not_completed_by="ex_apply,ex_cables,ex_fire",
         check="review_check", check_name="交叉作业与受限空间规定检查", check_script=REVIEW_CHECK,
         gw_name="作业单位结论", blocked="review_blocked", blocked_name="交叉作业无协调人，或缺受限空间作业票")
     application = application_sub(
-        "ex_", "excavation_permit", title="动土申请、会签与审批（含退回）",
+        "ex_", "excavation_permit", title="动土申请、会签与审批",
         lanes=[WORKER, MAINTENANCE, EMERGENCY, PRODUCTION],
         init=init_script("excavation", "services_error = ''\nsite_check_error = ''\nreview_error = ''\n"
                                        "objects_found = []\n"),
         apply="ex_apply", apply_name="动土作业申请（含危害分析）", apply_form="excavation_application.json",
         rules=rules, unit=unit, unit_gw_name="作业单位结论", services=_services)
-    prework = prework_sub("ex_", title="动土前检查（有效期、现场确认）", checks=["ex_site_check"], add_checks=_checks)
-    working = working_sub("ex_", title="动土作业（停工、地下不明物、到期）", lanes=[WORKER, PRODUCTION, LEADER],
+    prework = prework_sub("ex_", title="动土前检查", checks=["ex_site_check"], add_checks=_checks)
+    working = working_sub("ex_", title="动土作业与暂停", lanes=[WORKER, PRODUCTION, LEADER],
                           work="ex_work", add_work=_work)
     main_path(b, "ex_", start_name="申请动土", application=application, prework=prework, working=working,
               acceptance=acceptance_sub("ex_", "完工验收与关闭", PRODUCTION, _acceptance),

@@ -154,28 +154,28 @@ def road_closure_permit() -> str:
     check), 断路作业 ⊞ (stop-work, expiry), then the acceptance and the reopening notice (live_permit.py)."""
     b = ProcessBuilder("road_closure_permit", "断路安全作业票")
     b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER)
-    rules = rules_sub("rc_", "断路作业要求（标志牌、警示灯）", [WORKER], [
+    rules = rules_sub("rc_", "标志牌与警示灯要求", [WORKER], [
         ("rule", "rules", "断路作业要求", "road_closure_rules", WORKER),
         ("script", "assess", "确定标志牌与警示灯要求", ASSESS, WORKER)])
     unit = unit_review_sub(
-        "rc_", "road_closure_permit", title="作业单位审核（交叉作业检查）", review="rc_unit_review",
+        "rc_", "road_closure_permit", title="单位审核与交叉作业", review="rc_unit_review",
         review_name="作业单位审核", form="road_closure_review.json", not_completed_by="rc_apply",
         check="simops_check", check_name="交叉作业冲突检查",
         check_script=simops_lookup("road_closure_permit") + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE,
         gw_name="作业单位结论")
     application = application_sub(
-        "rc_", "road_closure_permit", title="断路申请与审批（含退回）", lanes=[WORKER, PRODUCTION, SUPERVISION],
+        "rc_", "road_closure_permit", title="断路申请与审批", lanes=[WORKER, PRODUCTION, SUPERVISION],
         init=init_script("road_closure", "site_check_error = ''\n"),
         apply="rc_apply", apply_name="断路作业申请（含交通组织）", apply_form="road_closure_application.json",
         rules=rules, unit=unit, unit_gw_name="作业单位结论", approval=_approval)
-    prework = prework_sub("rc_", title="断路前检查（有效期、现场确认）", checks=["rc_site_check"], add_checks=_checks)
-    working = working_sub("rc_", title="断路作业（停工、到期）", lanes=[WORKER, LEADER], work="rc_work", add_work=_work)
+    prework = prework_sub("rc_", title="断路前检查", checks=["rc_site_check"], add_checks=_checks)
+    working = working_sub("rc_", title="断路作业与暂停", lanes=[WORKER, LEADER], work="rc_work", add_work=_work)
     b.service("notify_closure", "通知消防/应急及受影响单位", "notify/people",
               {"recipients": "notify_departments + affected_units",
                "message": "'断路通知：' + location_detail + '，绕行：' + detour_route + '；应急车辆：' + emergency_access"},
               lane=SUPERVISION, result_variable="notify_result", retries=3, backoff=5)
     main_path(b, "rc_", start_name="申请断路", application=application, prework=prework, working=working,
-              acceptance=acceptance_sub("rc_", "完工验收、恢复通行与关闭", PRODUCTION, _acceptance),
+              acceptance=acceptance_sub("rc_", "验收、恢复通行与关闭", PRODUCTION, _acceptance),
               issue_lane=SUPERVISION, prework_lane=LEADER, acceptance_lane=PRODUCTION, after_issue=["notify_closure"])
     return with_documentation(b.to_xml(), "road_closure_permit", DOC)
 

@@ -171,31 +171,31 @@ def temp_power_permit() -> str:
     临时用电作业 ⊞ (stop-work, gas alarm, expiry), then the supply unit's disconnection (live_permit.py)."""
     b = ProcessBuilder("temp_power_permit", "临时用电安全作业票")
     b.lane(WORKER).lane(PRODUCTION).lane(SUPPLY).lane(LEADER)
-    rules = rules_sub("tp_", "用电作业要求与有效期", [WORKER, PRODUCTION], [
+    rules = rules_sub("tp_", "用电要求与有效期", [WORKER, PRODUCTION], [
         ("rule", "area_rule", "查区域类别", "area_classification", WORKER),
         ("rule", "rules", "临时用电作业要求", "temp_power_rules", WORKER),
         ("rule", "gas_rule", "气体分析合格标准", "gas_pass_threshold", WORKER),
         ("script", "validity", "确定有效期", "validity_days = min(days_requested, max_validity_days)\n"
          "validity_hours = validity_days * 24\n" + CLEAR_SIMOPS, PRODUCTION)])
     unit = unit_review_sub(
-        "tp_", "temp_power_permit", title="用电单位审核（交叉作业检查）", review="tp_unit_review",
+        "tp_", "temp_power_permit", title="单位审核与交叉作业", review="tp_unit_review",
         review_name="用电单位审核", form="temp_power_review.json", not_completed_by="tp_apply",
         check="simops_check", check_name="交叉作业冲突检查",
         check_script=simops_lookup("temp_power_permit") + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE,
         gw_name="用电单位结论")
     application = application_sub(
-        "tp_", "temp_power_permit", title="临时用电申请与审批（含退回）", lanes=[WORKER, PRODUCTION, SUPPLY],
+        "tp_", "temp_power_permit", title="临时用电申请与审批", lanes=[WORKER, PRODUCTION, SUPPLY],
         init=init_script("temp_power", "gas_results = []\nsampled_ok_at = ''\ngas_analysis_error = ''\n"
                                        "site_check_error = ''\n"),
         apply="tp_apply", apply_name="临时用电申请（含危害分析）", apply_form="temp_power_application.json",
         rules=rules, unit=unit, unit_gw_name="用电单位结论", approval=_supply_approval)
-    prework = prework_sub("tp_", title="送电前检查（有效期、气体分析、现场确认）",
+    prework = prework_sub("tp_", title="送电前检查",
                           checks=["tp_gas_analysis", "tp_site_check"], add_checks=_checks,
                           gas_task="tp_gas_analysis", gas_alarm=True)
-    working = working_sub("tp_", title="临时用电作业（停工、气体报警、到期）", lanes=[WORKER, LEADER],
+    working = working_sub("tp_", title="用电作业与暂停", lanes=[WORKER, LEADER],
                           work="tp_work", add_work=_work, gas=True, gas_alarm=True)
     main_path(b, "tp_", start_name="申请临时用电", application=application, prework=prework, working=working,
-              acceptance=acceptance_sub("tp_", "拆除线路、验收与关闭", SUPPLY, _disconnect),
+              acceptance=acceptance_sub("tp_", "拆线验收与关闭", SUPPLY, _disconnect),
               issue_lane=LEADER, prework_lane=LEADER, acceptance_lane=SUPPLY, after_issue=[])
     return with_documentation(b.to_xml(), "temp_power_permit", DOC)
 
