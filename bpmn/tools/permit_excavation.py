@@ -9,12 +9,12 @@ has dealt with it (11.4).
 """
 from __future__ import annotations
 
-from build_library import (APPLICANT_OVERRIDES, EMERGENCY, LEADER, MAINTENANCE, PRODUCTION,
-                           SIMOPS_DECIDE, simops_lookup, WORKER, choice, flag, form, link_to_work_plan, number,
-                           people, text, when)
+from build_library import (EMERGENCY, LEADER, MAINTENANCE, PRODUCTION, SIMOPS_DECIDE, simops_lookup, WORKER,
+                           choice, flag, form, number, people, text, when)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
-                         unit_review_form, with_documentation)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, post_script,
+                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
+                         working_sub)
 
 SOILS = [("sand_gravel", "密实、中密的砂土和碎石类土（充填物为砂土）"), ("silt", "硬塑、可塑的粉土及粉质黏土"),
          ("clay", "硬塑、可塑的黏土和碎石类土（充填物为黏性土）"), ("hard_clay", "坚硬的黏土")]
@@ -152,17 +152,26 @@ REVIEW_CHECK = (
     "del cs_ref\n")
 
 
-def excavation_permit() -> str:
-    b = ProcessBuilder("excavation_permit", "动土安全作业票")
-    b.lane(WORKER).lane(MAINTENANCE).lane(EMERGENCY).lane(PRODUCTION).lane(LEADER)
-    b.start("start", "申请动土", variables=["area"])
-    b.script("init", "作业票登记", init_script("excavation", "services_error = ''\nsite_check_error = ''\n"
-                                                         "review_error = ''\nobjects_found = []\n"), lane=WORKER)
-    b.user("ex_apply", "动土作业申请（含危害分析）", lane=WORKER, form="excavation_application.json",
-           props=APPLICANT_OVERRIDES)
-    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
-    b.business_rule("limits", "动土作业要求", "excavation_limits", lane=WORKER)
-    b.script("assess", "按深度与土质确定要求", ASSESS, lane=WORKER)
+SERVICES_EVAL = (
+    "services_ok = bool(cables_clear) and bool(fire_clear)\n"
+    "services_error = '' if services_ok else ('有关单位不同意开挖：' + '；'.join(\n"
+    "    [n for n, ok in (('设备电气部门（电缆）', cables_clear), ('应急/消防（消防管道、通道）', fire_clear))"
+    " if not ok]) + '，请调整开挖范围或保护措施后重新申请')")
+
+SITE_EVAL = (
+    "problems = []\n"
+    "if shoring_required and not shoring_in_place:\n    problems.append('须设置安全边坡或固壁支撑（11.5）')\n"
+    "if ladder_required and not ladder_in_place:\n    problems.append('深度超过 ' + str(ladder_depth_m) + "
+    "' m 须设梯子（11.6）')\n"
+    "site_check_error = '；'.join(problems)\nsite_checked = not problems\ndel problems")
+
+
+def _services_sub() -> ProcessBuilder:
+    """会签: the equipment/electrical department (cables) and emergency (fire mains, fire access)
+    confirm the buried services in parallel; ``services_ok`` says whether both agree."""
+    b = ProcessBuilder("ex_services", "地下设施会签")
+    b.lane(MAINTENANCE).lane(EMERGENCY).lane(PRODUCTION)
+    b.start("ex_services_start", "会签")
     b.parallel("services_fork", "有关单位会签")
     b.user("ex_cables", "地下电缆确认", lane=MAINTENANCE, form="excavation_cables.json",
            props={"not_completed_by": "ex_apply", "priority": "70"}, pre_script="department = services_department")
@@ -170,28 +179,33 @@ def excavation_permit() -> str:
     b.user("ex_fire", "消防管道与通道确认", lane=EMERGENCY, form="excavation_fire.json",
            props={"not_completed_by": "ex_apply", "priority": "70"})
     b.parallel("services_join", "会签完成")
-    b.script("services_eval", "汇总会签", (
-        "services_ok = bool(cables_clear) and bool(fire_clear)\n"
-        "services_error = '' if services_ok else ('有关单位不同意开挖：' + '；'.join(\n"
-        "    [n for n, ok in (('设备电气部门（电缆）', cables_clear), ('应急/消防（消防管道、通道）', fire_clear))"
-        " if not ok]) + '，请调整开挖范围或保护措施后重新申请')"), lane=PRODUCTION)
+    b.script("services_eval", "汇总会签", SERVICES_EVAL, lane=PRODUCTION)
+    b.end("ex_services_end", "已会签", lane=PRODUCTION)
+    b.chain("ex_services_start", "services_fork")
+    b.chain("services_fork", "ex_cables", "services_join")
+    b.chain("services_fork", "ex_fire", "services_join")
+    b.chain("services_join", "services_eval", "ex_services_end")
+    return b
+
+
+def _services(b, after: str, apply: str, then: str) -> None:
+    b.sub("ex_services", "地下设施会签", _services_sub(), lane=PRODUCTION)
     b.xor("services_gw", "有关单位同意?", default="Flow_ex_services_ok")
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("excavation_permit"), lane=PRODUCTION)
-    b.user("ex_unit_review", "作业单位审批", lane=PRODUCTION, form="excavation_review.json",
-           props={"not_completed_by": "ex_apply,ex_cables,ex_fire", "priority": "70"})
-    b.script("review_check", "交叉作业与受限空间规定检查", REVIEW_CHECK, lane=PRODUCTION)
-    b.xor("unit_gw", "作业单位结论", default="Flow_ex_unit_reject")
-    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
-    b.end("rejected", "不予批准", lane=PRODUCTION)
-    b.script("issue", "签发作业票", issue_script(), lane=LEADER)
+    b.chain(after, "ex_services", "services_gw")
+    b.flow("services_gw", apply, condition="not services_ok", flow_id="Flow_ex_services_refused",
+           name="有关单位不同意：退回申请人")
+    b.flow("services_gw", then, flow_id="Flow_ex_services_ok", name="会签同意")
+
+
+def _checks(b) -> None:
     b.user("ex_site_check", "动土前现场确认", lane=LEADER, form="excavation_site_check.json", props={"priority": "80"})
-    b.script("site_eval", "判定现场确认", (
-        "problems = []\n"
-        "if shoring_required and not shoring_in_place:\n    problems.append('须设置安全边坡或固壁支撑（11.5）')\n"
-        "if ladder_required and not ladder_in_place:\n    problems.append('深度超过 ' + str(ladder_depth_m) + "
-        "' m 须设梯子（11.6）')\n"
-        "site_check_error = '；'.join(problems)\nsite_checked = not problems\ndel problems"), lane=LEADER)
+    b.script("site_eval", "判定现场确认", SITE_EVAL, lane=LEADER)
+    b.chain("ex_site_check", "site_eval", "ex_dispatch")
+
+
+def _work(b, done: str) -> None:
+    """The work, and a buried object nobody marked: the permit is suspended until the unit has dealt
+    with it (11.4), then goes through the site check again or ends."""
     b.user("ex_work", "动土作业", lane=WORKER, form="excavation_progress.json",
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
     b.xor("work_gw", "作业状态", default="Flow_ex_work_done")
@@ -205,40 +219,52 @@ def excavation_permit() -> str:
         " 'measures': measures, 'decision': object_decision}]"), lane=PRODUCTION)
     b.xor("object_gw", "处理结论", default="Flow_ex_object_resume")
     b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=PRODUCTION)
-    b.user("ex_acceptance", "完工验收", lane=PRODUCTION, form="excavation_acceptance.json",
-           props={"not_completed_by": "ex_apply", "priority": "70"})
-    b.script("close", "关闭作业票", close_script(), lane=PRODUCTION)
-    b.end("end", "作业票关闭", lane=PRODUCTION)
-
-    link_to_work_plan(b, "ex_apply", "area_rule", "excavation_permit", WORKER)
-    b.chain("start", "init", "ex_apply")
-    b.chain("area_rule", "limits", "assess", "services_fork")
-    b.chain("services_fork", "ex_cables", "services_join")
-    b.chain("services_fork", "ex_fire", "services_join")
-    b.chain("services_join", "services_eval", "services_gw")
-    b.flow("services_gw", "ex_apply", condition="not services_ok", flow_id="Flow_ex_services_refused",
-           name="有关单位不同意：退回申请人")
-    b.flow("services_gw", "simops_rule", flow_id="Flow_ex_services_ok", name="会签同意")
-    b.chain("simops_rule", "simops_lookup", "ex_unit_review", "review_check", "unit_gw")
-    b.flow("unit_gw", "ex_apply", condition="decision == 'send_back'", flow_id="Flow_ex_unit_send_back", name="退回")
-    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and review_blocked",
-           flow_id="Flow_ex_unit_blocked", name="交叉作业无协调人，或缺受限空间作业票")
-    b.flow("unit_gw", "issue", condition="decision == 'approve' and not review_blocked",
-           flow_id="Flow_ex_unit_ok", name="批准")
-    b.flow("unit_gw", "reject", flow_id="Flow_ex_unit_reject", name="不同意")
-    b.chain("reject", "rejected")
-    b.chain("issue", "ex_dispatch")
-    live_part(b, "ex_", work_lane=WORKER, leader_lane=LEADER, close_lane=PRODUCTION,
-              checks=["ex_site_check"], work="ex_work", acceptance="ex_acceptance")
-    b.chain("ex_site_check", "site_eval", "ex_dispatch")
+    b.end("ex_working_cancelled", "作业终止", lane=PRODUCTION)
     b.chain("ex_work", "work_gw")
     b.flow("work_gw", "suspend_object", condition="action == 'buried_object'", flow_id="Flow_ex_object",
            name="发现不明地下物")
-    b.flow("work_gw", "ex_acceptance", flow_id="Flow_ex_work_done", name="完成")
+    b.flow("work_gw", done, flow_id="Flow_ex_work_done", name="完成")
     b.chain("suspend_object", "ex_object", "object_log", "object_gw")
     b.flow("object_gw", "cancel", condition="object_decision == 'end'", flow_id="Flow_ex_object_end", name="终止作业")
-    b.flow("object_gw", "ex_dispatch", flow_id="Flow_ex_object_resume", name="继续：重新现场确认")
-    b.chain("cancel", "ex_acceptance", "close", "end")
+    # Still suspended: the main plane sends it to the pre-work checks (the site check was cleared).
+    b.flow("object_gw", "ex_working_suspended", flow_id="Flow_ex_object_resume", name="继续：重新现场确认")
+    b.chain("cancel", "ex_working_cancelled")
+
+
+def _acceptance(b, close: str) -> str:
+    b.user("ex_acceptance", "完工验收", lane=PRODUCTION, form="excavation_acceptance.json",
+           props={"not_completed_by": "ex_apply", "priority": "70"})
+    b.chain("ex_acceptance", close)
+    return "ex_acceptance"
+
+
+def excavation_permit() -> str:
+    """Drawn as hot work is: 申请、会签与审批 ⊞, 签发, 动土前检查 ⊞ (dispatch, site check), 动土作业 ⊞
+    (stop-work, buried object, expiry), then the acceptance (live_permit.py)."""
+    b = ProcessBuilder("excavation_permit", "动土安全作业票")
+    b.lane(WORKER).lane(PRODUCTION).lane(LEADER)
+    rules = rules_sub("ex_", "深度与土质要求", [WORKER], [
+        ("rule", "area_rule", "查区域类别", "area_classification", WORKER),
+        ("rule", "limits", "动土作业要求", "excavation_limits", WORKER),
+        ("script", "assess", "按深度与土质确定要求", ASSESS, WORKER)])
+    unit = unit_review_sub(
+        "ex_", "excavation_permit", title="单位审批与交叉作业", review="ex_unit_review",
+        review_name="作业单位审批", form="excavation_review.json", not_completed_by="ex_apply,ex_cables,ex_fire",
+        check="review_check", check_name="交叉作业与受限空间规定检查", check_script=REVIEW_CHECK,
+        gw_name="作业单位结论", blocked="review_blocked", blocked_name="交叉作业无协调人，或缺受限空间作业票")
+    application = application_sub(
+        "ex_", "excavation_permit", title="动土申请、会签与审批",
+        lanes=[WORKER, MAINTENANCE, EMERGENCY, PRODUCTION],
+        init=init_script("excavation", "services_error = ''\nsite_check_error = ''\nreview_error = ''\n"
+                                       "objects_found = []\n"),
+        apply="ex_apply", apply_name="动土作业申请（含危害分析）", apply_form="excavation_application.json",
+        rules=rules, unit=unit, unit_gw_name="作业单位结论", services=_services)
+    prework = prework_sub("ex_", title="动土前检查", checks=["ex_site_check"], add_checks=_checks)
+    working = working_sub("ex_", title="动土作业与暂停", lanes=[WORKER, PRODUCTION, LEADER],
+                          work="ex_work", add_work=_work)
+    main_path(b, "ex_", start_name="申请动土", application=application, prework=prework, working=working,
+              acceptance=acceptance_sub("ex_", "完工验收与关闭", PRODUCTION, _acceptance),
+              issue_lane=LEADER, prework_lane=LEADER, acceptance_lane=PRODUCTION, after_issue=[])
     return with_documentation(b.to_xml(), "excavation_permit", DOC)
 
 

@@ -9,11 +9,11 @@ The shift leader checks signs, barriers and — at night or in rain, snow or fog
 """
 from __future__ import annotations
 
-from build_library import (APPLICANT_OVERRIDES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, SUPERVISION,
-                           WORKER, choice, flag, form, link_to_work_plan, number, text, when)
+from build_library import (LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, SUPERVISION, WORKER, choice, flag,
+                           form, number, text, when)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, unit_review_form,
-                         with_documentation)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, prework_sub,
+                         rules_sub, unit_review_form, unit_review_sub, with_documentation, working_sub)
 
 DOC = (
     "断路安全作业票，依据 GB 30871-2022 第 12 章（断路作业）及第 4 章。作业前，作业单位会同相关主管部门制定交通"
@@ -114,66 +114,69 @@ SITE_EVAL = (
     "site_check_error = '；'.join(problems)\nsite_checked = not problems\ndel problems")
 
 
-def road_closure_permit() -> str:
-    b = ProcessBuilder("road_closure_permit", "断路安全作业票")
-    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER)
-    b.start("start", "申请断路", variables=["area"])
-    b.script("init", "作业票登记", init_script("road_closure", "site_check_error = ''\n"), lane=WORKER)
-    b.user("rc_apply", "断路作业申请（含交通组织）", lane=WORKER, form="road_closure_application.json",
-           props=APPLICANT_OVERRIDES)
-    b.business_rule("rules", "断路作业要求", "road_closure_rules", lane=WORKER)
-    b.script("assess", "确定标志牌与警示灯要求", ASSESS, lane=WORKER)
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("road_closure_permit"), lane=PRODUCTION)
-    b.user("rc_unit_review", "作业单位审核", lane=PRODUCTION, form="road_closure_review.json",
-           props={"not_completed_by": "rc_apply", "priority": "70"})
-    b.script("simops_check", "交叉作业冲突检查", simops_lookup("road_closure_permit") + "simops_conflicts = active_permits_in_area\n"
-             + SIMOPS_DECIDE, lane=PRODUCTION)
-    b.xor("unit_gw", "作业单位结论", default="Flow_rc_unit_reject")
+def _approval(b, apply: str, approved: str, rejected: str) -> str:
     b.user("rc_approval", "安全管理部门审批", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "rc_apply,rc_unit_review", "priority": "80"})
     b.xor("approval_gw", "审批结论", default="Flow_rc_approval_reject")
-    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
-    b.end("rejected", "不予批准", lane=PRODUCTION)
-    b.script("issue", "签发作业票", issue_script(), lane=SUPERVISION)
-    b.service("notify_closure", "通知消防/应急及受影响单位", "notify/people",
-              {"recipients": "notify_departments + affected_units",
-               "message": "'断路通知：' + location_detail + '，绕行：' + detour_route + '；应急车辆：' + emergency_access"},
-              lane=SUPERVISION, result_variable="notify_result", retries=3, backoff=5)
+    b.chain("rc_approval", "approval_gw")
+    b.flow("approval_gw", approved, condition="decision == 'approve'", flow_id="Flow_rc_approval_ok", name="批准")
+    b.flow("approval_gw", apply, condition="decision == 'send_back'", flow_id="Flow_rc_approval_send_back",
+           name="退回")
+    b.flow("approval_gw", rejected, flow_id="Flow_rc_approval_reject", name="不批准")
+    return "rc_approval"
+
+
+def _checks(b) -> None:
     b.user("rc_site_check", "断路前现场确认", lane=LEADER, form="road_closure_site_check.json", props={"priority": "80"})
     b.script("site_eval", "判定现场确认", SITE_EVAL, lane=LEADER)
+    b.chain("rc_site_check", "site_eval", "rc_dispatch")
+
+
+def _work(b, done: str) -> None:
     b.user("rc_work", "断路作业", lane=WORKER, form="road_closure_progress.json",
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
+    b.chain("rc_work", done)
+
+
+def _acceptance(b, close: str) -> str:
     b.user("rc_acceptance", "完工验收、恢复通行", lane=PRODUCTION, form="road_closure_acceptance.json",
            props={"not_completed_by": "rc_apply", "priority": "70"})
     b.service("notify_open", "通知恢复通行", "notify/people",
               {"recipients": "notify_departments + affected_units",
                "message": "'恢复通行：' + location_detail"},
               lane=PRODUCTION, result_variable="notify_open_result", retries=3, backoff=5)
-    b.script("close", "关闭作业票", close_script(), lane=PRODUCTION)
-    b.end("end", "作业票关闭", lane=PRODUCTION)
+    b.chain("rc_acceptance", "notify_open", close)
+    return "rc_acceptance"
 
-    link_to_work_plan(b, "rc_apply", "rules", "road_closure_permit", WORKER)
-    b.chain("start", "init", "rc_apply")
-    b.chain("rules", "assess", "simops_rule", "simops_lookup", "rc_unit_review",
-            "simops_check", "unit_gw")
-    b.flow("unit_gw", "rc_apply", condition="decision == 'send_back'", flow_id="Flow_rc_unit_send_back", name="退回")
-    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_rc_unit_simops", name="交叉作业无协调人")
-    b.flow("unit_gw", "rc_approval", condition="decision == 'approve' and not simops_blocked",
-           flow_id="Flow_rc_unit_ok", name="同意")
-    b.flow("unit_gw", "reject", flow_id="Flow_rc_unit_reject", name="不同意")
-    b.chain("rc_approval", "approval_gw")
-    b.flow("approval_gw", "issue", condition="decision == 'approve'", flow_id="Flow_rc_approval_ok", name="批准")
-    b.flow("approval_gw", "rc_apply", condition="decision == 'send_back'", flow_id="Flow_rc_approval_send_back",
-           name="退回")
-    b.flow("approval_gw", "reject", flow_id="Flow_rc_approval_reject", name="不批准")
-    b.chain("reject", "rejected")
-    b.chain("issue", "notify_closure", "rc_dispatch")
-    live_part(b, "rc_", work_lane=WORKER, leader_lane=LEADER, close_lane=PRODUCTION,
-              checks=["rc_site_check"], work="rc_work", acceptance="rc_acceptance")
-    b.chain("rc_site_check", "site_eval", "rc_dispatch")
-    b.chain("rc_work", "rc_acceptance", "notify_open", "close", "end")
+
+def road_closure_permit() -> str:
+    """Drawn as hot work is: 申请与审批 ⊞, 签发 and the closure notice, 断路前检查 ⊞ (dispatch, site
+    check), 断路作业 ⊞ (stop-work, expiry), then the acceptance and the reopening notice (live_permit.py)."""
+    b = ProcessBuilder("road_closure_permit", "断路安全作业票")
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPERVISION).lane(LEADER)
+    rules = rules_sub("rc_", "标志牌与警示灯要求", [WORKER], [
+        ("rule", "rules", "断路作业要求", "road_closure_rules", WORKER),
+        ("script", "assess", "确定标志牌与警示灯要求", ASSESS, WORKER)])
+    unit = unit_review_sub(
+        "rc_", "road_closure_permit", title="单位审核与交叉作业", review="rc_unit_review",
+        review_name="作业单位审核", form="road_closure_review.json", not_completed_by="rc_apply",
+        check="simops_check", check_name="交叉作业冲突检查",
+        check_script=simops_lookup("road_closure_permit") + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE,
+        gw_name="作业单位结论")
+    application = application_sub(
+        "rc_", "road_closure_permit", title="断路申请与审批", lanes=[WORKER, PRODUCTION, SUPERVISION],
+        init=init_script("road_closure", "site_check_error = ''\n"),
+        apply="rc_apply", apply_name="断路作业申请（含交通组织）", apply_form="road_closure_application.json",
+        rules=rules, unit=unit, unit_gw_name="作业单位结论", approval=_approval)
+    prework = prework_sub("rc_", title="断路前检查", checks=["rc_site_check"], add_checks=_checks)
+    working = working_sub("rc_", title="断路作业与暂停", lanes=[WORKER, LEADER], work="rc_work", add_work=_work)
+    b.service("notify_closure", "通知消防/应急及受影响单位", "notify/people",
+              {"recipients": "notify_departments + affected_units",
+               "message": "'断路通知：' + location_detail + '，绕行：' + detour_route + '；应急车辆：' + emergency_access"},
+              lane=SUPERVISION, result_variable="notify_result", retries=3, backoff=5)
+    main_path(b, "rc_", start_name="申请断路", application=application, prework=prework, working=working,
+              acceptance=acceptance_sub("rc_", "验收、恢复通行与关闭", PRODUCTION, _acceptance),
+              issue_lane=SUPERVISION, prework_lane=LEADER, acceptance_lane=PRODUCTION, after_issue=["notify_closure"])
     return with_documentation(b.to_xml(), "road_closure_permit", DOC)
 
 

@@ -9,12 +9,12 @@ temp_power_rules.dmn.
 """
 from __future__ import annotations
 
-from build_library import (APPLICANT_OVERRIDES, AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup,
-                           WORKER, choice, flag, form, link_to_work_plan, number, text, when,
-                           when_sample_time_ok)
+from build_library import (AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, WORKER, choice,
+                           flag, form, number, text, when, when_sample_time_ok)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, close_script, init_script, issue_script, live_part, post_script,
-                         unit_review_form, with_documentation)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, post_script,
+                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
+                         working_sub)
 
 SUPPLY = "供电单位 (maintenance)"
 HAZARDOUS = '? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")'
@@ -105,28 +105,22 @@ def rules_dmn(dmn) -> str:
          (['"general"', "True"], safe + ["15", "0.1"], "一般区域潮湿场所：≤ 15 mA")])
 
 
-def temp_power_permit() -> str:
-    b = ProcessBuilder("temp_power_permit", "临时用电安全作业票")
-    b.lane(WORKER).lane(PRODUCTION).lane(SUPPLY).lane(LEADER)
-    b.start("start", "申请临时用电", variables=["area"])
-    b.script("init", "作业票登记", init_script("temp_power", "gas_results = []\nsampled_ok_at = ''\n"
-                                                         "gas_analysis_error = ''\nsite_check_error = ''\n"),
-             lane=WORKER)
-    b.user("tp_apply", "临时用电申请（含危害分析）", lane=WORKER, form="temp_power_application.json",
-           props=APPLICANT_OVERRIDES)
-    b.business_rule("area_rule", "查区域类别", "area_classification", lane=WORKER)
-    b.business_rule("rules", "临时用电作业要求", "temp_power_rules", lane=WORKER)
-    b.business_rule("gas_rule", "气体分析合格标准", "gas_pass_threshold", lane=WORKER)
-    b.script("validity", "确定有效期", (
-        "validity_days = min(days_requested, max_validity_days)\nvalidity_hours = validity_days * 24\n"
-        + CLEAR_SIMOPS), lane=PRODUCTION)
-    b.business_rule("simops_rule", "交叉作业票类别", "simops_matrix", lane=PRODUCTION)
-    b.script("simops_lookup", "查询区域内在办作业票", simops_lookup("temp_power_permit"), lane=PRODUCTION)
-    b.user("tp_unit_review", "用电单位审核", lane=PRODUCTION, form="temp_power_review.json",
-           props={"not_completed_by": "tp_apply", "priority": "70"})
-    b.script("simops_check", "交叉作业冲突检查", simops_lookup("temp_power_permit") + "simops_conflicts = active_permits_in_area\n"
-             + SIMOPS_DECIDE, lane=PRODUCTION)
-    b.xor("unit_gw", "用电单位结论", default="Flow_tp_unit_reject")
+GAS_CHECK = when_sample_time_ok(
+    "gas_pass = combustible_pct <= max_combustible_pct\n"
+    "gas_results = gas_results + [{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]\n"
+    "if gas_pass:\n    sampled_ok_at = sampled_at")
+
+SITE_EVAL = (
+    "problems = []\n"
+    "if rcd_trip_ma > rcd_max_trip_ma or rcd_trip_s > rcd_max_trip_s:\n"
+    "    problems.append('漏电保护器试验 ' + str(rcd_trip_ma) + ' mA / ' + str(rcd_trip_s) + ' s 超过 '\n"
+    "                    + str(rcd_max_trip_ma) + ' mA / ' + str(rcd_max_trip_s) + ' s，须更换')\n"
+    "if explosion_proof_required and not explosion_proof:\n"
+    "    problems.append('火灾爆炸危险场所须使用相应防爆等级的电气元件')\n"
+    "site_check_error = '；'.join(problems)\nsite_checked = not problems\ndel problems")
+
+
+def _supply_approval(b, apply: str, approved: str, rejected: str) -> str:
     # The supply unit is another department: its task is put there (and the permit's own department
     # restored when it is done, so later tasks stay with the user unit).
     b.user("tp_supply_approval", "供电单位审批", lane=SUPPLY, form="permit_review.json",
@@ -134,61 +128,75 @@ def temp_power_permit() -> str:
            pre_script="department = power_supply_department")
     post_script(b, "tp_supply_approval", "del department")
     b.xor("supply_gw", "供电单位结论", default="Flow_tp_supply_reject")
-    b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
-    b.end("rejected", "不予批准", lane=PRODUCTION)
-    b.script("issue", "签发作业票", issue_script(), lane=LEADER)
+    b.chain("tp_supply_approval", "supply_gw")
+    b.flow("supply_gw", approved, condition="decision == 'approve'", flow_id="Flow_tp_supply_ok", name="批准")
+    b.flow("supply_gw", apply, condition="decision == 'send_back'", flow_id="Flow_tp_supply_send_back",
+           name="退回")
+    b.flow("supply_gw", rejected, flow_id="Flow_tp_supply_reject", name="不批准")
+    return "tp_supply_approval"
+
+
+def _checks(b) -> None:
     b.user("tp_gas_analysis", "接电前气体分析", lane=LEADER, form="temp_power_gas_analysis.json",
            props={"not_completed_by": "tp_apply", "priority": "80"})
-    b.script("gas_check", "判定分析结果", when_sample_time_ok(
-        "gas_pass = combustible_pct <= max_combustible_pct\n"
-        "gas_results = gas_results + [{'at': sampled_at, 'combustible_pct': combustible_pct, 'pass': gas_pass}]\n"
-        "if gas_pass:\n    sampled_ok_at = sampled_at"), lane=LEADER)
+    b.script("gas_check", "判定分析结果", GAS_CHECK, lane=LEADER)
     b.xor("gas_gw", "分析合格?", default="Flow_tp_gas_ok")
     b.user("tp_site_check", "送电前现场确认", lane=LEADER, form="temp_power_site_check.json",
            props={"priority": "80"})
-    b.script("site_eval", "判定现场确认", (
-        "problems = []\n"
-        "if rcd_trip_ma > rcd_max_trip_ma or rcd_trip_s > rcd_max_trip_s:\n"
-        "    problems.append('漏电保护器试验 ' + str(rcd_trip_ma) + ' mA / ' + str(rcd_trip_s) + ' s 超过 '\n"
-        "                    + str(rcd_max_trip_ma) + ' mA / ' + str(rcd_max_trip_s) + ' s，须更换')\n"
-        "if explosion_proof_required and not explosion_proof:\n"
-        "    problems.append('火灾爆炸危险场所须使用相应防爆等级的电气元件')\n"
-        "site_check_error = '；'.join(problems)\nsite_checked = not problems\ndel problems"), lane=LEADER)
-    b.user("tp_work", "临时用电作业", lane=WORKER, form="temp_power_progress.json",
-           props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
-    b.user("tp_disconnect", "拆除线路并验收", lane=SUPPLY, form="temp_power_disconnect.json",
-           props={"not_completed_by": "tp_apply", "priority": "70"},
-           pre_script="department = power_supply_department")
-    post_script(b, "tp_disconnect", "del department")
-    b.script("close", "关闭作业票", close_script(), lane=SUPPLY)
-    b.end("end", "作业票关闭", lane=SUPPLY)
-
-    link_to_work_plan(b, "tp_apply", "area_rule", "temp_power_permit", WORKER)
-    b.chain("start", "init", "tp_apply")
-    b.chain("area_rule", "rules", "gas_rule", "validity", "simops_rule",
-            "simops_lookup", "tp_unit_review", "simops_check", "unit_gw")
-    b.flow("unit_gw", "tp_apply", condition="decision == 'send_back'", flow_id="Flow_tp_unit_send_back", name="退回")
-    b.flow("unit_gw", "simops_lookup", condition="decision == 'approve' and simops_blocked",
-           flow_id="Flow_tp_unit_simops", name="交叉作业无协调人")
-    b.flow("unit_gw", "tp_supply_approval", condition="decision == 'approve' and not simops_blocked",
-           flow_id="Flow_tp_unit_ok", name="同意")
-    b.flow("unit_gw", "reject", flow_id="Flow_tp_unit_reject", name="不同意")
-    b.chain("tp_supply_approval", "supply_gw")
-    b.flow("supply_gw", "issue", condition="decision == 'approve'", flow_id="Flow_tp_supply_ok", name="批准")
-    b.flow("supply_gw", "tp_apply", condition="decision == 'send_back'", flow_id="Flow_tp_supply_send_back",
-           name="退回")
-    b.flow("supply_gw", "reject", flow_id="Flow_tp_supply_reject", name="不批准")
-    b.chain("reject", "rejected")
-    b.chain("issue", "tp_dispatch")
-    live_part(b, "tp_", work_lane=WORKER, leader_lane=LEADER, close_lane=SUPPLY,
-              checks=["tp_gas_analysis", "tp_site_check"], work="tp_work", acceptance="tp_disconnect",
-              gas_task="tp_gas_analysis", gas_alarm=True)
+    b.script("site_eval", "判定现场确认", SITE_EVAL, lane=LEADER)
     b.chain("tp_gas_analysis", "gas_check", "gas_gw")
     b.flow("gas_gw", "tp_gas_analysis", condition="not gas_pass", flow_id="Flow_tp_gas_fail",
            name="不合格或采样时间无效，重新分析")
     b.flow("gas_gw", "tp_dispatch", flow_id="Flow_tp_gas_ok", name="合格")
     b.chain("tp_site_check", "site_eval", "tp_dispatch")
-    b.chain("tp_work", "tp_disconnect", "close", "end")
+
+
+def _work(b, done: str) -> None:
+    b.user("tp_work", "临时用电作业", lane=WORKER, form="temp_power_progress.json",
+           props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
+    b.chain("tp_work", done)
+
+
+def _disconnect(b, close: str) -> str:
+    b.user("tp_disconnect", "拆除线路并验收", lane=SUPPLY, form="temp_power_disconnect.json",
+           props={"not_completed_by": "tp_apply", "priority": "70"},
+           pre_script="department = power_supply_department")
+    post_script(b, "tp_disconnect", "del department")
+    b.chain("tp_disconnect", close)
+    return "tp_disconnect"
+
+
+def temp_power_permit() -> str:
+    """Drawn as hot work is: 申请与审批 ⊞, 签发, 作业前检查 ⊞ (dispatch, gas analysis, site check),
+    临时用电作业 ⊞ (stop-work, gas alarm, expiry), then the supply unit's disconnection (live_permit.py)."""
+    b = ProcessBuilder("temp_power_permit", "临时用电安全作业票")
+    b.lane(WORKER).lane(PRODUCTION).lane(SUPPLY).lane(LEADER)
+    rules = rules_sub("tp_", "用电要求与有效期", [WORKER, PRODUCTION], [
+        ("rule", "area_rule", "查区域类别", "area_classification", WORKER),
+        ("rule", "rules", "临时用电作业要求", "temp_power_rules", WORKER),
+        ("rule", "gas_rule", "气体分析合格标准", "gas_pass_threshold", WORKER),
+        ("script", "validity", "确定有效期", "validity_days = min(days_requested, max_validity_days)\n"
+         "validity_hours = validity_days * 24\n" + CLEAR_SIMOPS, PRODUCTION)])
+    unit = unit_review_sub(
+        "tp_", "temp_power_permit", title="单位审核与交叉作业", review="tp_unit_review",
+        review_name="用电单位审核", form="temp_power_review.json", not_completed_by="tp_apply",
+        check="simops_check", check_name="交叉作业冲突检查",
+        check_script=simops_lookup("temp_power_permit") + "simops_conflicts = active_permits_in_area\n" + SIMOPS_DECIDE,
+        gw_name="用电单位结论")
+    application = application_sub(
+        "tp_", "temp_power_permit", title="临时用电申请与审批", lanes=[WORKER, PRODUCTION, SUPPLY],
+        init=init_script("temp_power", "gas_results = []\nsampled_ok_at = ''\ngas_analysis_error = ''\n"
+                                       "site_check_error = ''\n"),
+        apply="tp_apply", apply_name="临时用电申请（含危害分析）", apply_form="temp_power_application.json",
+        rules=rules, unit=unit, unit_gw_name="用电单位结论", approval=_supply_approval)
+    prework = prework_sub("tp_", title="送电前检查",
+                          checks=["tp_gas_analysis", "tp_site_check"], add_checks=_checks,
+                          gas_task="tp_gas_analysis", gas_alarm=True)
+    working = working_sub("tp_", title="用电作业与暂停", lanes=[WORKER, LEADER],
+                          work="tp_work", add_work=_work, gas=True, gas_alarm=True)
+    main_path(b, "tp_", start_name="申请临时用电", application=application, prework=prework, working=working,
+              acceptance=acceptance_sub("tp_", "拆线验收与关闭", SUPPLY, _disconnect),
+              issue_lane=LEADER, prework_lane=LEADER, acceptance_lane=SUPPLY, after_issue=[])
     return with_documentation(b.to_xml(), "temp_power_permit", DOC)
 
 
