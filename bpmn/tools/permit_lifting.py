@@ -125,12 +125,12 @@ def checks(b, after: str) -> str:
 
 def check_routes(b, gw: str) -> None:
     """Below the permit threshold the application phase ends for the risk analysis (see
-    :func:`outcomes`); a missing plan or a load above the crane's capacity goes back to the applicant."""
+    :func:`outcomes`). (A missing plan or a load above the crane's capacity goes back to the
+    applicant with an unknown work-plan number: ``back_when``; ``lifting_plan_error`` is empty below
+    the threshold, so the order of the two tests does not matter.)"""
     b.end("application_no_permit", "不办作业票", lane=WORKER)
     b.flow(gw, "application_no_permit", condition="not permit_required", flow_id="Flow_lf_no_permit",
            name="< 10 t：不办票")
-    b.flow(gw, "lf_apply", condition="bool(lifting_plan_error)", flow_id="Flow_lf_plan_missing",
-           name="无吊装方案或超载，退回申请人")
 
 
 def outcomes(b, gw: str) -> None:
@@ -155,8 +155,8 @@ SPEC = PermitSpec(
     site_check_name="作业现场确认（机具、警戒、风力）", site_check_form="lifting_site_check.json",
     work_name="吊装作业", work_form="lifting_work.json", acceptance_form="lifting_acceptance.json",
     alarms=[("wind_alarm", "大风报警")], chain_length=3,
-    init="operation_kind = 'lifting'\n", checks=checks, checks_name="核对吊装方案",
-    check_routes=check_routes, outcomes=outcomes,
+    init="operation_kind = 'lifting'\n", checks=checks, checks_name="吊装方案",
+    back_when=" or bool(lifting_plan_error)", back_reason="无方案或超载", check_routes=check_routes, outcomes=outcomes,
     start_check=("if wind_force_now >= wind_limit_force:\n"
                  "    start_blocked_reason = ('现场风力 ' + str(wind_force_now) + ' 级，达到停止吊装风力 ' +\n"
                  "                            str(wind_limit_force) + ' 级')\n"

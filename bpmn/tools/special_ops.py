@@ -72,8 +72,10 @@ class PermitSpec:
     # builder and the id of the node after it, returns the id of its first node.
     checks: Callable | None = None
     checks_name: str = ""                     # what they check, in the name of that phase
-    # Where the application goes after those checks, besides back for an unknown work-plan number and
-    # on to the unit's review: gets the application phase's builder and the id of its gateway.
+    back_when: str = ""                       # " or <condition>": their results that send it back too,
+    back_reason: str = ""                     # and why (in the flow's name)
+    # Where else the application goes after those checks (tested after the send-back, before the
+    # unit's review): gets the application phase's builder and the id of its gateway.
     check_routes: Callable | None = None
     # The kind's own ends of the application phase, routed on the main plane: gets the main builder and
     # the id of the gateway after the application phase; its flows there are tested before 批准.
@@ -124,10 +126,9 @@ def build(s: PermitSpec) -> str:
     # Validity counts from the issue (GB 30871 4.16: an expired permit needs a new one), not from the start.
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
              "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
-    b.sub(f"{p}_prework", "作业前确认" + ("（气体分析、现场确认）" if s.gas_analysis else "（现场确认）"),
-          _prework(s), lane=LEADER)
+    b.sub(f"{p}_prework", "气体分析与作业前确认" if s.gas_analysis else "作业前现场确认", _prework(s), lane=LEADER)
     b.xor("prework_gw", "可以作业?", default=f"Flow_{p}_prework_ready")
-    b.sub(f"{p}_working", s.work_name + "（到期、停工、报警）", _working(s), lane=WORKER)
+    b.sub(f"{p}_working", s.work_name, _working(s), lane=WORKER)
     b.xor("working_gw", "作业结果", default=f"Flow_{p}_working_done")
     b.user(f"{p}_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
     b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
@@ -178,10 +179,11 @@ def _application(s: PermitSpec) -> ProcessBuilder:
     kind = s.key.removesuffix("_permit")
     b.script("init", "作业票登记", f"permit_type = '{kind}'\n" + LIVE_INIT + (s.init or ""), lane=WORKER)
     b.user(f"{p}_apply", s.apply_name, lane=WORKER, form=s.apply_form, props=APPLICANT_OVERRIDES)
-    b.sub(f"{p}_checks", "核对作业计划、判定规则" + (f"、{s.checks_name}" if s.checks_name else ""), _checks(s),
+    # (Names of collapsed sub-processes kept to two lines: a third runs into the ⊞ marker.)
+    b.sub(f"{p}_checks", f"核对计划、规则、{s.checks_name}" if s.checks_name else "核对计划与判定规则", _checks(s),
           lane=WORKER)
     b.xor("checks_gw", "核对结果", default=f"Flow_{p}_checks_ok")
-    b.sub(f"{p}_unit", "作业单位审批（交叉作业检查）", _unit_review(s), lane=PRODUCTION)
+    b.sub(f"{p}_unit", "作业单位审批（交叉作业）", _unit_review(s), lane=PRODUCTION)
     b.xor("unit_result_gw", "作业单位结论" + ("（按最终审批人）" if len(steps) > 1 else ""),
           default=f"Flow_{p}_unit_result_rejected")
     b.end("application_approved", "批准", lane=PRODUCTION)
@@ -190,9 +192,11 @@ def _application(s: PermitSpec) -> ProcessBuilder:
     b.chain(f"{sid}_start", "init", f"{p}_apply", f"{p}_checks", "checks_gw")
     # A permit naming a work plan (work_plan_ref) is checked against the running plans and announces
     # itself to that plan, which lists it among the plan's special operations (4.6), as hot work does;
-    # an unknown number goes back to the applicant before the rules.
-    b.flow("checks_gw", f"{p}_apply", condition="bool(work_plan_ref_error)", flow_id=f"Flow_{p}_work_plan_bad",
-           name="计划编号不存在，退回申请人")
+    # an unknown number goes back to the applicant before the rules (so the kind's own results, read
+    # after it, are always this application's).
+    b.flow("checks_gw", f"{p}_apply", condition="bool(work_plan_ref_error)" + s.back_when,
+           flow_id=f"Flow_{p}_work_plan_bad",
+           name=f"计划编号不存在、{s.back_reason}：退回" if s.back_reason else "计划编号不存在，退回申请人")
     if s.check_routes:
         s.check_routes(b, "checks_gw")
     b.flow("checks_gw", f"{p}_unit", flow_id=f"Flow_{p}_checks_ok")
@@ -201,8 +205,8 @@ def _application(s: PermitSpec) -> ProcessBuilder:
     b.flow("unit_result_gw", "init", condition="decision == 'send_back'", flow_id=f"Flow_{p}_unit_result_send_back",
            name="退回")
     if len(steps) > 1:
-        b.sub(f"{p}_approval_chain", "逐级审批（" + "、".join(t[3].replace("审批", "") for t in steps[1:]) + "）",
-              _approval_chain(s), lane=SUPERVISION)
+        b.sub(f"{p}_approval_chain", "、".join(t[3].replace("审批", "").replace("专业管理部门", "专业部门")
+                                                 for t in steps[1:]) + "审批", _approval_chain(s), lane=SUPERVISION)
         b.xor("chain_gw", "审批结论", default=f"Flow_{p}_chain_rejected")
         b.flow("unit_result_gw", "application_approved",
                condition=f"decision == 'approve' and final_approver == '{first[0]}'",
