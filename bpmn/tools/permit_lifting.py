@@ -116,23 +116,34 @@ PLAN_CHECK = (
 
 
 def checks(b, after: str) -> str:
-    """The plan check after the grading: below the permit threshold only the risk analysis is
-    confirmed; a missing plan or a load above the crane's capacity goes back to the applicant."""
+    """The plan check after the grading (in the phase that checks the application); its result is
+    routed by :func:`check_routes`."""
     b.script("plan_check", "核对吊装方案与额定起重量", PLAN_CHECK, lane=WORKER)
-    b.xor("plan_gw", "须办票、方案齐全?", default="Flow_lf_plan_ok", lane=WORKER)
+    b.chain("plan_check", after)
+    return "plan_check"
+
+
+def check_routes(b, gw: str) -> None:
+    """Below the permit threshold the application phase ends for the risk analysis (see
+    :func:`outcomes`). (A missing plan or a load above the crane's capacity goes back to the
+    applicant with an unknown work-plan number: ``back_when``; ``lifting_plan_error`` is empty below
+    the threshold, so the order of the two tests does not matter.)"""
+    b.end("application_no_permit", "不办作业票", lane=WORKER)
+    b.flow(gw, "application_no_permit", condition="not permit_required", flow_id="Flow_lf_no_permit",
+           name="< 10 t：不办票")
+
+
+def outcomes(b, gw: str) -> None:
+    """Below the permit threshold (the application phase ended before any review): production
+    confirms the job's risk analysis and the request is closed without a permit."""
     b.user("lf_risk_review", "作业危害分析确认（免办作业票）", lane=PRODUCTION, form="lifting_risk_confirmation.json",
            props={"not_completed_by": "lf_apply", "priority": "60"})
     b.script("no_permit", "登记免办作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()",
              lane=PRODUCTION)
     b.end("no_permit_end", "不办作业票（已做危害分析）", lane=PRODUCTION)
-    b.chain("plan_check", "plan_gw")
-    b.flow("plan_gw", "lf_risk_review", condition="not permit_required", flow_id="Flow_lf_no_permit",
-           name="< 10 t：不办票，确认危害分析")
-    b.flow("plan_gw", "lf_apply", condition="bool(lifting_plan_error)", flow_id="Flow_lf_plan_missing",
-           name="无吊装方案或超载，退回申请人")
-    b.flow("plan_gw", after, flow_id="Flow_lf_plan_ok")
+    b.flow(gw, "lf_risk_review", condition="not permit_required", flow_id="Flow_lf_risk_review",
+           name="免办作业票")
     b.chain("lf_risk_review", "no_permit", "no_permit_end")
-    return "plan_check"
 
 
 SPEC = PermitSpec(
@@ -144,7 +155,8 @@ SPEC = PermitSpec(
     site_check_name="作业现场确认（机具、警戒、风力）", site_check_form="lifting_site_check.json",
     work_name="吊装作业", work_form="lifting_work.json", acceptance_form="lifting_acceptance.json",
     alarms=[("wind_alarm", "大风报警")], chain_length=3,
-    init="operation_kind = 'lifting'\n", checks=checks,
+    init="operation_kind = 'lifting'\n", checks=checks, checks_name="吊装方案",
+    back_when=" or bool(lifting_plan_error)", back_reason="无方案或超载", check_routes=check_routes, outcomes=outcomes,
     start_check=("if wind_force_now >= wind_limit_force:\n"
                  "    start_blocked_reason = ('现场风力 ' + str(wind_force_now) + ' 级，达到停止吊装风力 ' +\n"
                  "                            str(wind_limit_force) + ' 级')\n"
