@@ -1,7 +1,7 @@
 """Which live permits an alarm suspends, read from the ``alarm_permit_suspension`` DMN table.
 
 The table (bpmn/alarm_permit_suspension.dmn) answers, for an alarm kind (``gas``, ``wind``), a permit
-type (GB 30871's eight) and the area's class, the message to send
+type (GB 30871's eight, :data:`engine.permits.PERMIT_TYPES`) and the area's class, the message to send
 the permit (``gas_alarm``, ``wind_alarm``, or none) and the reading at or above which it goes
 (``alarm_limit``: wind in m/s; 0 = the alert's grading decides). The table in force is the newest
 deployed bundle that carries it, else the library's file (none: no permit is concerned); it is re-read
@@ -24,20 +24,19 @@ ALARM_KINDS = ("gas", "wind")
 AREA_CLASSES = AREA_CLASSIFICATIONS
 
 
-# GB 30871-2022's eight special operations, by the type code of engine/permits.py.
-PERMIT_KINDS = ("hot_work", "confined_space", "blinding", "height", "lifting", "temp_power", "excavation",
-                "road_closure")
+def permit_kinds() -> tuple[str, ...]:
+    """The permit types the table is asked about: those of the register (engine/permits.py)."""
+    from engine.permits import PERMIT_TYPES
+
+    return tuple(t.type for t in PERMIT_TYPES)
 
 
 def permit_kind(process_key: str) -> str | None:
-    """The permit type of a process: its register type, else the kind its key ends with
-    (``<kind>_permit``); None for a permit process outside the eight."""
+    """The permit type of a process as the register knows it (engine/permits.py); None for a
+    process outside it (a plant's own permit process)."""
     from engine.permits import BY_KEY
 
-    if process_key in BY_KEY:
-        return BY_KEY[process_key].type
-    return next((k for k in sorted(PERMIT_KINDS, key=len, reverse=True) if process_key.endswith(f"{k}_permit")),
-                None)
+    return BY_KEY[process_key].type if process_key in BY_KEY else None
 
 
 class AlarmSuspension:
