@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.service_tasks import WHO, Bench, pct  # noqa: E402
+from bench._stack import WHO, Stack, pct, running_stack  # noqa: E402
 from engine.bpmn_builder import ProcessBuilder  # noqa: E402
 from engine.models import AuditEvent, OutboxEntry, utcnow  # noqa: E402
 from tests.fixtures import rq_harness as H  # noqa: E402
@@ -58,23 +57,12 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start; {args.timers} timers due at once; {args.workers} general workers "
           f"busy on {args.call_seconds:g} s calls; {args.urgent_workers} urgent workers", flush=True)
-    with tempfile.TemporaryDirectory(prefix="anjian-bench-burst-") as tmp:
-        workdir = Path(tmp)
-        redis = H.RedisServer(workdir / "redis").start()
-        try:
-            with H.fresh_pg_database("anjian_bench_burst") as url:
-                probe = H.install_probe_connector(workdir / "probe")
-                bench = Bench(workdir, redis, url, probe)
-                try:
-                    run(bench, args)
-                finally:
-                    bench.close()
-        finally:
-            redis.stop()
+    with running_stack("anjian-bench-burst-", "anjian_bench_burst") as bench:
+        run(bench, args)
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
-def run(bench: Bench, args) -> None:
+def run(bench: Stack, args) -> None:
     bench.setup.deployments.deploy({"bench_busy.bpmn": busy_process().encode()}, "bench")
     bench.reset()
     env = bench.env()

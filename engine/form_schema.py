@@ -15,6 +15,9 @@ A form schema is designer input, and each rule here closes a way it could hurt t
 """
 from __future__ import annotations
 
+import hashlib
+import json
+
 import re2
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema import exceptions as js_exceptions
@@ -28,6 +31,7 @@ MAX_FORM_DEPTH = 32
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # RE2 would print every refused pattern to stderr
 _compiled: dict[str, object] = {}
+_valid_schemas: set[bytes] = set()  # SHA-256 of the canonical JSON of schemas check_schema passed
 
 
 def compile_pattern(pattern: str):
@@ -123,8 +127,21 @@ def validator(schema: dict, forms: dict[str, dict]):
 # --------------------------------------------------------------------------- deployment checks
 
 def check_schema(schema: dict) -> None:
-    """Raise ``jsonschema.exceptions.SchemaError`` when ``schema`` is not a valid JSON Schema of its draft."""
+    """Raise ``jsonschema.exceptions.SchemaError`` when ``schema`` is not a valid JSON Schema of its draft.
+
+    The answer depends on the schema's content only; a content that passed once is not checked again
+    (a redeployment of the library's 71 forms spent most of its time here)."""
+    try:
+        digest = hashlib.sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode("utf-8")).digest()
+    except (TypeError, ValueError):
+        digest = None   # not JSON (never from a deployment): checked every time
+    if digest is not None and digest in _valid_schemas:
+        return
     validator_for(schema, default=Draft202012Validator).check_schema(schema)
+    if digest is not None:
+        if len(_valid_schemas) >= 4096:
+            _valid_schemas.clear()
+        _valid_schemas.add(digest)
 
 
 def problems(name: str, schema: dict, size: int, forms: dict[str, dict]) -> list[str]:

@@ -90,3 +90,17 @@ def test_the_wind_limit_is_the_tables(iot, platform, tmp_path, monkeypatch):
     iot.pipeline.handle_http([{"device": "WS-2", "value": 8.5}])
     assert states(platform, permits)["lifting"] == ["held_wind_alarm"]
     assert states(platform, permits)["height"] == ["held_wind_alarm"]
+
+
+def test_the_permit_kinds_are_the_registers():
+    """The table is asked about the register's eight types (engine/permits.py PERMIT_TYPES, the one
+    list); a process outside the register is no permit type (a gas alarm reaches it with the rules'
+    message, tests/test_iot_alarm_path.py)."""
+    from engine.iot.suspension import permit_kind, permit_kinds
+    from engine.permits import PERMIT_TYPES
+
+    assert permit_kinds() == ("hot_work", "confined_space", "blinding", "height", "lifting", "temp_power",
+                              "excavation", "road_closure")
+    assert {t.process_key: permit_kind(t.process_key) for t in PERMIT_TYPES} == {f"{k}_permit": k
+                                                                                  for k in permit_kinds()}
+    assert permit_kind("test_hot_work_permit") is None

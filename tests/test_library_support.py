@@ -8,6 +8,9 @@ instance. Time is moved with time-machine and due timers are fired through
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,6 +32,50 @@ def library_files() -> dict[str, bytes]:
     return files
 
 
+# The analysis of a deployment (engine/definitions.py ``analyse``: BPMN and DMN parsing, form, DMN and
+# script checks) is a function of the files, the library's forms and the connector operations only,
+# and the scenario tests deploy the same library hundreds of times. A Plant analyses it once per
+# session and reuses the answer (a copy) for the same inputs; the deployment is still made through
+# the REST API and stored as always. The analysis itself is tested where it is the subject
+# (test_library_validation.py, test_deployments_dmn.py, test_deployments*.py).
+_ANALYSED: dict[str, list] = {}
+# Bearer tokens issued at a Plant's start instant, by (client's backend, start): see Plant._reuse_start_tokens.
+_START_TOKENS: dict[tuple[str, datetime], dict[tuple, str]] = {}
+
+
+def _analysis_key(deployments, files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name, content in sorted(files.items()):
+        h.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    h.update(json.dumps(deployments.library_forms(), sort_keys=True).encode())
+    h.update(repr(sorted((name, sorted(op.required_params())) for name, op in deployments._operators().items()))
+             .encode())
+    return h.hexdigest()
+
+
+def deploy_library(api, platform, files: dict[str, bytes] | None = None):
+    """``api.deploy`` of the library (``files``: it with changes), analysed once per session."""
+    files = library_files() if files is None else files
+    deployments = platform.deployments
+    analyse = deployments.validate
+
+    def validate(given):
+        key = _analysis_key(deployments, given)
+        if key not in _ANALYSED:
+            _ANALYSED[key] = analyse(given)  # raises for an invalid deployment: nothing kept
+        return copy.deepcopy(_ANALYSED[key])
+
+    own = vars(deployments).get("validate")  # a test's stand-in, if any, stays
+    deployments.validate = validate
+    try:
+        return api.deploy(files)
+    finally:
+        if own is None:
+            del deployments.validate
+        else:
+            deployments.validate = own
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -39,15 +86,45 @@ class Plant:
     def __init__(self, api, platform, start: datetime | None = None):
         self.api = api
         self.platform = platform
-        self.clock = time_machine.travel(start or at("2026-03-02T09:00:00"), tick=False)
+        self.start_at = start or at("2026-03-02T09:00:00")
+        self.clock = time_machine.travel(self.start_at, tick=False)
         self.traveller = self.clock.start()
         self.api._tokens.clear()  # tokens issued at another (real) time
-        r = api.deploy(library_files())
+        self._reuse_start_tokens()
+        self._tokens_since = self.start_at  # every token held was issued at or after this
+        self._moved = False
+        r = deploy_library(api, platform)
         assert r.status_code == 201, r.json
 
     def close(self) -> None:
+        self._keep_start_tokens()
         self.clock.stop()
         self.api._tokens.clear()  # tokens issued in travelled time are expired in real time
+
+    # ------------------------------------------------------------------ tokens
+    # A login costs an argon2 verification (~0.2 s of CPU) and every scenario test logged its users in
+    # again. The clock stands still at the start instant until the first later(): the tokens issued
+    # then are the same for every Plant of the session starting at that instant (per backend), and are
+    # reused as a client keeps its token, once the server still accepts them (a test may have reset a
+    # password or deactivated a user). After a jump the tokens are dropped only when one of them could
+    # have expired.
+
+    def _key(self) -> tuple[str, datetime]:
+        return (self.api.backend, self.start_at)
+
+    def _reuse_start_tokens(self) -> None:
+        from engine.errors import Unauthorized
+
+        for key, token in _START_TOKENS.get(self._key(), {}).items():
+            try:
+                self.platform.users.principal_from_token(token)
+            except Unauthorized:
+                continue
+            self.api._tokens[key] = token
+
+    def _keep_start_tokens(self) -> None:
+        if not self._moved:
+            _START_TOKENS[self._key()] = {k: v for k, v in self.api._tokens.items() if k[0] == self.api.backend}
 
     # ------------------------------------------------------------------ time
 
@@ -56,8 +133,15 @@ class Plant:
 
     def later(self, **delta) -> datetime:
         """Move the clock forward and fire every due timer, as the scheduler would."""
+        self._keep_start_tokens()
+        before = self.now()
         self.traveller.shift(timedelta(**delta))
-        self.api._tokens.clear()  # bearer tokens live 8 h; log in again after a jump
+        self._moved = True
+        # bearer tokens live token_ttl (8 h): log in again once a token held could have expired
+        ttl = timedelta(seconds=self.platform.users.token_ttl)
+        if self.now() <= before or self.now() >= self._tokens_since + ttl - timedelta(minutes=1):
+            self.api._tokens.clear()
+            self._tokens_since = self.now()
         self.platform.instances.fire_due_timers(self.now())
         return self.now()
 

@@ -232,8 +232,8 @@ class AlertService:
 
     def wind_limit(self) -> float | None:
         """The lowest wind speed (m/s) at which the alarm_permit_suspension table stops any permit."""
-        from engine.iot.suspension import AREA_CLASSES, PERMIT_KINDS
-        return self.suspension.lowest_limit("wind", PERMIT_KINDS, AREA_CLASSES)
+        from engine.iot.suspension import AREA_CLASSES, permit_kinds
+        return self.suspension.lowest_limit("wind", permit_kinds(), AREA_CLASSES)
 
     def _suspends(self, permit: dict, f: Finding) -> str | None:
         """The message the alarm of ``f`` sends ``permit`` (the table's answer; None: not concerned)."""

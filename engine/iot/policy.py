@@ -4,27 +4,25 @@ The table is the one place these numbers live: ``alert_response`` evaluates it i
 its business rule task, and the alert rows (``deadline_at``, ``owner_department``)
 take the same answer from here. The table used is the one bundled with the latest
 deployed ``alert_response`` (what the running process uses); when that process does
-not use it (or nothing is deployed), the library's ``bpmn/alert_policy.dmn``.
+not use it (or nothing is deployed), the library's ``bpmn/alert_policy.dmn``; a deployed table
+that fails :func:`evaluate_policy` is logged and the library's used (engine/decision_tables.py
+finds and re-reads it).
 """
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 from lxml import etree
-from sqlalchemy import select
 
+from engine.decision_tables import DeployedTable
 from engine.errors import Invalid
-from engine.models import ProcessDefinition
 
 log = logging.getLogger(__name__)
 DECISION_ID = "alert_policy"
 PROCESS_KEY = "alert_response"
 AREA_OWNER = "@area"  # owner_department meaning "the department the alert's area belongs to"
-REFRESH_SECONDS = 30.0
 GRADES = ("blue", "yellow", "orange", "red")
 
 
@@ -74,58 +72,38 @@ class AlertPolicy:
 
     def __init__(self, db, library_dir: Path | None = None):
         self.db = db
-        self.library_file = Path(library_dir or Path(__file__).resolve().parents[2]) / "bpmn" / "alert_policy.dmn"
-        self._lock = threading.Lock()
-        self._table: dict[str, dict] | None = None
-        self._key: tuple | None = None
-        self._checked_at = 0.0
-        self.source = ""
+        self.table = DeployedTable(db, DECISION_ID, lambda text, source: evaluate_policy(text, source=source),
+                                   library_dir=library_dir, process_key=PROCESS_KEY, missing=_no_library,
+                                   fall_back_on=(Invalid,), logger=log)
+
+    @property
+    def library_file(self) -> Path:
+        """The library's table, used when the deployed process does not carry one."""
+        return self.table.library_file
+
+    @library_file.setter
+    def library_file(self, path: Path) -> None:
+        self.table.library_file = Path(path)
+
+    @property
+    def source(self) -> str:
+        """Where the table in force came from (``alert_response v3 (alert_policy.dmn)`` or a path)."""
+        return self.table.source
 
     def deadline_minutes(self, grade: str) -> float:
         """Minutes to start handling an alert of ``grade``."""
-        return float(self._current()[grade]["deadline_minutes"])
+        return float(self.table.current()[grade]["deadline_minutes"])
 
     def owner(self, grade: str, area_department: str | None) -> str | None:
         """Owner department of an alert of ``grade`` in an area that belongs to ``area_department``."""
-        owner = self._current()[grade]["owner_department"]
+        owner = self.table.current()[grade]["owner_department"]
         return area_department if owner == AREA_OWNER else owner
 
     def invalidate(self) -> None:
         """Read the table again at the next use (tests; after a deployment)."""
-        with self._lock:
-            self._checked_at = 0.0
+        self.table.invalidate()
 
-    def _current(self) -> dict[str, dict]:
-        with self._lock:
-            if self._table is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
-                return self._table
-            key, xml, source = self._locate()
-            if key != self._key or self._table is None:
-                try:
-                    self._table = evaluate_policy(xml, source=source)
-                except Invalid as exc:
-                    if key[0] != "deployed":
-                        raise
-                    # an alert must still get a deadline: fall back to the library table, loudly
-                    log.error("%s: %s; using %s", exc.detail, exc.errors, self.library_file)
-                    self._table = evaluate_policy(self.library_file.read_text("utf-8"), source=str(self.library_file))
-                self._key, self.source = key, source
-            self._checked_at = time.monotonic()
-            return self._table
 
-    def _locate(self) -> tuple[tuple, str, str]:
-        """(identity, DMN text, where from) of the table in force."""
-        with self.db.session(write=False) as s:
-            row = s.execute(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.bundle)
-                            .where(ProcessDefinition.key == PROCESS_KEY)
-                            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
-        if row is not None:
-            for name, text in ((row.bundle or {}).get("dmn") or {}).items():
-                if f'id="{DECISION_ID}"' in text:
-                    return ("deployed", row.id), text, f"{PROCESS_KEY} v{row.version} ({name})"
-        try:
-            return ("library", self.library_file.stat().st_mtime), self.library_file.read_text("utf-8"), \
-                str(self.library_file)
-        except OSError as exc:
-            raise Invalid(f"no {DECISION_ID} decision: {self.library_file} cannot be read",
-                          errors=[{"field": DECISION_ID, "message": str(exc)}]) from None
+def _no_library(exc: OSError):
+    raise Invalid(f"no {DECISION_ID} decision: {exc.filename} cannot be read",
+                  errors=[{"field": DECISION_ID, "message": str(exc)}]) from None
