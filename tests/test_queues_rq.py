@@ -221,5 +221,12 @@ def test_in_production_ingest_an_alarm_driven_start_is_an_urgent_job(stack):
     got = H.wait_for(lambda: (lambda a: a if a["process_status"] == "started" else None)(
         iot.alerts.get(None, red["id"])), 60, 0.1, what="alert_response started by the worker")
     assert got["process_instance_id"] is not None
-    with stack.platform.db.session(write=False) as s:
-        assert s.scalars(select(OutboxEntry).where(OutboxEntry.done_at.is_(None))).all() == []
+
+    # The job commits the alert's "started" before it marks its outbox entry done: wait for the
+    # entries rather than reading them the instant the alert shows started.
+    def outbox_pending():
+        with stack.platform.db.session(write=False) as s:
+            return s.scalars(select(OutboxEntry).where(OutboxEntry.done_at.is_(None))).all()
+
+    H.wait_for(lambda: outbox_pending() == [], 30, 0.1, what="every outbox entry done by the worker")
+    assert outbox_pending() == []
