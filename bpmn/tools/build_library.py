@@ -1466,23 +1466,97 @@ CS_CHECK = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n" + TOXIC_CHECK +
 
 
 def confined_space_permit() -> str:
-    """受限空间: as with hot work, the phases that need no shared plane are collapsed sub-processes
-    (申请与审批; 进入前检测与确认, which ends by starting the work); the work itself stays on the main
-    plane with the periodic readings, their non-interrupting overdue escalation and the evacuation
-    (a sub-process would wait for an open escalation before its flow went on, and a terminate end
-    inside one ends only the sub-process)."""
+    """受限空间: a short main path whose phases are collapsed sub-processes (申请与审批; 进入前检测与
+    确认, which ends by starting the work; 受限空间作业 up to the next periodic reading), with the
+    evacuation and the terminate ends on the main plane.
+
+    The work phase ends after each passed periodic reading and 作业结果 sends it round again: one
+    instance of the phase holds at most one reading, so the reading's overdue escalation (a
+    non-interrupting timer inside) is thrown as an escalation to the non-interrupting boundary
+    event 检测逾期 of that instance, whose path (气体检测逾期督办, supervision) runs on the main plane
+    and outlives the phase exactly as it did before the split; the terminate ends still cancel it."""
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "申请进入受限空间", variables=["area"])
-    b.sub("cs_application", "受限空间申请与审批（含退回）", _confined_space_application(), lane=WORKER)
+    b.sub("cs_application", "受限空间申请、审批与签发（含退回）", _confined_space_application(), lane=WORKER)
     b.xor("application_gw", "批准?", default="Flow_cs_application_rejected")
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
-    # Validity counts from the issue, not from the entry (GB 30871 4.16).
-    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
-             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
     b.sub("cs_pretest", "进入前检测与确认（含复测）", _confined_space_pretest(), lane=LEADER)
     b.xor("pretest_gw", "可以进入?", default="Flow_cs_pretest_evacuate")
+    b.sub("cs_working", "受限空间作业（进出登记、中断、定时检测）", _confined_space_working(), lane=WORKER)
+    b.escalation_boundary("reading_overdue", "检测逾期", "cs_working", "reading_overdue")
+    b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
+           props={"priority": "95"})
+    b.end("overdue_handled", "已督办", lane=SUPERVISION)
+    b.xor("working_gw", "作业结果", default="Flow_cs_working_evacuate")
+    b.sub("cs_evacuation", "撤离与处置（停工时等待复工）", _confined_space_evacuation(), lane=LEADER)
+    b.xor("evacuation_gw", "撤离后", default="Flow_cs_evacuation_retest")
+    b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
+    b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
+           props={"not_completed_by": "cs_apply"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
+
+    b.chain("start", "cs_application", "application_gw")
+    b.flow("application_gw", "cs_pretest", condition="decision == 'approve'", flow_id="Flow_cs_application_approved",
+           name="批准")
+    b.flow("application_gw", "reject", flow_id="Flow_cs_application_rejected", name="不同意")
+    b.chain("reject", "rejected")
+    b.chain("cs_pretest", "pretest_gw")
+    b.flow("pretest_gw", "cs_working", condition="permit_status == 'active'", flow_id="Flow_cs_pretest_enter",
+           name="进入")
+    b.flow("pretest_gw", "cs_evacuation", flow_id="Flow_cs_pretest_evacuate", name="撤离")
+    b.chain("reading_overdue", "cs_reading_overdue", "overdue_handled")
+    # The phase ends where its flow used to leave the work; the entry log and the status say where:
+    # the last entry 'complete' with nobody inside (as 登记类型 decided), 'active' after a passed
+    # reading, 'paused' after a long break, otherwise (suspended, expired) the evacuation.
+    b.chain("cs_working", "working_gw")
+    done = "len(entry_log) > 0 and entry_log[-1]['action'] == 'complete' and all_out"
+    b.flow("working_gw", "cs_acceptance", condition=f"permit_status == 'active' and {done}",
+           flow_id="Flow_cs_working_done", name="验收")
+    b.flow("working_gw", "cs_working", condition=f"permit_status == 'active' and not ({done})",
+           flow_id="Flow_cs_working_next", name="检测合格")
+    b.flow("working_gw", "cs_pretest", condition="permit_status == 'paused'", flow_id="Flow_cs_working_long_break",
+           name="中断超时")
+    b.flow("working_gw", "cs_evacuation", flow_id="Flow_cs_working_evacuate", name="撤离")
+    # The evacuation ends after the restart order (a stop) or at once; an expired permit ends here.
+    b.chain("cs_evacuation", "evacuation_gw")
+    b.flow("evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
+           name="到期")
+    b.flow("evacuation_gw", "cs_pretest", flow_id="Flow_cs_evacuation_retest", name="重新检测")
+    b.chain("cs_acceptance", "close", "end")
+    return b.to_xml()
+
+
+def _confined_space_evacuation() -> ProcessBuilder:
+    """撤离与处置: everybody out and the cause treated; after a stop-work order the permit waits for the
+    restart order here; it ends for a new test (or, expired, for the permit's end on the main plane)."""
+    b = ProcessBuilder("cs_evacuation", "撤离与处置")
+    b.lane(LEADER)
+    b.start("cs_evacuation_start", "撤离")
+    b.user("cs_evacuate", "撤离人员并处置", lane=LEADER, form="evacuation.json", props={"priority": "99"})
+    b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
+             "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
+    b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER, props=BY_EQUIPMENT)
+    b.end("evacuation_done", "已撤离", lane=LEADER)
+    b.chain("cs_evacuation_start", "cs_evacuate", "evacuated", "after_evacuation_gw")
+    b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
+           flow_id="Flow_after_stop", name="停工：等待复工")
+    b.flow("after_evacuation_gw", "evacuation_done", flow_id="Flow_after_alarm", name="报警、检测不合格或到期")
+    b.chain("wait_restart", "evacuation_done")
+    return b
+
+
+def _confined_space_working() -> ProcessBuilder:
+    """受限空间作业: the entry log loop, an interruption (a short one resumes here, a long one ends for a
+    new test), the periodic reading (passed: ends, and the main plane starts the phase again; failed:
+    ends for the evacuation), gas alarm, stop-work and expiry (end for the evacuation). A reading not
+    recorded in time throws the escalation 检测逾期 to the main plane and goes on waiting."""
+    b = ProcessBuilder("cs_working", "受限空间作业")
+    b.lane(WORKER).lane(LEADER)
+    b.start("cs_working_start", "进入")
     # A short interruption resumes without a new test (the same script as at the entry, its own id).
     b.script("work_resume", "恢复作业", (
         "if not work_started_at:\n"
@@ -1517,9 +1591,8 @@ def confined_space_permit() -> str:
            props={"due": "minutes(reading_grace_minutes)", "priority": "90"})
     b.timer_boundary("reading_missed", "检测逾期", "cs_reading", "duration",
                      "'PT' + str(reading_grace_minutes) + 'M'", cancel=False)
-    b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
-           props={"priority": "95"})
-    b.end("overdue_handled", "已督办", lane=SUPERVISION)
+    b.escalation_throw("reading_overdue_raised", "上报检测逾期", "reading_overdue", lane=LEADER)
+    b.end("reading_overdue_reported", "已上报", lane=LEADER)
     b.script("reading_check", "判定定时检测", CS_CHECK % "periodic", lane=LEADER)
     b.xor("reading_gw", "定时检测合格?", default="Flow_reading_fail")
     b.script("next_reading", "安排下次检测",
@@ -1531,56 +1604,33 @@ def confined_space_permit() -> str:
         "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'"),
         lane=LEADER)
     b.script("expire", "作业票到期", "permit_status = 'expired'\nsuspended_by = 'expired'", lane=LEADER)
-    b.user("cs_evacuate", "撤离人员并处置", lane=LEADER, form="evacuation.json", props={"priority": "99"})
-    b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
-             "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
-    b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER, props=BY_EQUIPMENT)
-    b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
-    b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
-           props={"not_completed_by": "cs_apply"})
-    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
-    b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
+    b.end("work_done", "全部撤出", lane=WORKER)
+    b.end("work_long_break", "中断超时", lane=WORKER)
+    b.end("reading_passed", "检测合格", lane=LEADER)
+    b.end("work_evacuate", "撤离", lane=LEADER)
 
-    b.chain("start", "cs_application", "application_gw")
-    b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_application_approved",
-           name="批准")
-    b.flow("application_gw", "reject", flow_id="Flow_cs_application_rejected", name="不同意")
-    b.chain("reject", "rejected")
-    b.chain("issue", "cs_pretest", "pretest_gw")
-    b.flow("pretest_gw", "cs_work", condition="permit_status == 'active'", flow_id="Flow_cs_pretest_enter",
-           name="进入")
-    b.flow("pretest_gw", "cs_evacuate", flow_id="Flow_cs_pretest_evacuate", name="报警、停工或到期：撤离")
-    b.chain("cs_work", "log", "work_gw")
-    b.flow("work_gw", "cs_acceptance", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
-           name="全部撤出，验收")
+    b.chain("cs_working_start", "cs_work", "log", "work_gw")
+    b.flow("work_gw", "work_done", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
+           name="全部撤出")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_cs_pause", name="中断")
-    b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（有人员或工具未撤出时不得关闭）")
+    b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（未全部撤出不得验收）")
     b.chain("pause", "cs_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "cs_pretest", condition="interrupted_minutes > interruption_minutes",
-           flow_id="Flow_cs_long_break", name="超过 60 分钟，重新检测")
+    b.flow("interrupt_gw", "work_long_break", condition="interrupted_minutes > interruption_minutes",
+           flow_id="Flow_cs_long_break", name="超过 60 分钟")
     b.flow("interrupt_gw", "work_resume", flow_id="Flow_cs_short_break", name="未超时")
     b.chain("work_resume", "cs_work")
     b.chain("reading_due", "cs_reading", "reading_check", "reading_gw")
-    b.chain("reading_missed", "cs_reading_overdue", "overdue_handled")
+    b.chain("reading_missed", "reading_overdue_raised", "reading_overdue_reported")
     b.flow("reading_gw", "next_reading", condition="gas_pass", flow_id="Flow_reading_ok", name="合格")
     b.flow("reading_gw", "suspend_alarm", flow_id="Flow_reading_fail", name="不合格：撤离")
-    b.chain("next_reading", "cs_work")
-    b.chain("gas_alarm", "suspend_alarm", "cs_evacuate")
-    b.chain("stop_work", "suspend_stop", "cs_evacuate")
+    b.chain("next_reading", "reading_passed")
+    b.chain("gas_alarm", "suspend_alarm", "work_evacuate")
+    b.chain("stop_work", "suspend_stop", "work_evacuate")
     for suffix, _ in CS_PAUSED_STATES[:1]:
         b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
         b.chain(f"stop_work_{suffix}", "suspend_stop")
-    b.chain("expired", "expire", "cs_evacuate")
-    b.chain("cs_evacuate", "evacuated", "after_evacuation_gw")
-    b.flow("after_evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
-           name="到期：收回作业票")
-    b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
-           flow_id="Flow_after_stop", name="停工：等待复工")
-    b.flow("after_evacuation_gw", "cs_pretest", flow_id="Flow_after_alarm", name="报警：重新检测合格后恢复")
-    b.chain("wait_restart", "cs_pretest")
-    b.chain("cs_acceptance", "close", "end")
-    return b.to_xml()
+    b.chain("expired", "expire", "work_evacuate")
+    return b
 
 
 def _confined_space_application() -> ProcessBuilder:
@@ -1598,20 +1648,41 @@ def _confined_space_application() -> ProcessBuilder:
         lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
            props=APPLICANT_OVERRIDES)
+    b.sub("cs_plan_check", "核对并关联作业计划", _confined_space_plan_check(), lane=WORKER)
+    b.xor("plan_gw", "计划编号有效?", default="Flow_cs_plan_ok")
     b.sub("cs_rules", "受限空间限值与合格标准", _confined_space_rules(), lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
            props={"not_completed_by": "cs_apply"})
     b.sub("cs_review", "作业单位审批（交叉作业检查）", _confined_space_review(), lane=PRODUCTION)
     b.xor("review_gw", "审批结论", default="Flow_cs_review_rejected")
-    b.end("application_approved", "批准", lane=PRODUCTION)
+    # Validity counts from the issue, not from the entry (GB 30871 4.16).
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
+    b.end("application_approved", "批准并签发", lane=PRODUCTION)
     b.end("application_rejected", "不同意", lane=PRODUCTION)
-    link_to_work_plan(b, "cs_apply", "cs_rules", "confined_space_permit", WORKER)
-    b.chain("cs_application_start", "init", "cs_apply")
+    b.chain("cs_application_start", "init", "cs_apply", "cs_plan_check", "plan_gw")
+    b.flow("plan_gw", "cs_apply", condition="bool(work_plan_ref_error)", flow_id="Flow_cs_plan_bad",
+           name="计划编号不存在，退回申请人")
+    b.flow("plan_gw", "cs_rules", flow_id="Flow_cs_plan_ok")
     b.chain("cs_rules", "cs_isolation", "cs_review", "review_gw")
     b.flow("review_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back", name="退回")
-    b.flow("review_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_cs_review_approved",
+    b.flow("review_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_review_approved",
            name="同意")
+    b.chain("issue", "application_approved")
     b.flow("review_gw", "application_rejected", flow_id="Flow_cs_review_rejected", name="不同意")
+    return b
+
+
+def _confined_space_plan_check() -> ProcessBuilder:
+    """The work-plan reference of the application checked and linked (link_to_work_plan, as in
+    hot work); an unknown number ends here with ``work_plan_ref_error`` and goes back to the applicant."""
+    b = ProcessBuilder("cs_plan_check", "核对并关联作业计划")
+    b.lane(WORKER)
+    b.start("cs_plan_check_start", "已申请")
+    b.end("cs_plan_checked", "计划已核对", lane=WORKER)
+    b.end("cs_plan_ref_bad", "计划编号不存在", lane=WORKER)
+    link_to_work_plan(b, "cs_plan_check_start", "cs_plan_checked", "confined_space_permit", WORKER,
+                      back="cs_plan_ref_bad")
     return b
 
 
