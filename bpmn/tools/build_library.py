@@ -1173,6 +1173,57 @@ def _hot_work_prework() -> ProcessBuilder:
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
+    b.sub("hw_start_check", "作业前检查（样品时效、连续监测、有效期）", _hot_work_start_check(), lane=LEADER)
+    b.xor("start_result_gw", "可以开始?", default="Flow_start_result_ok")
+    b.sub("hw_resume", "恢复作业审批（暂停后）", _hot_work_resume(), lane=SUPERVISION)
+    b.xor("resume_result_gw", "恢复审批结论", default="Flow_resume_result_ended")
+    b.end("prework_ready", "可以作业", lane=LEADER)
+    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
+    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
+    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
+    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
+    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
+    # the sub-process: they fire only while the task waits, with the task's own data.
+    waiting = {"hw_gas_analysis": "hw_analysis", "hw_resume_approval": "hw_resume"}
+    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
+                             if task_id != "hw_resume_request"], "_waiting")
+
+    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
+    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+           name="不合格，重新分析")
+    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
+           flow_id="Flow_gas_to_site", name="合格")
+    b.flow("gas_gw", "hw_resume", condition="gas_pass and analysis_purpose == 'resume_suspended'",
+           flow_id="Flow_gas_to_resume_approval", name="合格，报监督")
+    b.flow("gas_gw", "hw_start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
+    # The check ends where its flows used to leave it; routed here on the same data.
+    b.chain("hw_site_check", "hw_start_check", "start_result_gw")
+    b.flow("start_result_gw", "prework_ended", condition="not permit_valid", flow_id="Flow_start_result_expired",
+           name="已过期")
+    b.flow("start_result_gw", "hw_analysis", condition="permit_valid and not sample_fresh",
+           flow_id="Flow_start_result_stale", name="样品过时效")
+    b.flow("start_result_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
+           flow_id="Flow_start_result_no_monitor", name="未设连续监测")
+    b.flow("start_result_gw", "prework_ready", flow_id="Flow_start_result_ok", name="开始")
+    # The resume approval's decision, routed here as inside 恢复作业审批 (the sub-process ends where
+    # its flows used to leave it).
+    b.chain("hw_resume", "resume_result_gw")
+    b.flow("resume_result_gw", "hw_start_check", condition="decision == 'approve' and bool(work_started_at)",
+           flow_id="Flow_resume_result_ok", name="同意恢复")
+    b.flow("resume_result_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+           flow_id="Flow_resume_result_first_start", name="同意，现场确认")
+    b.flow("resume_result_gw", "prework_ended", flow_id="Flow_resume_result_ended", name="终止作业")
+    b.chain("suspend_alarm_waiting", "hw_analysis")
+    b.chain("wait_restart_waiting", "hw_analysis")
+    return b
+
+
+def _hot_work_start_check() -> ProcessBuilder:
+    """作业前检查: the sample's age (and the day's analysis), the continuous monitor and the permit's
+    validity; an expired permit is marked here. It ends where the flows used to leave the check."""
+    b = ProcessBuilder("hw_start_check", "作业前检查")
+    b.lane(LEADER)
+    b.start("hw_start_check_start", "检查")
     b.script("start_check", "作业前检查（样品时效、连续监测）", (
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
         "sample_fresh = sample_age_minutes <= sample_max_age_minutes and "
@@ -1181,51 +1232,43 @@ def _hot_work_prework() -> ProcessBuilder:
         # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
+    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.end("start_expired", "作业票已过期", lane=LEADER)
+    b.end("start_not_ready", "不能开始", lane=LEADER)
+    b.end("start_ok", "可以开始", lane=LEADER)
+    b.chain("hw_start_check_start", "start_check", "start_gw")
+    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
+           name="作业票已过期")
+    b.flow("start_gw", "start_not_ready", condition="permit_valid and not (sample_fresh and monitor_ok)",
+           flow_id="Flow_sample_stale", name="样品超过时效或未设连续监测")
+    b.flow("start_gw", "start_ok", flow_id="Flow_start_ok", name="开始")
+    b.chain("expire_at_start", "start_expired")
+    return b
+
+
+def _hot_work_resume() -> ProcessBuilder:
+    """恢复作业审批: after a suspension and a passed analysis, supervision decides whether the work may
+    resume; not agreed, the permit is cancelled. The approval is the first and only wait here, so the
+    gas alarm and stop-work that reach it sit on the sub-process (the same data either way)."""
+    b = ProcessBuilder("hw_resume", "恢复作业审批")
+    b.lane(SUPERVISION).lane(LEADER)
+    b.start("hw_resume_start", "分析合格")
     b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "90"})
     b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
-    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
-    b.end("prework_ready", "可以作业", lane=LEADER)
-    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
-    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
-    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
-    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
-    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
-    # the sub-process: they fire only while the task waits, with the task's own data.
-    waiting = {"hw_gas_analysis": "hw_analysis"}
-    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
-                             if task_id != "hw_resume_request"], "_waiting")
-
-    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
-    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
-           name="不合格或采样时间无效，重新分析")
-    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
-           flow_id="Flow_gas_to_site", name="合格")
-    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
-           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
-    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
-    b.chain("hw_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
-           name="作业票已过期")
-    b.flow("start_gw", "hw_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
-           name="样品超过时效，重新分析")
-    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
-           flow_id="Flow_no_monitor",
-           name="未设连续监测")
-    b.flow("start_gw", "prework_ready", flow_id="Flow_start_ok", name="开始")
-    b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
+    b.end("resume_approved", "同意恢复", lane=SUPERVISION)
+    b.end("resume_first_start", "同意，作业前现场确认", lane=SUPERVISION)
+    b.end("resume_cancelled", "终止作业", lane=LEADER)
+    b.chain("hw_resume_start", "hw_resume_approval", "resume_gw")
+    b.flow("resume_gw", "resume_approved", condition="decision == 'approve' and bool(work_started_at)",
            flow_id="Flow_resume_ok", name="同意恢复")
     # Suspended before the work ever started (during the first analysis or the site check): the
     # shift leader's site check before the start still has to happen.
-    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+    b.flow("resume_gw", "resume_first_start", condition="decision == 'approve' and not work_started_at",
            flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("suspend_alarm_waiting", "hw_analysis")
-    b.chain("wait_restart_waiting", "hw_analysis")
-    b.chain("expire_at_start", "prework_ended")
-    b.chain("cancel", "prework_ended")
+    b.chain("cancel", "resume_cancelled")
     return b
 
 
