@@ -61,6 +61,7 @@ class ProcessBuilder:
         self.flows: list[Flow] = []
         self.lanes: dict[str, str] = {}  # lane id -> lane name
         self.messages: dict[str, str] = {}
+        self.escalations: dict[str, str] = {}  # escalation code -> id
         self.data_objects: dict[str, str] = {}  # id -> name
 
     # ------------------------------------------------------------------ nodes
@@ -188,6 +189,17 @@ class ProcessBuilder:
                               attached_to=attached_to, attrs={"cancelActivity": "true" if cancel else "false"},
                               ext=_props_ext(props)))
 
+    def escalation_throw(self, node_id, name, code, *, lane=None) -> "ProcessBuilder":
+        """An intermediate escalation throw event: it hands ``code`` (with a copy of the task data)
+        to the enclosing sub-process's escalation boundary event and goes on at once."""
+        return self._add(Node(node_id, "intermediateThrowEvent", name, lane, _escalation_ref(self, code)))
+
+    def escalation_boundary(self, node_id, name, attached_to, code, *, cancel=False) -> "ProcessBuilder":
+        """An escalation boundary event on a sub-process, caught from an escalation thrown inside;
+        its path runs with the data of the throw."""
+        return self._add(Node(node_id, "boundaryEvent", name, body=_escalation_ref(self, code), attached_to=attached_to,
+                              attrs={"cancelActivity": "true" if cancel else "false"}))
+
     def sub(self, node_id, name, inner: "ProcessBuilder", *, lane=None) -> "ProcessBuilder":
         """An embedded sub-process drawn collapsed: ``inner`` (a builder whose process id is
         ``node_id``) holds its nodes, flows and lanes, drawn on a plane of its own (a modeler
@@ -275,6 +287,8 @@ class ProcessBuilder:
         parts = self._elements_xml()
         messages = "".join(f'<bpmn:message id="{mid}" name={quoteattr(name)} />'
                            for name, mid in self._all_messages().items())
+        messages += "".join(f'<bpmn:escalation id="{eid}" name="{code}" escalationCode="{code}" />'
+                            for code, eid in self._all_escalations().items())
         plane_el = f"Collaboration_{self.process_id}" if self.lanes else self.process_id
         di = "\n".join(b._di(b._layout(), plane_el if b is self else b.process_id, pool=b is self)
                        for b in self._builders())
@@ -310,6 +324,13 @@ class ProcessBuilder:
         for b in self._builders():
             for name, mid in b.messages.items():
                 merged.setdefault(name, mid)
+        return merged
+
+    def _all_escalations(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for b in self._builders():
+            for code, eid in b.escalations.items():
+                merged.setdefault(code, eid)
         return merged
 
     def _elements_xml(self) -> list[str]:
@@ -408,6 +429,11 @@ def _props_ext(props: dict | None) -> str:
     items = "".join(f'<spiffworkflow:property name={quoteattr(k)} value={quoteattr(str(v))} />'
                     for k, v in props.items())
     return f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties></bpmn:extensionElements>"
+
+
+def _escalation_ref(builder: ProcessBuilder, code: str) -> str:
+    eid = builder.escalations.setdefault(code, f"Escalation_{code}")
+    return f'<bpmn:escalationEventDefinition escalationRef="{eid}" />'
 
 
 def _message_ref(builder: ProcessBuilder, message: str, payload: str | None = None, *,

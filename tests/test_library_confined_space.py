@@ -355,3 +355,44 @@ def test_a_periodic_reading_with_a_toxic_gas_above_its_limit_evacuates(plant):
     assert plant.sees("leader1", iid) == ["撤离人员并处置"]
     v = plant.variables(iid)
     assert v["permit_status"] == "suspended" and v["toxic_exceedances"] == "苯 C₆H₆ 7 mg/m³ > 6 mg/m³"
+
+
+# The work phase (cs_working) ends after each passed reading and starts again; a reading not recorded
+# in time is escalated to the main plane (escalation thrown inside, caught on the phase). These pin
+# what that split must not change: every overdue reading reaches supervision, an open escalation
+# outlives the work phase, and the permit's end (closing, expiry) still ends it.
+def test_every_overdue_reading_escalates_and_the_escalation_outlives_the_work_phase(plant):
+    iid = inside(plant)
+    for n in (1, 2):
+        plant.later(hours=2, minutes=1)
+        plant.later(minutes=31)                                           # nobody recorded it
+        assert plant.sees("safety1", iid) == ["气体检测逾期督办"] * n      # a new escalation each time
+        plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))
+        assert plant.sees("worker1", iid) == ["受限空间作业（进出登记）"]   # the work goes on
+    plant.complete("safety1", iid, "cs_reading_overdue", {"instruction": "检测必须按时记录"})
+    assert plant.sees("safety1", iid) == ["气体检测逾期督办"]
+    plant.complete("worker1", iid, "cs_work", {"action": "complete", "people_inside": [], "tools_inside": 0})
+    assert plant.sees("prod1", iid) == ["完工验收"]
+    assert plant.sees("safety1", iid) == ["气体检测逾期督办"]              # still open during the acceptance
+    plant.complete("prod1", iid, "cs_acceptance", {"people_out": True, "tools_out": True, "facilities_restored": True})
+    assert plant.status(iid) == "completed"                              # the closing ends it
+    assert plant.sees("safety1", iid) == []
+    assert plant.variables(iid)["permit_status"] == "closed"
+
+
+def test_expiry_inside_the_work_phase_ends_the_whole_permit_with_an_open_escalation(plant):
+    iid = inside(plant)
+    plant.later(hours=2, minutes=1)
+    plant.later(minutes=31)
+    assert plant.sees("safety1", iid) == ["气体检测逾期督办"]
+    plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))   # 2 h 32 min
+    for _ in range(10):                                                  # readings on time up to 22 h 42 min
+        plant.later(hours=2, minutes=1)
+        plant.complete("leader1", iid, "cs_reading", reading(plant, minutes_ago=0))
+    plant.later(hours=1, minutes=20)                                     # 24 h 2 min after the entry
+    assert plant.sees("leader1", iid) == ["撤离人员并处置"]
+    assert plant.sees("safety1", iid) == ["气体检测逾期督办"]              # the evacuation does not end it
+    plant.complete("leader1", iid, "cs_evacuate", {"all_evacuated": True, "people_counted": 2, "treatment": "收票"})
+    assert plant.status(iid) == "completed"
+    assert plant.sees("safety1", iid) == []
+    assert plant.variables(iid)["permit_status"] == "expired"

@@ -556,3 +556,21 @@ def test_hot_work_on_a_vessel_being_painted_inside_is_blocked(plant):
     other = applied(plant, "unit-1", equipment_id="P-101")
     plant.complete("prod1", other, "hw_unit_review", {**APPROVE, "coordinator": "赵协调"})
     assert plant.sees("safety1", other) == ["安全管理部门审核"]
+
+
+def test_a_stop_while_the_resume_waits_for_approval_waits_for_restart_and_a_new_analysis(plant):
+    # The resume approval is a sub-process (恢复作业审批) whose stop-work sits on the sub-process: it must
+    # still suspend the permit with the data of the wait, wait for the restart and need a new analysis.
+    iid = working(plant)
+    plant.later(hours=7)
+    plant.message("emerg1", "gas_alarm", {"area": "warehouse"})
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    assert plant.sees("safety1", iid) == ["恢复作业审批（安全监督）"]
+    assert plant.message("safety1", "stop_work", {"area": "warehouse"}, {"reason": "装置停工"}).status_code == 200
+    assert plant.sees("safety1", iid) == [] and plant.sees("leader1", iid) == []
+    assert plant.status(iid) == "waiting"
+    assert plant.variables(iid)["suspended_by"] == "stop_work"
+    assert plant.message("safety1", "restart", {"area": "warehouse"}).status_code == 200
+    plant.complete("leader1", iid, "hw_gas_analysis", gas(plant, minutes_ago=0))
+    plant.complete("safety1", iid, "hw_resume_approval", APPROVE)
+    assert plant.sees("worker1", iid) == ["动火作业"]

@@ -1172,6 +1172,57 @@ def _hot_work_prework() -> ProcessBuilder:
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
+    b.sub("hw_start_check", "作业前检查（样品时效、连续监测、有效期）", _hot_work_start_check(), lane=LEADER)
+    b.xor("start_result_gw", "可以开始?", default="Flow_start_result_ok")
+    b.sub("hw_resume", "恢复作业审批（暂停后）", _hot_work_resume(), lane=SUPERVISION)
+    b.xor("resume_result_gw", "恢复审批结论", default="Flow_resume_result_ended")
+    b.end("prework_ready", "可以作业", lane=LEADER)
+    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
+    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
+    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
+    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
+    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
+    # the sub-process: they fire only while the task waits, with the task's own data.
+    waiting = {"hw_gas_analysis": "hw_analysis", "hw_resume_approval": "hw_resume"}
+    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
+                             if task_id != "hw_resume_request"], "_waiting")
+
+    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
+    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
+           name="不合格，重新分析")
+    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
+           flow_id="Flow_gas_to_site", name="合格")
+    b.flow("gas_gw", "hw_resume", condition="gas_pass and analysis_purpose == 'resume_suspended'",
+           flow_id="Flow_gas_to_resume_approval", name="合格，报监督")
+    b.flow("gas_gw", "hw_start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
+    # The check ends where its flows used to leave it; routed here on the same data.
+    b.chain("hw_site_check", "hw_start_check", "start_result_gw")
+    b.flow("start_result_gw", "prework_ended", condition="not permit_valid", flow_id="Flow_start_result_expired",
+           name="已过期")
+    b.flow("start_result_gw", "hw_analysis", condition="permit_valid and not sample_fresh",
+           flow_id="Flow_start_result_stale", name="样品过时效")
+    b.flow("start_result_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
+           flow_id="Flow_start_result_no_monitor", name="未设连续监测")
+    b.flow("start_result_gw", "prework_ready", flow_id="Flow_start_result_ok", name="开始")
+    # The resume approval's decision, routed here as inside 恢复作业审批 (the sub-process ends where
+    # its flows used to leave it).
+    b.chain("hw_resume", "resume_result_gw")
+    b.flow("resume_result_gw", "hw_start_check", condition="decision == 'approve' and bool(work_started_at)",
+           flow_id="Flow_resume_result_ok", name="同意恢复")
+    b.flow("resume_result_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+           flow_id="Flow_resume_result_first_start", name="同意，现场确认")
+    b.flow("resume_result_gw", "prework_ended", flow_id="Flow_resume_result_ended", name="终止作业")
+    b.chain("suspend_alarm_waiting", "hw_analysis")
+    b.chain("wait_restart_waiting", "hw_analysis")
+    return b
+
+
+def _hot_work_start_check() -> ProcessBuilder:
+    """作业前检查: the sample's age (and the day's analysis), the continuous monitor and the permit's
+    validity; an expired permit is marked here. It ends where the flows used to leave the check."""
+    b = ProcessBuilder("hw_start_check", "作业前检查")
+    b.lane(LEADER)
+    b.start("hw_start_check_start", "检查")
     b.script("start_check", "作业前检查（样品时效、连续监测）", (
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
         "sample_fresh = sample_age_minutes <= sample_max_age_minutes and "
@@ -1180,51 +1231,43 @@ def _hot_work_prework() -> ProcessBuilder:
         # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
         "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
+    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.end("start_expired", "作业票已过期", lane=LEADER)
+    b.end("start_not_ready", "不能开始", lane=LEADER)
+    b.end("start_ok", "可以开始", lane=LEADER)
+    b.chain("hw_start_check_start", "start_check", "start_gw")
+    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
+           name="作业票已过期")
+    b.flow("start_gw", "start_not_ready", condition="permit_valid and not (sample_fresh and monitor_ok)",
+           flow_id="Flow_sample_stale", name="样品超过时效或未设连续监测")
+    b.flow("start_gw", "start_ok", flow_id="Flow_start_ok", name="开始")
+    b.chain("expire_at_start", "start_expired")
+    return b
+
+
+def _hot_work_resume() -> ProcessBuilder:
+    """恢复作业审批: after a suspension and a passed analysis, supervision decides whether the work may
+    resume; not agreed, the permit is cancelled. The approval is the first and only wait here, so the
+    gas alarm and stop-work that reach it sit on the sub-process (the same data either way)."""
+    b = ProcessBuilder("hw_resume", "恢复作业审批")
+    b.lane(SUPERVISION).lane(LEADER)
+    b.start("hw_resume_start", "分析合格")
     b.user("hw_resume_approval", "恢复作业审批（安全监督）", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "hw_apply", "priority": "90"})
     b.xor("resume_gw", "同意恢复?", default="Flow_resume_reject")
-    b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.script("cancel", "作业票作废", "permit_status = 'cancelled'", lane=LEADER)
-    b.end("prework_ready", "可以作业", lane=LEADER)
-    b.end("prework_ended", "作业票失效或终止", lane=LEADER)
-    # Paused, waiting for a (re-)analysis (daily, after a long break, after a suspension), for the
-    # site check or for the resume approval the permit is still live: an alarm or a stop must reach
-    # it there too (interrupting, as on the work task), or a stop would be lost and work could resume.
-    # The analysis task is the first (and only) wait of its sub-process, so its alarm and stop sit on
-    # the sub-process: they fire only while the task waits, with the task's own data.
-    waiting = {"hw_gas_analysis": "hw_analysis"}
-    _hot_work_suspension(b, [(f"_{suffix}", waiting.get(task_id, task_id)) for suffix, task_id in HW_WAITING_STATES
-                             if task_id != "hw_resume_request"], "_waiting")
-
-    b.chain("hw_prework_start", "hw_analysis", "gas_gw")
-    b.flow("gas_gw", "hw_analysis", condition="not gas_pass", flow_id="Flow_gas_fail",
-           name="不合格或采样时间无效，重新分析")
-    b.flow("gas_gw", "hw_site_check", condition="gas_pass and analysis_purpose == 'start'",
-           flow_id="Flow_gas_to_site", name="合格")
-    b.flow("gas_gw", "hw_resume_approval", condition="gas_pass and analysis_purpose == 'resume_suspended'",
-           flow_id="Flow_gas_to_resume_approval", name="合格，报安全监督")
-    b.flow("gas_gw", "start_check", flow_id="Flow_gas_to_start", name="合格，恢复作业")
-    b.chain("hw_site_check", "start_check", "start_gw")
-    b.flow("start_gw", "expire_at_start", condition="not permit_valid", flow_id="Flow_start_expired",
-           name="作业票已过期")
-    b.flow("start_gw", "hw_analysis", condition="permit_valid and not sample_fresh", flow_id="Flow_sample_stale",
-           name="样品超过时效，重新分析")
-    b.flow("start_gw", "hw_site_check", condition="permit_valid and sample_fresh and not monitor_ok",
-           flow_id="Flow_no_monitor",
-           name="未设连续监测")
-    b.flow("start_gw", "prework_ready", flow_id="Flow_start_ok", name="开始")
-    b.chain("hw_resume_approval", "resume_gw")
-    b.flow("resume_gw", "start_check", condition="decision == 'approve' and bool(work_started_at)",
+    b.end("resume_approved", "同意恢复", lane=SUPERVISION)
+    b.end("resume_first_start", "同意，作业前现场确认", lane=SUPERVISION)
+    b.end("resume_cancelled", "终止作业", lane=LEADER)
+    b.chain("hw_resume_start", "hw_resume_approval", "resume_gw")
+    b.flow("resume_gw", "resume_approved", condition="decision == 'approve' and bool(work_started_at)",
            flow_id="Flow_resume_ok", name="同意恢复")
     # Suspended before the work ever started (during the first analysis or the site check): the
     # shift leader's site check before the start still has to happen.
-    b.flow("resume_gw", "hw_site_check", condition="decision == 'approve' and not work_started_at",
+    b.flow("resume_gw", "resume_first_start", condition="decision == 'approve' and not work_started_at",
            flow_id="Flow_resume_first_start", name="同意，作业前现场确认")
     b.flow("resume_gw", "cancel", flow_id="Flow_resume_reject", name="终止作业")
-    b.chain("suspend_alarm_waiting", "hw_analysis")
-    b.chain("wait_restart_waiting", "hw_analysis")
-    b.chain("expire_at_start", "prework_ended")
-    b.chain("cancel", "prework_ended")
+    b.chain("cancel", "resume_cancelled")
     return b
 
 
@@ -1465,23 +1508,97 @@ CS_CHECK = ("o2_ok = o2_min_pct <= oxygen_pct <= o2_max_pct\n" + TOXIC_CHECK +
 
 
 def confined_space_permit() -> str:
-    """受限空间: as with hot work, the phases that need no shared plane are collapsed sub-processes
-    (申请与审批; 进入前检测与确认, which ends by starting the work); the work itself stays on the main
-    plane with the periodic readings, their non-interrupting overdue escalation and the evacuation
-    (a sub-process would wait for an open escalation before its flow went on, and a terminate end
-    inside one ends only the sub-process)."""
+    """受限空间: a short main path whose phases are collapsed sub-processes (申请与审批; 进入前检测与
+    确认, which ends by starting the work; 受限空间作业 up to the next periodic reading), with the
+    evacuation and the terminate ends on the main plane.
+
+    The work phase ends after each passed periodic reading and 作业结果 sends it round again: one
+    instance of the phase holds at most one reading, so the reading's overdue escalation (a
+    non-interrupting timer inside) is thrown as an escalation to the non-interrupting boundary
+    event 检测逾期 of that instance, whose path (气体检测逾期督办, supervision) runs on the main plane
+    and outlives the phase exactly as it did before the split; the terminate ends still cancel it."""
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "申请进入受限空间", variables=["area"])
-    b.sub("cs_application", "受限空间申请与审批（含退回）", _confined_space_application(), lane=WORKER)
+    b.sub("cs_application", "受限空间申请、审批与签发（含退回）", _confined_space_application(), lane=WORKER)
     b.xor("application_gw", "批准?", default="Flow_cs_application_rejected")
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
-    # Validity counts from the issue, not from the entry (GB 30871 4.16).
-    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
-             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
     b.sub("cs_pretest", "进入前检测与确认（含复测）", _confined_space_pretest(), lane=LEADER)
     b.xor("pretest_gw", "可以进入?", default="Flow_cs_pretest_evacuate")
+    b.sub("cs_working", "受限空间作业（进出登记、中断、定时检测）", _confined_space_working(), lane=WORKER)
+    b.escalation_boundary("reading_overdue", "检测逾期", "cs_working", "reading_overdue")
+    b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
+           props={"priority": "95"})
+    b.end("overdue_handled", "已督办", lane=SUPERVISION)
+    b.xor("working_gw", "作业结果", default="Flow_cs_working_evacuate")
+    b.sub("cs_evacuation", "撤离与处置（停工时等待复工）", _confined_space_evacuation(), lane=LEADER)
+    b.xor("evacuation_gw", "撤离后", default="Flow_cs_evacuation_retest")
+    b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
+    b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
+           props={"not_completed_by": "cs_apply"})
+    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
+    b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
+
+    b.chain("start", "cs_application", "application_gw")
+    b.flow("application_gw", "cs_pretest", condition="decision == 'approve'", flow_id="Flow_cs_application_approved",
+           name="批准")
+    b.flow("application_gw", "reject", flow_id="Flow_cs_application_rejected", name="不同意")
+    b.chain("reject", "rejected")
+    b.chain("cs_pretest", "pretest_gw")
+    b.flow("pretest_gw", "cs_working", condition="permit_status == 'active'", flow_id="Flow_cs_pretest_enter",
+           name="进入")
+    b.flow("pretest_gw", "cs_evacuation", flow_id="Flow_cs_pretest_evacuate", name="撤离")
+    b.chain("reading_overdue", "cs_reading_overdue", "overdue_handled")
+    # The phase ends where its flow used to leave the work; the entry log and the status say where:
+    # the last entry 'complete' with nobody inside (as 登记类型 decided), 'active' after a passed
+    # reading, 'paused' after a long break, otherwise (suspended, expired) the evacuation.
+    b.chain("cs_working", "working_gw")
+    done = "len(entry_log) > 0 and entry_log[-1]['action'] == 'complete' and all_out"
+    b.flow("working_gw", "cs_acceptance", condition=f"permit_status == 'active' and {done}",
+           flow_id="Flow_cs_working_done", name="验收")
+    b.flow("working_gw", "cs_working", condition=f"permit_status == 'active' and not ({done})",
+           flow_id="Flow_cs_working_next", name="检测合格")
+    b.flow("working_gw", "cs_pretest", condition="permit_status == 'paused'", flow_id="Flow_cs_working_long_break",
+           name="中断超时")
+    b.flow("working_gw", "cs_evacuation", flow_id="Flow_cs_working_evacuate", name="撤离")
+    # The evacuation ends after the restart order (a stop) or at once; an expired permit ends here.
+    b.chain("cs_evacuation", "evacuation_gw")
+    b.flow("evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
+           name="到期")
+    b.flow("evacuation_gw", "cs_pretest", flow_id="Flow_cs_evacuation_retest", name="重新检测")
+    b.chain("cs_acceptance", "close", "end")
+    return b.to_xml()
+
+
+def _confined_space_evacuation() -> ProcessBuilder:
+    """撤离与处置: everybody out and the cause treated; after a stop-work order the permit waits for the
+    restart order here; it ends for a new test (or, expired, for the permit's end on the main plane)."""
+    b = ProcessBuilder("cs_evacuation", "撤离与处置")
+    b.lane(LEADER)
+    b.start("cs_evacuation_start", "撤离")
+    b.user("cs_evacuate", "撤离人员并处置", lane=LEADER, form="evacuation.json", props={"priority": "99"})
+    b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
+             "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
+    b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
+    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER, props=BY_EQUIPMENT)
+    b.end("evacuation_done", "已撤离", lane=LEADER)
+    b.chain("cs_evacuation_start", "cs_evacuate", "evacuated", "after_evacuation_gw")
+    b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
+           flow_id="Flow_after_stop", name="停工：等待复工")
+    b.flow("after_evacuation_gw", "evacuation_done", flow_id="Flow_after_alarm", name="报警、检测不合格或到期")
+    b.chain("wait_restart", "evacuation_done")
+    return b
+
+
+def _confined_space_working() -> ProcessBuilder:
+    """受限空间作业: the entry log loop, an interruption (a short one resumes here, a long one ends for a
+    new test), the periodic reading (passed: ends, and the main plane starts the phase again; failed:
+    ends for the evacuation), gas alarm, stop-work and expiry (end for the evacuation). A reading not
+    recorded in time throws the escalation 检测逾期 to the main plane and goes on waiting."""
+    b = ProcessBuilder("cs_working", "受限空间作业")
+    b.lane(WORKER).lane(LEADER)
+    b.start("cs_working_start", "进入")
     # A short interruption resumes without a new test (the same script as at the entry, its own id).
     b.script("work_resume", "恢复作业", (
         "if not work_started_at:\n"
@@ -1516,9 +1633,8 @@ def confined_space_permit() -> str:
            props={"due": "minutes(reading_grace_minutes)", "priority": "90"})
     b.timer_boundary("reading_missed", "检测逾期", "cs_reading", "duration",
                      "'PT' + str(reading_grace_minutes) + 'M'", cancel=False)
-    b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
-           props={"priority": "95"})
-    b.end("overdue_handled", "已督办", lane=SUPERVISION)
+    b.escalation_throw("reading_overdue_raised", "上报检测逾期", "reading_overdue", lane=LEADER)
+    b.end("reading_overdue_reported", "已上报", lane=LEADER)
     b.script("reading_check", "判定定时检测", CS_CHECK % "periodic", lane=LEADER)
     b.xor("reading_gw", "定时检测合格?", default="Flow_reading_fail")
     b.script("next_reading", "安排下次检测",
@@ -1530,56 +1646,33 @@ def confined_space_permit() -> str:
         "permit_status = 'suspended'\nsuspended_at = now().isoformat()\nsuspended_by = 'stop_work'"),
         lane=LEADER)
     b.script("expire", "作业票到期", "permit_status = 'expired'\nsuspended_by = 'expired'", lane=LEADER)
-    b.user("cs_evacuate", "撤离人员并处置", lane=LEADER, form="evacuation.json", props={"priority": "99"})
-    b.script("evacuated", "登记撤离", "people_inside = []\nentry_log = entry_log + [{'at': now().isoformat(), "
-             "'action': 'evacuated', 'people_inside': [], 'tools_inside': tools_inside}]", lane=LEADER)
-    b.xor("after_evacuation_gw", "撤离后", default="Flow_after_alarm")
-    b.message_catch("wait_restart", "等待复工指令", "restart", lane=LEADER, props=BY_EQUIPMENT)
-    b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
-    b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
-           props={"not_completed_by": "cs_apply"})
-    b.script("close", "关闭作业票", "permit_status = 'closed'\nclosed_at = now().isoformat()", lane=PRODUCTION)
-    b.end("end", "作业票关闭", terminate=True, lane=PRODUCTION)
+    b.end("work_done", "全部撤出", lane=WORKER)
+    b.end("work_long_break", "中断超时", lane=WORKER)
+    b.end("reading_passed", "检测合格", lane=LEADER)
+    b.end("work_evacuate", "撤离", lane=LEADER)
 
-    b.chain("start", "cs_application", "application_gw")
-    b.flow("application_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_application_approved",
-           name="批准")
-    b.flow("application_gw", "reject", flow_id="Flow_cs_application_rejected", name="不同意")
-    b.chain("reject", "rejected")
-    b.chain("issue", "cs_pretest", "pretest_gw")
-    b.flow("pretest_gw", "cs_work", condition="permit_status == 'active'", flow_id="Flow_cs_pretest_enter",
-           name="进入")
-    b.flow("pretest_gw", "cs_evacuate", flow_id="Flow_cs_pretest_evacuate", name="报警、停工或到期：撤离")
-    b.chain("cs_work", "log", "work_gw")
-    b.flow("work_gw", "cs_acceptance", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
-           name="全部撤出，验收")
+    b.chain("cs_working_start", "cs_work", "log", "work_gw")
+    b.flow("work_gw", "work_done", condition="action == 'complete' and all_out", flow_id="Flow_cs_complete",
+           name="全部撤出")
     b.flow("work_gw", "pause", condition="action == 'pause'", flow_id="Flow_cs_pause", name="中断")
-    b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（有人员或工具未撤出时不得关闭）")
+    b.flow("work_gw", "cs_work", flow_id="Flow_cs_log", name="继续作业（未全部撤出不得验收）")
     b.chain("pause", "cs_resume_request", "interruption", "interrupt_gw")
-    b.flow("interrupt_gw", "cs_pretest", condition="interrupted_minutes > interruption_minutes",
-           flow_id="Flow_cs_long_break", name="超过 60 分钟，重新检测")
+    b.flow("interrupt_gw", "work_long_break", condition="interrupted_minutes > interruption_minutes",
+           flow_id="Flow_cs_long_break", name="超过 60 分钟")
     b.flow("interrupt_gw", "work_resume", flow_id="Flow_cs_short_break", name="未超时")
     b.chain("work_resume", "cs_work")
     b.chain("reading_due", "cs_reading", "reading_check", "reading_gw")
-    b.chain("reading_missed", "cs_reading_overdue", "overdue_handled")
+    b.chain("reading_missed", "reading_overdue_raised", "reading_overdue_reported")
     b.flow("reading_gw", "next_reading", condition="gas_pass", flow_id="Flow_reading_ok", name="合格")
     b.flow("reading_gw", "suspend_alarm", flow_id="Flow_reading_fail", name="不合格：撤离")
-    b.chain("next_reading", "cs_work")
-    b.chain("gas_alarm", "suspend_alarm", "cs_evacuate")
-    b.chain("stop_work", "suspend_stop", "cs_evacuate")
+    b.chain("next_reading", "reading_passed")
+    b.chain("gas_alarm", "suspend_alarm", "work_evacuate")
+    b.chain("stop_work", "suspend_stop", "work_evacuate")
     for suffix, _ in CS_PAUSED_STATES[:1]:
         b.chain(f"gas_alarm_{suffix}", "suspend_alarm")
         b.chain(f"stop_work_{suffix}", "suspend_stop")
-    b.chain("expired", "expire", "cs_evacuate")
-    b.chain("cs_evacuate", "evacuated", "after_evacuation_gw")
-    b.flow("after_evacuation_gw", "expired_end", condition="suspended_by == 'expired'", flow_id="Flow_after_expiry",
-           name="到期：收回作业票")
-    b.flow("after_evacuation_gw", "wait_restart", condition="suspended_by == 'stop_work'",
-           flow_id="Flow_after_stop", name="停工：等待复工")
-    b.flow("after_evacuation_gw", "cs_pretest", flow_id="Flow_after_alarm", name="报警：重新检测合格后恢复")
-    b.chain("wait_restart", "cs_pretest")
-    b.chain("cs_acceptance", "close", "end")
-    return b.to_xml()
+    b.chain("expired", "expire", "work_evacuate")
+    return b
 
 
 def _confined_space_application() -> ProcessBuilder:
@@ -1597,20 +1690,41 @@ def _confined_space_application() -> ProcessBuilder:
         lane=WORKER)
     b.user("cs_apply", "受限空间作业申请", lane=WORKER, form="confined_space_application.json",
            props=APPLICANT_OVERRIDES)
+    b.sub("cs_plan_check", "核对并关联作业计划", _confined_space_plan_check(), lane=WORKER)
+    b.xor("plan_gw", "计划编号有效?", default="Flow_cs_plan_ok")
     b.sub("cs_rules", "受限空间限值与合格标准", _confined_space_rules(), lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
            props={"not_completed_by": "cs_apply"})
     b.sub("cs_review", "作业单位审批（交叉作业检查）", _confined_space_review(), lane=PRODUCTION)
     b.xor("review_gw", "审批结论", default="Flow_cs_review_rejected")
-    b.end("application_approved", "批准", lane=PRODUCTION)
+    # Validity counts from the issue, not from the entry (GB 30871 4.16).
+    b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
+             "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=PRODUCTION)
+    b.end("application_approved", "批准并签发", lane=PRODUCTION)
     b.end("application_rejected", "不同意", lane=PRODUCTION)
-    link_to_work_plan(b, "cs_apply", "cs_rules", "confined_space_permit", WORKER)
-    b.chain("cs_application_start", "init", "cs_apply")
+    b.chain("cs_application_start", "init", "cs_apply", "cs_plan_check", "plan_gw")
+    b.flow("plan_gw", "cs_apply", condition="bool(work_plan_ref_error)", flow_id="Flow_cs_plan_bad",
+           name="计划编号不存在，退回申请人")
+    b.flow("plan_gw", "cs_rules", flow_id="Flow_cs_plan_ok")
     b.chain("cs_rules", "cs_isolation", "cs_review", "review_gw")
     b.flow("review_gw", "cs_apply", condition="decision == 'send_back'", flow_id="Flow_cs_send_back", name="退回")
-    b.flow("review_gw", "application_approved", condition="decision == 'approve'", flow_id="Flow_cs_review_approved",
+    b.flow("review_gw", "issue", condition="decision == 'approve'", flow_id="Flow_cs_review_approved",
            name="同意")
+    b.chain("issue", "application_approved")
     b.flow("review_gw", "application_rejected", flow_id="Flow_cs_review_rejected", name="不同意")
+    return b
+
+
+def _confined_space_plan_check() -> ProcessBuilder:
+    """The work-plan reference of the application checked and linked (link_to_work_plan, as in
+    hot work); an unknown number ends here with ``work_plan_ref_error`` and goes back to the applicant."""
+    b = ProcessBuilder("cs_plan_check", "核对并关联作业计划")
+    b.lane(WORKER)
+    b.start("cs_plan_check_start", "已申请")
+    b.end("cs_plan_checked", "计划已核对", lane=WORKER)
+    b.end("cs_plan_ref_bad", "计划编号不存在", lane=WORKER)
+    link_to_work_plan(b, "cs_plan_check_start", "cs_plan_checked", "confined_space_permit", WORKER,
+                      back="cs_plan_ref_bad")
     return b
 
 
