@@ -25,9 +25,6 @@ NOT_YET_SPLIT = {
     ("blinding_permit", "blinding_permit"), ("height_permit", "height_permit"),
     ("lifting_permit", "lifting_permit"), ("temp_power_permit", "temp_power_permit"),
     ("excavation_permit", "excavation_permit"), ("road_closure_permit", "road_closure_permit"),
-    # Not named in issue 17's list but as wide today (nobody splits them yet):
-    ("alert_response", "alert_response"), ("hazard_rectification", "hazard_rectification"),
-    ("work_plan", "work_plan"),
 }
 
 
