@@ -270,7 +270,7 @@ def hazard_rectification() -> str:
     b.start("start", "发现隐患", variables=["area"])
     b.sub("hz_intake", "隐患上报与分级指派", _hazard_intake(), lane=WORKER)
     b.xor("level_gw", "隐患等级?", default="Flow_general_later")
-    b.sub("hz_major_plan", "重大隐患治理方案（制定、审批）", _hazard_major_plan(), lane=PRODUCTION)
+    b.sub("hz_major_plan", "重大隐患治理方案", _hazard_major_plan(), lane=PRODUCTION)
     b.xor("stop_gw", "需要停产?", default="Flow_no_stop")
     b.script("prepare_stop", "准备停产", (
         "stop_scope = 'area'\nequipment_id = None\n"
@@ -278,7 +278,7 @@ def hazard_rectification() -> str:
     b.call("stop_restart", "停产整改与复工", "stop_restart", lane=PRODUCTION)
     b.user("interim", "落实临时管控措施", lane=PRODUCTION, form="interim_measures.json",
            props={"due": "PT8H"})
-    b.sub("hz_rectify", "隐患整改（逾期三级督办）", _hazard_rectify(), lane=PRODUCTION)
+    b.sub("hz_rectify", "隐患整改（逾期督办）", _hazard_rectify(), lane=PRODUCTION)
     b.user("verify", "整改验收", lane=SUPERVISION, form="rectification_verification.json",
            props={"not_completed_by": "report", "priority": "70"})
     b.xor("verify_gw", "验收通过?", default="Flow_sent_back")
@@ -288,10 +288,13 @@ def hazard_rectification() -> str:
         "hazard_status = 'closed'"), lane=SUPERVISION)
     b.end("end", "已销号", lane=SUPERVISION)
     b.chain("start", "hz_intake", "level_gw")
-    b.flow("level_gw", "hz_major_plan", condition="hazard_level == 'major'", flow_id="Flow_major", name="重大隐患")
+    # The conditions exclude each other; the general hazard's flows come first so that the layout
+    # (depth-first from the start) draws rectification -> verification left to right and the
+    # send-back as the loop.
     b.flow("level_gw", "hz_rectify", condition="hazard_level == 'general' and fixable_at_once",
            flow_id="Flow_general_now", name="一般隐患，立即整改")
     b.flow("level_gw", "interim", flow_id="Flow_general_later", name="一般隐患，限期整改")
+    b.flow("level_gw", "hz_major_plan", condition="hazard_level == 'major'", flow_id="Flow_major", name="重大隐患")
     b.chain("hz_major_plan", "stop_gw")
     b.flow("stop_gw", "prepare_stop", condition="production_stop_required == True", flow_id="Flow_stop",
            name="停产整改")
@@ -1905,7 +1908,7 @@ def alert_response() -> str:
     b.message_throw("stop_area", "停止区域内作业", "stop_work", lane=SUPERVISION,
                     payload="{'stop_area': area, 'stop_scope': 'area', 'stop_equipment_id': None, "
                             "'stop_reason': grade_name + '预警：' + description, 'correlation': {'area': area}}")
-    b.sub("al_red", "红色预警协同处置（生产、设备、监督、应急）", _alert_red(), lane=SUPERVISION)
+    b.sub("al_red", "红色预警协同处置", _alert_red(), lane=SUPERVISION)
     b.user("al_handle", "预警处置", lane=PRODUCTION, form="alert_disposal.json",
            props={"due": "parse_datetime(handling_deadline)", "priority": "80"})
     b.timer_boundary("al_overdue", "处置超时", "al_handle", "date", "handling_deadline")
