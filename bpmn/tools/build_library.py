@@ -269,7 +269,8 @@ def hazard_rectification() -> str:
     b.lane(WORKER).lane(SUPERVISION).lane(PRODUCTION)
     b.start("start", "发现隐患", variables=["area"])
     b.sub("hz_intake", "隐患上报与分级指派", _hazard_intake(), lane=WORKER)
-    b.xor("level_gw", "隐患等级?", default="Flow_general_later")
+    # Supervision's decision (it classified the hazard): drawn in its lane.
+    b.xor("level_gw", "隐患等级?", default="Flow_general_later", lane=SUPERVISION)
     b.sub("hz_major_plan", "重大隐患治理方案", _hazard_major_plan(), lane=PRODUCTION)
     b.xor("stop_gw", "需要停产?", default="Flow_no_stop")
     b.script("prepare_stop", "准备停产", (
