@@ -16,29 +16,12 @@ from engine.layout_check import LAPTOP, MIN_ZOOM, check_layout, laptop_problem, 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = sorted((ROOT / "bpmn").glob("*.bpmn"))
 
-# Planes (diagram, plane: process or sub-process id) too large for a laptop until they are split into
-# collapsed sub-processes (issue 17, other branches). Emptied when the splits land; the rule itself
-# is the same for every plane (a test below fails on an entry that has come to fit).
-NOT_YET_SPLIT = {
-    # Not named in issue 17's list but as wide today (nobody splits them yet):
-    ("alert_response", "alert_response"), ("hazard_rectification", "hazard_rectification"),
-    ("work_plan", "work_plan"),
-}
-
-
 @pytest.mark.parametrize("path", DIAGRAMS, ids=[p.stem for p in DIAGRAMS])
 def test_diagram_is_laid_out_as_a_designer_would(path):
-    fig = layout_figures(path)
-    waived = {laptop_problem(path.name, plane) for plane in fig.planes if (path.stem, plane.element) in NOT_YET_SPLIT}
-    problems = [p for p in fig.problems if p not in waived]
+    """Every plane of every diagram: docking, no flow through a shape or a label, orthogonal, lanes,
+    and it fits a 1366 x 768 laptop at zoom 0.7 (issue 17)."""
+    problems = layout_figures(path).problems
     assert not problems, "\n".join(problems)
-
-
-def test_the_planes_not_yet_split_are_still_too_large():
-    """An entry of NOT_YET_SPLIT whose plane now fits (or is gone) is to be removed from it."""
-    sizes = {(path.stem, plane.element): plane for path in DIAGRAMS for plane in layout_figures(path).planes}
-    stale = sorted(key for key in NOT_YET_SPLIT if key not in sizes or sizes[key].fits_laptop)
-    assert not stale, f"remove from NOT_YET_SPLIT in tests/test_bpmn_layout.py (they fit a laptop now): {stale}"
 
 
 def _diagram(flow_points, *, gateway=False):

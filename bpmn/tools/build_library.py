@@ -260,9 +260,59 @@ FORMS["rectification_verification.json"] = form("整改验收", {
 
 
 def hazard_rectification() -> str:
+    """隐患整改: a short main path whose phases are collapsed sub-processes (a designer drills down):
+    隐患上报与分级 (report, classification, assignment), 重大隐患治理方案 (the plan and its approval,
+    退回 inside) and 隐患整改 (the rectification with its overdue timer and the three-level
+    escalation, in the same plane as its task). The stop for a major hazard, the verification and
+    its send-back stay on the main plane."""
     b = ProcessBuilder("hazard_rectification", "隐患整改")
-    b.lane(WORKER).lane(SUPERVISION).lane(PRODUCTION).lane(LEADER_IN_CHARGE)
+    b.lane(WORKER).lane(SUPERVISION).lane(PRODUCTION)
     b.start("start", "发现隐患", variables=["area"])
+    b.sub("hz_intake", "隐患上报与分级指派", _hazard_intake(), lane=WORKER)
+    # Supervision's decision (it classified the hazard): drawn in its lane.
+    b.xor("level_gw", "隐患等级?", default="Flow_general_later", lane=SUPERVISION)
+    b.sub("hz_major_plan", "重大隐患治理方案", _hazard_major_plan(), lane=PRODUCTION)
+    b.xor("stop_gw", "需要停产?", default="Flow_no_stop")
+    b.script("prepare_stop", "准备停产", (
+        "stop_scope = 'area'\nequipment_id = None\n"
+        "stop_reason = '重大隐患停产整改：' + description"), lane=PRODUCTION)
+    b.call("stop_restart", "停产整改与复工", "stop_restart", lane=PRODUCTION)
+    b.user("interim", "落实临时管控措施", lane=PRODUCTION, form="interim_measures.json",
+           props={"due": "PT8H"})
+    b.sub("hz_rectify", "隐患整改（逾期督办）", _hazard_rectify(), lane=PRODUCTION)
+    b.user("verify", "整改验收", lane=SUPERVISION, form="rectification_verification.json",
+           props={"not_completed_by": "report", "priority": "70"})
+    b.xor("verify_gw", "验收通过?", default="Flow_sent_back")
+    b.script("close", "验收销号", (
+        "closed_at = now().isoformat()\n"
+        "closed_on_time = parse_datetime(closed_at) <= parse_datetime(deadline)\n"
+        "hazard_status = 'closed'"), lane=SUPERVISION)
+    b.end("end", "已销号", lane=SUPERVISION)
+    b.chain("start", "hz_intake", "level_gw")
+    # The conditions exclude each other; the general hazard's flows come first so that the layout
+    # (depth-first from the start) draws rectification -> verification left to right and the
+    # send-back as the loop.
+    b.flow("level_gw", "hz_rectify", condition="hazard_level == 'general' and fixable_at_once",
+           flow_id="Flow_general_now", name="一般隐患，立即整改")
+    b.flow("level_gw", "interim", flow_id="Flow_general_later", name="一般隐患，限期整改")
+    b.flow("level_gw", "hz_major_plan", condition="hazard_level == 'major'", flow_id="Flow_major", name="重大隐患")
+    b.chain("hz_major_plan", "stop_gw")
+    b.flow("stop_gw", "prepare_stop", condition="production_stop_required == True", flow_id="Flow_stop",
+           name="停产整改")
+    b.flow("stop_gw", "interim", flow_id="Flow_no_stop", name="不停产")
+    b.chain("prepare_stop", "stop_restart", "verify")
+    b.chain("interim", "hz_rectify", "verify", "verify_gw")
+    b.flow("verify_gw", "close", condition="accepted == True", flow_id="Flow_accepted")
+    b.flow("verify_gw", "hz_rectify", flow_id="Flow_sent_back", name="退回重新整改")
+    b.chain("close", "end")
+    return b.to_xml()
+
+
+def _hazard_intake() -> ProcessBuilder:
+    """The report, its classification and the assignment to the responsible department."""
+    b = ProcessBuilder("hz_intake", "隐患上报与分级指派")
+    b.lane(WORKER).lane(SUPERVISION)
+    b.start("hz_intake_start", "发现")
     b.user("report", "隐患上报", lane=WORKER, form="hazard_report.json")
     b.user("classify", "隐患分级与指派", lane=SUPERVISION, form="hazard_classification.json",
            props={"due": "PT24H", "priority": "70"})
@@ -273,50 +323,45 @@ def hazard_rectification() -> str:
         "duty_type = 'hazard_rectification'\n"
         "duty_title = '隐患整改：' + location\n"
         "hazard_status = 'assigned'"), lane=SUPERVISION)
-    b.xor("level_gw", "隐患等级?", default="Flow_general_later")
+    b.end("hz_assigned", "已指派", lane=SUPERVISION)
+    b.chain("hz_intake_start", "report", "classify", "assign", "hz_assigned")
+    return b
+
+
+def _hazard_major_plan() -> ProcessBuilder:
+    """A major hazard: the plan (GB: six items), approved by the plant leader or sent back to it;
+    the approved plan's deadline becomes the deadline in force."""
+    b = ProcessBuilder("hz_major_plan", "重大隐患治理方案")
+    b.lane(PRODUCTION).lane(LEADER_IN_CHARGE)
+    b.start("hz_major_plan_start", "重大隐患")
     b.user("plan", "制定重大隐患治理方案", lane=PRODUCTION, form="major_hazard_plan.json")
     b.user("plan_approval", "治理方案审批", lane=LEADER_IN_CHARGE, form="approval.json",
            props={"not_completed_by": "plan", "priority": "80"})
     b.xor("plan_gw", "方案批准?", default="Flow_plan_rejected")
     b.script("plan_deadline_set", "按方案确定整改期限", "deadline = plan_deadline", lane=LEADER_IN_CHARGE)
-    b.xor("stop_gw", "需要停产?", default="Flow_no_stop")
-    b.script("prepare_stop", "准备停产", (
-        "stop_scope = 'area'\nequipment_id = None\n"
-        "stop_reason = '重大隐患停产整改：' + description"), lane=PRODUCTION)
-    b.call("stop_restart", "停产整改与复工", "stop_restart", lane=PRODUCTION)
-    b.user("interim", "落实临时管控措施", lane=PRODUCTION, form="interim_measures.json",
-           props={"due": "PT8H"})
+    b.end("hz_plan_approved", "方案已批准", lane=LEADER_IN_CHARGE)
+    b.chain("hz_major_plan_start", "plan", "plan_approval", "plan_gw")
+    b.flow("plan_gw", "plan_deadline_set", condition="approved == True", flow_id="Flow_plan_ok")
+    b.flow("plan_gw", "plan", flow_id="Flow_plan_rejected", name="退回修改")
+    b.chain("plan_deadline_set", "hz_plan_approved")
+    return b
+
+
+def _hazard_rectify() -> ProcessBuilder:
+    """The rectification by the deadline in force; overdue, the timer on the task ends it and the
+    three-level supervision takes over (both end here, verification follows on the main plane)."""
+    b = ProcessBuilder("hz_rectify", "隐患整改")
+    b.lane(PRODUCTION)
+    b.start("hz_rectify_start", "整改")
     b.user("rectify", "隐患整改", lane=PRODUCTION, form="rectification.json",
            props={"due": "parse_datetime(deadline)", "priority": "70"})
     b.timer_boundary("overdue", "整改逾期", "rectify", "date", "deadline")
     b.call("escalate", "三级督办", "three_level_supervision", lane=PRODUCTION)
-    b.user("verify", "整改验收", lane=SUPERVISION, form="rectification_verification.json",
-           props={"not_completed_by": "report", "priority": "70"})
-    b.xor("verify_gw", "验收通过?", default="Flow_sent_back")
-    b.script("close", "验收销号", (
-        "closed_at = now().isoformat()\n"
-        "closed_on_time = parse_datetime(closed_at) <= parse_datetime(deadline)\n"
-        "hazard_status = 'closed'"), lane=SUPERVISION)
-    b.end("end", "已销号", lane=SUPERVISION)
-    b.chain("start", "report", "classify", "assign", "level_gw")
-    b.flow("level_gw", "plan", condition="hazard_level == 'major'", flow_id="Flow_major", name="重大隐患")
-    b.flow("level_gw", "rectify", condition="hazard_level == 'general' and fixable_at_once",
-           flow_id="Flow_general_now", name="一般隐患，立即整改")
-    b.flow("level_gw", "interim", flow_id="Flow_general_later", name="一般隐患，限期整改")
-    b.chain("plan", "plan_approval", "plan_gw")
-    b.flow("plan_gw", "plan_deadline_set", condition="approved == True", flow_id="Flow_plan_ok")
-    b.flow("plan_gw", "plan", flow_id="Flow_plan_rejected", name="退回修改")
-    b.chain("plan_deadline_set", "stop_gw")
-    b.flow("stop_gw", "prepare_stop", condition="production_stop_required == True", flow_id="Flow_stop",
-           name="停产整改")
-    b.flow("stop_gw", "interim", flow_id="Flow_no_stop", name="不停产")
-    b.chain("prepare_stop", "stop_restart", "verify")
-    b.chain("interim", "rectify", "verify", "verify_gw")
-    b.chain("overdue", "escalate", "verify")
-    b.flow("verify_gw", "close", condition="accepted == True", flow_id="Flow_accepted")
-    b.flow("verify_gw", "rectify", flow_id="Flow_sent_back", name="退回重新整改")
-    b.chain("close", "end")
-    return b.to_xml()
+    b.end("hz_rectified", "已整改", lane=PRODUCTION)
+    b.end("hz_escalated", "督办完成", lane=PRODUCTION)
+    b.chain("hz_rectify_start", "rectify", "hz_rectified")
+    b.chain("overdue", "escalate", "hz_escalated")
+    return b
 
 
 BPMN["hazard_rectification.bpmn"] = hazard_rectification()
@@ -458,12 +503,13 @@ PERMIT_COVERAGE = (
     "                  for k in special_operations]\n")
 
 
-def work_plan() -> str:
-    b = ProcessBuilder("work_plan", "作业计划与监督计划")
+def _work_plan_schedule() -> ProcessBuilder:
+    """The submitted (or changed) plan checked and graded, the area's responsibilities and the
+    focus items read, and the supervision checks scheduled in its time window; entered on submission
+    and again on every change. No waits: the plan's execution follows on the main plane."""
+    b = ProcessBuilder("wp_schedule", "校验、分级与生成监督计划")
     b.lane(PRODUCTION).lane(SUPERVISION)
-    b.start("start", "编制作业计划", variables=["area"])
-    b.script("init", "计划登记", "plan_revision = 0\npermit_links = []", lane=PRODUCTION)
-    b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
+    b.start("wp_schedule_start", "计划已提交")
     b.script("prepare", "校验作业时间窗", (
         "if parse_datetime(window_end) <= parse_datetime(window_start):\n"
         "    raise ValueError('作业结束时间必须晚于开始时间')\n"
@@ -493,6 +539,18 @@ def work_plan() -> str:
         # Checks already in the past (a plan changed during its window) are not replayed.
         "checks_done = len([c for c in supervision_checks if parse_datetime(c) < now()])\n"
         + NEXT_CHECK + PERMIT_LINKS + PERMIT_COVERAGE), lane=SUPERVISION)
+    b.end("wp_scheduled", "监督计划已生成", lane=SUPERVISION)
+    b.chain("wp_schedule_start", "prepare", "grade", "responsible", "read_focus", "schedule", "wp_scheduled")
+    return b
+
+
+def work_plan() -> str:
+    b = ProcessBuilder("work_plan", "作业计划与监督计划")
+    b.lane(PRODUCTION).lane(SUPERVISION)
+    b.start("start", "编制作业计划", variables=["area"])
+    b.script("init", "计划登记", "plan_revision = 0\npermit_links = []", lane=PRODUCTION)
+    b.user("submit_plan", "提交作业计划", lane=PRODUCTION, form="work_plan.json")
+    b.sub("wp_schedule", "校验、分级与生成监督计划", _work_plan_schedule(), lane=SUPERVISION)
     b.user("execute", "作业计划执行", lane=PRODUCTION, form="plan_execution.json")
     b.timer_boundary("check_due", "监督检查时间到", "execute", "date", "next_check_at")
     b.script("check_fired", "排定下次检查", "checks_done = checks_done + 1\n" + NEXT_CHECK, lane=SUPERVISION)
@@ -517,8 +575,7 @@ def work_plan() -> str:
     b.user("change_plan", "变更作业计划", lane=PRODUCTION, form="work_plan.json")
     b.script("close", "关闭作业计划", "plan_closed_at = now().isoformat()", lane=PRODUCTION)
     b.end("end", "计划关闭", terminate=True, lane=PRODUCTION)
-    b.chain("start", "init", "submit_plan", "prepare", "grade", "responsible", "read_focus", "schedule", "execute",
-            "change_gw")
+    b.chain("start", "init", "submit_plan", "wp_schedule", "execute", "change_gw")
     b.chain("check_due", "check_fired", "check_fork", "window_gw")
     b.chain("check_fork", "execute")
     b.flow("window_gw", "check_brief", condition="parse_datetime(window_start) <= now() < parse_datetime(window_end)",
@@ -528,7 +585,7 @@ def work_plan() -> str:
     b.chain("permit_applied", "link_permit", "execute")
     b.flow("change_gw", "change_plan", condition="action == 'change'", flow_id="Flow_plan_change", name="变更")
     b.flow("change_gw", "close", flow_id="Flow_plan_done", name="完成")
-    b.chain("change_plan", "prepare")
+    b.chain("change_plan", "wp_schedule")
     b.chain("close", "end")
     return b.to_xml()
 
@@ -1942,8 +1999,14 @@ RED_TASKS = [("al_production", "红色预警：生产处置", PRODUCTION, "alert
 
 
 def alert_response() -> str:
+    """预警处置: a short main path whose phases are collapsed sub-processes (a designer drills down):
+    按等级确定处置要求 (the policy table and the register, entered again when the alert escalates),
+    红色预警协同处置 (the four coordinated tasks and their record) and 预警复盘 (timeline, review,
+    improvement actions tracked). The single-department handling keeps its deadline timer and its
+    escalation message on the main plane: the escalation loops back to the grading, and an
+    interrupting boundary event on a sub-process would carry the data of the sub-process's start."""
     b = ProcessBuilder("alert_response", "预警处置")
-    b.lane(PRODUCTION).lane(MAINTENANCE).lane(SUPERVISION).lane(EMERGENCY)
+    b.lane(PRODUCTION).lane(SUPERVISION)
     # The alert's payload lands in the variable `alert`; its scope (area, department) comes from the
     # message's correlation values, which the start event declares as its start variables.
     b.start("start", "收到预警", message="alert", variables=["area", "department"])
@@ -1956,31 +2019,12 @@ def alert_response() -> str:
         "source = alert.get('source') or ''\n"
         "try:\n    department\nexcept NameError:\n    department = None\n"
         "area_department = alert.get('area_department') or department"), lane=SUPERVISION)
-    b.business_rule("policy", "按等级确定处置要求", "alert_policy", lane=SUPERVISION)
-    # Also entered again when the alert escalates (al_regrade): the first receipt time is kept and the
-    # deadline only ever moves earlier (the alert row does the same).
-    b.script("register", "登记预警", (
-        "if not description:\n    description = grade_name + '预警'\n"
-        "if owner_department == '@area':\n    owner_department = area_department\n"
-        "try:\n    received_at\nexcept NameError:\n    received_at = now().isoformat()\n"
-        "new_deadline = now() + minutes(deadline_minutes)\n"
-        "try:\n    earlier = parse_datetime(handling_deadline)\nexcept NameError:\n    earlier = None\n"
-        "if earlier is not None and earlier < new_deadline:\n    new_deadline = earlier\n"
-        "handling_deadline = new_deadline.isoformat()\n"
-        "alert_status = 'open'"), lane=SUPERVISION)
+    b.sub("al_grading", "按等级确定处置要求并登记", _alert_grading(), lane=SUPERVISION)
     b.xor("coordinated_gw", "多部门协同?", default="Flow_alert_single")
     b.message_throw("stop_area", "停止区域内作业", "stop_work", lane=SUPERVISION,
                     payload="{'stop_area': area, 'stop_scope': 'area', 'stop_equipment_id': None, "
                             "'stop_reason': grade_name + '预警：' + description, 'correlation': {'area': area}}")
-    b.parallel("fork", "同时派发")
-    b.parallel("join", "全部完成")
-    for tid, name, lane, form_name in RED_TASKS:
-        # The maintenance task belongs to the maintenance department (cross-department coordination);
-        # supervision and emergency see every department.
-        b.user(tid, name, lane=lane, form=form_name,
-               props={"due": "parse_datetime(handling_deadline)", "priority": "99"},
-               pre_script="department = maintenance_department" if tid == "al_maintenance" else None)
-    b.user("al_close_red", "红色预警处置记录", lane=SUPERVISION, form="alert_disposal.json", props={"priority": "90"})
+    b.sub("al_red", "红色预警协同处置", _alert_red(), lane=SUPERVISION)
     b.user("al_handle", "预警处置", lane=PRODUCTION, form="alert_disposal.json",
            props={"due": "parse_datetime(handling_deadline)", "priority": "80"})
     b.timer_boundary("al_overdue", "处置超时", "al_handle", "date", "handling_deadline")
@@ -1997,6 +2041,75 @@ def alert_response() -> str:
     b.call("al_escalate", "预警处置督办", "three_level_supervision", lane=PRODUCTION,
            pre_script="duty_type = 'alert_disposal'\nduty_title = '预警处置：' + description")
     b.xor("review_gw", "须复盘?", default="Flow_no_review")
+    b.sub("al_review_phase", "预警复盘与改进措施督办", _alert_review(), lane=SUPERVISION)
+    b.script("close", "关闭预警", "alert_status = 'closed'\nclosed_at = now().isoformat()", lane=SUPERVISION)
+    b.end("end", "预警关闭", terminate=True, lane=SUPERVISION)
+
+    b.chain("start", "receive", "al_grading", "coordinated_gw")
+    b.flow("coordinated_gw", "stop_area", condition="coordinated", flow_id="Flow_alert_red", name="红色：协同处置")
+    b.flow("coordinated_gw", "al_handle", flow_id="Flow_alert_single", name="归属部门处置")
+    b.chain("stop_area", "al_red", "review_gw")
+    b.chain("al_handle", "review_gw")
+    b.chain("al_overdue", "al_escalate", "review_gw")
+    b.chain("al_regrade", "regrade")
+    b.flow("regrade", "al_grading", name="按新等级重新确定")
+    b.flow("review_gw", "al_review_phase", condition="review_required", flow_id="Flow_review", name="橙色、红色：复盘")
+    b.flow("review_gw", "close", flow_id="Flow_no_review", name="不复盘")
+    b.chain("al_review_phase", "close", "end")
+    return b.to_xml()
+
+
+def _alert_grading() -> ProcessBuilder:
+    """The policy table by grade and the register (deadline, owner); entered on receipt and again
+    when the alert escalates."""
+    b = ProcessBuilder("al_grading", "按等级确定处置要求并登记")
+    b.lane(SUPERVISION)
+    b.start("al_grading_start", "预警等级")
+    b.business_rule("policy", "按等级确定处置要求", "alert_policy", lane=SUPERVISION)
+    # Also entered again when the alert escalates (al_regrade): the first receipt time is kept and the
+    # deadline only ever moves earlier (the alert row does the same).
+    b.script("register", "登记预警", (
+        "if not description:\n    description = grade_name + '预警'\n"
+        "if owner_department == '@area':\n    owner_department = area_department\n"
+        "try:\n    received_at\nexcept NameError:\n    received_at = now().isoformat()\n"
+        "new_deadline = now() + minutes(deadline_minutes)\n"
+        "try:\n    earlier = parse_datetime(handling_deadline)\nexcept NameError:\n    earlier = None\n"
+        "if earlier is not None and earlier < new_deadline:\n    new_deadline = earlier\n"
+        "handling_deadline = new_deadline.isoformat()\n"
+        "alert_status = 'open'"), lane=SUPERVISION)
+    b.end("al_registered", "已登记", lane=SUPERVISION)
+    b.chain("al_grading_start", "policy", "register", "al_registered")
+    return b
+
+
+def _alert_red() -> ProcessBuilder:
+    """Red: the four coordinated tasks at once, then supervision's record of the disposal."""
+    b = ProcessBuilder("al_red", "红色预警协同处置")
+    b.lane(PRODUCTION).lane(MAINTENANCE).lane(SUPERVISION).lane(EMERGENCY)
+    b.start("al_red_start", "红色预警")
+    b.parallel("fork", "同时派发")
+    b.parallel("join", "全部完成")
+    for tid, name, lane, form_name in RED_TASKS:
+        # The maintenance task belongs to the maintenance department (cross-department coordination);
+        # supervision and emergency see every department.
+        b.user(tid, name, lane=lane, form=form_name,
+               props={"due": "parse_datetime(handling_deadline)", "priority": "99"},
+               pre_script="department = maintenance_department" if tid == "al_maintenance" else None)
+    b.user("al_close_red", "红色预警处置记录", lane=SUPERVISION, form="alert_disposal.json", props={"priority": "90"})
+    b.end("al_red_done", "协同处置完成", lane=SUPERVISION)
+    b.chain("al_red_start", "fork")
+    for tid, *_ in RED_TASKS:
+        b.chain("fork", tid, "join")
+    b.chain("join", "al_close_red", "al_red_done")
+    return b
+
+
+def _alert_review() -> ProcessBuilder:
+    """Orange and red: the timeline archived, the review, and each improvement action tracked as a
+    duty (a multi-instance call of three_level_supervision)."""
+    b = ProcessBuilder("al_review_phase", "预警复盘与改进措施督办")
+    b.lane(SUPERVISION)
+    b.start("al_review_start", "须复盘")
     b.script("archive", "归档处置时间线", (
         # handled_at is the handler's entry; escalated without one, the review starts now
         "try:\n    handled_time = handled_at\nexcept NameError:\n    handled_time = now().isoformat()\n"
@@ -2010,28 +2123,13 @@ def alert_response() -> str:
         "tracked_duties = [{'duty_type': 'improvement_action', 'duty_title': a['action'],\n"
         "                   'department': a['owner_department']} for a in improvement_actions]"), lane=SUPERVISION)
     b.call("al_track", "改进措施督办", "three_level_supervision", lane=SUPERVISION, each=("tracked_duties", "duty"))
-    b.script("close", "关闭预警", "alert_status = 'closed'\nclosed_at = now().isoformat()", lane=SUPERVISION)
-    b.end("end", "预警关闭", terminate=True, lane=SUPERVISION)
-
-    b.chain("start", "receive", "policy", "register", "coordinated_gw")
-    b.flow("coordinated_gw", "stop_area", condition="coordinated", flow_id="Flow_alert_red", name="红色：协同处置")
-    b.flow("coordinated_gw", "al_handle", flow_id="Flow_alert_single", name="归属部门处置")
-    b.chain("stop_area", "fork")
-    for tid, *_ in RED_TASKS:
-        b.chain("fork", tid, "join")
-    b.chain("join", "al_close_red", "review_gw")
-    b.chain("al_handle", "review_gw")
-    b.chain("al_overdue", "al_escalate", "review_gw")
-    b.chain("al_regrade", "regrade")
-    b.flow("regrade", "policy", name="按新等级重新确定")
-    b.flow("review_gw", "archive", condition="review_required", flow_id="Flow_review", name="橙色、红色：复盘")
-    b.flow("review_gw", "close", flow_id="Flow_no_review", name="不复盘")
-    b.chain("archive", "al_review", "actions_gw")
+    b.end("al_reviewed", "复盘完成", lane=SUPERVISION)
+    b.chain("al_review_start", "archive", "al_review", "actions_gw")
     b.flow("actions_gw", "to_duties", condition="len(improvement_actions) > 0", flow_id="Flow_actions",
            name="跟踪改进措施")
-    b.flow("actions_gw", "close", flow_id="Flow_no_actions")
-    b.chain("to_duties", "al_track", "close", "end")
-    return b.to_xml()
+    b.flow("actions_gw", "al_reviewed", flow_id="Flow_no_actions")
+    b.chain("to_duties", "al_track", "al_reviewed")
+    return b
 
 
 BPMN["alert_response.bpmn"] = alert_response()
