@@ -112,3 +112,31 @@ def test_screenshots_of_the_instance_view(page_as, live_server, screenshot):
     page.goto(f"{live_server.url}/#/instances")
     page.wait_for_selector(".table tbody tr")
     screenshot(page, "instances-phone")
+
+
+def test_a_permit_waiting_inside_a_phase_opens_on_that_phase(page_as, live_server, console_errors, screenshot):
+    """The library's permits are drawn as phases (collapsed sub-processes, issue 17). A hot-work permit
+    waits for its application inside 动火申请与审批: its instance view opens that phase's plane with the
+    task marked and readable on a laptop (zoom at least 0.65: a task 100 px wide at 1:1 is drawn at least
+    65 px wide), the breadcrumb names the permit and the phase, and it leads back up to the main plane,
+    where the phase is drawn collapsed."""
+    inst = _start(live_server, "worker1", "hot_work_permit", {"area": "warehouse"})
+    (task,) = inst["active_tasks"]
+    page = page_as("worker1", "desktop")
+    page.goto(f"{live_server.url}/#/instances/{inst['id']}")
+    current = page.locator(f'g.djs-element[data-element-id="{task["bpmn_id"]}"]')
+    expect(current).to_be_visible(timeout=30000)
+    assert "mark-active" in _marker(page, task["bpmn_id"])
+    crumbs = page.locator(".bjs-breadcrumbs")
+    expect(crumbs).to_be_visible()
+    assert "动火申请与审批" in crumbs.inner_text() and "动火安全作业票" in crumbs.inner_text()
+    box = current.bounding_box()
+    assert box["width"] >= 65, f"the current task is drawn {box['width']:.0f} px wide: below zoom 0.65"
+    diagram = page.locator(".djs-container").bounding_box()
+    assert diagram["x"] <= box["x"] and box["x"] + box["width"] <= diagram["x"] + diagram["width"]
+    screenshot(page, "instance-phase-desktop")
+    # up to the main plane: the phase is a collapsed sub-process there, the inner task is not drawn
+    crumbs.locator("li", has_text="动火安全作业票").click()
+    expect(page.locator('g.djs-element[data-element-id="hw_application"]')).to_be_visible()
+    expect(current).to_be_hidden()
+    assert not [e for e in console_errors if "uncaught" in e.lower()], console_errors

@@ -34,6 +34,15 @@ function clamp(v, lo, hi) {
 export function fitReadable(viewer, focus = []) {
   const canvas = viewer.get('canvas')
   const registry = viewer.get('elementRegistry')
+  // A collapsed sub-process is a plane of its own (the library's permits are drawn as phases): show the
+  // plane that holds what matters, the current task rather than the phase around it; bpmn-js's
+  // breadcrumb leads back up. Elements of other planes are not drawn here, so they are no focus.
+  const focused = focus.map((id) => registry.get(id)).filter(Boolean)
+  const innermost = focused.find((e) => e.type !== 'bpmn:SubProcess' && !e.waypoints) || focused[0]
+  const root = innermost && canvas.findRoot(innermost)
+  if (root && root !== canvas.getRootElement()) canvas.setRootElement(root)
+  const shown = canvas.getRootElement()
+  focus = focused.filter((e) => canvas.findRoot(e) === shown).map((e) => e.id)
   canvas.zoom('fit-viewport', 'auto')
   const { outer, inner } = canvas.viewbox()
   const READABLE = outer.width < 600 ? READABLE_PHONE : READABLE_DESKTOP
