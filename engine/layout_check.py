@@ -13,6 +13,7 @@ Reads only the XML (no browser, no node), so ``make test`` runs it over every di
   its own name, but not the name of its source or target either (a flow leaving a gateway through
   the text under it makes that text unreadable just as well);
 - every flow node lies inside the lane that lists it;
+- the name of a collapsed sub-process fits two lines of its box (a third runs into its marker);
 - every plane is readable on a laptop: its drawn content at 1:1 (pool, lanes, shapes, labels and
   waypoints) fits a ``LAPTOP`` screen (1366 x 768) at a zoom of at least ``MIN_ZOOM`` (0.7), i.e.
   at most 1951 x 1097 px.
@@ -41,6 +42,9 @@ BORDER_TOLERANCE = 2.0   # px a docking point may be off the outline (rounding t
 MAX_DIAGONAL_SHARE = 1 / 20
 LAPTOP = (1366, 768)     # px of a laptop screen a plane must fit ...
 MIN_ZOOM = 0.7           # ... at this zoom or larger (1951 x 1097 px of diagram at 1:1)
+# bpmn-js centres an activity's name in its box (12 px text, 5 px padding a side); a collapsed
+# sub-process draws its marker at the bottom centre, where a third line of the name runs into it.
+MAX_COLLAPSED_NAME_LINES = 2
 
 
 @dataclass
@@ -159,6 +163,16 @@ def _overlap(a, b) -> bool:
     return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
+def name_lines(text: str, box_width: float) -> int:
+    """How many lines bpmn-js wraps an activity's name into, in a box ``box_width`` px wide.
+
+    Measured on the library's pictures (Noto Sans CJK, 12 px): six Chinese characters or full-width
+    punctuation marks to a line of a 100 px box, a Latin character or digit half of one."""
+    per_line = max(1.0, (box_width - 10) // 15)
+    units = sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in text)
+    return max(1, math.ceil(units / per_line))
+
+
 def laptop_problem(name: str, plane: PlaneFigures) -> str:
     """The message of the laptop rule for a plane that does not fit."""
     what = f"sub-process plane {plane.element}" if plane.sub_process else f"process plane {plane.element}"
@@ -245,6 +259,14 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
             continue
         boxes[nid] = Box(*b, _kind(el.tag[len(_BPMN):]))
     host_of = {nid: el.get("attachedToRef") for nid, el in nodes.items() if el.get("attachedToRef")}
+    for nid, box in boxes.items():
+        el = nodes[nid]
+        if el.tag == f"{_BPMN}subProcess" and shapes[nid].get("isExpanded") != "true":
+            lines = name_lines(el.get("name") or "", box.w)
+            if lines > MAX_COLLAPSED_NAME_LINES:
+                problems.append(f"{name}: the name of collapsed sub-process {nid} '{el.get('name')}' takes {lines} "
+                                f"lines in its {box.w:.0f} px box and runs into its marker (at most "
+                                f"{MAX_COLLAPSED_NAME_LINES}: shorten it, the phase's details belong inside)")
     for ref, di in list(shapes.items()) + list(edges.items()):
         lab = di.find("bpmndi:BPMNLabel", NS)
         if lab is not None and _bounds(lab) is not None:

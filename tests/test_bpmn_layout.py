@@ -141,3 +141,25 @@ def test_the_readme_table_of_planes_is_the_tool_output():
     assert "\n".join(table) == plane_table(DIAGRAMS), (
         "bpmn/README.md's table of planes is stale: replace it with the output of "
         "`.venv/bin/python bpmn/tools/plane_sizes.py bpmn/*.bpmn`")
+
+
+def _collapsed(name: str, width: int = 100) -> str:
+    """A process holding one collapsed sub-process of that name, drawn ``width`` px wide."""
+    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
+            f'<bpmn:process id="p"><bpmn:subProcess id="s" name="{name}" /></bpmn:process>'
+            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
+            f'<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="{width}" height="80" />'
+            '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def test_a_phase_name_that_runs_into_its_marker_is_named():
+    # 24 characters wrap into four lines of a 100 px box; the ⊞ marker sits where the third begins
+    (problem,) = layout_figures(_collapsed("动火分析与作业前确认（含暂停后的复测、恢复审批）")).problems
+    assert "collapsed sub-process s" in problem and "4 lines" in problem
+    assert layout_figures(_collapsed("动火分析与作业前确认")).problems == []
+    assert layout_figures(_collapsed("作业单位审核（交叉作业）")).problems == []   # 12: two full lines
+    assert layout_figures(_collapsed("Hot work pre-checks")).problems == []  # Latin: half a character
+    # a host widened for its boundary events has longer lines
+    assert layout_figures(_collapsed("受限空间申请、审批与签发（含退回）", width=160)).problems == []

@@ -1003,9 +1003,9 @@ def hot_work_permit() -> str:
     # start of work: a permit issued on Monday is not usable on Friday.
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
              "permit_expires_at = (now() + hours(validity_hours)).isoformat()", lane=LEADER)
-    b.sub("hw_prework", "动火分析与作业前确认（含暂停后的复测、恢复审批）", _hot_work_prework(), lane=LEADER)
+    b.sub("hw_prework", "动火分析与作业前确认", _hot_work_prework(), lane=LEADER)
     b.xor("prework_gw", "可以作业?", default="Flow_prework_ready")
-    b.sub("hw_working", "动火作业（中断、每日重新分析、报警与停工）", _hot_work_working(), lane=WORKER)
+    b.sub("hw_working", "动火作业（中断、停工）", _hot_work_working(), lane=WORKER)
     b.xor("working_gw", "作业结果", default="Flow_working_done")
     b.user("hw_withdraw", "收回作业票", lane=LEADER, form="permit_withdrawal.json", props={"priority": "90"})
     b.end("withdrawn", "作业票收回（需重新办理）", lane=LEADER)
@@ -1057,12 +1057,12 @@ def _hot_work_application() -> ProcessBuilder:
            props=APPLICANT_OVERRIDES)
     b.sub("hw_plan_check", "核对并关联作业计划", _hot_work_plan_check(), lane=WORKER)
     b.xor("plan_gw", "计划编号有效?", default="Flow_plan_ok")
-    b.sub("hw_rules", "判定规则（升级、分级、分析标准、交叉作业）", _hot_work_rules(), lane=WORKER)
-    b.sub("hw_unit", "作业单位审核（交叉作业检查）", _hot_work_unit_review(), lane=PRODUCTION)
+    b.sub("hw_rules", "分级与判定规则", _hot_work_rules(), lane=WORKER)
+    b.sub("hw_unit", "作业单位审核（交叉作业）", _hot_work_unit_review(), lane=PRODUCTION)
     # The unit's review ends with its decision (a blocked cross-work goes round inside it); the
     # grade then says who approves: 二级 the unit itself, 特级/一级 the approval chain.
     b.xor("unit_result_gw", "作业单位结论（按级别）", default="Flow_unit_result_rejected")
-    b.sub("hw_approval_chain", "安全审核与审批（特级、一级）", _hot_work_approval_chain(), lane=SUPERVISION)
+    b.sub("hw_approval_chain", "安全审核与审批", _hot_work_approval_chain(), lane=SUPERVISION)
     b.xor("chain_gw", "审批结论", default="Flow_chain_rejected")
     b.end("application_approved", "批准", lane=PRODUCTION)
     b.end("application_rejected", "不同意", lane=PRODUCTION)
@@ -1229,7 +1229,7 @@ def _hot_work_prework() -> ProcessBuilder:
     b.xor("gas_gw", "分析合格?", default="Flow_gas_to_start")
     b.user("hw_site_check", "作业现场确认", lane=LEADER, form="hot_work_site_check.json",
            props={"due": "minutes(sample_max_age_minutes)", "priority": "80"})
-    b.sub("hw_start_check", "作业前检查（样品时效、连续监测、有效期）", _hot_work_start_check(), lane=LEADER)
+    b.sub("hw_start_check", "作业前检查", _hot_work_start_check(), lane=LEADER)
     b.xor("start_result_gw", "可以开始?", default="Flow_start_result_ok")
     b.sub("hw_resume", "恢复作业审批（暂停后）", _hot_work_resume(), lane=SUPERVISION)
     b.xor("resume_result_gw", "恢复审批结论", default="Flow_resume_result_ended")
@@ -1577,19 +1577,19 @@ def confined_space_permit() -> str:
     b = ProcessBuilder("confined_space_permit", "受限空间安全作业票")
     b.lane(WORKER).lane(LEADER).lane(PRODUCTION).lane(SUPERVISION)
     b.start("start", "申请进入受限空间", variables=["area"])
-    b.sub("cs_application", "受限空间申请、审批与签发（含退回）", _confined_space_application(), lane=WORKER)
+    b.sub("cs_application", "申请、审批与签发", _confined_space_application(), lane=WORKER)
     b.xor("application_gw", "批准?", default="Flow_cs_application_rejected")
     b.script("reject", "作业票作废", "permit_status = 'rejected'", lane=PRODUCTION)
     b.end("rejected", "不予批准", lane=PRODUCTION)
-    b.sub("cs_pretest", "进入前检测与确认（含复测）", _confined_space_pretest(), lane=LEADER)
+    b.sub("cs_pretest", "进入前检测与确认", _confined_space_pretest(), lane=LEADER)
     b.xor("pretest_gw", "可以进入?", default="Flow_cs_pretest_evacuate")
-    b.sub("cs_working", "受限空间作业（进出登记、中断、定时检测）", _confined_space_working(), lane=WORKER)
+    b.sub("cs_working", "受限空间作业与检测", _confined_space_working(), lane=WORKER)
     b.escalation_boundary("reading_overdue", "检测逾期", "cs_working", "reading_overdue")
     b.user("cs_reading_overdue", "气体检测逾期督办", lane=SUPERVISION, form="escalation_instruction.json",
            props={"priority": "95"})
     b.end("overdue_handled", "已督办", lane=SUPERVISION)
     b.xor("working_gw", "作业结果", default="Flow_cs_working_evacuate")
-    b.sub("cs_evacuation", "撤离与处置（停工时等待复工）", _confined_space_evacuation(), lane=LEADER)
+    b.sub("cs_evacuation", "撤离与等待复工", _confined_space_evacuation(), lane=LEADER)
     b.xor("evacuation_gw", "撤离后", default="Flow_cs_evacuation_retest")
     b.end("expired_end", "作业票到期收回", terminate=True, lane=LEADER)
     b.user("cs_acceptance", "完工验收", lane=PRODUCTION, form="confined_space_acceptance.json",
@@ -1754,7 +1754,7 @@ def _confined_space_application() -> ProcessBuilder:
     b.sub("cs_rules", "受限空间限值与合格标准", _confined_space_rules(), lane=WORKER)
     b.user("cs_isolation", "隔离、清洗、置换确认", lane=LEADER, form="isolation_confirmation.json",
            props={"not_completed_by": "cs_apply"})
-    b.sub("cs_review", "作业单位审批（交叉作业检查）", _confined_space_review(), lane=PRODUCTION)
+    b.sub("cs_review", "作业单位审批（交叉作业）", _confined_space_review(), lane=PRODUCTION)
     b.xor("review_gw", "审批结论", default="Flow_cs_review_rejected")
     # Validity counts from the issue, not from the entry (GB 30871 4.16).
     b.script("issue", "签发作业票", "permit_status = 'issued'\nissued_at = now().isoformat()\n"
