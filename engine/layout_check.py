@@ -13,7 +13,8 @@ Reads only the XML (no browser, no node), so ``make test`` runs it over every di
   its own name, but not the name of its source or target either (a flow leaving a gateway through
   the text under it makes that text unreadable just as well);
 - every flow node lies inside the lane that lists it;
-- the name of a collapsed sub-process fits two lines of its box (a third runs into its marker);
+- the name of a collapsed sub-process fits two lines of its box (a third runs into its marker), and
+  no flow or label lies under the drill-down button bpmn-js draws below its bottom-right corner;
 - every plane is readable on a laptop: its drawn content at 1:1 (pool, lanes, shapes, labels and
   waypoints) fits a ``LAPTOP`` screen (1366 x 768) at a zoom of at least ``MIN_ZOOM`` (0.7), i.e.
   at most 1951 x 1097 px.
@@ -267,6 +268,10 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
                 problems.append(f"{name}: the name of collapsed sub-process {nid} '{el.get('name')}' takes {lines} "
                                 f"lines in its {box.w:.0f} px box and runs into its marker (at most "
                                 f"{MAX_COLLAPSED_NAME_LINES}: shorten it, the phase's details belong inside)")
+    # bpmn-js draws a collapsed sub-process's drill-down button (20 x 20 px) 7 px under its bottom-right
+    # corner (DrilldownOverlayBehavior: bottom -7, right -8, CSS margin-left -20).
+    buttons = {nid: Box(box.x + box.w - 12, box.y + box.h + 7, 20, 20, "task") for nid, box in boxes.items()
+               if nodes[nid].tag == f"{_BPMN}subProcess" and shapes[nid].get("isExpanded") != "true"}
     for ref, di in list(shapes.items()) + list(edges.items()):
         lab = di.find("bpmndi:BPMNLabel", NS)
         if lab is not None and _bounds(lab) is not None:
@@ -325,12 +330,18 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
                 crossed_labels.add(ref)
                 problems.append(f"{name}: flow {fid} ({src} -> {tgt}) crosses the label of {ref} "
                                 f"'{names.get(ref, '')}'")
+        for sub, button in buttons.items():
+            if any(button.crossed_by(a, b, margin=0) for a, b in zip(pts, pts[1:])):
+                problems.append(f"{name}: flow {fid} ({src} -> {tgt}) runs under the drill-down button of {sub}")
     fig.labels_crossed += len(crossed_labels)
     # Labels: against every flow node and against each other.
     for ref, lb in labels:
         for nid, box in boxes.items():
             if nid != ref and _overlap(lb, (box.x, box.y, box.w, box.h)):
                 problems.append(f"{name}: label of {ref} overlaps the shape of {nid}")
+        for sub, button in buttons.items():
+            if _overlap(lb, (button.x, button.y, button.w, button.h)):
+                problems.append(f"{name}: label of {ref} lies under the drill-down button of {sub}")
     for i, (ra, la) in enumerate(labels):
         for rb, lb in labels[i + 1:]:
             if _overlap(la, lb):

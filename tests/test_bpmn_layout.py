@@ -163,3 +163,29 @@ def test_a_phase_name_that_runs_into_its_marker_is_named():
     assert layout_figures(_collapsed("Hot work pre-checks")).problems == []  # Latin: half a character
     # a host widened for its boundary events has longer lines
     assert layout_figures(_collapsed("受限空间申请、审批与签发（含退回）", width=160)).problems == []
+
+
+def _phase_and_flow(flow_y: int) -> str:
+    """A collapsed sub-process (0,0 100x80) and two tasks below-right and left of it, joined by a
+    horizontal flow at ``flow_y``."""
+    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
+            '<bpmn:process id="p"><bpmn:subProcess id="s" name="阶段" /><bpmn:task id="a" /><bpmn:task id="b" />'
+            '<bpmn:sequenceFlow id="f" sourceRef="a" targetRef="b" /></bpmn:process>'
+            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
+            '<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="100" height="80" />'
+            '</bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNShape bpmnElement="a"><dc:Bounds x="200" y="{flow_y - 40}" width="100" height="80" />'
+            '</bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNShape bpmnElement="b"><dc:Bounds x="-200" y="{flow_y - 40}" width="100" height="80" />'
+            '</bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNEdge bpmnElement="f"><di:waypoint x="200" y="{flow_y}" /><di:waypoint x="-100" y="{flow_y}" />'
+            '</bpmndi:BPMNEdge></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def test_a_flow_under_a_phase_drill_down_button_is_named():
+    # bpmn-js draws the button 20 x 20 px from 7 px under the phase's bottom-right corner: y 87..107
+    (problem,) = layout_figures(_phase_and_flow(95)).problems
+    assert problem.endswith("flow f (a -> b) runs under the drill-down button of s")
+    assert layout_figures(_phase_and_flow(115)).problems == []

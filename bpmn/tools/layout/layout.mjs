@@ -398,6 +398,70 @@ for (const f of g.flows) {
   pts[n - 1] = outlinePoint(out.nodes[f.target], kindOf[f.target], pts[n - 1], pts[n - 2]);
 }
 
+// --- drill-down buttons: bpmn-js draws a collapsed sub-process's button (20 x 20 px) just under its
+// bottom-right corner (DrilldownOverlayBehavior: bottom -7, right -8, CSS margin-left -20); a flow or
+// a name there is hidden under it, or hides it. An inner horizontal stretch of a flow that runs under a
+// button (a send-back loop along the row below) moves down past it, where the new route crosses no
+// shape, no other button and shares no stretch with another flow; labels below treat buttons as shapes.
+const buttons = g.nodes.filter((n) => n.tag === 'subProcess' && out.nodes[n.id])
+  .map((n) => { const [x, y, w, h] = out.nodes[n.id]; return [x + w - 12, y + h + 7, 20, 20]; });
+const segUnder = (p, q, b) => Math.max(p[0], q[0]) > b[0] && Math.min(p[0], q[0]) < b[0] + b[2]
+  && Math.max(p[1], q[1]) > b[1] && Math.min(p[1], q[1]) < b[1] + b[3];
+const routeUnderButton = (pts) => pts.slice(1).some((q, i) => buttons.some((b) => segUnder(pts[i], q, b)));
+for (const f of g.flows) {
+  let pts = out.edges[f.id];
+  if (!pts || !buttons.length) continue;
+  const skip = new Set([f.source, f.target]);
+  // The first stretch, out of a gateway's side, runs under a button: leave from the gateway's bottom
+  // corner instead and pass below the button.
+  // (A straight flow into a task's side keeps docking there, lower.)
+  const straightIntoTask = pts.length === 2 && kindOfNode(f.target) === 'task';
+  if ((straightIntoTask || (pts.length >= 3 && Math.abs(pts[1][0] - pts[2][0]) < 0.5))
+      && kindOfNode(f.source) === 'gateway' && Math.abs(pts[0][1] - pts[1][1]) < 0.5
+      && buttons.some((b) => segUnder(pts[0], pts[1], b))) {
+    const [gx, gy, gw, gh] = out.nodes[f.source];
+    const cx = gx + gw / 2;
+    const bottom = gy + gh;
+    const low = Math.max(bottom + 10, ...buttons.filter((b) => segUnder(pts[0], pts[1], b)).map((b) => b[1] + b[3] + 5));
+    // Or (the corner taken) leave the side as before and turn down just before the button.
+    const [p0, p1] = pts;
+    const left = p1[0] < p0[0];
+    const near = buttons.filter((b) => segUnder(p0, p1, b))
+      .map((b) => (left ? b[0] + b[2] + 12 : b[0] - 12)).sort((a, b2) => (left ? b2 - a : a - b2))[0];
+    const tb = out.nodes[f.target];
+    const below = buttons.filter((b) => segUnder(p0, p1, b)).map((b) => b[1] + b[3] + 5);
+    const ys = (from) => [0, 10, 20, 30, 40, 50, 60].map((d) => from + d)
+      .filter((y) => !straightIntoTask || y <= tb[1] + tb[3] - 5);
+    const jogs = (left ? near < p0[0] - 5 : near > p0[0] + 5)
+      ? ys(Math.max(...below)).map((y) => simplify([p0, [near, p0[1]], [near, y], [p1[0], y], ...pts.slice(2)])) : [];
+    const corner = ys(low).map((y) => simplify([[cx, bottom], [cx, y], [pts[1][0], y], ...pts.slice(2)]));
+    const found = [...corner, ...jogs].find((cand) => !crosses(cand, skip) && !collinearWithOthers(f.id, cand)
+      && !routeUnderButton(cand));
+    if (found) pts = found;
+  }
+  // Any other horizontal stretch under a button moves down past it: an inner one with the vertical
+  // stretches on either side, the last (or first) one only while it still docks on its task's side.
+  for (let i = 0; i + 1 < pts.length; i += 1) {
+    const [p, q] = [pts[i], pts[i + 1]];
+    if (Math.abs(p[1] - q[1]) > 0.5) continue;
+    const over = buttons.filter((b) => segUnder(p, q, b));
+    if (!over.length) continue;
+    const low = Math.max(...over.map((b) => b[1] + b[3])) + 5;
+    const end = i === 0 ? f.source : i + 2 === pts.length ? f.target : null;
+    if (end && (kindOfNode(end) !== 'task' || pts.length < 3)) continue;
+    const nb = end && out.nodes[end];
+    for (const y of [low, low + 10, low + 20]) {
+      if (nb && y > nb[1] + nb[3] - 5) break;
+      const cand = pts.map((r, j) => (j === i || j === i + 1 ? [r[0], y] : r));
+      if (!crosses(cand, skip) && !collinearWithOthers(f.id, cand) && !routeUnderButton(cand)) {
+        pts = cand;
+        break;
+      }
+    }
+  }
+  out.edges[f.id] = pts;
+}
+
 // --- labels. Node labels: where ELK put them (below the event or gateway, kept clear by ELK).
 // Flow labels: a designer writes a condition next to the stretch of the flow that is its own,
 // right after it leaves the gateway; ELK's end labels all sit in a stack at the gateway, where one
@@ -495,7 +559,7 @@ for (const f of g.flows) {
   const crossed = (id) => foreignSegs(id).some((sg) => segCrosses(out.labels[id], sg, 1));
   const free = (id, b) => {
     const gb = grow(b, CLEAR);
-    if (Object.values(out.nodes).some((nb) => hit(gb, nb))) return false;
+    if (Object.values(out.nodes).some((nb) => hit(gb, nb)) || buttons.some((bb) => hit(gb, bb))) return false;
     if (Object.entries(out.labels).some(([o, lb]) => o !== id && hit(gb, lb))) return false;
     if (allSegsNow().some(([fid, sg]) => (fid !== id || !flowIds.has(id)) && segCrosses(b, sg, -CLEAR))) return false;
     return !innerCuts.some((c) => b[1] - CLEAR < c && c < b[1] + b[3] + CLEAR);
@@ -543,10 +607,10 @@ for (const f of g.flows) {
     return cands;
   };
   for (let round = 0; round < 3; round += 1) {
-    const todo = Object.keys(out.labels).filter((id) => crossed(id));
+    const todo = Object.keys(out.labels).filter((id) => crossed(id) || buttons.some((bb) => hit(out.labels[id], bb)));
     if (!todo.length) break;
     for (const id of todo) {
-      if (!crossed(id)) continue;  // an earlier move may have freed it
+      if (!crossed(id) && !buttons.some((bb) => hit(out.labels[id], bb))) continue;  // an earlier move may have freed it
       const [, , lw, lh] = out.labels[id];
       const cands = flowIds.has(id) ? flowCandidates(id, lw, lh) : nodeCandidates(id, lw, lh);
       const at = cands.findIndex((b) => free(id, b));
