@@ -83,7 +83,7 @@ def test_the_wind_limit_is_the_tables(iot, platform, tmp_path, monkeypatch):
     text = (ROOT / "bpmn" / "alarm_permit_suspension.dmn").read_text("utf-8")
     assert text.count("<text>10.8</text>") == 2
     (tmp_path / "bpmn" / "alarm_permit_suspension.dmn").write_text(text.replace("<text>10.8</text>", "<text>8</text>"))
-    monkeypatch.setattr(iot.suspension, "library_file", tmp_path / "bpmn" / "alarm_permit_suspension.dmn")
+    monkeypatch.setattr(iot.suspension.table, "library_file", tmp_path / "bpmn" / "alarm_permit_suspension.dmn")
     iot.suspension.invalidate()
     permits = setup(platform, AREA)
     platform.iot.devices.create(SYSTEM, {"id": "WS-2", "type": "wind_speed", "area": AREA})

@@ -77,15 +77,6 @@ class AlertPolicy:
                                    fall_back_on=(Invalid,), logger=log)
 
     @property
-    def library_file(self) -> Path:
-        """The library's table, used when the deployed process does not carry one."""
-        return self.table.library_file
-
-    @library_file.setter
-    def library_file(self, path: Path) -> None:
-        self.table.library_file = Path(path)
-
-    @property
     def source(self) -> str:
         """Where the table in force came from (``alert_response v3 (alert_policy.dmn)`` or a path)."""
         return self.table.source

@@ -51,15 +51,6 @@ class AlarmSuspension:
         self._answers_of = None   # the engine the answers below came from
         self._answers: dict[tuple, tuple[str | None, float]] = {}
 
-    @property
-    def library_file(self) -> Path:
-        """The library's table, used when no deployed bundle carries one."""
-        return self.table.library_file
-
-    @library_file.setter
-    def library_file(self, path: Path) -> None:
-        self.table.library_file = Path(path)
-
     def invalidate(self) -> None:
         """Look for the table in force again at the next use (tests; after a deployment)."""
         self.table.invalidate()
