@@ -14,7 +14,8 @@ Reads only the XML (no browser, no node), so ``make test`` runs it over every di
   the text under it makes that text unreadable just as well);
 - every flow node lies inside the lane that lists it;
 - the name of a collapsed sub-process fits two lines of its box (a third runs into its marker), and
-  no flow or label lies under the drill-down button bpmn-js draws below its bottom-right corner;
+  no flow, label or boundary event lies under the drill-down button bpmn-js draws below its
+  bottom-right corner, and no boundary event covers its ⊞ marker;
 - every plane is readable on a laptop: its drawn content at 1:1 (pool, lanes, shapes, labels and
   waypoints) fits a ``LAPTOP`` screen (1366 x 768) at a zoom of at least ``MIN_ZOOM`` (0.7), i.e.
   at most 1951 x 1097 px.
@@ -272,6 +273,17 @@ def _check_plane(root, plane, nodes: dict, name: str, fig: Figures) -> None:
     # corner (DrilldownOverlayBehavior: bottom -7, right -8, CSS margin-left -20).
     buttons = {nid: Box(box.x + box.w - 12, box.y + box.h + 7, 20, 20, "task") for nid, box in boxes.items()
                if nodes[nid].tag == f"{_BPMN}subProcess" and shapes[nid].get("isExpanded") != "true"}
+    # ... and its ⊞ marker (14 x 14 px) centred 20 px above its bottom border (BpmnRenderer): a boundary
+    # event there hides what tells a reader the box is a phase to drill into.
+    for nid, host in host_of.items():
+        if host in buttons and nid in boxes:
+            hb, ev = boxes[host], boxes[nid]
+            marker = (hb.x + hb.w / 2 - 7.5, hb.y + hb.h - 20, 15, 15)
+            if _overlap((ev.x, ev.y, ev.w, ev.h), marker):
+                problems.append(f"{name}: boundary event {nid} covers the ⊞ marker of collapsed sub-process {host}")
+            button = buttons[host]
+            if _overlap((ev.x, ev.y, ev.w, ev.h), (button.x, button.y, button.w, button.h)):
+                problems.append(f"{name}: boundary event {nid} covers the drill-down button of {host}")
     for ref, di in list(shapes.items()) + list(edges.items()):
         lab = di.find("bpmndi:BPMNLabel", NS)
         if lab is not None and _bounds(lab) is not None:

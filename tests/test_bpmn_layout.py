@@ -189,3 +189,29 @@ def test_a_flow_under_a_phase_drill_down_button_is_named():
     (problem,) = layout_figures(_phase_and_flow(95)).problems
     assert problem.endswith("flow f (a -> b) runs under the drill-down button of s")
     assert layout_figures(_phase_and_flow(115)).problems == []
+
+
+def _phase_with_event(event_x: int, event_y: int = 62) -> str:
+    """A collapsed sub-process (0,0 100x80) carrying one boundary event at (event_x, event_y)."""
+    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
+            '<bpmn:process id="p"><bpmn:subProcess id="s" name="阶段" />'
+            '<bpmn:boundaryEvent id="e" attachedToRef="s" cancelActivity="false" /></bpmn:process>'
+            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
+            '<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="100" height="80" />'
+            '</bpmndi:BPMNShape>'
+            f'<bpmndi:BPMNShape bpmnElement="e"><dc:Bounds x="{event_x}" y="{event_y}" width="36" height="36" />'
+            '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def test_a_boundary_event_over_a_phase_marker_or_button_is_named():
+    # the ⊞ marker is drawn at x 42.5..57.5, y 60..75: an event centred on the bottom border hides it
+    (problem,) = layout_figures(_phase_with_event(32)).problems
+    assert problem.endswith("boundary event e covers the ⊞ marker of collapsed sub-process s")
+    # the drill-down button is at x 88..108, y 87..107: an event at the bottom-right corner covers it
+    (problem,) = layout_figures(_phase_with_event(70)).problems
+    assert problem.endswith("boundary event e covers the drill-down button of s")
+    # bottom-left, where the relayout puts a phase's one bottom event, and on the top border: clear
+    assert layout_figures(_phase_with_event(4)).problems == []
+    assert layout_figures(_phase_with_event(32, -18)).problems == []

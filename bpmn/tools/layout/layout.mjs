@@ -243,6 +243,26 @@ for (const f of g.flows) {
   if (found) out.edges[f.id] = found;
 }
 
+// --- phases: bpmn-js draws a collapsed sub-process's ⊞ marker at the bottom centre, where ELK
+// centres a single bottom event, and its drill-down button under the bottom-right corner. Such an
+// event moves to the bottom-left corner, its flow's first stretch with it, where that crosses nothing.
+for (const f of g.flows) {
+  const b = boundaryById[f.source];
+  if (!b || byId[b.host]?.tag !== 'subProcess') continue;
+  const [hx, hy, hw, hh] = out.nodes[b.host];
+  const [ex, ey] = out.nodes[f.source];
+  const pts = out.edges[f.id];
+  if (ey + 18 < hy + hh - 1 || ex + 36 <= hx + hw / 2 - 8 || !pts || pts.length < 3) continue;
+  const x = hx + 4 + 18;
+  if (Math.abs(pts[0][0] - pts[1][0]) > 0.5 || Math.abs(pts[1][1] - pts[2][1]) > 0.5) continue;
+  const route = [[x, pts[0][1]], [x, pts[1][1]], ...pts.slice(2)];
+  const events = Object.keys(out.nodes).filter((id) => boundaryById[id]?.host === b.host && id !== f.source);
+  const taken = events.some((id) => Math.abs(out.nodes[id][0] - (hx + 4)) < 40 && out.nodes[id][1] === ey);
+  if (taken || crosses(route, new Set([f.source, f.target]))) continue;
+  out.nodes[f.source] = [hx + 4, ey, 36, 36];
+  out.edges[f.id] = route;
+}
+
 // --- send-back loops: ELK routes a back flow out of the west side of its source and into the
 // east side of its target, where it meets the flows going forward. A designer draws the loop
 // under (or over) the row instead: out of the source's bottom, back along the channel ELK chose,
