@@ -143,15 +143,21 @@ def test_the_readme_table_of_planes_is_the_tool_output():
         "`.venv/bin/python bpmn/tools/plane_sizes.py bpmn/*.bpmn`")
 
 
-def _collapsed(name: str, width: int = 100) -> str:
-    """A process holding one collapsed sub-process of that name, drawn ``width`` px wide."""
+def _phase_plane(elements: str = "", di: str = "", *, name: str = "阶段", width: int = 100) -> str:
+    """A process holding a collapsed sub-process ``s`` of that name at (0,0), ``width`` x 80 px, plus
+    ``elements`` (BPMN) and their ``di`` (shapes and edges of the same plane)."""
     return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
             'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
             'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
-            f'<bpmn:process id="p"><bpmn:subProcess id="s" name="{name}" /></bpmn:process>'
+            f'<bpmn:process id="p"><bpmn:subProcess id="s" name="{name}" />{elements}</bpmn:process>'
             '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
             f'<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="{width}" height="80" />'
-            '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+            f'</bpmndi:BPMNShape>{di}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+
+
+def _collapsed(name: str, width: int = 100) -> str:
+    """A process holding one collapsed sub-process of that name, drawn ``width`` px wide."""
+    return _phase_plane(name=name, width=width)
 
 
 def test_a_phase_name_that_runs_into_its_marker_is_named():
@@ -168,20 +174,14 @@ def test_a_phase_name_that_runs_into_its_marker_is_named():
 def _phase_and_flow(flow_y: int) -> str:
     """A collapsed sub-process (0,0 100x80) and two tasks below-right and left of it, joined by a
     horizontal flow at ``flow_y``."""
-    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
-            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
-            '<bpmn:process id="p"><bpmn:subProcess id="s" name="阶段" /><bpmn:task id="a" /><bpmn:task id="b" />'
-            '<bpmn:sequenceFlow id="f" sourceRef="a" targetRef="b" /></bpmn:process>'
-            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
-            '<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="100" height="80" />'
-            '</bpmndi:BPMNShape>'
-            f'<bpmndi:BPMNShape bpmnElement="a"><dc:Bounds x="200" y="{flow_y - 40}" width="100" height="80" />'
-            '</bpmndi:BPMNShape>'
-            f'<bpmndi:BPMNShape bpmnElement="b"><dc:Bounds x="-200" y="{flow_y - 40}" width="100" height="80" />'
-            '</bpmndi:BPMNShape>'
-            f'<bpmndi:BPMNEdge bpmnElement="f"><di:waypoint x="200" y="{flow_y}" /><di:waypoint x="-100" y="{flow_y}" />'
-            '</bpmndi:BPMNEdge></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+    return _phase_plane(
+        '<bpmn:task id="a" /><bpmn:task id="b" /><bpmn:sequenceFlow id="f" sourceRef="a" targetRef="b" />',
+        f'<bpmndi:BPMNShape bpmnElement="a"><dc:Bounds x="200" y="{flow_y - 40}" width="100" height="80" />'
+        '</bpmndi:BPMNShape>'
+        f'<bpmndi:BPMNShape bpmnElement="b"><dc:Bounds x="-200" y="{flow_y - 40}" width="100" height="80" />'
+        '</bpmndi:BPMNShape>'
+        f'<bpmndi:BPMNEdge bpmnElement="f"><di:waypoint x="200" y="{flow_y}" /><di:waypoint x="-100" y="{flow_y}" />'
+        '</bpmndi:BPMNEdge>')
 
 
 def test_a_flow_under_a_phase_drill_down_button_is_named():
@@ -193,16 +193,10 @@ def test_a_flow_under_a_phase_drill_down_button_is_named():
 
 def _phase_with_event(event_x: int, event_y: int = 62) -> str:
     """A collapsed sub-process (0,0 100x80) carrying one boundary event at (event_x, event_y)."""
-    return ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
-            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">'
-            '<bpmn:process id="p"><bpmn:subProcess id="s" name="阶段" />'
-            '<bpmn:boundaryEvent id="e" attachedToRef="s" cancelActivity="false" /></bpmn:process>'
-            '<bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p">'
-            '<bpmndi:BPMNShape bpmnElement="s" isExpanded="false"><dc:Bounds x="0" y="0" width="100" height="80" />'
-            '</bpmndi:BPMNShape>'
-            f'<bpmndi:BPMNShape bpmnElement="e"><dc:Bounds x="{event_x}" y="{event_y}" width="36" height="36" />'
-            '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
+    return _phase_plane(
+        '<bpmn:boundaryEvent id="e" attachedToRef="s" cancelActivity="false" />',
+        f'<bpmndi:BPMNShape bpmnElement="e"><dc:Bounds x="{event_x}" y="{event_y}" width="36" height="36" />'
+        '</bpmndi:BPMNShape>')
 
 
 def test_a_boundary_event_over_a_phase_marker_or_button_is_named():
