@@ -59,6 +59,9 @@ def test_flagged_area_is_red_against_the_plant_average_with_its_verdict(hub_plat
     svg = fusion.chart_image(data, "area_hazards")
     assert svg.count(fusion.charts.FLAG.lower()) + svg.count(fusion.charts.FLAG.upper()) >= 1   # the red bar
     assert "plant average" in svg and "flagged (significant)" in svg and "stroke-dasharray" in svg
+    # the plant's name of the area on its bar (the code when it has none), the title in Chinese first
+    assert ">合成装置区<" in svg and ">warehouse<" in svg and ">unit-1<" not in svg
+    assert "各区域隐患率" in svg and "全厂平均" in svg and "显著偏高" in svg
     doc = html.fromstring(fusion.to_html(data))
     verdict = doc.xpath("//p[@data-verdict='area_hotspots']")[0]
     assert "unit-1 隐患率为其余区域的 2.9 倍 (p=3e-37)" in verdict.text_content()
@@ -92,6 +95,11 @@ def test_one_measure_per_axis_and_verdicts_only_where_the_analysis_wrote_one(api
     assert "%" in on_time
     permits = fusion.chart_image(data, "permits")
     assert "permits started" in permits and "median approval time" in permits
+    # the groups by the register's names and the kind's own grades, not the codes of the hub
+    groups = {r["group"] for r in data["analyses"]["permits"]["result"]["by_kind_grade"]}
+    assert "hot_work/first" in groups and "confined_space/—" in groups
+    assert ">动火 一级<" in permits and ">受限空间<" in permits and "hot_work" not in permits
+    assert "每月发现的隐患" in trend and "每月隐患按期整改率" in on_time
     assert permits.count('id="axes_') >= 2                                  # two panels, each its own axis
     # equipment_load states no verdict in this version: the report writes none in its place
     res = data["analyses"]["equipment_load"]["result"]

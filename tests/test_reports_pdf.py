@@ -30,7 +30,8 @@ def test_fusion_report_pdf_opens_with_pages_period_findings_and_charts(api, hub_
     assert len(pdf.pages) >= 2
     assert "2026-11" in pdf.metadata.title
     text = "\n".join(p.extract_text() for p in pdf.pages)
-    assert "安全生产融合分析报告 · 2026-11" in text                        # Chinese text is real text
+    assert "安全生产融合分析报告（2026-11）" in text                       # Chinese text is real text
+    assert "\u00b7" not in text  # a middle dot: viewers standing in their own font for STSong-Light draw a box
     for title in ("设备负荷与隐患/故障", "违章热点", "监督精准度与干扰", "作业许可统计", "主要发现", "已推送建议"):
         assert title in text, title
     assert "EQ-0007" in text                                                # the planted finding and its push

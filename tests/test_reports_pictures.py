@@ -1,10 +1,15 @@
 """The pictures as a person would check them: the fusion report's charts and the instance diagram (SVG parsed)."""
 from datetime import datetime, timezone
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from lxml import etree, html
+from matplotlib import font_manager
 
 from engine.bpmn_builder import ProcessBuilder
 from engine.hub.generate import generate
+from engine.reports import charts
+from engine.reports.fonts.make_font import gb2312
 from tests.hub_support import hub_platform, load  # noqa: F401
 from tests.processes import permit_files, suspendable_process
 
@@ -92,3 +97,18 @@ def test_instance_diagram_colours_completed_active_suspended_and_error(api, hub_
 
     assert api.get("/api/v1/process-instances/999999/diagram.svg", "admin").status_code == 404
     assert api.get(f"/api/v1/process-instances/{iid}/diagram.svg", "prod2").status_code == 404   # other department
+
+
+def test_chinese_in_a_chart_png_is_drawn_with_the_fonts_the_platform_ships(recwarn):
+    """The PDF's charts are PNGs: matplotlib draws their Chinese (titles, area and department names) with
+    the subset of Noto Sans CJK SC in engine/reports/fonts, found without any font of the machine."""
+    png = charts.bar("t", "各区域隐患率\nHazards per 1,000 person-hours by area", ["合成装置区", "罐区（T-01）"],
+                     {"隐患率 hazard rate": [1.0, 2.0]}, "起 / 千工时", horizontal=True, fmt="png",
+                     reference=(1.5, "全厂平均 plant average"))
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert png.startswith(b"\x89PNG") and not missing, missing
+    found = font_manager.findfont(font_manager.FontProperties(family="Anjian Sans SC"), fallback_to_default=False)
+    assert Path(found) == charts.CJK_FONT
+    cmap = TTFont(charts.CJK_FONT)["cmap"].getBestCmap()
+    assert all(ord(c) in cmap for c in gb2312())           # every character of GB 2312 (7,445) has a glyph
+    assert charts.CJK_FONT.stat().st_size < 2_000_000 and charts.CJK_FONT.with_name("OFL.txt").is_file()

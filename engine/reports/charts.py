@@ -5,12 +5,22 @@ import io
 import re
 import threading
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 
+# Chinese text (titles, area and department names) is drawn with the platform's own subset of Noto Sans CJK
+# SC, the fallback of matplotlib's DejaVu Sans glyph by glyph: an air-gapped machine with only Python has no
+# CJK font, and the PDF's PNG charts would show empty boxes. (The SVG keeps text as text; a browser uses
+# its own fonts first.)
+CJK_FONT = Path(__file__).with_name("fonts") / "AnjianSansSC-Regular.otf"
+font_manager.fontManager.addfont(str(CJK_FONT))
 plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "anjian", "font.size": 9,
+                     "font.family": ["DejaVu Sans", "Anjian Sans SC"],
                      "axes.spines.top": False, "axes.spines.right": False})
 _LOCK = threading.Lock()  # pyplot's figure manager is not thread-safe
 _HEADER = re.compile(r"^.*?(<svg\b)", re.S)
@@ -82,7 +92,7 @@ def bar(name: str, title: str, labels: list[str], series: dict[str, list[float |
             names = [next(iter(series))] + [t for _, t in keep]
             if any(highlight):
                 handles.append(Patch(color=FLAG))
-                names.append("flagged (significant)")
+                names.append("显著偏高 flagged (significant)")
         if len(handles) > 1 or reference is not None:  # beside the plot: never over a bar
             ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return _render(fig, name, fmt)
@@ -92,15 +102,26 @@ def panels(name: str, title: str, labels: list[str], measures: list[tuple[str, l
            fmt: str = "svg", highlight: list[bool] | None = None) -> str | bytes:
     """Side-by-side bar charts over the same groups, one measure per axis: ``measures`` is
     ``[(panel title, values, axis label)]`` (a count and a duration never share an axis)."""
+    # More groups than fit side by side under a bar (their names would overlap): bars across, the groups
+    # named once on the left, as the horizontal bar charts do.
+    across = len(labels) > 6
     with _LOCK:
-        fig, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.0), squeeze=False)
+        size = (3.4 * len(measures), max(3.0, 0.28 * len(labels) + 1.2)) if across else (3.4 * len(measures), 3.0)
+        fig, axes = plt.subplots(1, len(measures), figsize=size, squeeze=False, sharey=across)
         for ax, (sub, values, unit) in zip(axes[0], measures):
             colors = [FLAG if h else PLAIN for h in highlight] if highlight else PLAIN
-            ax.bar(range(len(labels)), [v or 0 for v in values], 0.7, color=colors)
-            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 4 else 0,
-                          ha="right" if len(labels) > 4 else "center")
-            ax.set_ylabel(unit)
+            if across:
+                ax.barh(range(len(labels)), [v or 0 for v in values], 0.7, color=colors)
+                ax.set_yticks(range(len(labels)), labels)
+                ax.set_xlabel(unit)
+            else:
+                ax.bar(range(len(labels)), [v or 0 for v in values], 0.7, color=colors)
+                ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 4 else 0,
+                              ha="right" if len(labels) > 4 else "center")
+                ax.set_ylabel(unit)
             ax.set_title(sub, fontsize=9)
+        if across:
+            axes[0][0].invert_yaxis()  # the first group at the top, as it is listed
         fig.suptitle(title)
         fig.tight_layout()
         return _render(fig, name, fmt)

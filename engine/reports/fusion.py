@@ -29,6 +29,7 @@ from engine.errors import NotFound
 from engine.hub.models import Alert, Hazard, Inspection, Violation, WorkRecord
 from engine.models import Area
 from engine.periods import month, parse_period, shift_month
+from engine.permits import PERMIT_TYPES
 from engine.reports import charts
 
 # The per-area hazards lead the analyses: where the plant's problems are is the first question.
@@ -254,60 +255,68 @@ def _chart_specs(data: dict) -> dict:
     Each draw binds its inputs as default arguments: the branches below rebind ``res`` and ``rows``.
     One measure per axis: a count and a share are two charts, a count and hours two panels."""
     out = {}
+    names = {r["area"]: r.get("name") for r in (data.get("area_hazards") or {}).get("rows") or []}
     t = data["trend"]
     labels = [r["period"] for r in t]
     out["trend"] = lambda fmt: charts.lines(
-        "trend", "Hazards found per month (12 months)", labels,
-        {"hazards found": [r["hazards_found"] for r in t]}, "hazards", fmt=fmt)
+        "trend", _t("每月发现的隐患（近 12 个月）", "Hazards found per month (12 months)"), labels,
+        {"发现隐患 hazards found": [r["hazards_found"] for r in t]}, "隐患（起）hazards", fmt=fmt)
     out["trend_on_time"] = lambda fmt: charts.lines(
-        "trend_on_time", "On-time rectification rate per month (hazards due in the month)", labels,
-        {"on-time rate": [r["on_time_rectification_rate"] for r in t]}, "closed by the deadline", fmt=fmt,
+        "trend_on_time", _t("每月隐患按期整改率（当月到期的隐患）",
+                            "On-time rectification rate per month (hazards due in the month)"), labels,
+        {"按期整改率 on-time rate": [r["on_time_rectification_rate"] for r in t]}, "按期关闭 closed by the deadline",
+        fmt=fmt,
         percent=True)
     ah = data.get("area_hazards") or {}
     rows = ah.get("rows") or []
     if rows:
         if ah.get("source") == "analysis":
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
-                "area_hazards", _cap(ah["rate_unit"]) + " by area",
-                [_area_label(r) for r in rows], {"hazard rate": [r["rate"] for r in rows]},
+                "area_hazards", _t("各区域隐患率", _cap(ah["rate_unit"]) + " by area"),
+                [_area_label(r) for r in rows], {"隐患率 hazard rate": [r["rate"] for r in rows]},
                 ah["rate_unit"], horizontal=True, fmt=fmt,
-                highlight=[r["flagged"] for r in rows], reference=(ah.get("plant_rate"), "plant average"))
+                highlight=[r["flagged"] for r in rows], reference=(ah.get("plant_rate"), PLANT_AVERAGE))
         else:
             out["area_hazards"] = lambda fmt, rows=rows, ah=ah: charts.bar(
-                "area_hazards", "Hazards found by area this month (counts; not tested: no area_hotspots run)",
-                [_area_label(r) for r in rows], {"hazards": [r["hazards"] for r in rows]}, "hazards",
-                horizontal=True, fmt=fmt, reference=(ah.get("plant_rate"), "mean per area"))
+                "area_hazards", _t("本月各区域发现的隐患（计数；未做区域热点分析，未检验）",
+                                   "Hazards found by area this month (counts; not tested: no area_hotspots run)"),
+                [_area_label(r) for r in rows], {"隐患 hazards": [r["hazards"] for r in rows]}, "隐患（起）hazards",
+                horizontal=True, fmt=fmt, reference=(ah.get("plant_rate"), "区域平均 mean per area"))
     a = data["analyses"]
     shifts = (((a.get(AREA_SECTION) or {}).get("result") or {}).get("by_shift")) or []
     if shifts:
         res = a[AREA_SECTION]["result"]
         out["shift_hazards"] = lambda fmt, shifts=shifts, res=res: charts.bar(
-            "shift_hazards", _cap(rate_unit(res, "hazards")) + " by shift (plant time)",
-            [r["shift"] for r in shifts], {"hazard rate": [r["rate"] for r in shifts]},
+            "shift_hazards", _t("各班次隐患率（工厂时间）", _cap(rate_unit(res, "hazards")) + " by shift (plant time)"),
+            [r["shift"] for r in shifts], {"隐患率 hazard rate": [r["rate"] for r in shifts]},
             rate_unit(res, "hazards"), fmt=fmt,
-            highlight=[bool(r.get("flagged")) for r in shifts], reference=(res.get("plant_rate"), "plant average"))
+            highlight=[bool(r.get("flagged")) for r in shifts], reference=(res.get("plant_rate"), PLANT_AVERAGE))
     if a.get("equipment_load"):
         res = a["equipment_load"]["result"]
         out["load_bands"] = lambda fmt, res=res: charts.bar(
-            "load_bands", "Fleet: faults + hazards per 1000 running hours by load band", res["bands"],
-            {"rate": [b["rate_per_1000h"] for b in res["fleet"]]}, "events / 1000 h", fmt=fmt)
+            "load_bands", _t("全部设备：各负荷段每千运行小时的故障与隐患",
+                             "Fleet: faults + hazards per 1000 running hours by load band"), res["bands"],
+            {"发生率 rate": [b["rate_per_1000h"] for b in res["fleet"]]}, "起 / 千小时 events / 1000 h", fmt=fmt)
         flagged = res["flagged"][:6]
         if flagged:
             out["flagged_equipment"] = lambda fmt, res=res, flagged=flagged: charts.bar(
-                "flagged_equipment", "Flagged equipment: rate by load band", [f["equipment"] for f in flagged],
+                "flagged_equipment", _t("被标记的设备：各负荷段发生率", "Flagged equipment: rate by load band"),
+                [f["equipment"] for f in flagged],
                 {band: [f["bands"][i]["rate_per_1000h"] for f in flagged] for i, band in enumerate(res["bands"])},
-                "events / 1000 h", fmt=fmt)
+                "起 / 千小时 events / 1000 h", fmt=fmt)
     if a.get("violation_hotspots"):
         res = a["violation_hotspots"]["result"]
         plant = (1000 * res["total_violations"] / res["total_hours"]) if res.get("total_hours") else None
         for dim, block in res["dimensions"].items():
             rows = block["ranking"][:10]
             if rows:
-                out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows, plant=plant: charts.bar(
-                    f"hotspots_{dim}", f"Violations per 1000 worked hours by {dim} (top 10)",
-                    [r["group"] for r in rows], {"rate": [r["rate_per_1000h"] for r in rows]}, "violations / 1000 h",
+                out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows, plant=plant, names=names: charts.bar(
+                    f"hotspots_{dim}", _t(f"各{DIMENSION_NAMES.get(dim, dim)}每千工时违章（前 10）",
+                                          f"Violations per 1000 worked hours by {dim} (top 10)"),
+                    [_group_label(dim, r["group"], names) for r in rows], {"违章率 rate": [r["rate_per_1000h"] for r in rows]},
+                    "起 / 千工时 violations / 1000 h",
                     horizontal=True, fmt=fmt, highlight=[bool(r.get("hotspot")) for r in rows],
-                    reference=(plant, "plant average"))
+                    reference=(plant, PLANT_AVERAGE))
     if a.get("plant_load"):
         res = a["plant_load"]["result"]
         bands = res.get("bands") or []
@@ -319,37 +328,44 @@ def _chart_specs(data: dict) -> dict:
                 hours = sum(b["exposure_hours"] or 0 for b in bands)
                 return 1000 * sum(b[key] or 0 for b in bands) / hours if hours else None
             out["plant_load_hazards"] = lambda fmt, bands=bands, f=hz_flag, ref=overall("hazards"): charts.bar(
-                "plant_load_hazards", "Plant-wide hazards per 1000 running hours by load band",
-                [b["band"] for b in bands], {"hazard rate": [b["hazard_rate"] for b in bands]}, "hazards / 1000 h",
+                "plant_load_hazards", _t("全厂：各负荷段每千运行小时的隐患",
+                                         "Plant-wide hazards per 1000 running hours by load band"),
+                [b["band"] for b in bands], {"隐患率 hazard rate": [b["hazard_rate"] for b in bands]},
+                "起 / 千小时 hazards / 1000 h",
                 fmt=fmt, highlight=[f and i == len(bands) - 1 for i in range(len(bands))],
-                reference=(ref, "all loads"))
+                reference=(ref, "全部负荷 all loads"))
             out["plant_load_faults"] = lambda fmt, bands=bands, f=ft_flag, ref=overall("faults"): charts.bar(
-                "plant_load_faults", "Equipment faults per 1000 running hours by load band (apart from hazards)",
-                [b["band"] for b in bands], {"fault rate": [b["fault_rate"] for b in bands]}, "faults / 1000 h",
+                "plant_load_faults", _t("全厂：各负荷段每千运行小时的设备故障（与隐患分开）",
+                                        "Equipment faults per 1000 running hours by load band (apart from hazards)"),
+                [b["band"] for b in bands], {"故障率 fault rate": [b["fault_rate"] for b in bands]},
+                "起 / 千小时 faults / 1000 h",
                 fmt=fmt, highlight=[f and i == len(bands) - 1 for i in range(len(bands))],
-                reference=(ref, "all loads"))
+                reference=(ref, "全部负荷 all loads"))
     if a.get("supervision"):
         months = a["supervision"]["result"]["months"]
         out["supervision"] = lambda fmt, months=months: charts.lines(
-            "supervision", "Supervision precision and interference (both shares)", [m["period"] for m in months],
-            {"precision": [m["precision"] for m in months], "interference": [m["interference"] for m in months]},
-            "share", fmt=fmt, percent=True)
+            "supervision", _t("监督精准度与干扰（均为比例）", "Supervision precision and interference (both shares)"),
+            [m["period"] for m in months],
+            {"精准度 precision": [m["precision"] for m in months],
+             "干扰 interference": [m["interference"] for m in months]},
+            "比例 share", fmt=fmt, percent=True)
     if a.get("contractor_hotspots"):
         res = a["contractor_hotspots"]["result"]
         rows = sorted(res.get("by_contractor") or [], key=lambda r: -(r.get("rate") or 0))[:12]
         if rows:
             out["contractors"] = lambda fmt, rows=rows, res=res: charts.bar(
-                "contractors", _cap(rate_unit(res, "violations")) + " by contractor",
-                [r["contractor"] for r in rows], {"rate": [r.get("rate") for r in rows]},
+                "contractors", _t("各承包商违章率", _cap(rate_unit(res, "violations")) + " by contractor"),
+                [r["contractor"] for r in rows], {"违章率 rate": [r.get("rate") for r in rows]},
                 rate_unit(res, "violations"), horizontal=True, fmt=fmt,
-                highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), "plant average"))
+                highlight=[bool(r.get("flagged")) for r in rows], reference=(res.get("plant_rate"), PLANT_AVERAGE))
     if a.get("permits"):
-        rows = _permit_groups(a["permits"]["result"])
+        rows = sorted(_permit_groups(a["permits"]["result"]), key=lambda r: _permit_group_rank(r["group"]))
         if rows:
             out["permits"] = lambda fmt, rows=rows: charts.panels(
-                "permits", "Permits by kind and grade", [r["group"] for r in rows],
-                [("permits started", [r["count"] for r in rows], "permits"),
-                 ("median approval time", [r["approval_h"]["median"] for r in rows], "hours")], fmt=fmt)
+                "permits", _t("各类作业许可（按类别与级别）", "Permits by kind and grade"),
+                [permit_group_label(r["group"]) for r in rows],
+                [("开始作业 permits started", [r["count"] for r in rows], "件 permits"),
+                 ("审批用时中位数 median approval time", [r["approval_h"]["median"] for r in rows], "小时 hours")], fmt=fmt)
     return out
 
 
@@ -372,9 +388,48 @@ def rate_unit(res: dict, noun: str) -> str:
 
 
 def _area_label(r: dict) -> str:
-    # the code, not the Chinese name: the PDF's charts are PNGs drawn with the fonts matplotlib finds, and a
-    # machine without a CJK font would draw boxes; the table beside the chart gives the names
-    return r["area"]
+    # the plant's name of the area (the charts carry their own CJK font: engine/reports/fonts); the code
+    # when the area has no name
+    return r.get("name") or r["area"]
+
+
+# What a chart says in both languages, as the section titles do: the Chinese first, for the plant's
+# readers, the English under it.
+PLANT_AVERAGE = "全厂平均 plant average"
+DIMENSION_NAMES = {"area": "区域", "team": "班组", "post": "岗位", "department": "部门", "contractor": "承包商",
+                   "shift": "班次"}
+# Permit kinds as the register names them, and as production systems feeding the hub spell them.
+KIND_NAMES = {**{t.type: t.name for t in PERMIT_TYPES},
+              "work_at_height": "高处", "temporary_power": "临时用电", "blind_plate": "盲板抽堵"}
+GRADE_NAMES = {"special": "特级", "first": "一级", "second": "二级", "third": "三级",
+               "I": "Ⅰ级", "II": "Ⅱ级", "III": "Ⅲ级", "IV": "Ⅳ级"}
+
+
+def _t(zh: str, en: str) -> str:
+    return f"{zh}\n{en}"
+
+
+def permit_group_label(group: str) -> str:
+    """``hot_work/first`` → 动火 一级; an ungraded kind (``confined_space/—``) is its name alone; what is not
+    known is shown as it is."""
+    kind, slash, grade = group.partition("/")
+    if not slash:  # an older run grouped by grade alone
+        return GRADE_NAMES.get(group) or KIND_NAMES.get(group, group)
+    label = KIND_NAMES.get(kind, kind)
+    if grade and grade != "—":
+        label += " " + GRADE_NAMES.get(grade, grade)
+    return label
+
+
+def _permit_group_rank(group: str) -> tuple:
+    # a kind's grades in their own order (特级, 一级, 二级; Ⅰ–Ⅳ级), not in the alphabetical order of their codes
+    kind, _, grade = group.partition("/")
+    order = list(GRADE_NAMES)
+    return (kind, order.index(grade) if grade in order else len(order), grade)
+
+
+def _group_label(dimension: str, group: str, area_names: dict) -> str:
+    return (area_names.get(group) or group) if dimension == "area" else group
 
 
 def _table(rows: list[dict], cols: list[tuple[str, str]], flag: str | None = None) -> str:
@@ -410,7 +465,9 @@ padding:8px 14px;min-width:140px}.kpi b{display:block;font-size:20px}figure{marg
 .charts{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.charts figure{margin:8px 0}
 .verdict{border-left:4px solid #1677ff;background:#f5f9ff;padding:6px 12px;margin:8px 0}
 .verdict .en{display:block;color:#555;font-size:13px}.verdict.flagged{border-color:#d4380d;background:#fff4f0}
-tr.flagged td{background:#fff1ec;font-weight:600}td.num{text-align:right}"""
+tr.flagged td{background:#fff1ec;font-weight:600}td.num{text-align:right}
+figure.chart{max-width:100%}figure.chart svg{max-width:100%;height:auto}
+table{display:block;overflow-x:auto;max-width:100%}"""
 
 KPI_NAMES = [("hazards_found", "发现隐患"), ("major_hazards_found", "重大隐患"),
              ("on_time_rectification_rate", "按期整改率"), ("inspections", "监督检查"),
@@ -479,7 +536,8 @@ def to_html(data: dict) -> str:
     def figs(key):
         return "<div class='charts'>" + "".join(fig(c) for c in by_key[key]["charts"]) + "</div>"
 
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>融合分析报告 {escape(data['period'])}"
+    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>融合分析报告 {escape(data['period'])}"
              f"</title><style>{CSS}</style></head><body>",
              f"<h1>安全生产融合分析报告 · {escape(data['period'])}</h1>",
              f"<p class='note'>生成于 {escape(data['generated_at'])}；JSON: ?format=json</p>",

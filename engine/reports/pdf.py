@@ -95,8 +95,10 @@ def to_pdf(data: dict) -> bytes:
             fig(name)
         story.extend(_verdict(by_key[key]))
 
-    story += [_p(f"安全生产融合分析报告 · {period}", _H1),
-              _p(f"Anjian fusion report {period} · generated {data['generated_at']}", _NOTE), Spacer(1, 4 * mm)]
+    # No middle dot (U+00B7) in the PDF: viewers that stand in their own font for STSong-Light (poppler,
+    # pdfium) draw it as a box.
+    story += [_p(f"安全生产融合分析报告（{period}）", _H1),
+              _p(f"Anjian fusion report {period}, generated {data['generated_at']}", _NOTE), Spacer(1, 4 * mm)]
     ind = data["indicators"]
     kpis = KPI_NAMES
     story += [_p("指标 Indicators", _H2),
@@ -122,7 +124,7 @@ def to_pdf(data: dict) -> bytes:
             story.append(_p(f"本期尚未运行（anjian analytics run --period {period}）。", _NOTE))
             continue
         res = run["result"]
-        story.append(_p(f"run #{run['run_id']} · input {run['input_digest'][:12]} · "
+        story.append(_p(f"run #{run['run_id']}, input {run['input_digest'][:12]}, "
                         f"result {run['result_digest'][:12]}", _NOTE))
         if res.get("method"):
             story.append(_p(res["method"], _NOTE))
