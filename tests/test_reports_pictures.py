@@ -38,6 +38,9 @@ def test_fusion_report_html_has_charts_findings_and_json_twin(api, hub_platform)
         assert svg.tag == f"{SVG}svg", name
         assert svg_shapes(svg) > 5, name
         assert any((t.text or "").strip() for t in svg.iter(f"{SVG}text")), name   # titles and ticks are text
+        assert svg.get("viewbox"), name   # (the HTML parser lowercases it) scaled to a phone's width by CSS
+    assert doc.xpath("//meta[@name='viewport']/@content") == ["width=device-width,initial-scale=1"]
+    assert "figure.chart svg{max-width:100%;height:auto}" in doc.xpath("string(//style)")
     flagged_svg = etree.tostring(charts["flagged_equipment"][0]).decode()
     assert "EQ-0007" in flagged_svg
     assert "EQ-0007" in doc.xpath("string(//h2[starts-with(., '主要发现')]/following-sibling::table[1])")
