@@ -181,3 +181,24 @@ def test_mes_sync_failure_log_line_explains_itself(hub_platform, caplog):
     assert url in line and "anjian mes-simulator" in line and "ANJIAN_MES_SYNC_SECONDS=0" in line
     assert "every 900 s" in line
     assert audit_jobs(p, "scheduled_job_failed")[0]["slot"] == "2026-11-29T08:00:00+00:00"
+
+
+def test_a_load_the_hub_cannot_believe_is_rejected_as_the_mes_said_it(hub_platform, mes):
+    """An MES reporting 250 % or −5 % load (a unit or sign error) gets that sample rejected with its own value
+    named; it is neither clamped to a plausible figure nor stored as 0 %, and the other samples are kept."""
+    from engine.hub.mes_sync import sync_mes
+
+    p = hub_platform
+    for code, load in (("C-201", 250.0), ("P-101A", -5.0)):
+        requests.post(f"{mes.url}/_control/equipment/{code}", json={"current_load_pct": load},
+                      timeout=5).raise_for_status()
+    slot = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    report = sync_mes(p, slot=slot, interval_seconds=3600, days=0, areas=("unit-1",))["equipment_run"]
+    errors = {r["key"][0]: r["errors"] for r in report["rejected"]}
+    assert set(errors) == {"C-201", "P-101A"}, report["rejected"]
+    assert [(e["field"], e["rule"]) for e in errors["C-201"]] == [("load_pct", "load_in_range")]
+    assert "250 %" in errors["C-201"][0]["message"] and "-5 %" in errors["P-101A"][0]["message"]
+    with p.db.session(write=False) as s:
+        stored = dict(s.execute(select(EquipmentRun.equipment_code, EquipmentRun.load_pct)).all())
+    assert "C-201" not in stored and "P-101A" not in stored
+    assert stored["R-101"] == 78.0 and len(stored) == len(EQUIPMENT["unit-1"]) - 2

@@ -60,7 +60,9 @@ def sync_mes(platform, *, slot: datetime | None = None, interval_seconds: float 
             if interval_seconds > 0:
                 runs.append({"equipment_code": e["id"], "started_at": slot,
                              "hours": round(interval_seconds / 3600, 6) if status == "running" else 0.0,
-                             "load_pct": min(max(float(e.get("current_load_pct") or 0.0), 0.0), 200.0),
+                             # as the MES says it: the hub rejects a load outside 0–120 % naming the value,
+                             # where a clamp would have stored an overload or a sign error as a plausible number
+                             "load_pct": e.get("current_load_pct"),
                              "faults": 0, "maintenance": status == "maintenance"})
         for back in range(days, -1, -1):
             day = (today - timedelta(days=back)).isoformat()
