@@ -135,6 +135,13 @@ def test_a_permit_waiting_inside_a_phase_opens_on_that_phase(page_as, live_serve
     assert box["width"] >= 65, f"the current task is drawn {box['width']:.0f} px wide: below zoom 0.65"
     diagram = page.locator(".djs-container").bounding_box()
     assert diagram["x"] <= box["x"] and box["x"] + box["width"] <= diagram["x"] + diagram["width"]
+    # the page takes a laptop's width, so the phase is in view from its lane names to its last shape
+    # (drawn 1,853 px wide at 1:1, it is cut off in a 1,200 px column at that zoom)
+    spans = page.evaluate("""() => [...document.querySelectorAll('.djs-container g.djs-shape')]
+        .map((g) => g.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => [r.left, r.right])""")
+    assert len(spans) > 10
+    assert diagram["x"] - 1 <= min(left for left, _ in spans), spans
+    assert max(right for _, right in spans) <= diagram["x"] + diagram["width"] + 1, (diagram, spans)
     screenshot(page, "instance-phase-desktop")
     # up to the main plane: the phase is a collapsed sub-process there, the inner task is not drawn
     crumbs.locator("li", has_text="动火安全作业票").click()
