@@ -53,7 +53,7 @@ def test_outside_fire_areas_no_gas_analysis_and_joint_acceptance_closes_it(plant
     plant.complete("leader1", iid, "bl_site_check", {**SITE_OK, "explosion_proof": False})
     assert plant.sees("worker1", iid) == ["盲板抽堵作业"]
     assert plant.variables(iid)["permit_status"] == "active"
-    plant.complete("worker1", iid, "bl_work", {"done": True})
+    plant.complete("worker1", iid, "bl_work", {"action": "complete"})
     assert plant.sees("worker1", iid) == []
     r = plant.try_complete("prod1", iid, "bl_acceptance", {"plate_state_confirmed": False, "no_leak": True,
                                                             "site_cleared": True})
@@ -74,7 +74,7 @@ def test_the_applicant_cannot_approve_and_the_approver_approves_on_site(plant, p
     plant.complete("prod1", iid, "bl_unit_review", APPROVE)
     # Nor may the applicant accept their own work.
     plant.complete("leader1", iid, "bl_site_check", SITE_OK)
-    plant.complete("dual1", iid, "bl_work", {"done": True})
+    plant.complete("dual1", iid, "bl_work", {"action": "complete"})
     r = plant.try_complete("dual1", iid, "bl_acceptance", {"plate_state_confirmed": True, "no_leak": True,
                                                             "site_cleared": True})
     assert r.status_code == 403 and "segregation" in r.json["detail"]
@@ -247,3 +247,41 @@ def test_a_blinding_named_in_a_work_plan_is_linked_to_it(plant):
     assert plant.variables(iid)["work_plan_linked"] is True
     v = plant.variables(plan)
     assert (v["special_ops_permitted"], v["special_ops_missing"]) == (["blinding"], ["hot_work"])
+
+
+def test_a_monitor_who_leaves_pauses_the_work_until_the_site_is_confirmed_again(plant):
+    """4.10: when the monitor has to leave, the permit is taken back and the work stops. The crew pauses the
+    work naming why (a pause without a reason is refused, naming the field); the permit is paused in the
+    register, the work task is gone, and the shift leader confirms the site again, the monitor present
+    among it. In a fire/explosion area the gas analysis comes first again, as after a suspension."""
+    iid = working(plant)
+    r = plant.try_complete("worker1", iid, "bl_work", {"action": "pause"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "pause_reason"
+    assert plant.sees("worker1", iid) == ["盲板抽堵作业"]                        # nothing moved
+    plant.complete("worker1", iid, "bl_work", {"action": "pause", "pause_reason": "monitor_left",
+                                               "note": "李监护去中控室"})
+    v = plant.variables(iid)
+    assert v["permit_status"] == "paused" and [p["reason"] for p in v["pauses"]] == ["monitor_left"]
+    assert plant.sees("worker1", iid) == [] and plant.sees("leader1", iid) == ["作业现场确认"]
+    row = [p for p in plant.api.get("/api/v1/permits?page_size=500", "safety1").json["items"] if p["id"] == iid][0]
+    assert row["status"] == "paused"
+    r = plant.try_complete("leader1", iid, "bl_site_check", {**SITE_OK, "monitor_present": False})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "monitor_present"
+    plant.complete("leader1", iid, "bl_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == ["盲板抽堵作业"] and plant.variables(iid)["permit_status"] == "active"
+    # a second pause names its own reason, not the first one's
+    plant.complete("worker1", iid, "bl_work", {"action": "pause", "pause_reason": "shift_change"})
+    assert [p["reason"] for p in plant.variables(iid)["pauses"]] == ["monitor_left", "shift_change"]
+    plant.complete("leader1", iid, "bl_site_check", SITE_OK)
+    plant.complete("worker1", iid, "bl_work", {"action": "complete"})
+    assert plant.active(iid) == ["bl_acceptance"]
+
+
+def test_in_a_fire_area_a_paused_blinding_is_analysed_again_before_the_site_check(plant):
+    iid = working(plant, area="unit-1")
+    plant.complete("worker1", iid, "bl_work", {"action": "pause", "pause_reason": "monitor_left"})
+    assert plant.sees("leader1", iid) == ["气体分析"]
+    plant.complete("leader1", iid, "bl_gas_analysis", gas(plant, minutes_ago=1))
+    plant.complete("leader1", iid, "bl_site_check", SITE_OK)
+    assert plant.sees("worker1", iid) == ["盲板抽堵作业"]
+    assert len(plant.variables(iid)["gas_results"]) == 2

@@ -69,7 +69,7 @@ def test_grade_one_is_issued_by_the_unit_and_closed_after_acceptance(plant):
     plant.complete("leader1", iid, "ht_site_check", SITE_OK)
     assert plant.variables(iid)["permit_status"] == "active"
     assert plant.variables(iid)["permit_expires_at"].startswith("2026-03-09T09:00")    # 7 days from the issue
-    plant.complete("worker1", iid, "ht_work", {"done": True})
+    plant.complete("worker1", iid, "ht_work", {"action": "complete"})
     plant.complete("prod1", iid, "ht_acceptance", DONE)
     assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "closed")
 
@@ -226,3 +226,18 @@ def test_a_job_at_height_and_lifting_of_one_work_plan_links_both_permits(plant):
     plant.complete("worker1", other, "bl_apply", {**BL_APPLICATION, "work_plan_ref": "JH-NONE"})
     assert plant.sees("worker1", other) == ["盲板抽堵作业申请"]
     assert "JH-NONE" in plant.form("worker1", other, "bl_apply")["data"]["work_plan_ref_error"]
+
+
+def test_a_monitor_who_leaves_pauses_the_work_until_the_site_is_confirmed_again(plant):
+    """4.10: the crew pauses the work when the monitor has to leave; the permit is paused, nobody works under
+    it, and the shift leader's site check (the monitor present, the wind below the stop force) comes first."""
+    iid = working(plant)
+    plant.complete("worker1", iid, "ht_work", {"action": "pause", "pause_reason": "monitor_left"})
+    assert plant.variables(iid)["permit_status"] == "paused"
+    assert plant.sees("worker1", iid) == [] and plant.sees("leader1", iid) == ["作业现场确认（防护措施、风力）"]
+    plant.complete("leader1", iid, "ht_site_check", {**SITE_OK, "wind_force_now": 5})   # wind at the stop force
+    assert plant.sees("leader1", iid) == ["作业现场确认（防护措施、风力）"]
+    plant.complete("leader1", iid, "ht_site_check", SITE_OK)
+    plant.complete("worker1", iid, "ht_work", {"action": "complete"})
+    assert plant.active(iid) == ["ht_acceptance"]
+    assert [p["reason"] for p in plant.variables(iid)["pauses"]] == ["monitor_left"]

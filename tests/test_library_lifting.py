@@ -100,7 +100,7 @@ def test_grade_three_chain_unit_then_department_with_segregation_and_acceptance(
     assert "6 级" in plant.variables(iid)["start_blocked_reason"]
     plant.complete("leader1", iid, "lf_site_check", SITE_OK)               # no plan needed under 40 t
     assert plant.sees("worker1", iid) == ["吊装作业"]
-    plant.complete("worker1", iid, "lf_work", {"done": True})
+    plant.complete("worker1", iid, "lf_work", {"action": "complete"})
     plant.complete("prod1", iid, "lf_acceptance", DONE)
     assert (plant.status(iid), plant.variables(iid)["permit_status"]) == ("completed", "closed")
 
@@ -194,3 +194,17 @@ def test_the_register_lists_it(plant):
     row = [p for p in plant.api.get("/api/v1/permits?page_size=500", "safety1").json["items"] if p["id"] == iid][0]
     assert (row["type"], row["grade"], row["status"], row["location"]) == (
         "lifting", "second", "working", "E-105 北侧检修场地")
+
+
+def test_a_monitor_who_leaves_pauses_the_lift_until_the_site_is_confirmed_again(plant):
+    """4.10: the crew pauses the lift when the monitor has to leave; the permit is paused and the shift leader
+    confirms the site again (the monitor present among it) before the lift goes on."""
+    iid = working(plant)
+    r = plant.try_complete("worker1", iid, "lf_work", {"action": "pause", "pause_reason": "lunch"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "pause_reason"      # not a reason of the list
+    plant.complete("worker1", iid, "lf_work", {"action": "pause", "pause_reason": "monitor_left"})
+    assert plant.variables(iid)["permit_status"] == "paused"
+    assert plant.sees("worker1", iid) == [] and plant.sees("leader1", iid) == ["作业现场确认（机具、警戒、风力）"]
+    plant.complete("leader1", iid, "lf_site_check", {**SITE_OK, "plan_measures": True})
+    plant.complete("worker1", iid, "lf_work", {"action": "complete"})
+    assert plant.active(iid) == ["lf_acceptance"]

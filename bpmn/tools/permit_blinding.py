@@ -10,7 +10,7 @@ passes. Approved by the production unit (one grade), accepted jointly at the end
 from __future__ import annotations
 
 from build_library import AREA_CLASS_VALUES, choice, dmn, flag, form, number, people, text, when
-from special_ops import PLAN_REF_FIELDS, PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build, work_form
 
 FIRE_AREAS = '? in ("fire_explosion", "major_hazard_tank_farm", "pipe_rack")'
 
@@ -71,10 +71,7 @@ FORMS["blinding_site_check.json"] = form("盲板抽堵作业现场确认（当�
     "temperature_protection": flag("高温/低温介质的防烫、防冻措施已落实（7.8）"),
 }, ["permit_checked", "plate_matches_map", "depressurised", "isolation_done", "monitor_present", "explosion_proof"])
 
-FORMS["blinding_work.json"] = form("盲板抽堵作业", {
-    "done": {"type": "boolean", "const": True, "title": "盲板已按票抽/堵完毕，报验收"},
-    "note": text("说明", min_length=0),
-}, ["done"])
+FORMS["blinding_work.json"] = work_form("盲板抽堵作业", "盲板已按票抽/堵完毕，报验收")
 
 FORMS["blinding_acceptance.json"] = form("盲板抽堵完工确认（作业单位、生产单位共同确认）", {
     "plate_state_confirmed": {"type": "boolean", "const": True, "title": "盲板状态与作业票一致，已登记盲板台账（7.11）"},

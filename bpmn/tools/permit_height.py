@@ -10,7 +10,7 @@ suspends it until the site check passes again.
 from __future__ import annotations
 
 from build_library import dmn, flag, form, number, people, text, when, choice
-from special_ops import PLAN_REF_FIELDS, PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build, work_form
 
 DOC = (
     "高处安全作业票（GB 30871-2022 第 8 章）。分级按作业高度（GB/T 3608）：2–5 m Ⅰ级、5–15 m Ⅱ级、15–30 m Ⅲ级、"
@@ -60,10 +60,7 @@ FORMS["height_site_check.json"] = form("高处作业现场确认（当班班长�
 }, ["permit_checked", "harness_anchored", "platform_accepted", "edge_protection", "area_below_cordoned",
     "tools_secured", "live_parts_clear", "monitor_present", "wind_force_now"])
 
-FORMS["height_work.json"] = form("高处作业", {
-    "done": {"type": "boolean", "const": True, "title": "作业完成，人员已下到地面，报验收"},
-    "note": text("说明", min_length=0),
-}, ["done"])
+FORMS["height_work.json"] = work_form("高处作业", "作业完成，人员已下到地面，报验收")
 
 FORMS["height_acceptance.json"] = form("高处作业完工验收", {
     "materials_removed": {"type": "boolean", "const": True, "title": "高处的工具、材料、杂物已清理"},

@@ -10,7 +10,7 @@ specialist department (二级, 三级), the plant leader in charge (一级). Win
 from __future__ import annotations
 
 from build_library import PRODUCTION, WORKER, dmn, flag, form, number, people, text, when
-from special_ops import PLAN_REF_FIELDS, PermitSpec, build
+from special_ops import PLAN_REF_FIELDS, PermitSpec, build, work_form
 
 DOC = (
     "吊装安全作业票（GB 30871-2022 第 9 章）。分级按吊物质量 m：m > 100 t 一级，40 t ≤ m ≤ 100 t 二级，m < 40 t 三级；"
@@ -71,10 +71,7 @@ FORMS["lifting_site_check.json"] = form("吊装作业现场确认（当班班长
 }, ["permit_checked", "crane_inspected", "rigging_checked", "crew_certified", "area_cordoned", "ground_checked",
     "plan_measures", "monitor_present", "wind_force_now"])
 
-FORMS["lifting_work.json"] = form("吊装作业", {
-    "done": {"type": "boolean", "const": True, "title": "吊物已就位、稳固，吊钩已摘除，报验收"},
-    "note": text("说明", min_length=0),
-}, ["done"])
+FORMS["lifting_work.json"] = work_form("吊装作业", "吊物已就位、稳固，吊钩已摘除，报验收")
 
 FORMS["lifting_acceptance.json"] = form("吊装作业完工验收", {
     "load_secured": {"type": "boolean", "const": True, "title": "吊物就位固定，临时支撑/拉缆处理完毕"},

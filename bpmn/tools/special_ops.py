@@ -19,13 +19,14 @@ work) are collapsed embedded sub-processes, each on a plane of its own that fits
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 from xml.sax.saxutils import escape
 
 from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_CLEAR,
-                           SIMOPS_DECIDE, SUPERVISION, WORKER, ProcessBuilder, link_to_work_plan, simops_lookup, text,
-                           when_sample_time_ok)
+                           SIMOPS_DECIDE, SUPERVISION, WORKER, ProcessBuilder, choice, form, link_to_work_plan,
+                           simops_lookup, text, when_sample_time_ok)
 
 # The approval steps in chain order: (final_approver value of the DMN, suffix, lane, task name, form).
 # A permit stops at the step its DMN names as final approver; every step is a different person
@@ -35,7 +36,7 @@ CHAIN = [("production", "unit_review", PRODUCTION, "作业单位审批", "confin
          ("plant_leader", "leader_approval", LEADER_IN_CHARGE, "主管领导审批", "permit_review.json")]
 
 LIVE_INIT = ("permit_status = 'applying'\npermit_expires_at = ''\nissued_at = ''\nwork_started_at = ''\n"
-             "suspended_by = ''\nsimops_conflicts = []\nactive_permits_in_area = []\n"
+             "suspended_by = ''\npauses = []\nsimops_conflicts = []\nactive_permits_in_area = []\n"
              "simops_refusal = ''\npainting_planned = False\n"
              # Kept over a send-back (which comes back here): the applicant's plan number and its link.
              "try:\n    work_plan_ref, work_plan_linked\nexcept NameError:\n"
@@ -97,6 +98,22 @@ def documented(xml: str, text: str) -> str:
     return head + sep + rest[:tag_end] + f"\n<bpmn:documentation>{escape(text)}</bpmn:documentation>" + rest[tag_end:]
 
 
+PAUSE_REASONS = [("monitor_left", "监护人离开（收回作业票，4.10）"), ("shift_change", "交接班"),
+                 ("weather", "天气变化"), ("other", "其他")]
+
+
+def work_form(title: str, done: str) -> str:
+    """The work task's form of a special operation: done (``done`` says what that means for the kind), or
+    paused by the crew with its reason; a pause sends the permit back to the site check (4.10)."""
+    data = json.loads(form(title, {
+        "action": choice("作业状态", [("complete", done), ("pause", "暂停作业，收回作业票")]),
+        "pause_reason": choice("暂停原因", PAUSE_REASONS),
+        "note": text("说明", min_length=0),
+    }, ["action"], "监护人必须离开时，应暂停作业、收回作业票；监护人回到现场、经当班班长重新确认后方可继续（4.10）。"))
+    data["allOf"] = [{"if": {"properties": {"action": {"const": "pause"}}}, "then": {"required": ["pause_reason"]}}]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
 def build(s: PermitSpec) -> str:
     """The permit as a short main path whose phases are collapsed embedded sub-processes, each drawn
     on a plane of its own that fits a laptop (as hot work is drawn, build_library.hot_work_permit):
@@ -154,8 +171,9 @@ def build(s: PermitSpec) -> str:
     b.chain(f"{p}_working", "working_gw")
     b.flow("working_gw", f"{p}_withdraw", condition="permit_status == 'expired'", flow_id=f"Flow_{p}_working_expired",
            name="到期：收回")
-    # Suspended by a stop-work (after the restart) or an alarm: the pre-work checks pass again.
-    b.flow("working_gw", f"{p}_prework", condition="permit_status == 'suspended'",
+    # Suspended by a stop-work (after the restart) or an alarm, or paused by the crew (the monitor left,
+    # 4.10): the pre-work checks pass again, the monitor's presence among them.
+    b.flow("working_gw", f"{p}_prework", condition="permit_status in ('suspended', 'paused')",
            flow_id=f"Flow_{p}_working_suspended", name="暂停：重新确认")
     b.flow("working_gw", f"{p}_acceptance", flow_id=f"Flow_{p}_working_done", name="完成")
     b.chain(f"{p}_withdraw", "withdrawn")
@@ -403,7 +421,10 @@ def _prework(s: PermitSpec) -> ProcessBuilder:
 
 def _working(s: PermitSpec) -> ProcessBuilder:
     """作业: the work under its validity timer; stop-work (then the wait for the restart) and the
-    kind's alarms suspend the permit and end here for the pre-work checks; the expiry ends it."""
+    kind's alarms suspend the permit and end here for the pre-work checks; the expiry ends it. The crew
+    pauses the work itself when the monitor has to leave (4.10: the permit is taken back and the work
+    stops; when the monitor is back the shift leader confirms the site again) or for a shift change or
+    the weather: ``action`` ``pause`` with its ``pause_reason``."""
     p = s.prefix
     sid = f"{p}_working"
     work = f"{p}_work"
@@ -417,12 +438,20 @@ def _working(s: PermitSpec) -> ProcessBuilder:
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
     b.timer_boundary("expired", "作业票到期", work, "date", "permit_expires_at")
     b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
+    b.xor("work_gw", "作业状态", default=f"Flow_{p}_work_done", lane=WORKER)
+    b.script("pause", "作业暂停登记（收回作业票）", (
+        "permit_status = 'paused'\npaused_at = now().isoformat()\n"
+        "pauses = pauses + [{'at': paused_at, 'reason': pause_reason}]"), lane=WORKER)
     b.end("working_done", "作业完成", lane=WORKER)
+    b.end("working_paused", "已暂停，待重新确认", lane=WORKER)
     b.end("working_suspended", "已暂停，待重新确认", lane=LEADER)
     b.end("working_expired", "作业票到期", lane=LEADER)
     stopped, alarmed = _suspension(b, s, [work], "")
 
-    b.chain(f"{sid}_start", "work_start", work, "working_done")
+    b.chain(f"{sid}_start", "work_start", work, "work_gw")
+    b.flow("work_gw", "pause", condition="action == 'pause'", flow_id=f"Flow_{p}_work_pause", name="暂停")
+    b.flow("work_gw", "working_done", flow_id=f"Flow_{p}_work_done", name="完成")
+    b.chain("pause", "working_paused")
     b.chain("expired", "expire", "working_expired")
     for node in [stopped] + alarmed:
         b.flow(node, "working_suspended")
