@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import re
 import threading
-
 from pathlib import Path
 
 import matplotlib

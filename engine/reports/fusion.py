@@ -313,8 +313,8 @@ def _chart_specs(data: dict) -> dict:
                 out[f"hotspots_{dim}"] = lambda fmt, dim=dim, rows=rows, plant=plant, names=names: charts.bar(
                     f"hotspots_{dim}", _t(f"各{DIMENSION_NAMES.get(dim, dim)}每千工时违章（前 10）",
                                           f"Violations per 1000 worked hours by {dim} (top 10)"),
-                    [_group_label(dim, r["group"], names) for r in rows], {"违章率 rate": [r["rate_per_1000h"] for r in rows]},
-                    "起 / 千工时 violations / 1000 h",
+                    [_group_label(dim, r["group"], names) for r in rows],
+                    {"违章率 rate": [r["rate_per_1000h"] for r in rows]}, "起 / 千工时 violations / 1000 h",
                     horizontal=True, fmt=fmt, highlight=[bool(r.get("hotspot")) for r in rows],
                     reference=(plant, PLANT_AVERAGE))
     if a.get("plant_load"):
@@ -537,7 +537,8 @@ def to_html(data: dict) -> str:
         return "<div class='charts'>" + "".join(fig(c) for c in by_key[key]["charts"]) + "</div>"
 
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-             f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>融合分析报告 {escape(data['period'])}"
+             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+             f"<title>融合分析报告 {escape(data['period'])}"
              f"</title><style>{CSS}</style></head><body>",
              f"<h1>安全生产融合分析报告 · {escape(data['period'])}</h1>",
              f"<p class='note'>生成于 {escape(data['generated_at'])}；JSON: ?format=json</p>",
