@@ -7,6 +7,7 @@ with SIGKILL, a lost enqueue, Redis down) are re-sent by the next sweep.
 """
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import threading
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = QUEUE_NORMAL  # the normal-urgency queue (worker/queues.py has all three)
 #: Due timers fired by one job: a burst of 200 is 20 jobs, spread over the urgent workers.
 TIMER_BATCH = 10
+MAX_KNOWN_TIMERS = 10_000  # due times the embedded runner keeps in memory; beyond, it polls for them
 
 
 class OutboxRelay:
@@ -133,7 +135,9 @@ class EmbeddedDispatcher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._run_now = False
-        self._due: float | None = None  # monotonic time of the earliest timer this process committed
+        # Monotonic due times of the timers this process committed, earliest first: all of them, not only the
+        # earliest, or a second timer due a moment after the first would wait for the next poll.
+        self._dues: list[float] = []
 
     def notify(self) -> None:
         """Something was committed to the outbox: run it now rather than at the next poll."""
@@ -150,8 +154,10 @@ class EmbeddedDispatcher:
         # A few ms late rather than early: the due query compares with the clock at run time.
         when = time.monotonic() + max(0.0, (due_at - utcnow()).total_seconds()) + 0.005
         with self._lock:
-            if self._due is None or when < self._due:
-                self._due = when
+            earliest = not self._dues or when < self._dues[0]
+            if len(self._dues) < MAX_KNOWN_TIMERS:  # beyond, the poll finds them
+                heapq.heappush(self._dues, when)
+            if earliest:
                 self._wake.set()
 
     def start(self) -> None:
@@ -217,7 +223,7 @@ class EmbeddedDispatcher:
         end = time.monotonic() + self.poll
         while not self._stop.is_set():
             with self._lock:
-                until = end if self._due is None else min(end, self._due)
+                until = min(end, self._dues[0]) if self._dues else end
             remaining = until - time.monotonic()
             if remaining <= 0:
                 break
@@ -228,8 +234,9 @@ class EmbeddedDispatcher:
             # else a new due time (or a spurious wake): compute the deadline again
         self._run_now = False
         with self._lock:
-            if self._due is not None and self._due <= time.monotonic():
-                self._due = None
+            now = time.monotonic()
+            while self._dues and self._dues[0] <= now:  # due now: this pass fires them
+                heapq.heappop(self._dues)
 
 
 class RqDispatcher:
