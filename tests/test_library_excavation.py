@@ -199,3 +199,24 @@ def test_a_permit_naming_the_work_plan_is_linked_and_an_unknown_number_refused(p
     v = plant.variables(plan)
     assert (v["special_ops_permitted"], v["permits_complete"]) == (["excavation"], True)
     assert plant.sees("maint1", iid) == ["地下电缆确认"]
+
+
+def test_a_monitor_who_leaves_pauses_the_digging_until_the_site_is_confirmed_again(plant):
+    """4.10: the crew pauses the work when the monitor has to leave (a pause names its reason); the permit is
+    paused in the register, and the dispatch sends it to the shift leader's site check (the monitor present)
+    before the digging goes on."""
+    iid = working(plant)
+    r = plant.try_complete("worker1", iid, "ex_work", {"action": "pause"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "pause_reason"
+    plant.complete("worker1", iid, "ex_work", {"action": "pause", "pause_reason": "monitor_left"})
+    v = plant.variables(iid)
+    assert v["permit_status"] == "paused" and [p["reason"] for p in v["pauses"]] == ["monitor_left"]
+    assert plant.sees("worker1", iid) == [] and plant.sees("leader1", iid) == ["动土前现场确认"]
+    r = plant.api.get("/api/v1/permits?type=excavation", "safety1")
+    assert [p["status"] for p in r.json["items"] if p["id"] == iid] == ["paused"]
+    r = plant.try_complete("leader1", iid, "ex_site_check", {**SITE, "monitor_present": False})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "monitor_present"
+    plant.complete("leader1", iid, "ex_site_check", SITE)
+    assert plant.sees("worker1", iid) == [WORK] and plant.variables(iid)["permit_status"] == "active"
+    plant.complete("worker1", iid, "ex_work", {"action": "complete"})
+    assert plant.sees("prod1", iid) == ["完工验收"]

@@ -164,3 +164,16 @@ def test_a_permit_naming_the_work_plan_is_linked_and_an_unknown_number_refused(p
     v = plant.variables(plan)
     assert (v["special_ops_permitted"], v["permits_complete"]) == (["road_closure"], True)
     assert plant.sees("prod1", iid) == ["作业单位审核"]
+
+
+def test_a_monitor_who_leaves_pauses_the_closure_work_until_the_site_is_confirmed_again(plant):
+    """4.10: the crew pauses the work when the monitor has to leave; the shift leader confirms the site again
+    (barriers, emergency route, the monitor present) before the work goes on."""
+    iid = working(plant)
+    plant.complete("worker1", iid, "rc_work", {"action": "pause", "pause_reason": "monitor_left"})
+    assert plant.variables(iid)["permit_status"] == "paused"
+    assert plant.sees("worker1", iid) == [] and plant.sees("leader1", iid) == ["断路前现场确认"]
+    plant.complete("leader1", iid, "rc_site_check", SITE)
+    assert plant.sees("worker1", iid) == [WORK]
+    plant.complete("worker1", iid, "rc_work", {"action": "pause", "pause_reason": "weather"})
+    assert [p["reason"] for p in plant.variables(iid)["pauses"]] == ["monitor_left", "weather"]

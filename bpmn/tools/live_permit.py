@@ -297,6 +297,19 @@ def working_sub(p: str, *, title: str, lanes: list[str], work: str, add_work, ga
     return _only_used_lanes(b)
 
 
+def pause_path(b: ProcessBuilder, p: str, gateway: str) -> None:
+    """The crew's pause from the work's ``gateway`` (``action`` ``pause``, its ``pause_reason`` required
+    by the form, :func:`special_ops.pausable`): the permit is taken back (GB 30871 4.10: the monitor has to
+    leave) and ends the work phase ``paused`` with its site check cleared, so the dispatch sends it to
+    the shift leader's site check (monitor present) before the work goes on."""
+    b.script(f"{p}pause", "作业暂停登记（收回作业票）", (
+        "permit_status = 'paused'\npaused_at = now().isoformat()\nsite_checked = False\n"
+        "try:\n    pauses\nexcept NameError:\n    pauses = []\n"
+        "pauses = pauses + [{'at': paused_at, 'reason': pause_reason}]"), lane=WORKER)
+    b.flow(gateway, f"{p}pause", condition="action == 'pause'", flow_id=f"Flow_{p}work_pause", name="暂停")
+    b.chain(f"{p}pause", f"{p}working_suspended")
+
+
 def main_path(b: ProcessBuilder, p: str, *, start_name: str, application: ProcessBuilder, prework: ProcessBuilder,
               working: ProcessBuilder, acceptance: ProcessBuilder, issue_lane: str, prework_lane: str,
               acceptance_lane: str, after_issue: list[str]) -> None:
@@ -326,7 +339,7 @@ def main_path(b: ProcessBuilder, p: str, *, start_name: str, application: Proces
            name="作业票已过期")
     b.flow("prework_gw", working.process_id, flow_id="Flow_prework_ready", name="开始/恢复作业")
     b.chain(working.process_id, "working_gw")
-    b.flow("working_gw", prework.process_id, condition="permit_status == 'suspended'",
+    b.flow("working_gw", prework.process_id, condition="permit_status in ('suspended', 'paused')",
            flow_id="Flow_working_suspended", name="暂停：复工前重新检查")
     b.flow("working_gw", acceptance.process_id, flow_id="Flow_working_done", name="完成、到期或终止")
     b.chain(acceptance.process_id, "end")

@@ -12,9 +12,10 @@ from __future__ import annotations
 from build_library import (EMERGENCY, LEADER, MAINTENANCE, PRODUCTION, SIMOPS_DECIDE, simops_lookup, WORKER,
                            choice, flag, form, number, people, text, when)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, post_script,
-                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
-                         working_sub)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, pause_path,
+                         post_script, prework_sub, rules_sub, unit_review_form, unit_review_sub,
+                         with_documentation, working_sub)
+from special_ops import pausable
 
 SOILS = [("sand_gravel", "密实、中密的砂土和碎石类土（充填物为砂土）"), ("silt", "硬塑、可塑的粉土及粉质黏土"),
          ("clay", "硬塑、可塑的黏土和碎石类土（充填物为黏性土）"), ("hard_clay", "坚硬的黏土")]
@@ -87,11 +88,11 @@ FORMS = {
         "site_check_error": text("现场确认结果", min_length=0, readOnly=True),
     }, ["services_marked", "barriers_signs", "drainage", "spoil_placement", "monitor_present", "shoring_in_place",
         "ladder_in_place"]),
-    "excavation_progress.json": form("动土作业", {
+    "excavation_progress.json": pausable(form("动土作业", {
         "action": choice("作业状态", [("complete", "作业完成，申请验收"),
                                      ("buried_object", "暴露出未标明的电缆、管线或不能辨认的物品，已停止作业")]),
         "note": text("说明", min_length=0),
-    }, ["action"]),
+    }, ["action"])),
     "excavation_object.json": form("处理地下不明物（动土审批单位）", {
         "identified_as": text("物品辨认结果", min_length=2),
         "protected": {"type": "boolean", "const": True, "title": "已妥善保护"},
@@ -223,6 +224,7 @@ def _work(b, done: str) -> None:
     b.chain("ex_work", "work_gw")
     b.flow("work_gw", "suspend_object", condition="action == 'buried_object'", flow_id="Flow_ex_object",
            name="发现不明地下物")
+    pause_path(b, "ex_", "work_gw")
     b.flow("work_gw", done, flow_id="Flow_ex_work_done", name="完成")
     b.chain("suspend_object", "ex_object", "object_log", "object_gw")
     b.flow("object_gw", "cancel", condition="object_decision == 'end'", flow_id="Flow_ex_object_end", name="终止作业")

@@ -12,8 +12,9 @@ from __future__ import annotations
 from build_library import (LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, SUPERVISION, WORKER, choice, flag,
                            form, number, text, when)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, prework_sub,
-                         rules_sub, unit_review_form, unit_review_sub, with_documentation, working_sub)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, pause_path,
+                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation, working_sub)
+from special_ops import pausable
 
 DOC = (
     "断路安全作业票，依据 GB 30871-2022 第 12 章（断路作业）及第 4 章。作业前，作业单位会同相关主管部门制定交通"
@@ -63,10 +64,10 @@ FORMS = {
         "site_check_error": text("现场确认结果", min_length=0, readOnly=True),
     }, ["barriers_cones", "emergency_route_open", "monitor_present", "signboards", "lamps_installed",
         "lamp_height_m"]),
-    "road_closure_progress.json": form("断路作业", {
+    "road_closure_progress.json": pausable(form("断路作业", {
         "action": choice("作业状态", [("complete", "作业完成，申请恢复通行")]),
         "note": text("说明", min_length=0),
-    }, ["action"]),
+    }, ["action"])),
     "road_closure_acceptance.json": form("断路完工验收、恢复通行", {
         "site_cleared": {"type": "boolean", "const": True, "title": "现场已清理（12.5）"},
         "signs_removed": {"type": "boolean", "const": True, "title": "警示标志、路栏已撤除"},
@@ -135,7 +136,10 @@ def _checks(b) -> None:
 def _work(b, done: str) -> None:
     b.user("rc_work", "断路作业", lane=WORKER, form="road_closure_progress.json",
            props={"due": "parse_datetime(permit_expires_at)", "priority": "60"})
-    b.chain("rc_work", done)
+    b.xor("work_gw", "作业状态", default="Flow_rc_work_done", lane=WORKER)
+    b.chain("rc_work", "work_gw")
+    pause_path(b, "rc_", "work_gw")
+    b.flow("work_gw", done, flow_id="Flow_rc_work_done", name="完成")
 
 
 def _acceptance(b, close: str) -> str:

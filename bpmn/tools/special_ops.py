@@ -102,16 +102,32 @@ PAUSE_REASONS = [("monitor_left", "监护人离开（收回作业票，4.10）")
                  ("weather", "天气变化"), ("other", "其他")]
 
 
+PAUSE_NOTE = "监护人必须离开时，应暂停作业、收回作业票；监护人回到现场、经当班班长重新确认后方可继续（4.10）。"
+
+
+def pausable(schema: str) -> str:
+    """A work form (JSON Schema text with an ``action`` choice) that also lets the crew pause the work:
+    ``action`` ``pause`` with a ``pause_reason`` from :data:`PAUSE_REASONS`, required with a pause
+    (a second pause names its own). GB 30871 4.10: the permit is taken back while the monitor is away."""
+    data = json.loads(schema)
+    data["properties"]["action"]["oneOf"].append({"const": "pause", "title": "暂停作业，收回作业票"})
+    props = {}
+    for key, value in data["properties"].items():  # the reason right under the choice it belongs to
+        props[key] = value
+        if key == "action":
+            props["pause_reason"] = choice("暂停原因", PAUSE_REASONS)
+    data["properties"] = props
+    data["description"] = PAUSE_NOTE
+    data.setdefault("allOf", []).append(
+        {"if": {"properties": {"action": {"const": "pause"}}}, "then": {"required": ["pause_reason"]}})
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
 def work_form(title: str, done: str) -> str:
     """The work task's form of a special operation: done (``done`` says what that means for the kind), or
     paused by the crew with its reason; a pause sends the permit back to the site check (4.10)."""
-    data = json.loads(form(title, {
-        "action": choice("作业状态", [("complete", done), ("pause", "暂停作业，收回作业票")]),
-        "pause_reason": choice("暂停原因", PAUSE_REASONS),
-        "note": text("说明", min_length=0),
-    }, ["action"], "监护人必须离开时，应暂停作业、收回作业票；监护人回到现场、经当班班长重新确认后方可继续（4.10）。"))
-    data["allOf"] = [{"if": {"properties": {"action": {"const": "pause"}}}, "then": {"required": ["pause_reason"]}}]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return pausable(form(title, {"action": choice("作业状态", [("complete", done)]), "note": text("说明", min_length=0)},
+                         ["action"]))
 
 
 def build(s: PermitSpec) -> str:
