@@ -286,9 +286,9 @@ class ProcessBuilder:
         (the process, and each collapsed sub-process)."""
         parts = self._elements_xml()
         messages = "".join(f'<bpmn:message id="{mid}" name={quoteattr(name)} />'
-                           for name, mid in self._all_messages().items())
+                           for name, mid in self._merged("messages").items())
         messages += "".join(f'<bpmn:escalation id="{eid}" name="{code}" escalationCode="{code}" />'
-                            for code, eid in self._all_escalations().items())
+                            for code, eid in self._merged("escalations").items())
         plane_el = f"Collaboration_{self.process_id}" if self.lanes else self.process_id
         di = "\n".join(b._di(b._layout(), plane_el if b is self else b.process_id, pool=b is self)
                        for b in self._builders())
@@ -319,18 +319,13 @@ class ProcessBuilder:
                 out += n.inner._builders()
         return out
 
-    def _all_messages(self) -> dict[str, str]:
+    def _merged(self, attr: str) -> dict[str, str]:
+        """``messages`` or ``escalations`` of this builder and its sub-processes' (the first id of a name wins):
+        the definitions declare each once, for every plane."""
         merged: dict[str, str] = {}
         for b in self._builders():
-            for name, mid in b.messages.items():
-                merged.setdefault(name, mid)
-        return merged
-
-    def _all_escalations(self) -> dict[str, str]:
-        merged: dict[str, str] = {}
-        for b in self._builders():
-            for code, eid in b.escalations.items():
-                merged.setdefault(code, eid)
+            for name, ref in getattr(b, attr).items():
+                merged.setdefault(name, ref)
         return merged
 
     def _elements_xml(self) -> list[str]:

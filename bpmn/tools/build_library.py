@@ -656,6 +656,10 @@ DMN["gas_pass_threshold.dmn"] = dmn(
     [(["? >= 4"], ["0.5", "30", "2"], "爆炸下限 ≥ 4 %：≤ 0.5 %；采样时间晚于当前时间 2 min 以上的样品不予采信"),
      (["? < 4"], ["0.2", "30", "2"], "爆炸下限 < 4 %：≤ 0.2 %；采样时间晚于当前时间 2 min 以上的样品不予采信")])
 
+# GB 30871 4.16: a permit is valid until the end its issue set (``permit_expires_at``, empty before the issue);
+# every check before (re)starting the work reads the same rule.
+PERMIT_VALID = "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"
+
 # A sample dated in the future would count as fresh for longer than the standard allows (GB 30871 5.3,
 # 6.5: sampled within 30 min *before* the start). Clocks of analysers and phones drift, so a sample
 # up to sample_clock_tolerance_minutes ahead is accepted; beyond it the analysis goes back to the
@@ -1286,7 +1290,7 @@ def _hot_work_start_check() -> ProcessBuilder:
         "(not daily_reanalysis or now() < parse_datetime(analysis_valid_until))\n"
         "monitor_ok = bool(gas_monitor_online) or not continuous_monitoring\n"
         # The expiry timer watches the work task only: a permit waiting for a re-analysis may run out.
-        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
+        + PERMIT_VALID), lane=LEADER)
     b.xor("start_gw", "可以开始?", default="Flow_start_ok")
     b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.end("start_expired", "作业票已过期", lane=LEADER)
@@ -1853,7 +1857,7 @@ def _confined_space_pretest() -> ProcessBuilder:
         "sample_age_minutes = (now() - parse_datetime(sampled_at)).total_seconds() / 60\n"
         "sample_fresh = sample_age_minutes <= sample_max_age_minutes\n"
         # The expiry timer watches the work task only: a permit paused or waiting for a re-test may run out.
-        "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
+        + PERMIT_VALID), lane=LEADER)
     b.xor("start_gw", "可以进入?", default="Flow_cs_enter")
     b.script("work_start", "开始/恢复作业", (
         "if not work_started_at:\n"

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, PRODUCTION, SIMOPS_CLEAR, WORKER,
-                           link_to_work_plan, review_form, simops_lookup, text)
+from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, PERMIT_VALID, PRODUCTION, SIMOPS_CLEAR,
+                           WORKER, link_to_work_plan, review_form, simops_lookup, text)
 from engine.bpmn_builder import ProcessBuilder
+from special_ops import PAUSE_RECORD
 
 # The SIMOPS table's outputs are deleted before it runs again (after a send-back): see SIMOPS_CLEAR.
 CLEAR_SIMOPS = SIMOPS_CLEAR + "painting_planned = False\n"
@@ -37,7 +38,7 @@ def unit_review_form(title: str, extra: dict | None = None, required: list | Non
 def init_script(permit_type: str, extra: str = "") -> str:
     return (f"permit_type = '{permit_type}'\npermit_status = 'applying'\npermit_expires_at = ''\n"
             "simops_conflicts = []\nactive_permits_in_area = []\nsimops_refusal = ''\n"
-            "work_started_at = ''\nsuspended_by = ''\nsite_checked = False\nalarms_noted = []\n"
+            "work_started_at = ''\nsuspended_by = ''\npauses = []\nsite_checked = False\nalarms_noted = []\n"
             "work_plan_ref = ''\nwork_plan_linked = False\n" + extra)
 
 
@@ -49,7 +50,7 @@ def issue_script(validity_hours_expr: str = "validity_hours") -> str:
 
 def dispatch_script(gas: bool) -> str:
     """Where the permit goes next: the flags the dispatch gateway reads."""
-    out = "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)\n"
+    out = PERMIT_VALID + "\n"
     if gas:
         # A sample counts for sample_max_age_minutes after it was taken (the 30-min window of 5.3).
         out += ("sample_fresh = (not gas_required) or (bool(sampled_ok_at) and\n"
@@ -297,15 +298,23 @@ def working_sub(p: str, *, title: str, lanes: list[str], work: str, add_work, ga
     return _only_used_lanes(b)
 
 
+def approver_decision(b: ProcessBuilder, task: str, gateway: str, name: str, flows: str, *, approved: str,
+                      apply: str, rejected: str) -> None:
+    """The approver ``task``'s ``decision`` routed by ``gateway``: 批准 to ``approved``, 退回 to the
+    application ``apply``, anything else (不批准, the default) to ``rejected``; flow ids ``Flow_<flows>_…``."""
+    b.xor(gateway, name, default=f"Flow_{flows}_reject")
+    b.chain(task, gateway)
+    b.flow(gateway, approved, condition="decision == 'approve'", flow_id=f"Flow_{flows}_ok", name="批准")
+    b.flow(gateway, apply, condition="decision == 'send_back'", flow_id=f"Flow_{flows}_send_back", name="退回")
+    b.flow(gateway, rejected, flow_id=f"Flow_{flows}_reject", name="不批准")
+
+
 def pause_path(b: ProcessBuilder, p: str, gateway: str) -> None:
     """The crew's pause from the work's ``gateway`` (``action`` ``pause``, its ``pause_reason`` required
     by the form, :func:`special_ops.pausable`): the permit is taken back (GB 30871 4.10: the monitor has to
     leave) and ends the work phase ``paused`` with its site check cleared, so the dispatch sends it to
     the shift leader's site check (monitor present) before the work goes on."""
-    b.script(f"{p}pause", "作业暂停登记（收回作业票）", (
-        "permit_status = 'paused'\npaused_at = now().isoformat()\nsite_checked = False\n"
-        "try:\n    pauses\nexcept NameError:\n    pauses = []\n"
-        "pauses = pauses + [{'at': paused_at, 'reason': pause_reason}]"), lane=WORKER)
+    b.script(f"{p}pause", "作业暂停登记（收回作业票）", PAUSE_RECORD + "\nsite_checked = False", lane=WORKER)
     b.flow(gateway, f"{p}pause", condition="action == 'pause'", flow_id=f"Flow_{p}work_pause", name="暂停")
     b.chain(f"{p}pause", f"{p}working_suspended")
 

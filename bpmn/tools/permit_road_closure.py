@@ -12,8 +12,9 @@ from __future__ import annotations
 from build_library import (LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, SUPERVISION, WORKER, choice, flag,
                            form, number, text, when)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, pause_path,
-                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation, working_sub)
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, approver_decision, init_script, main_path,
+                         pause_path, prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
+                         working_sub)
 from special_ops import pausable
 
 DOC = (
@@ -118,12 +119,8 @@ SITE_EVAL = (
 def _approval(b, apply: str, approved: str, rejected: str) -> str:
     b.user("rc_approval", "安全管理部门审批", lane=SUPERVISION, form="permit_review.json",
            props={"not_completed_by": "rc_apply,rc_unit_review", "priority": "80"})
-    b.xor("approval_gw", "审批结论", default="Flow_rc_approval_reject")
-    b.chain("rc_approval", "approval_gw")
-    b.flow("approval_gw", approved, condition="decision == 'approve'", flow_id="Flow_rc_approval_ok", name="批准")
-    b.flow("approval_gw", apply, condition="decision == 'send_back'", flow_id="Flow_rc_approval_send_back",
-           name="退回")
-    b.flow("approval_gw", rejected, flow_id="Flow_rc_approval_reject", name="不批准")
+    approver_decision(b, "rc_approval", "approval_gw", "审批结论", "rc_approval", approved=approved, apply=apply,
+                      rejected=rejected)
     return "rc_approval"
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from build_library import (AREA_CLASS_VALUES, LEADER, PRODUCTION, SIMOPS_DECIDE, simops_lookup, WORKER, choice,
                            flag, form, number, text, when, when_sample_time_ok)
 from engine.bpmn_builder import ProcessBuilder
-from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, init_script, main_path, post_script,
-                         prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
+from live_permit import (CLEAR_SIMOPS, acceptance_sub, application_sub, approver_decision, init_script, main_path,
+                         post_script, prework_sub, rules_sub, unit_review_form, unit_review_sub, with_documentation,
                          working_sub)
 
 SUPPLY = "供电单位 (maintenance)"
@@ -127,12 +127,8 @@ def _supply_approval(b, apply: str, approved: str, rejected: str) -> str:
            props={"not_completed_by": "tp_apply,tp_unit_review", "priority": "80"},
            pre_script="department = power_supply_department")
     post_script(b, "tp_supply_approval", "del department")
-    b.xor("supply_gw", "供电单位结论", default="Flow_tp_supply_reject")
-    b.chain("tp_supply_approval", "supply_gw")
-    b.flow("supply_gw", approved, condition="decision == 'approve'", flow_id="Flow_tp_supply_ok", name="批准")
-    b.flow("supply_gw", apply, condition="decision == 'send_back'", flow_id="Flow_tp_supply_send_back",
-           name="退回")
-    b.flow("supply_gw", rejected, flow_id="Flow_tp_supply_reject", name="不批准")
+    approver_decision(b, "tp_supply_approval", "supply_gw", "供电单位结论", "tp_supply", approved=approved,
+                      apply=apply, rejected=rejected)
     return "tp_supply_approval"
 
 

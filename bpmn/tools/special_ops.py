@@ -25,8 +25,8 @@ from typing import Callable
 from xml.sax.saxutils import escape
 
 from build_library import (APPLICANT_OVERRIDES, BY_EQUIPMENT, LEADER, LEADER_IN_CHARGE, PRODUCTION, SIMOPS_CLEAR,
-                           SIMOPS_DECIDE, SUPERVISION, WORKER, ProcessBuilder, choice, form, link_to_work_plan,
-                           simops_lookup, text, when_sample_time_ok)
+                           PERMIT_VALID, SIMOPS_DECIDE, SUPERVISION, WORKER, ProcessBuilder, choice, form,
+                           link_to_work_plan, simops_lookup, text, when_sample_time_ok)
 
 # The approval steps in chain order: (final_approver value of the DMN, suffix, lane, task name, form).
 # A permit stops at the step its DMN names as final approver; every step is a different person
@@ -102,6 +102,10 @@ PAUSE_REASONS = [("monitor_left", "监护人离开（收回作业票，4.10）")
                  ("weather", "天气变化"), ("other", "其他")]
 
 
+# What a pause records (``pauses`` starts empty at the register entry; ``pause_reason`` is required with a
+# pause by the form, so each pause names its own).
+PAUSE_RECORD = ("permit_status = 'paused'\npaused_at = now().isoformat()\n"
+                "pauses = pauses + [{'at': paused_at, 'reason': pause_reason}]")
 PAUSE_NOTE = "监护人必须离开时，应暂停作业、收回作业票；监护人回到现场、经当班班长重新确认后方可继续（4.10）。"
 
 
@@ -402,7 +406,7 @@ def _prework(s: PermitSpec) -> ProcessBuilder:
         + (s.start_check or "") +
         ("if gas_analysis_required and (now() - parse_datetime(sampled_at)).total_seconds() / 60 > "
          "sample_max_age_minutes:\n    gas_stale = True\nelse:\n    gas_stale = False\n" if s.gas_analysis else "")
-        + "permit_valid = not permit_expires_at or now() < parse_datetime(permit_expires_at)"), lane=LEADER)
+        + PERMIT_VALID), lane=LEADER)
     b.xor("start_gw", "可以开始?", default=f"Flow_{p}_start_ok", lane=LEADER)
     b.script("expire_at_start", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.end("prework_ready", "可以作业", lane=LEADER)
@@ -455,9 +459,7 @@ def _working(s: PermitSpec) -> ProcessBuilder:
     b.timer_boundary("expired", "作业票到期", work, "date", "permit_expires_at")
     b.script("expire", "作业票失效", "permit_status = 'expired'", lane=LEADER)
     b.xor("work_gw", "作业状态", default=f"Flow_{p}_work_done", lane=WORKER)
-    b.script("pause", "作业暂停登记（收回作业票）", (
-        "permit_status = 'paused'\npaused_at = now().isoformat()\n"
-        "pauses = pauses + [{'at': paused_at, 'reason': pause_reason}]"), lane=WORKER)
+    b.script("pause", "作业暂停登记（收回作业票）", PAUSE_RECORD, lane=WORKER)
     b.end("working_done", "作业完成", lane=WORKER)
     b.end("working_paused", "已暂停，待重新确认", lane=WORKER)
     b.end("working_suspended", "已暂停，待重新确认", lane=LEADER)
